@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Installs every system package cell needs to build, test and run, on Debian
+# 12. Idempotent: packages already present are not touched and the package
+# index is refreshed only when something is missing.
+#
+#   sudo ./setup.sh          # as root (CI runs as root)
+#   ./setup.sh --check       # only report what is missing; exit 1 if any
+set -euo pipefail
+
+PACKAGES=(
+  # Build: Bazel 4.2.3 and what it needs offline (third_party/README.md).
+  bazel-bootstrap bazel-rules-java g++ pkg-config git
+  # Libraries, found through pkg-config by the WORKSPACE.
+  libabsl-dev libre2-dev libgtest-dev libgmock-dev nlohmann-json3-dev
+  # Fuzzing and sanitizers (--config=fuzz, --config=asan).
+  clang libclang-rt-14-dev
+  # What a cell runs with, and what the tests exercise for real.
+  tinyproxy nix-bin curl iproute2 util-linux procps
+  # Benchmarks and side-by-side comparisons.
+  hyperfine bubblewrap
+  # Style.
+  clang-format
+)
+
+missing=()
+for package in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null |
+      grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [[ ${#missing[@]} -eq 0 ]]; then
+  echo "setup: all ${#PACKAGES[@]} packages present"
+  exit 0
+fi
+if [[ "${1:-}" == "--check" ]]; then
+  echo "setup: missing: ${missing[*]}" >&2
+  exit 1
+fi
+if [[ $(id -u) -ne 0 ]]; then
+  if command -v sudo >/dev/null 2>&1; then
+    echo "setup: installing ${missing[*]} with sudo" >&2
+    exec sudo "$0" "$@"
+  fi
+  echo "setup: missing packages: ${missing[*]}" >&2
+  echo "setup: run this script as root (e.g. 'su -c ./setup.sh') or install" \
+       "them with apt-get." >&2
+  exit 1
+fi
+
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# Debian's tinyproxy package enables a system-wide service on port 8888;
+# cell starts its own tinyproxy per run and needs none.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active -q tinyproxy 2>/dev/null; then
+  systemctl disable --now tinyproxy >/dev/null 2>&1 || true
+fi
+echo "setup: done"

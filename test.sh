@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Sets up a fresh Debian 12 machine and runs every test: `./test.sh`.
+# Extra arguments go to `bazel test` (e.g. ./test.sh --config=asan).
+set -euo pipefail
+cd "$(dirname "$0")"
+./setup.sh
+
+status=0
+bazel test //... "$@" || status=$?
+
+# One closing line counting the individual test cases of every test target
+# (from the JUnit XML Bazel writes for each), so a run that executed nothing
+# cannot pass unnoticed.
+passed=0
+failed=0
+for target in $(bazel query --noshow_progress 'tests(//...)' 2>/dev/null); do
+  xml="bazel-testlogs/$(echo "${target#//}" | tr ':' '/')/test.xml"
+  if [[ ! -f "$xml" ]]; then
+    echo "test.sh: no results for $target" >&2
+    failed=$((failed + 1))
+    continue
+  fi
+  # The first <testsuites ...> (gtest) or <testsuite ...> element holds the
+  # totals for the target.
+  header=$(grep -m1 -oE '<testsuites? [^>]*>' "$xml" || true)
+  tests=$(sed -nE 's/.* tests="([0-9]+)".*/\1/p' <<<"$header")
+  failures=$(sed -nE 's/.* failures="([0-9]+)".*/\1/p' <<<"$header")
+  errors=$(sed -nE 's/.* errors="([0-9]+)".*/\1/p' <<<"$header")
+  tests=${tests:-0}
+  bad=$(( ${failures:-0} + ${errors:-0} ))
+  if [[ $tests -eq 0 ]]; then
+    echo "test.sh: $target ran no test case" >&2
+    failed=$((failed + 1))
+    continue
+  fi
+  passed=$((passed + tests - bad))
+  failed=$((failed + bad))
+done
+echo "test cases: $passed passed, $failed failed"
+if [[ $status -eq 0 && $failed -ne 0 ]]; then status=1; fi
+exit $status

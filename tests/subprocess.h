@@ -1,0 +1,40 @@
+// Runs a program to completion and captures what it printed: the way
+// end-to-end tests drive the built `cell` and `cell-verify` binaries.
+#ifndef CELL_TESTS_SUBPROCESS_H_
+#define CELL_TESTS_SUBPROCESS_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cell::testing {
+
+struct SubprocessResult {
+  // Exactly one of these is set: the exit code, or the terminating signal.
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
+struct SubprocessOptions {
+  // Replaces the environment when set ("NAME=VALUE" entries).
+  std::optional<std::vector<std::string>> env;
+  std::string stdin_text;
+  std::string cwd;  // Empty: inherit.
+  // Killed with SIGKILL after this long; the result then says so.
+  absl::Duration timeout = absl::Seconds(60);
+};
+
+// Runs argv[0] (a path, or looked up on PATH) with `argv`. Errors are only
+// for failing to run it at all or the timeout; a non-zero exit is a result.
+absl::StatusOr<SubprocessResult> RunSubprocess(
+    const std::vector<std::string>& argv,
+    const SubprocessOptions& options = {});
+
+}  // namespace cell::testing
+
+#endif  // CELL_TESTS_SUBPROCESS_H_

@@ -1,0 +1,93 @@
+"""A repository rule that turns pkg-config modules into cc_library targets.
+
+Debian and Nix both ship .pc files for abseil, RE2, GoogleTest and
+nlohmann-json, so asking pkg-config is the one lookup that works on both
+without downloading anything. Each target becomes a cc_library carrying the
+modules' link flags (in pkg-config's order, which abseil needs), defines, and
+headers from any non-system include dir (symlinked into the repository so that
+Bazel's inclusion checking sees them as declared).
+"""
+
+def _run_pkg_config(ctx, pkg_config, args):
+    result = ctx.execute([pkg_config] + args)
+    if result.return_code != 0:
+        fail("pkg-config %s failed (%s). Install the -dev package that provides it " %
+             (" ".join(args), result.stderr.strip()) +
+             "(on Debian run ./setup.sh) or set PKG_CONFIG_PATH.")
+    return result.stdout.strip()
+
+def _split_flags(text):
+    return [flag for flag in text.split(" ") if flag]
+
+def _impl(ctx):
+    pkg_config = ctx.which("pkg-config")
+    if not pkg_config:
+        fail("pkg-config is not on PATH; install it (on Debian run ./setup.sh).")
+
+    include_links = {}  # host include dir -> symlink inside this repository
+    lines = [
+        'load("@rules_cc//cc:defs.bzl", "cc_library")',
+        "",
+        'package(default_visibility = ["//visibility:public"])',
+        "",
+    ]
+    for target, modules in sorted(ctx.attr.targets.items()):
+        args = list(modules)
+        cflags = _split_flags(_run_pkg_config(ctx, pkg_config, ["--cflags"] + args))
+        libs = _split_flags(_run_pkg_config(ctx, pkg_config, ["--libs"] + args))
+
+        includes = []
+        defines = []
+        linkopts = list(libs)
+        pending_isystem = False
+        for flag in cflags:
+            include_dir = None
+            if pending_isystem:
+                include_dir = flag
+                pending_isystem = False
+            elif flag == "-isystem":
+                pending_isystem = True
+            elif flag.startswith("-isystem"):
+                include_dir = flag[len("-isystem"):]
+            elif flag.startswith("-I"):
+                include_dir = flag[2:]
+            elif flag.startswith("-D"):
+                defines.append(flag[2:])
+            elif flag == "-pthread":
+                if flag not in linkopts:
+                    linkopts.append(flag)
+            else:
+                fail("pkg-config %s: unsupported compile flag %r" % (" ".join(args), flag))
+            if include_dir:
+                if include_dir not in include_links:
+                    link = "include/%d" % len(include_links)
+                    ctx.symlink(include_dir, link)
+                    include_links[include_dir] = link
+                if include_links[include_dir] not in includes:
+                    includes.append(include_links[include_dir])
+
+        hdrs = ["glob([%r])" % (include + "/**") for include in includes]
+        lines += [
+            "cc_library(",
+            "    name = %r," % target,
+            "    hdrs = %s," % (" + ".join(hdrs) if hdrs else "[]"),
+            "    includes = %r," % includes,
+            "    defines = %r," % defines,
+            "    linkopts = %r," % linkopts,
+            ")",
+            "",
+        ]
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.file("BUILD.bazel", "\n".join(lines))
+
+pkg_config_repository = repository_rule(
+    implementation = _impl,
+    attrs = {
+        "targets": attr.string_list_dict(
+            mandatory = True,
+            doc = "cc_library name -> pkg-config modules it links.",
+        ),
+    },
+    environ = ["PATH", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR"],
+    local = True,
+)
