@@ -1,0 +1,100 @@
+// The cell spec (JSON, version 1): the model, its parser and its resolver.
+// Contract: design/SPEC.md, "The cell spec". Field names follow the Nix
+// parameters they come from. Both the launcher and the policy read it.
+#ifndef CELL_LAUNCHER_SPEC_H_
+#define CELL_LAUNCHER_SPEC_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "nlohmann/json.hpp"
+
+namespace cell {
+
+enum class MountType { kRoBind, kBind, kTmpfs, kDir, kSymlink };
+enum class NetworkMode { kProxy, kNone };
+enum class ProxyEngine { kTinyproxy, kBuiltin };
+enum class Capabilities { kAll, kNone };
+
+struct MountSpec {
+  MountType type = MountType::kRoBind;
+  // Host path for binds, link target for symlinks, empty otherwise.
+  std::string src;
+  // Absolute path inside the cell.
+  std::string dst;
+  // A bind whose source does not exist is skipped instead of an error.
+  bool optional = false;
+
+  bool operator==(const MountSpec& other) const {
+    return type == other.type && src == other.src && dst == other.dst &&
+           optional == other.optional;
+  }
+};
+
+struct NetworkSpec {
+  NetworkMode mode = NetworkMode::kProxy;
+  ProxyEngine engine = ProxyEngine::kTinyproxy;
+  // Port of the proxy listener on 127.0.0.1 inside the cell.
+  int port = 3128;
+};
+
+struct IsolationSpec {
+  bool pid_namespace = false;
+  bool ipc_namespace = false;
+  Capabilities capabilities = Capabilities::kAll;
+};
+
+struct CellSpec {
+  int version = 1;
+  std::vector<std::string> command;
+  std::string worktree_path;
+  std::optional<std::string> tinyproxy_filter;
+  std::optional<std::string> log_dir;
+  std::string nix_daemon_socket = "/nix/var/nix/daemon-socket";
+  std::string nix_store = "/nix/store";
+  bool nix = true;
+  // Unset until resolved: the default depends on the bound store.
+  std::optional<std::vector<std::string>> path;
+  std::vector<MountSpec> mounts;
+  std::map<std::string, std::string> env;
+  NetworkSpec network;
+  IsolationSpec isolation;
+};
+
+// The in-cell paths the launcher always creates; spec mounts may not use
+// them as destinations.
+inline constexpr absl::string_view kCellHome = "/home/cell";
+inline constexpr absl::string_view kCellWorktree = "/home/cell/worktree";
+inline constexpr absl::string_view kCellLogDir = "/home/cell/log";
+inline constexpr absl::string_view kCellNixStore = "/nix/store";
+inline constexpr absl::string_view kCellNixDaemonDir = "/run/nix";
+
+// Environment names the launcher sets itself; the spec's `env` may not.
+const std::vector<std::string>& ForcedEnvNames();
+
+// Builds a spec from parsed JSON: types, required and unknown fields, enum
+// values, mount destinations (absolute, no `..`, no collisions), env names.
+// Errors name the field, e.g. "field `mounts[2].dst`: ...". Touches no files.
+absl::StatusOr<CellSpec> SpecFromJson(const nlohmann::json& json);
+
+// ParseJsonText + SpecFromJson; `source` names the text in errors.
+absl::StatusOr<CellSpec> ParseSpec(absl::string_view text,
+                                   absl::string_view source);
+
+// Makes every host path absolute (relative to `cwd`) and canonical
+// (realpath), checks that it exists with the right kind, and fills in
+// defaults that depend on the host (`path`). Errors name the field and path.
+absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd);
+
+// The spec as JSON, every field present (the form `cell check-spec` prints).
+nlohmann::json SpecToJson(const CellSpec& spec);
+
+absl::string_view MountTypeName(MountType type);
+
+}  // namespace cell
+
+#endif  // CELL_LAUNCHER_SPEC_H_

@@ -1,0 +1,54 @@
+#include "tests/temp_dir.h"
+
+#include <stdlib.h>
+#include <sys/stat.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "launcher/fs_util.h"
+
+namespace cell::testing {
+
+absl::StatusOr<TempDir> TempDir::Create() {
+  std::string path = "/tmp/cell-test.XXXXXX";
+  if (mkdtemp(path.data()) == nullptr) {
+    return ErrnoStatus(errno, "mkdtemp /tmp/cell-test.XXXXXX");
+  }
+  if (chmod(path.c_str(), 0755) != 0)
+    return ErrnoStatus(errno, "chmod " + path);
+  return TempDir(std::move(path));
+}
+
+TempDir::TempDir(TempDir&& other) noexcept : path_(std::move(other.path_)) {
+  other.path_.clear();
+}
+
+TempDir& TempDir::operator=(TempDir&& other) noexcept {
+  if (this != &other) {
+    Remove();
+    path_ = std::move(other.path_);
+    other.path_.clear();
+  }
+  return *this;
+}
+
+TempDir::~TempDir() { Remove(); }
+
+void TempDir::Remove() {
+  if (path_.empty()) return;
+  const absl::Status status = RemoveTree(path_);
+  if (!status.ok()) {
+    std::fprintf(stderr, "TempDir: %s\n",
+                 std::string(status.message()).c_str());
+  }
+  path_.clear();
+}
+
+std::string TempDir::Path(absl::string_view relative) const {
+  return absl::StrCat(path_, "/", relative);
+}
+
+}  // namespace cell::testing

@@ -1,0 +1,37 @@
+// A private temporary directory for one test, removed with everything in it
+// when the object goes away. Lives under /tmp rather than $TEST_TMPDIR:
+// Bazel's paths are too long for Unix socket addresses (108 bytes).
+#ifndef CELL_TESTS_TEMP_DIR_H_
+#define CELL_TESTS_TEMP_DIR_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+
+namespace cell::testing {
+
+class TempDir {
+ public:
+  // Creates /tmp/cell-test.XXXXXX with mode 0755 (so that a test can drop
+  // to another uid and still reach what it prepares inside).
+  static absl::StatusOr<TempDir> Create();
+
+  TempDir(TempDir&& other) noexcept;
+  TempDir& operator=(TempDir&& other) noexcept;
+  TempDir(const TempDir&) = delete;
+  ~TempDir();
+
+  const std::string& path() const { return path_; }
+  // path() + "/" + relative.
+  std::string Path(absl::string_view relative) const;
+
+ private:
+  explicit TempDir(std::string path) : path_(std::move(path)) {}
+  void Remove();
+  std::string path_;
+};
+
+}  // namespace cell::testing
+
+#endif  // CELL_TESTS_TEMP_DIR_H_
