@@ -364,8 +364,7 @@ TEST_F(ResolveSpecTest, DaemonDirNeedsASocket) {
   std::ofstream(root_ + "/daemon/socket") << "not a socket";
   EXPECT_THAT(Resolve(""), StatusIs(kInvalid, HasSubstr("no `socket`")));
   // Without Nix neither the socket nor the store is looked at.
-  ASSERT_OK_AND_ASSIGN(CellSpec spec,
-                       Resolve(R"(, "nix": false)"));
+  ASSERT_OK_AND_ASSIGN(CellSpec spec, Resolve(R"(, "nix": false)"));
   EXPECT_EQ(spec.nix_store, "");
   EXPECT_THAT(*spec.path, ElementsAre("/usr/bin", "/bin"));
 }

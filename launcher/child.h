@@ -1,0 +1,69 @@
+// The cell's first process: everything between clone and exec, as one
+// ordered list of steps (nsjail's initNs, bubblewrap's setup ops). Runs in
+// the child, in the new namespaces, so it only makes syscalls over data
+// prepared by the parent; a failing step writes a ChildFailure to the
+// failure pipe and exits, and the parent turns it into one clear error.
+#ifndef CELL_LAUNCHER_CHILD_H_
+#define CELL_LAUNCHER_CHILD_H_
+
+#include <signal.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "launcher/plan.h"
+
+namespace cell {
+
+// Signals the launcher forwards to the command (and the PID-namespace init
+// forwards on): the ones a user or supervisor sends to stop or poke a job.
+inline constexpr int kForwardedSignals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+                                            SIGUSR1, SIGUSR2, SIGWINCH};
+
+enum class ChildStep : int32_t {
+  kParentDeathSignal = 1,
+  kWaitForParent,
+  kMountPrivate,
+  kMountRoot,
+  kMount,
+  kPivotRoot,
+  kLoopback,
+  kChdir,
+  kCapabilities,
+  kSignals,
+  kFork,
+  kExec,
+};
+
+// Written by the child to the failure pipe; the pipe is close-on-exec, so
+// end-of-file without one of these means the command was exec'd.
+struct ChildFailure {
+  ChildStep step = ChildStep::kExec;
+  int32_t error = 0;  // errno
+  int64_t index = 0;  // Mount op or exec candidate, where it applies.
+};
+
+struct ChildConfig {
+  const CellPlan* plan = nullptr;
+  std::string new_root;     // Mount point of the new root tmpfs.
+  std::vector<char*> argv;  // nullptr-terminated, into plan->argv.
+  std::vector<char*> envp;  // nullptr-terminated, into plan->env.
+  int sync_fd = -1;         // Read end: one byte once the id maps are written.
+  int failure_fd = -1;      // Write end, O_CLOEXEC.
+  sigset_t restore_mask;    // The launcher's mask before it blocked signals.
+  int cap_last = 40;        // /proc/sys/kernel/cap_last_cap.
+};
+
+// Never returns: execs the command or _exits. Must be called in a child
+// created by clone with the plan's namespaces.
+[[noreturn]] void RunChild(const ChildConfig& config);
+
+// Parent side: one line for the user, naming what failed and how to fix it.
+std::string DescribeChildFailure(const ChildFailure& failure,
+                                 const CellPlan& plan);
+
+}  // namespace cell
+
+#endif  // CELL_LAUNCHER_CHILD_H_

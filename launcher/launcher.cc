@@ -1,0 +1,300 @@
+#include "launcher/launcher.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "launcher/child.h"
+#include "launcher/fs_util.h"
+#include "launcher/jd.h"
+#include "launcher/plan.h"
+#include "launcher/status_macros.h"
+#include "launcher/userns.h"
+#include "nlohmann/json.hpp"
+
+namespace cell {
+namespace {
+
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd = -1) : fd_(fd) {}
+  UniqueFd(UniqueFd&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  UniqueFd& operator=(UniqueFd&& other) noexcept {
+    Reset(std::exchange(other.fd_, -1));
+    return *this;
+  }
+  ~UniqueFd() { Reset(); }
+  int get() const { return fd_; }
+  void Reset(int fd = -1) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+absl::Status MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe2");
+  read_end->Reset(fds[0]);
+  write_end->Reset(fds[1]);
+  return absl::OkStatus();
+}
+
+HostFacts GatherHostFacts() {
+  HostFacts host;
+  host.uid = getuid();
+  host.gid = getgid();
+  char buffer[16384];
+  passwd pw;
+  passwd* pw_result = nullptr;
+  if (getpwuid_r(host.uid, &pw, buffer, sizeof(buffer), &pw_result) == 0 &&
+      pw_result != nullptr) {
+    host.user_name = pw.pw_name;
+  }
+  group gr;
+  group* gr_result = nullptr;
+  if (getgrgid_r(host.gid, &gr, buffer, sizeof(buffer), &gr_result) == 0 &&
+      gr_result != nullptr) {
+    host.group_name = gr.gr_name;
+  }
+  if (const char* term = std::getenv("TERM")) host.term = term;
+  if (const char* lang = std::getenv("LANG")) host.lang = lang;
+  return host;
+}
+
+int ReadCapLast() {
+  absl::StatusOr<std::string> text =
+      ReadFileToString("/proc/sys/kernel/cap_last_cap", 64);
+  int value = 0;
+  if (text.ok() &&
+      absl::SimpleAtoi(absl::StripAsciiWhitespace(*text), &value)) {
+    return value;
+  }
+  return 40;  // CAP_CHECKPOINT_RESTORE, the last one as of Linux 5.9.
+}
+
+// Appends JSON lines to --status-file; tools read it instead of stderr.
+class StatusFile {
+ public:
+  static absl::StatusOr<StatusFile> Open(const std::string& path) {
+    if (path.empty()) return StatusFile(UniqueFd());
+    const int fd =
+        open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
+             0644);
+    if (fd < 0) {
+      return ErrnoStatus(
+          errno, absl::StrCat("--status-file: cannot open '", path, "'"));
+    }
+    return StatusFile(UniqueFd(fd));
+  }
+  void Write(const nlohmann::json& event) {
+    if (fd_.get() < 0) return;
+    const std::string line = event.dump() + "\n";
+    (void)!write(fd_.get(), line.data(), line.size());
+  }
+
+ private:
+  explicit StatusFile(UniqueFd fd) : fd_(std::move(fd)) {}
+  UniqueFd fd_;
+};
+
+// Blocks the forwarded signals and SIGCHLD for the launcher's lifetime (they
+// arrive through a signalfd instead), restoring the old mask on scope exit.
+class SignalBlock {
+ public:
+  static absl::StatusOr<SignalBlock> Create() {
+    sigset_t blocked;
+    sigemptyset(&blocked);
+    for (const int signal_number : kForwardedSignals) {
+      sigaddset(&blocked, signal_number);
+    }
+    sigaddset(&blocked, SIGCHLD);
+    SignalBlock block;
+    if (sigprocmask(SIG_BLOCK, &blocked, &block.old_mask_) != 0) {
+      return ErrnoStatus(errno, "sigprocmask");
+    }
+    block.active_ = true;
+    const int fd = signalfd(-1, &blocked, SFD_CLOEXEC);
+    if (fd < 0) return ErrnoStatus(errno, "signalfd");
+    block.fd_.Reset(fd);
+    return block;
+  }
+  SignalBlock(SignalBlock&& other) noexcept
+      : old_mask_(other.old_mask_),
+        fd_(std::move(other.fd_)),
+        active_(std::exchange(other.active_, false)) {}
+  ~SignalBlock() {
+    if (active_) sigprocmask(SIG_SETMASK, &old_mask_, nullptr);
+  }
+  const sigset_t& old_mask() const { return old_mask_; }
+  int fd() const { return fd_.get(); }
+
+ private:
+  SignalBlock() = default;
+  sigset_t old_mask_;
+  UniqueFd fd_;
+  bool active_ = false;
+};
+
+// Waits for `child` to exit, forwarding signals from `signals` to it.
+int WaitForChild(pid_t child, const SignalBlock& signals) {
+  while (true) {
+    int status = 0;
+    const pid_t done = waitpid(child, &status, WNOHANG);
+    if (done == child) return status;
+    if (done < 0 && errno != EINTR) return 0;
+    signalfd_siginfo info;
+    const ssize_t n = read(signals.fd(), &info, sizeof(info));
+    if (n != sizeof(info)) continue;
+    if (info.ssi_signo != SIGCHLD)
+      kill(child, static_cast<int>(info.ssi_signo));
+  }
+}
+
+ExitReport ReportFor(int wait_status) {
+  ExitReport report;
+  if (WIFEXITED(wait_status)) report.exit_code = WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) report.signal = WTERMSIG(wait_status);
+  return report;
+}
+
+}  // namespace
+
+int ExitReport::ExitStatus() const {
+  if (signal.has_value()) return 128 + *signal;
+  return exit_code.value_or(125);
+}
+
+absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
+                                   const RunOptions& options) {
+  if (spec.network.mode == NetworkMode::kProxy) {
+    return absl::UnimplementedError(
+        "field `network.mode`: \"proxy\" is not available in this build yet; "
+        "use --network=none (\"network\": {\"mode\": \"none\"})");
+  }
+  const HostFacts host = GatherHostFacts();
+  CELL_ASSIGN_OR_RETURN(
+      CellPlan plan,
+      MakePlan(spec, options.command.empty() ? spec.command : options.command,
+               host));
+  CELL_ASSIGN_OR_RETURN(StatusFile status_file,
+                        StatusFile::Open(options.status_file));
+
+  const std::string jd_parent = JobDirParent();
+  SweepStaleJobDirs(jd_parent);
+  CELL_ASSIGN_OR_RETURN(JobDir jd, JobDir::Create(jd_parent));
+  const std::string new_root = jd.Path("root");
+  if (mkdir(new_root.c_str(), 0700) != 0) {
+    return ErrnoStatus(errno, "mkdir " + new_root);
+  }
+
+  // Everything the child needs, prepared here: it must not allocate.
+  ChildConfig config;
+  config.plan = &plan;
+  config.new_root = new_root;
+  config.cap_last = ReadCapLast();
+  for (std::string& arg : plan.argv) config.argv.push_back(arg.data());
+  config.argv.push_back(nullptr);
+  for (std::string& entry : plan.env) config.envp.push_back(entry.data());
+  config.envp.push_back(nullptr);
+
+  UniqueFd sync_read, sync_write, failure_read, failure_write;
+  CELL_RETURN_IF_ERROR(MakePipe(&sync_read, &sync_write));
+  CELL_RETURN_IF_ERROR(MakePipe(&failure_read, &failure_write));
+  config.sync_fd = sync_read.get();
+  config.failure_fd = failure_write.get();
+
+  CELL_ASSIGN_OR_RETURN(SignalBlock signals, SignalBlock::Create());
+  config.restore_mask = signals.old_mask();
+
+  unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | SIGCHLD;
+  if (plan.pid_namespace) flags |= CLONE_NEWPID;
+  if (plan.ipc_namespace) flags |= CLONE_NEWIPC;
+  // A raw clone behaves like fork (no CLONE_VM, no new stack); the launcher
+  // is single-threaded here, so the child may run on its copy of memory.
+  const long pid =
+      syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
+  if (pid < 0) {
+    return ErrnoStatus(errno,
+                       "cannot create the cell's namespaces (clone); are user "
+                       "namespaces allowed here? (sysctl "
+                       "user.max_user_namespaces)");
+  }
+  if (pid == 0) RunChild(config);  // Never returns.
+
+  // Parent: the child waits on the sync pipe for its id maps.
+  const pid_t child = static_cast<pid_t>(pid);
+  sync_read.Reset();
+  failure_write.Reset();
+  absl::Status maps = WriteIdentityMaps(child, host.uid, host.gid);
+  if (!maps.ok()) {
+    kill(child, SIGKILL);
+    waitpid(child, nullptr, 0);
+    return maps;
+  }
+  const char go = 1;
+  (void)!write(sync_write.get(), &go, 1);
+  sync_write.Reset();
+
+  // End-of-file on the failure pipe: the command was exec'd.
+  ChildFailure failure;
+  ssize_t n;
+  do {
+    n = read(failure_read.get(), &failure, sizeof(failure));
+  } while (n < 0 && errno == EINTR);
+  failure_read.Reset();
+  if (n == sizeof(failure)) {
+    waitpid(child, nullptr, 0);
+    const std::string message = DescribeChildFailure(failure, plan);
+    if (failure.step != ChildStep::kExec) {
+      return absl::FailedPreconditionError(message);
+    }
+    ExitReport report;
+    report.exit_code = failure.error == ENOENT ? 127 : 126;
+    report.diagnostic = message;
+    CELL_RETURN_IF_ERROR(jd.Remove());
+    status_file.Write({{"event", "exited"},
+                       {"exitCode", *report.exit_code},
+                       {"signal", nullptr}});
+    return report;
+  }
+
+  status_file.Write({{"event", "started"},
+                     {"jd", jd.path()},
+                     {"pid", child},
+                     {"proxyPort", nullptr}});
+  ExitReport report = ReportFor(WaitForChild(child, signals));
+  const absl::Status removed = jd.Remove();
+  status_file.Write(
+      {{"event", "exited"},
+       {"exitCode", report.ExitStatus()},
+       {"signal", report.signal.has_value() ? nlohmann::json(*report.signal)
+                                            : nlohmann::json(nullptr)}});
+  if (!removed.ok()) {
+    report.diagnostic = absl::StrCat("warning: could not remove ", jd.path(),
+                                     ": ", removed.message());
+  }
+  return report;
+}
+
+}  // namespace cell

@@ -1,0 +1,41 @@
+// The whole run, parent side: $JD, plan, clone, id maps, wait for exec,
+// forward signals, wait for the command, clean up. Everything before the
+// command starts is an absl::Status (the CLI maps it to exit 125); how the
+// command ended is a value.
+#ifndef CELL_LAUNCHER_LAUNCHER_H_
+#define CELL_LAUNCHER_LAUNCHER_H_
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "launcher/spec.h"
+
+namespace cell {
+
+struct RunOptions {
+  // The argv to run; the spec's command when empty.
+  std::vector<std::string> command;
+  // Receives JSON lines ("started", "exited"); empty for none.
+  std::string status_file;
+};
+
+struct ExitReport {
+  std::optional<int> exit_code;  // Set when the command exited.
+  std::optional<int> signal;     // Set when it died of a signal.
+  // For 126/127: the one line explaining why the command did not start.
+  std::string diagnostic;
+
+  // The launcher's own exit status: the code, or 128+signal.
+  int ExitStatus() const;
+};
+
+// Runs `spec` (already resolved). Blocks until the command and the cell
+// are gone.
+absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
+                                   const RunOptions& options);
+
+}  // namespace cell
+
+#endif  // CELL_LAUNCHER_LAUNCHER_H_

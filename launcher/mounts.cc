@@ -1,0 +1,271 @@
+#include "launcher/mounts.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/openat2.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+
+namespace cell {
+namespace {
+
+// All of this runs in the child between clone and exec: no allocation, no
+// locks, errno values as results.
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd() { Reset(-1); }
+  int get() const { return fd_; }
+  void Reset(int fd) {
+    if (fd_ >= 0) close(fd_);
+    fd_ = fd;
+  }
+
+ private:
+  int fd_;
+};
+
+// "/proc/self/fd/N": how mount(2) is pointed at an fd we opened safely.
+struct FdPath {
+  explicit FdPath(int fd) {
+    std::snprintf(text, sizeof(text), "/proc/self/fd/%d", fd);
+  }
+  char text[32];
+};
+
+// Opens directory `rel` (no leading '/') beneath `root_fd`, creating missing
+// components with `mode`, never following a symlink. Returns an O_PATH fd or
+// -errno.
+int OpenDirBeneath(int root_fd, const char* rel, mode_t mode) {
+  int current = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
+  if (current < 0) return -errno;
+  const char* p = rel;
+  char component[256];
+  while (*p != '\0') {
+    while (*p == '/') ++p;
+    if (*p == '\0') break;
+    size_t length = 0;
+    while (p[length] != '\0' && p[length] != '/') ++length;
+    if (length >= sizeof(component)) {
+      close(current);
+      return -ENAMETOOLONG;
+    }
+    std::memcpy(component, p, length);
+    component[length] = '\0';
+    p += length;
+    if (mkdirat(current, component, mode) != 0 && errno != EEXIST) {
+      const int error = errno;
+      close(current);
+      return -error;
+    }
+    const int next = openat(current, component,
+                            O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    const int error = errno;
+    close(current);
+    if (next < 0) return -error;
+    current = next;
+  }
+  return current;
+}
+
+// Splits "/a/b/c" into parent "a/b" (written to `parent`) and leaf "c".
+int SplitLeaf(const char* dst, char* parent, size_t parent_size,
+              const char** leaf) {
+  while (*dst == '/') ++dst;
+  const char* slash = std::strrchr(dst, '/');
+  if (slash == nullptr) {
+    parent[0] = '\0';
+    *leaf = dst;
+    return 0;
+  }
+  const size_t length = static_cast<size_t>(slash - dst);
+  if (length >= parent_size) return ENAMETOOLONG;
+  std::memcpy(parent, dst, length);
+  parent[length] = '\0';
+  *leaf = slash + 1;
+  return 0;
+}
+
+// Opens the source of a bind without following symlinks anywhere in it
+// (resolution made it canonical; a symlink now means it was swapped).
+int OpenBindSource(const char* src) {
+  open_how how{};
+  how.flags = O_PATH | O_CLOEXEC;
+  how.resolve = RESOLVE_NO_SYMLINKS;
+  const long fd = syscall(SYS_openat2, AT_FDCWD, src, &how, sizeof(how));
+  if (fd >= 0 || errno != ENOSYS) return fd < 0 ? -errno : static_cast<int>(fd);
+  const int fallback = open(src, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  return fallback < 0 ? -errno : fallback;
+}
+
+unsigned long LockedFlags(const char* path) {
+  struct statvfs info;
+  if (statvfs(path, &info) != 0) return 0;
+  unsigned long flags = 0;
+  if (info.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+  if (info.f_flag & ST_NODEV) flags |= MS_NODEV;
+  if (info.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+  if (info.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+  if (info.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+  if (info.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+  return flags;
+}
+
+int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
+  Fd source(OpenBindSource(op.src.c_str()));
+  if (source.get() < 0) {
+    return (-source.get() == ENOENT && op.optional) ? 0 : -source.get();
+  }
+  struct stat info;
+  if (fstat(source.get(), &info) != 0) return errno;
+  if (S_ISDIR(info.st_mode)) {
+    if (mkdirat(parent_fd, leaf, 0755) != 0 && errno != EEXIST) return errno;
+  } else {
+    const int file = openat(parent_fd, leaf,
+                            O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
+    if (file < 0) return errno;
+    close(file);
+  }
+  Fd target(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (target.get() < 0) return errno;
+  const FdPath source_path(source.get());
+  const FdPath target_path(target.get());
+  if (mount(source_path.text, target_path.text, nullptr, MS_BIND | MS_REC,
+            nullptr) != 0) {
+    return errno;
+  }
+  if (!read_only) return 0;
+  // Reopen: the fd from before the mount names the covered directory, not
+  // the new mount. The remount must repeat the flags the kernel locked on
+  // the source mount (nosuid, nodev, ...) or it fails with EPERM.
+  Fd mounted(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (mounted.get() < 0) return errno;
+  const FdPath mounted_path(mounted.get());
+  const unsigned long flags =
+      MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags(mounted_path.text);
+  if (mount(nullptr, mounted_path.text, nullptr, flags, nullptr) != 0) {
+    return errno;
+  }
+  return 0;
+}
+
+int MountFresh(int parent_fd, const char* leaf, const char* type,
+               unsigned long flags, const char* options) {
+  if (mkdirat(parent_fd, leaf, 0755) != 0 && errno != EEXIST) return errno;
+  Fd target(
+      openat(parent_fd, leaf, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (target.get() < 0) return errno;
+  const FdPath target_path(target.get());
+  if (mount(type, target_path.text, type, flags, options) != 0) return errno;
+  return 0;
+}
+
+int WriteFile(int parent_fd, const char* leaf, const MountOp& op) {
+  const int fd =
+      openat(parent_fd, leaf,
+             O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, op.mode);
+  if (fd < 0) return errno;
+  size_t written = 0;
+  while (written < op.content.size()) {
+    const ssize_t n =
+        write(fd, op.content.data() + written, op.content.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      close(fd);
+      return error;
+    }
+    written += static_cast<size_t>(n);
+  }
+  close(fd);
+  return 0;
+}
+
+int ApplyOp(int root_fd, const MountOp& op) {
+  char parent[4096];
+  const char* leaf = nullptr;
+  if (const int error =
+          SplitLeaf(op.dst.c_str(), parent, sizeof(parent), &leaf);
+      error != 0) {
+    return error;
+  }
+  if (*leaf == '\0') return EINVAL;
+  Fd parent_fd(OpenDirBeneath(root_fd, parent, 0755));
+  if (parent_fd.get() < 0) return -parent_fd.get();
+  char options[64];
+  switch (op.kind) {
+    case MountOpKind::kTmpfs:
+      std::snprintf(options, sizeof(options), "mode=%04o", op.mode);
+      return MountFresh(parent_fd.get(), leaf, "tmpfs", MS_NOSUID | MS_NODEV,
+                        options);
+    case MountOpKind::kBind:
+      return Bind(parent_fd.get(), leaf, op, /*read_only=*/false);
+    case MountOpKind::kRoBind:
+      return Bind(parent_fd.get(), leaf, op, /*read_only=*/true);
+    case MountOpKind::kDir: {
+      if (mkdirat(parent_fd.get(), leaf, op.mode) != 0 && errno != EEXIST) {
+        return errno;
+      }
+      return 0;
+    }
+    case MountOpKind::kSymlink:
+      return symlinkat(op.src.c_str(), parent_fd.get(), leaf) == 0 ? 0 : errno;
+    case MountOpKind::kFile:
+      return WriteFile(parent_fd.get(), leaf, op);
+    case MountOpKind::kProc:
+      return MountFresh(parent_fd.get(), leaf, "proc",
+                        MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
+    case MountOpKind::kDevpts:
+      return MountFresh(parent_fd.get(), leaf, "devpts", MS_NOSUID | MS_NOEXEC,
+                        "newinstance,ptmxmode=0666,mode=620");
+  }
+  return EINVAL;
+}
+
+}  // namespace
+
+bool SetUpNewRoot(const char* new_root, const std::vector<MountOp>& ops,
+                  MountFailure* failure) {
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+    *failure = {kMountStepPrivate, errno};
+    return false;
+  }
+  if (mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") !=
+      0) {
+    *failure = {kMountStepRoot, errno};
+    return false;
+  }
+  Fd root(open(new_root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (root.get() < 0) {
+    *failure = {kMountStepRoot, errno};
+    return false;
+  }
+  for (size_t i = 0; i < ops.size(); ++i) {
+    if (const int error = ApplyOp(root.get(), ops[i]); error != 0) {
+      *failure = {i, error};
+      return false;
+    }
+  }
+  return true;
+}
+
+int PivotInto(const char* new_root) {
+  // pivot_root(".", ".") stacks the old root on top of the new one; the
+  // detach then removes it, leaving no path back to the host's tree.
+  if (chdir(new_root) != 0) return errno;
+  if (syscall(SYS_pivot_root, ".", ".") != 0) return errno;
+  if (umount2(".", MNT_DETACH) != 0) return errno;
+  if (chdir("/") != 0) return errno;
+  return 0;
+}
+
+}  // namespace cell
