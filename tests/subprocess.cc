@@ -9,6 +9,7 @@
 
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -28,48 +29,27 @@ absl::Status ErrnoError(absl::string_view what) {
 std::vector<char*> CStrings(const std::vector<std::string>& strings) {
   std::vector<char*> pointers;
   pointers.reserve(strings.size() + 1);
-  for (const std::string& s : strings)
+  for (const std::string& s : strings) {
     pointers.push_back(const_cast<char*>(s.c_str()));
+  }
   pointers.push_back(nullptr);
   return pointers;
 }
 
-class Pipe {
- public:
-  Pipe() = default;
-  Pipe(const Pipe&) = delete;
-  Pipe& operator=(const Pipe&) = delete;
-  ~Pipe() {
-    CloseRead();
-    CloseWrite();
-  }
-  absl::Status Open() {
-    if (pipe2(fds_, O_CLOEXEC) != 0) return ErrnoError("pipe2");
-    return absl::OkStatus();
-  }
-  int read_fd() const { return fds_[0]; }
-  int write_fd() const { return fds_[1]; }
-  void CloseRead() { CloseFd(&fds_[0]); }
-  void CloseWrite() { CloseFd(&fds_[1]); }
-
- private:
-  static void CloseFd(int* fd) {
-    if (*fd >= 0) close(*fd);
-    *fd = -1;
-  }
-  int fds_[2] = {-1, -1};
-};
+void CloseFd(int* fd) {
+  if (*fd >= 0) close(*fd);
+  *fd = -1;
+}
 
 }  // namespace
 
-absl::StatusOr<SubprocessResult> RunSubprocess(
+absl::StatusOr<Subprocess> Subprocess::Start(
     const std::vector<std::string>& argv, const SubprocessOptions& options) {
   if (argv.empty()) return absl::InvalidArgumentError("empty argv");
-  Pipe in, out, err;
-  for (Pipe* p : {&in, &out, &err}) {
-    absl::Status status = p->Open();
-    if (!status.ok()) return status;
-  }
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) != 0) return ErrnoError("pipe2");
+  if (pipe2(out, O_CLOEXEC) != 0) return ErrnoError("pipe2");
+  if (pipe2(err, O_CLOEXEC) != 0) return ErrnoError("pipe2");
   std::vector<char*> args = CStrings(argv);
   std::vector<char*> env_pointers;
   if (options.env.has_value()) env_pointers = CStrings(*options.env);
@@ -79,9 +59,12 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
   if (pid < 0) return ErrnoError("fork");
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
-    dup2(in.read_fd(), 0);
-    dup2(out.write_fd(), 1);
-    dup2(err.write_fd(), 2);
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
     if (!options.cwd.empty() && chdir(options.cwd.c_str()) != 0) _exit(126);
     if (argv[0].find('/') != std::string::npos) {
       execve(args[0], args.data(), envp);
@@ -90,21 +73,51 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
     }
     _exit(errno == ENOENT ? 127 : 126);
   }
-  in.CloseRead();
-  out.CloseWrite();
-  err.CloseWrite();
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  Subprocess process;
+  process.pid_ = pid;
+  process.stdin_fd_ = in[1];
+  process.stdout_fd_ = out[0];
+  process.stderr_fd_ = err[0];
+  process.argv_ = argv;
+  process.options_ = options;
+  process.deadline_ = absl::Now() + options.timeout;
+  if (options.stdin_text.empty()) CloseFd(&process.stdin_fd_);
+  return process;
+}
 
+Subprocess::Subprocess(Subprocess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)),
+      stdin_fd_(std::exchange(other.stdin_fd_, -1)),
+      stdout_fd_(std::exchange(other.stdout_fd_, -1)),
+      stderr_fd_(std::exchange(other.stderr_fd_, -1)),
+      argv_(std::move(other.argv_)),
+      options_(std::move(other.options_)),
+      deadline_(other.deadline_) {}
+
+Subprocess::~Subprocess() {
+  CloseFd(&stdin_fd_);
+  CloseFd(&stdout_fd_);
+  CloseFd(&stderr_fd_);
+  if (pid_ > 0) {
+    kill(pid_, SIGKILL);
+    waitpid(pid_, nullptr, 0);
+  }
+}
+
+absl::StatusOr<SubprocessResult> Subprocess::Wait() {
   SubprocessResult result;
   size_t stdin_written = 0;
-  if (options.stdin_text.empty()) in.CloseWrite();
-  const absl::Time deadline = absl::Now() + options.timeout;
   bool timed_out = false;
-  while (out.read_fd() >= 0 || err.read_fd() >= 0) {
+  while (stdout_fd_ >= 0 || stderr_fd_ >= 0) {
     std::vector<pollfd> fds;
-    if (out.read_fd() >= 0) fds.push_back({out.read_fd(), POLLIN, 0});
-    if (err.read_fd() >= 0) fds.push_back({err.read_fd(), POLLIN, 0});
-    if (in.write_fd() >= 0) fds.push_back({in.write_fd(), POLLOUT, 0});
-    const int64_t remaining = absl::ToInt64Milliseconds(deadline - absl::Now());
+    if (stdout_fd_ >= 0) fds.push_back({stdout_fd_, POLLIN, 0});
+    if (stderr_fd_ >= 0) fds.push_back({stderr_fd_, POLLIN, 0});
+    if (stdin_fd_ >= 0) fds.push_back({stdin_fd_, POLLOUT, 0});
+    const int64_t remaining =
+        absl::ToInt64Milliseconds(deadline_ - absl::Now());
     if (remaining <= 0) {
       timed_out = true;
       break;
@@ -113,43 +126,49 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
     if (ready < 0 && errno != EINTR) return ErrnoError("poll");
     for (const pollfd& p : fds) {
       if (p.revents == 0) continue;
-      if (p.fd == in.write_fd()) {
-        const ssize_t n = write(p.fd, options.stdin_text.data() + stdin_written,
-                                options.stdin_text.size() - stdin_written);
+      if (p.fd == stdin_fd_) {
+        const ssize_t n =
+            write(p.fd, options_.stdin_text.data() + stdin_written,
+                  options_.stdin_text.size() - stdin_written);
         if (n > 0) stdin_written += n;
-        if (n < 0 || stdin_written == options.stdin_text.size()) {
-          in.CloseWrite();
+        if (n < 0 || stdin_written == options_.stdin_text.size()) {
+          CloseFd(&stdin_fd_);
         }
         continue;
       }
       char buffer[65536];
       const ssize_t n = read(p.fd, buffer, sizeof(buffer));
-      const bool is_out = p.fd == out.read_fd();
+      const bool is_out = p.fd == stdout_fd_;
       if (n > 0) {
         (is_out ? result.stdout_text : result.stderr_text).append(buffer, n);
       } else if (n == 0 || errno != EINTR) {
-        if (is_out) {
-          out.CloseRead();
-        } else {
-          err.CloseRead();
-        }
+        CloseFd(is_out ? &stdout_fd_ : &stderr_fd_);
       }
     }
   }
-  if (timed_out) kill(pid, SIGKILL);
+  CloseFd(&stdin_fd_);
+  if (timed_out) kill(pid_, SIGKILL);
   int wait_status = 0;
-  while (waitpid(pid, &wait_status, 0) < 0) {
+  while (waitpid(pid_, &wait_status, 0) < 0) {
     if (errno != EINTR) return ErrnoError("waitpid");
   }
+  pid_ = -1;
   if (timed_out) {
     return absl::DeadlineExceededError(
-        absl::StrCat("'", absl::StrJoin(argv, " "), "' did not finish within ",
-                     absl::FormatDuration(options.timeout),
+        absl::StrCat("'", absl::StrJoin(argv_, " "), "' did not finish within ",
+                     absl::FormatDuration(options_.timeout),
                      "; stderr so far: ", result.stderr_text));
   }
   if (WIFEXITED(wait_status)) result.exit_code = WEXITSTATUS(wait_status);
   if (WIFSIGNALED(wait_status)) result.signal = WTERMSIG(wait_status);
   return result;
+}
+
+absl::StatusOr<SubprocessResult> RunSubprocess(
+    const std::vector<std::string>& argv, const SubprocessOptions& options) {
+  absl::StatusOr<Subprocess> process = Subprocess::Start(argv, options);
+  if (!process.ok()) return process.status();
+  return process->Wait();
 }
 
 }  // namespace cell::testing

@@ -3,6 +3,8 @@
 #ifndef CELL_TESTS_SUBPROCESS_H_
 #define CELL_TESTS_SUBPROCESS_H_
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -29,8 +31,36 @@ struct SubprocessOptions {
   absl::Duration timeout = absl::Seconds(60);
 };
 
-// Runs argv[0] (a path, or looked up on PATH) with `argv`. Errors are only
-// for failing to run it at all or the timeout; a non-zero exit is a result.
+// A started child process whose output is collected by Wait().
+class Subprocess {
+ public:
+  // Starts argv[0] (a path, or looked up on PATH) with `argv`.
+  static absl::StatusOr<Subprocess> Start(
+      const std::vector<std::string>& argv,
+      const SubprocessOptions& options = {});
+  Subprocess(Subprocess&& other) noexcept;
+  Subprocess& operator=(Subprocess&&) = delete;
+  ~Subprocess();  // Kills and reaps a process that was never waited for.
+
+  pid_t pid() const { return pid_; }
+
+  // Feeds stdin, collects output until the process exits. Errors are only
+  // for the timeout (the process is then killed) or a broken wait; a
+  // non-zero exit is a result.
+  absl::StatusOr<SubprocessResult> Wait();
+
+ private:
+  Subprocess() = default;
+  pid_t pid_ = -1;
+  int stdin_fd_ = -1;
+  int stdout_fd_ = -1;
+  int stderr_fd_ = -1;
+  std::vector<std::string> argv_;
+  SubprocessOptions options_;
+  absl::Time deadline_;
+};
+
+// Start + Wait.
 absl::StatusOr<SubprocessResult> RunSubprocess(
     const std::vector<std::string>& argv,
     const SubprocessOptions& options = {});

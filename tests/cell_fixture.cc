@@ -1,0 +1,170 @@
+#include "tests/cell_fixture.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "tests/runfiles.h"
+#include "tests/status_matchers.h"
+
+namespace cell::testing {
+namespace {
+
+void CopyExecutable(const std::string& from, const std::string& to) {
+  std::ifstream in(from, std::ios::binary);
+  ASSERT_TRUE(in.good()) << from;
+  std::ofstream out(to, std::ios::binary);
+  out << in.rdbuf();
+  out.close();
+  ASSERT_EQ(chmod(to.c_str(), 0755), 0);
+}
+
+void MakeListeningSocket(const std::string& path) {
+  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  ASSERT_LT(path.size(), sizeof(address.sun_path)) << path;
+  path.copy(address.sun_path, path.size());
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+            0);
+  close(fd);
+  ASSERT_EQ(chmod(path.c_str(), 0666), 0);
+}
+
+}  // namespace
+
+std::string TestUserName(const ::testing::TestParamInfo<TestUser>& info) {
+  return info.param == TestUser::kRoot ? "Root" : "Nobody";
+}
+
+void CellFixture::SetUp() {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create());
+  dir_.emplace(std::move(dir));
+  ASSERT_OK_AND_ASSIGN(std::string cell, RunfilePath("launcher/cell"));
+  cell_ = Path("cell");
+  CopyExecutable(cell, cell_);
+  for (const char* sub : {"wt", "store", "daemon", "tmp"}) {
+    ASSERT_EQ(mkdir(Path(sub).c_str(), 0755), 0);
+  }
+  ASSERT_EQ(chmod(Path("tmp").c_str(), 01777), 0);
+  ASSERT_EQ(chown(Path("wt").c_str(), uid(), gid()), 0);
+  std::ofstream(Path("store/hello")) << "from the store\n";
+  MakeListeningSocket(Path("daemon/socket"));
+}
+
+std::vector<std::string> CellFixture::CellArgv(
+    const std::vector<std::string>& args) const {
+  std::vector<std::string> argv;
+  if (GetParam() == TestUser::kNobody) {
+    argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+            "--clear-groups", "--"};
+  }
+  argv.push_back(cell_);
+  argv.insert(argv.end(), args.begin(), args.end());
+  return argv;
+}
+
+std::vector<std::string> CellFixture::BaseFlags() const {
+  return {"--worktree=wt",  "--nix-store=store", "--nix-daemon-socket=daemon",
+          "--network=none", "--ro-bind=/usr",    "--ro-bind=/bin",
+          "--ro-bind=/lib", "--ro-bind=/lib64"};
+}
+
+SubprocessOptions CellFixture::Options() const {
+  SubprocessOptions options;
+  options.cwd = dir_->path();
+  options.env = std::vector<std::string>{
+      absl::StrCat("TMPDIR=", CellTmpDir()), "PATH=/usr/bin:/bin",
+      "TERM=xterm-test", "SECRET_TOKEN=must-not-leak"};
+  return options;
+}
+
+absl::StatusOr<Subprocess> CellFixture::StartCell(
+    const std::vector<std::string>& extra_flags,
+    const std::vector<std::string>& command) {
+  std::vector<std::string> args = {"run"};
+  for (const std::string& flag : BaseFlags()) args.push_back(flag);
+  args.insert(args.end(), extra_flags.begin(), extra_flags.end());
+  args.push_back("--");
+  args.insert(args.end(), command.begin(), command.end());
+  return Subprocess::Start(CellArgv(args), Options());
+}
+
+absl::StatusOr<SubprocessResult> CellFixture::RunCell(
+    const std::vector<std::string>& extra_flags,
+    const std::vector<std::string>& command) {
+  absl::StatusOr<Subprocess> process = StartCell(extra_flags, command);
+  if (!process.ok()) return process.status();
+  return process->Wait();
+}
+
+std::vector<nlohmann::json> CellFixture::ReadEvents(
+    const std::string& path) const {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> events;
+  std::string line;
+  while (std::getline(in, line)) {
+    nlohmann::json event = nlohmann::json::parse(line, nullptr, false);
+    if (!event.is_discarded()) events.push_back(std::move(event));
+  }
+  return events;
+}
+
+std::optional<nlohmann::json> CellFixture::WaitForEvent(
+    const std::string& path, const std::string& name) const {
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (absl::Now() < deadline) {
+    for (const nlohmann::json& event : ReadEvents(path)) {
+      if (event.value("event", "") == name) return event;
+    }
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> CellFixture::JobDirs() const {
+  std::vector<std::string> found;
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(CellTmpDir().c_str()),
+                                          closedir);
+  if (dir == nullptr) return found;
+  while (const dirent* entry = readdir(dir.get())) {
+    if (absl::StartsWith(entry->d_name, "cell-jd.")) {
+      found.push_back(entry->d_name);
+    }
+  }
+  return found;
+}
+
+bool WaitForProcessGone(pid_t pid, int seconds) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(seconds);
+  while (absl::Now() < deadline) {
+    std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
+    std::string content;
+    if (!stat.good() || !std::getline(stat, content)) return true;
+    // Field 3, after "pid (comm)", is the state; Z is a zombie.
+    const size_t paren = content.rfind(')');
+    if (paren != std::string::npos && paren + 2 < content.size() &&
+        content[paren + 2] == 'Z') {
+      return true;
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  return false;
+}
+
+}  // namespace cell::testing
