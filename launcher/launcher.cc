@@ -2,8 +2,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -21,6 +19,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "launcher/child.h"
 #include "launcher/fs_util.h"
@@ -60,23 +59,30 @@ absl::Status MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
   return absl::OkStatus();
 }
 
+// The name of `id` in an /etc/passwd or /etc/group style file, or "".
+// Read directly rather than through NSS: the launcher is a static binary,
+// where getpwuid() would dlopen the host's NSS modules (and ask nscd), and
+// the cell only needs names for its own generated /etc files.
+std::string NameInIdFile(const char* path, unsigned id) {
+  absl::StatusOr<std::string> text = ReadFileToString(path, 16 << 20);
+  if (!text.ok()) return "";
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    std::vector<absl::string_view> fields = absl::StrSplit(line, ':');
+    unsigned value = 0;
+    if (fields.size() >= 3 && !fields[0].empty() &&
+        absl::SimpleAtoi(fields[2], &value) && value == id) {
+      return std::string(fields[0]);
+    }
+  }
+  return "";
+}
+
 HostFacts GatherHostFacts() {
   HostFacts host;
   host.uid = getuid();
   host.gid = getgid();
-  char buffer[16384];
-  passwd pw;
-  passwd* pw_result = nullptr;
-  if (getpwuid_r(host.uid, &pw, buffer, sizeof(buffer), &pw_result) == 0 &&
-      pw_result != nullptr) {
-    host.user_name = pw.pw_name;
-  }
-  group gr;
-  group* gr_result = nullptr;
-  if (getgrgid_r(host.gid, &gr, buffer, sizeof(buffer), &gr_result) == 0 &&
-      gr_result != nullptr) {
-    host.group_name = gr.gr_name;
-  }
+  host.user_name = NameInIdFile("/etc/passwd", host.uid);
+  host.group_name = NameInIdFile("/etc/group", host.gid);
   if (const char* term = std::getenv("TERM")) host.term = term;
   if (const char* lang = std::getenv("LANG")) host.lang = lang;
   return host;

@@ -145,10 +145,22 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
   }
   if (!read_only) return 0;
   // Reopen: the fd from before the mount names the covered directory, not
-  // the new mount. The remount must repeat the flags the kernel locked on
-  // the source mount (nosuid, nodev, ...) or it fails with EPERM.
+  // the new mount.
   Fd mounted(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (mounted.get() < 0) return errno;
+  // Read-only must hold for every submount the recursive bind brought
+  // along (a bind of / brings /proc, /sys, ...): mount_setattr with
+  // AT_RECURSIVE does that in one call (Linux 5.12+).
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  if (mount_setattr(mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                    sizeof(attr)) == 0) {
+    return 0;
+  }
+  if (errno != ENOSYS) return errno;
+  // Older kernels: remount the top mount only, repeating the flags the
+  // kernel locked on the source mount (nosuid, nodev, ...) or it fails with
+  // EPERM. Submounts then stay as they were on the host.
   const FdPath mounted_path(mounted.get());
   const unsigned long flags =
       MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags(mounted_path.text);

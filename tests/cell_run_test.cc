@@ -180,6 +180,23 @@ TEST_P(CellRunTest, StoreIsReadOnlyAndDaemonSocketIsThere) {
   EXPECT_NE(stat(Path("store/new").c_str(), &info), 0);
 }
 
+TEST_P(CellRunTest, ReadOnlyBindIsReadOnlyAllTheWayDown) {
+  // The host's root brings its submounts along (/proc, /dev, /dev/shm, the
+  // worktree's file system, ...); every one of them must be read-only.
+  ASSERT_RUN(result, {"--ro-bind=/:/host"},
+             {"sh", "-c",
+              absl::StrCat("touch /host", Path("wt"), "/x 2>&1; ",
+                           "cut -d' ' -f5,6 /proc/self/mountinfo | "
+                           "grep '^/host' | cut -d' ' -f2 | cut -c1-2 | "
+                           "sort | uniq -c")});
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text, HasSubstr("Read-only file system"));
+  EXPECT_THAT(result.stdout_text, Not(HasSubstr("rw")));
+  EXPECT_THAT(result.stdout_text, ::testing::ContainsRegex("[0-9]+ ro"));
+  struct stat info;
+  EXPECT_NE(stat(Path("wt/x").c_str(), &info), 0);
+}
+
 TEST_P(CellRunTest, WorktreeIsTheWritableCwd) {
   ASSERT_RUN(result, {},
              {"sh", "-c", "pwd; echo written > out.txt; mkdir -p d/e"});
