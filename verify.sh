@@ -1,9 +1,39 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine and runs the main job: `./verify.sh`.
-# For now it builds the launcher and shows its help; once cell-verify lands it
-# verifies a default cell end to end.
+#
+# Until cell-verify lands (it will verify a default cell end to end against
+# the `documented` profile), this builds the launcher and runs a real cell —
+# new user, mount and network namespaces, the host's /usr bound read-only, a
+# scratch worktree — and shows from inside what the cell looks like.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./setup.sh
-bazel build //launcher:cell
-bazel-bin/launcher/cell --help
+bazel build -c opt //launcher:cell
+cell="$(bazel info -c opt bazel-bin 2>/dev/null)/launcher/cell"
+
+work=$(mktemp -d /tmp/cell-verify.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/wt"
+binds=()
+for dir in /usr /bin /lib /lib64; do
+  [[ -e $dir ]] && binds+=("--ro-bind=$dir")
+done
+
+echo "== a cell, seen from inside"
+"$cell" run --worktree="$work/wt" --no-nix --network=none "${binds[@]}" \
+  --status-file="$work/status.jsonl" -- sh -c '
+    echo "identity:     $(id)"
+    echo "cwd:          $(pwd)"
+    echo "root:         $(ls / | tr "\n" " ")"
+    echo "interfaces:   $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" " ")"
+    echo "capabilities: $(grep CapEff /proc/self/status | cut -f2)"
+    echo "host PID 1:   $(cat /proc/1/comm)"
+    touch /usr/probe 2>/dev/null && echo "/usr:         WRITABLE" || echo "/usr:         read-only"
+    echo hello > from-the-cell && echo "worktree:     writable"
+  '
+echo "== launcher status events"
+cat "$work/status.jsonl"
+test "$(cat "$work/wt/from-the-cell")" = hello
+jd=$(sed -n 's/.*"jd":"\([^"]*\)".*/\1/p' "$work/status.jsonl")
+if [[ -e "$jd" ]]; then echo "FAIL: $jd left behind" >&2; exit 1; fi
+echo "== ok: the worktree write reached the host and \$JD ($jd) is gone"

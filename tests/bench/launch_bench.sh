@@ -1,0 +1,54 @@
+#!/usr/bin/env bash
+# Launch latency: `cell run --network=none -- /bin/true` against bubblewrap
+# with an equivalent mount set and against `unshare -Urmn /bin/true`, side
+# by side in one hyperfine run (these machines are noisy: read the ratios).
+#
+#   tests/bench/launch_bench.sh [--runs=N] [--export=FILE.md]
+#
+# Run as root or as a user allowed to create user namespaces.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+runs=300
+export_file=""
+for arg in "$@"; do
+  case "$arg" in
+    --runs=*) runs="${arg#--runs=}" ;;
+    --export=*) export_file="${arg#--export=}" ;;
+    *) echo "usage: $0 [--runs=N] [--export=FILE.md]" >&2; exit 2 ;;
+  esac
+done
+for tool in hyperfine bwrap unshare; do
+  command -v "$tool" >/dev/null || { echo "missing $tool: run ./setup.sh" >&2; exit 2; }
+done
+
+bazel build -c opt //launcher:cell >/dev/null 2>&1
+cell="$(bazel info -c opt bazel-bin 2>/dev/null)/launcher/cell"
+
+work=$(mktemp -d /tmp/cell-bench.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+mkdir "$work/wt"
+
+# The same host paths in both sandboxes: /usr, /bin, /lib, /lib64 read-only,
+# the worktree read-write as cwd, tmpfs /tmp and /home/cell, a minimal /dev,
+# the host's /proc, new user + mount + network namespaces.
+binds=()
+bwrap_binds=()
+for dir in /usr /bin /lib /lib64; do
+  [[ -e $dir ]] || continue
+  binds+=("--ro-bind=$dir")
+  bwrap_binds+=(--ro-bind "$dir" "$dir")
+done
+
+cell_cmd="$cell run --worktree=$work/wt --no-nix --network=none ${binds[*]} -- /bin/true"
+bwrap_cmd="bwrap --unshare-user --unshare-net ${bwrap_binds[*]} --bind /proc /proc \
+--dev /dev --tmpfs /tmp --tmpfs /home/cell --bind $work/wt /home/cell/worktree \
+--chdir /home/cell/worktree /bin/true"
+unshare_cmd="unshare -Urmn /bin/true"
+
+args=(-N --warmup 30 --runs "$runs")
+[[ -n "$export_file" ]] && args+=(--export-markdown "$export_file")
+hyperfine "${args[@]}" \
+  -n unshare "$unshare_cmd" \
+  -n cell "$cell_cmd" \
+  -n bwrap "$bwrap_cmd"
