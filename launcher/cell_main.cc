@@ -285,26 +285,47 @@ void PrintError(const absl::Status& status) {
   std::fprintf(stderr, "cell: %s\n", std::string(status.message()).c_str());
 }
 
-int Run(const std::vector<std::string>& args) {
-  absl::StatusOr<Invocation> invocation =
-      ParseFlags(args, /*allow_command=*/true);
+struct Loaded {
+  Invocation invocation;
+  cell::CellSpec spec;
+};
+
+// Flags, then the spec they describe. Without a spec, `*exit_code` says how
+// to exit: 0 after printing `usage` for --help, `error_exit` after printing
+// the error.
+std::optional<Loaded> ParseAndLoad(const std::vector<std::string>& args,
+                                   bool allow_command, const char* usage,
+                                   int error_exit, int* exit_code) {
+  absl::StatusOr<Invocation> invocation = ParseFlags(args, allow_command);
   if (!invocation.ok()) {
     PrintError(invocation.status());
-    return kExitLaunchFailed;
+    *exit_code = error_exit;
+    return std::nullopt;
   }
   if (invocation->help) {
-    std::fputs(kRunUsage, stdout);
-    return 0;
+    std::fputs(usage, stdout);
+    *exit_code = 0;
+    return std::nullopt;
   }
   absl::StatusOr<cell::CellSpec> spec = LoadSpec(*invocation);
   if (!spec.ok()) {
     PrintError(spec.status());
-    return kExitLaunchFailed;
+    *exit_code = error_exit;
+    return std::nullopt;
   }
+  return Loaded{*std::move(invocation), *std::move(spec)};
+}
+
+int Run(const std::vector<std::string>& args) {
+  int exit_code = 0;
+  std::optional<Loaded> loaded = ParseAndLoad(
+      args, /*allow_command=*/true, kRunUsage, kExitLaunchFailed, &exit_code);
+  if (!loaded.has_value()) return exit_code;
   cell::RunOptions options;
-  options.command = invocation->command;
-  options.status_file = invocation->status_file;
-  absl::StatusOr<cell::ExitReport> report = cell::RunCell(*spec, options);
+  options.command = loaded->invocation.command;
+  options.status_file = loaded->invocation.status_file;
+  absl::StatusOr<cell::ExitReport> report =
+      cell::RunCell(loaded->spec, options);
   if (!report.ok()) {
     PrintError(report.status());
     return kExitLaunchFailed;
@@ -316,22 +337,11 @@ int Run(const std::vector<std::string>& args) {
 }
 
 int CheckSpec(const std::vector<std::string>& args) {
-  absl::StatusOr<Invocation> invocation =
-      ParseFlags(args, /*allow_command=*/false);
-  if (!invocation.ok()) {
-    PrintError(invocation.status());
-    return kExitUsage;
-  }
-  if (invocation->help) {
-    std::fputs(kCheckSpecUsage, stdout);
-    return 0;
-  }
-  absl::StatusOr<cell::CellSpec> spec = LoadSpec(*invocation);
-  if (!spec.ok()) {
-    PrintError(spec.status());
-    return kExitUsage;
-  }
-  std::printf("%s\n", cell::SpecToJson(*spec).dump(2).c_str());
+  int exit_code = 0;
+  std::optional<Loaded> loaded = ParseAndLoad(
+      args, /*allow_command=*/false, kCheckSpecUsage, kExitUsage, &exit_code);
+  if (!loaded.has_value()) return exit_code;
+  std::printf("%s\n", cell::SpecToJson(loaded->spec).dump(2).c_str());
   return 0;
 }
 

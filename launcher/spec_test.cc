@@ -1,8 +1,6 @@
 #include "launcher/spec.h"
 
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <cstdlib>
@@ -274,19 +272,7 @@ class ResolveSpecTest : public ::testing::Test {
     ASSERT_EQ(mkdir((root_ + "/store").c_str(), 0755), 0);
     ASSERT_EQ(symlink("wt", (root_ + "/link").c_str()), 0);
     std::ofstream(root_ + "/filter") << "example\\.com$\n";
-    MakeSocket(root_ + "/daemon/socket");
-  }
-
-  static void MakeSocket(const std::string& path) {
-    const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-    ASSERT_GE(fd, 0);
-    sockaddr_un address{};
-    address.sun_family = AF_UNIX;
-    ASSERT_LT(path.size(), sizeof(address.sun_path));
-    path.copy(address.sun_path, path.size());
-    ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-              0);
-    close(fd);
+    ASSERT_OK(::cell::testing::MakeSocketFile(root_ + "/daemon/socket"));
   }
 
   void MakeStoreProgram(const std::string& entry, const std::string& program) {

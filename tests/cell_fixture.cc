@@ -2,9 +2,7 @@
 
 #include <dirent.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <unistd.h>
 
 #include <fstream>
@@ -33,19 +31,6 @@ void CopyExecutable(const std::string& from, const std::string& to) {
   ASSERT_EQ(chmod(to.c_str(), 0755), 0);
 }
 
-void MakeListeningSocket(const std::string& path) {
-  const int fd = socket(AF_UNIX, SOCK_STREAM, 0);
-  ASSERT_GE(fd, 0);
-  sockaddr_un address{};
-  address.sun_family = AF_UNIX;
-  ASSERT_LT(path.size(), sizeof(address.sun_path)) << path;
-  path.copy(address.sun_path, path.size());
-  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-            0);
-  close(fd);
-  ASSERT_EQ(chmod(path.c_str(), 0666), 0);
-}
-
 }  // namespace
 
 std::string TestUserName(const ::testing::TestParamInfo<TestUser>& info) {
@@ -64,7 +49,7 @@ void CellFixture::SetUp() {
   ASSERT_EQ(chmod(Path("tmp").c_str(), 01777), 0);
   ASSERT_EQ(chown(Path("wt").c_str(), uid(), gid()), 0);
   std::ofstream(Path("store/hello")) << "from the store\n";
-  MakeListeningSocket(Path("daemon/socket"));
+  ASSERT_OK(MakeSocketFile(Path("daemon/socket")));
 }
 
 std::vector<std::string> CellFixture::CellArgv(
@@ -111,6 +96,23 @@ absl::StatusOr<SubprocessResult> CellFixture::RunCell(
   absl::StatusOr<Subprocess> process = StartCell(extra_flags, command);
   if (!process.ok()) return process.status();
   return process->Wait();
+}
+
+absl::StatusOr<Subprocess> CellFixture::StartCellAndWait(
+    const std::vector<std::string>& extra_flags,
+    const std::vector<std::string>& command, nlohmann::json* started) {
+  const std::string status = Path("tmp/status.jsonl");
+  unlink(status.c_str());
+  std::vector<std::string> flags = extra_flags;
+  flags.push_back(absl::StrCat("--status-file=", status));
+  absl::StatusOr<Subprocess> process = StartCell(flags, command);
+  if (!process.ok()) return process.status();
+  std::optional<nlohmann::json> event = WaitForEvent(status, "started");
+  if (!event.has_value()) {
+    return absl::DeadlineExceededError("the cell did not report `started`");
+  }
+  *started = *std::move(event);
+  return process;
 }
 
 std::vector<nlohmann::json> CellFixture::ReadEvents(

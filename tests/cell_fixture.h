@@ -54,6 +54,12 @@ class CellFixture : public ::testing::TestWithParam<TestUser> {
       const std::vector<std::string>& extra_flags,
       const std::vector<std::string>& command);
 
+  // StartCell with a --status-file, returning once the command started;
+  // `started` receives that event (jd, pid, proxyPort).
+  absl::StatusOr<Subprocess> StartCellAndWait(
+      const std::vector<std::string>& extra_flags,
+      const std::vector<std::string>& command, nlohmann::json* started);
+
   // Options for running `cell` directly: cwd, a fixed environment.
   SubprocessOptions Options() const;
 

@@ -289,15 +289,15 @@ TEST_P(CellRunTest, StatusFileReportsStartAndExit) {
 
 TEST_P(CellRunTest, SignalsAreForwardedAndJdRemoved) {
   for (const int signal_number : {SIGTERM, SIGINT, SIGHUP}) {
-    const std::string status = Path(absl::StrCat("tmp/status.", signal_number));
+    nlohmann::json started;
     ASSERT_OK_AND_ASSIGN(
         Subprocess cell,
-        StartCell({absl::StrCat("--status-file=", status)},
-                  {"sh", "-c",
-                   absl::StrCat("trap 'exit 42' ", signal_number,
-                                "; touch ready; while :; do sleep 0.02; "
-                                "done")}));
-    ASSERT_TRUE(WaitForEvent(status, "started").has_value());
+        StartCellAndWait({},
+                         {"sh", "-c",
+                          absl::StrCat("trap 'exit 42' ", signal_number,
+                                       "; touch ready; while :; do sleep "
+                                       "0.02; done")},
+                         &started));
     const absl::Time deadline = absl::Now() + absl::Seconds(10);
     struct stat info;
     while (stat(Path("wt/ready").c_str(), &info) != 0 &&
@@ -314,26 +314,20 @@ TEST_P(CellRunTest, SignalsAreForwardedAndJdRemoved) {
 }
 
 TEST_P(CellRunTest, KilledCommandStillCleansUp) {
-  const std::string status = Path("tmp/status");
-  ASSERT_OK_AND_ASSIGN(
-      Subprocess cell,
-      StartCell({absl::StrCat("--status-file=", status)}, {"sleep", "60"}));
-  std::optional<nlohmann::json> started = WaitForEvent(status, "started");
-  ASSERT_TRUE(started.has_value());
-  ASSERT_EQ(kill((*started)["pid"].get<pid_t>(), SIGKILL), 0);
+  nlohmann::json started;
+  ASSERT_OK_AND_ASSIGN(Subprocess cell,
+                       StartCellAndWait({}, {"sleep", "60"}, &started));
+  ASSERT_EQ(kill(started["pid"].get<pid_t>(), SIGKILL), 0);
   ASSERT_OK_AND_ASSIGN(SubprocessResult result, cell.Wait());
   EXPECT_THAT(result.exit_code, Optional(128 + SIGKILL));
   EXPECT_THAT(JobDirs(), IsEmpty());
 }
 
 TEST_P(CellRunTest, KilledLauncherTakesTheCommandAlongAndIsSweptLater) {
-  const std::string status = Path("tmp/status");
-  ASSERT_OK_AND_ASSIGN(
-      Subprocess cell,
-      StartCell({absl::StrCat("--status-file=", status)}, {"sleep", "60"}));
-  std::optional<nlohmann::json> started = WaitForEvent(status, "started");
-  ASSERT_TRUE(started.has_value());
-  const pid_t command = (*started)["pid"].get<pid_t>();
+  nlohmann::json started;
+  ASSERT_OK_AND_ASSIGN(Subprocess cell,
+                       StartCellAndWait({}, {"sleep", "60"}, &started));
+  const pid_t command = started["pid"].get<pid_t>();
   ASSERT_EQ(kill(cell.pid(), SIGKILL), 0);
   ASSERT_OK_AND_ASSIGN(SubprocessResult result, cell.Wait());
   EXPECT_THAT(result.signal, Optional(SIGKILL));

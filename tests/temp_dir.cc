@@ -1,7 +1,10 @@
 #include "tests/temp_dir.h"
 
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -45,6 +48,26 @@ void TempDir::Remove() {
                  std::string(status.message()).c_str());
   }
   path_.clear();
+}
+
+absl::Status MakeSocketFile(const std::string& path) {
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (path.size() >= sizeof(address.sun_path)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("socket path too long: ", path));
+  }
+  path.copy(address.sun_path, path.size());
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoStatus(errno, "socket");
+  const int result =
+      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
+  const int error = errno;
+  close(fd);
+  if (result != 0) return ErrnoStatus(error, "bind " + path);
+  if (chmod(path.c_str(), 0666) != 0)
+    return ErrnoStatus(errno, "chmod " + path);
+  return absl::OkStatus();
 }
 
 std::string TempDir::Path(absl::string_view relative) const {

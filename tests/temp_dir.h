@@ -32,6 +32,10 @@ class TempDir {
   std::string path_;
 };
 
+// Creates a Unix socket file at `path` (bound, not listening, mode 0666):
+// what the launcher checks for in a Nix daemon socket directory.
+absl::Status MakeSocketFile(const std::string& path);
+
 }  // namespace cell::testing
 
 #endif  // CELL_TESTS_TEMP_DIR_H_
