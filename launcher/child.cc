@@ -138,6 +138,13 @@ void RunChild(const ChildConfig& config) {
   if (const int error = BringUpLoopback(); error != 0) {
     Fail(config, ChildStep::kLoopback, error);
   }
+  if (config.listener_channel_fd >= 0) {
+    if (const int error =
+            SendProxyListener(config.listener_channel_fd, config.proxy_port);
+        error != 0) {
+      Fail(config, ChildStep::kProxyListener, error);
+    }
+  }
   if (chdir(plan.cwd.c_str()) != 0) Fail(config, ChildStep::kChdir, errno);
 
   if (plan.pid_namespace) {
@@ -228,6 +235,12 @@ std::string DescribeChildFailure(const ChildFailure& failure,
       return absl::StrCat("cannot switch to the cell's root: ", error);
     case ChildStep::kLoopback:
       return absl::StrCat("cannot bring up the loopback interface: ", error);
+    case ChildStep::kProxyListener:
+      return absl::StrCat(
+          "cannot listen on the cell's proxy port inside the cell: ", error,
+          failure.error == EADDRINUSE || failure.error == EACCES
+              ? "; choose another `network.port`"
+              : "");
     case ChildStep::kChdir:
       return absl::StrCat("cannot enter ", plan.cwd,
                           " inside the cell: ", error);

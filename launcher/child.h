@@ -30,6 +30,7 @@ enum class ChildStep : int32_t {
   kMount,
   kPivotRoot,
   kLoopback,
+  kProxyListener,
   kChdir,
   kCapabilities,
   kSignals,
@@ -54,6 +55,10 @@ struct ChildConfig {
   int failure_fd = -1;      // Write end, O_CLOEXEC.
   sigset_t restore_mask;    // The launcher's mask before it blocked signals.
   int cap_last = 40;        // /proc/sys/kernel/cap_last_cap.
+  // Proxy mode: the child's end of the channel for the listener, and the
+  // port inside the cell; -1 / 0 otherwise.
+  int listener_channel_fd = -1;
+  int proxy_port = 0;
 };
 
 // Never returns: execs the command or _exits. Must be called in a child

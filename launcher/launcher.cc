@@ -2,16 +2,21 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdlib>
+#include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -22,9 +27,13 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "launcher/child.h"
+#include "launcher/filter.h"
 #include "launcher/fs_util.h"
 #include "launcher/jd.h"
+#include "launcher/net.h"
 #include "launcher/plan.h"
+#include "launcher/proxy.h"
+#include "launcher/relay.h"
 #include "launcher/status_macros.h"
 #include "launcher/userns.h"
 #include "nlohmann/json.hpp"
@@ -162,19 +171,40 @@ class SignalBlock {
   bool active_ = false;
 };
 
-// Waits for `child` to exit, forwarding signals from `signals` to it.
-int WaitForChild(pid_t child, const SignalBlock& signals) {
+// Waits for `child` to exit, forwarding signals from `signals` to it and
+// serving the relay (when there is one) meanwhile.
+int WaitForChild(pid_t child, const SignalBlock& signals, Relay* relay) {
   while (true) {
     int status = 0;
     const pid_t done = waitpid(child, &status, WNOHANG);
     if (done == child) return status;
     if (done < 0 && errno != EINTR) return 0;
+    pollfd events[2] = {{signals.fd(), POLLIN, 0},
+                        {relay != nullptr ? relay->fd() : -1, POLLIN, 0}};
+    if (poll(events, 2, -1) < 0) continue;
+    if (events[1].revents != 0) relay->HandleEvents();
+    if (events[0].revents == 0) continue;
     signalfd_siginfo info;
     const ssize_t n = read(signals.fd(), &info, sizeof(info));
     if (n != sizeof(info)) continue;
-    if (info.ssi_signo != SIGCHLD)
+    if (info.ssi_signo != SIGCHLD) {
       kill(child, static_cast<int>(info.ssi_signo));
+    }
   }
+}
+
+absl::StatusOr<std::string> FilterText(const CellSpec& spec) {
+  if (!spec.tinyproxy_filter.has_value()) return std::string(kAllowAllFilter);
+  // Read once more: it was checked when the spec was resolved, but what
+  // tinyproxy gets must be what was checked now.
+  CELL_ASSIGN_OR_RETURN(std::string text,
+                        ReadFileToString(*spec.tinyproxy_filter, 1 << 20));
+  absl::Status status = ParseFilter(text, *spec.tinyproxy_filter).status();
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field `tinyproxyFilter`: ", status.message()));
+  }
+  return text;
 }
 
 ExitReport ReportFor(int wait_status) {
@@ -193,10 +223,15 @@ int ExitReport::ExitStatus() const {
 
 absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
                                    const RunOptions& options) {
-  if (spec.network.mode == NetworkMode::kProxy) {
+  const bool proxied = spec.network.mode == NetworkMode::kProxy;
+  if (proxied && spec.network.engine == ProxyEngine::kBuiltin) {
     return absl::UnimplementedError(
-        "field `network.mode`: \"proxy\" is not available in this build yet; "
-        "use --network=none (\"network\": {\"mode\": \"none\"})");
+        "field `network.engine`: \"builtin\" is not available in this build "
+        "yet; use \"tinyproxy\"");
+  }
+  std::string filter_text;
+  if (proxied) {
+    CELL_ASSIGN_OR_RETURN(filter_text, FilterText(spec));
   }
   const HostFacts host = GatherHostFacts();
   CELL_ASSIGN_OR_RETURN(
@@ -214,6 +249,22 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
     return ErrnoStatus(errno, "mkdir " + new_root);
   }
 
+  CELL_ASSIGN_OR_RETURN(SignalBlock signals, SignalBlock::Create());
+  std::optional<TinyproxyProcess> proxy;
+  UniqueFd listener_parent, listener_child;
+  if (proxied) {
+    CELL_ASSIGN_OR_RETURN(
+        TinyproxyProcess started,
+        TinyproxyProcess::Start(jd.path(), filter_text, spec.log_dir));
+    proxy.emplace(std::move(started));
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+      return ErrnoStatus(errno, "socketpair");
+    }
+    listener_parent.Reset(pair[0]);
+    listener_child.Reset(pair[1]);
+  }
+
   // Everything the child needs, prepared here: it must not allocate.
   ChildConfig config;
   config.plan = &plan;
@@ -229,8 +280,8 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   CELL_RETURN_IF_ERROR(MakePipe(&failure_read, &failure_write));
   config.sync_fd = sync_read.get();
   config.failure_fd = failure_write.get();
-
-  CELL_ASSIGN_OR_RETURN(SignalBlock signals, SignalBlock::Create());
+  config.listener_channel_fd = listener_child.get();
+  config.proxy_port = spec.network.port;
   config.restore_mask = signals.old_mask();
 
   unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | SIGCHLD;
@@ -252,6 +303,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   const pid_t child = static_cast<pid_t>(pid);
   sync_read.Reset();
   failure_write.Reset();
+  listener_child.Reset();
   absl::Status maps = WriteIdentityMaps(child, host.uid, host.gid);
   if (!maps.ok()) {
     kill(child, SIGKILL);
@@ -261,6 +313,28 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   const char go = 1;
   (void)!write(sync_write.get(), &go, 1);
   sync_write.Reset();
+
+  // Proxy mode: the child hands over the listener it made inside the cell;
+  // nothing arrives when it failed before, and the failure pipe says why.
+  std::unique_ptr<Relay> relay;
+  if (proxied) {
+    const int listener = ReceiveProxyListener(listener_parent.get());
+    listener_parent.Reset();
+    if (listener >= 0) {
+      sockaddr_in upstream{};
+      upstream.sin_family = AF_INET;
+      upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      upstream.sin_port = htons(static_cast<uint16_t>(proxy->port()));
+      absl::StatusOr<std::unique_ptr<Relay>> created =
+          Relay::Create(listener, upstream);
+      if (!created.ok()) {
+        kill(child, SIGKILL);
+        waitpid(child, nullptr, 0);
+        return created.status();
+      }
+      relay = *std::move(created);
+    }
+  }
 
   // End-of-file on the failure pipe: the command was exec'd.
   ChildFailure failure;
@@ -278,6 +352,8 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
     ExitReport report;
     report.exit_code = failure.error == ENOENT ? 127 : 126;
     report.diagnostic = message;
+    relay.reset();
+    if (proxy.has_value()) proxy->Stop();
     CELL_RETURN_IF_ERROR(jd.Remove());
     status_file.Write({{"event", "exited"},
                        {"exitCode", *report.exit_code},
@@ -285,11 +361,20 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
     return report;
   }
 
-  status_file.Write({{"event", "started"},
-                     {"jd", jd.path()},
-                     {"pid", child},
-                     {"proxyPort", nullptr}});
-  ExitReport report = ReportFor(WaitForChild(child, signals));
+  nlohmann::json started = {{"event", "started"},
+                            {"jd", jd.path()},
+                            {"pid", child},
+                            {"proxyPort", nullptr}};
+  if (proxied) {
+    started["proxyPort"] = spec.network.port;
+    started["hostProxyPort"] = proxy->port();
+    started["proxyPid"] = proxy->pid();
+  }
+  status_file.Write(started);
+  ExitReport report = ReportFor(WaitForChild(child, signals, relay.get()));
+  // Cleanup in order: connections, the proxy, then $JD.
+  relay.reset();
+  if (proxy.has_value()) proxy->Stop();
   const absl::Status removed = jd.Remove();
   status_file.Write(
       {{"event", "exited"},

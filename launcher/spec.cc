@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "launcher/filter.h"
 #include "launcher/json_text.h"
 #include "launcher/status_macros.h"
 

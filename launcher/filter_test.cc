@@ -1,0 +1,94 @@
+#include "launcher/filter.h"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
+
+namespace cell {
+namespace {
+
+using ::cell::testing::StatusIs;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+auto Pattern(int line, const std::string& pattern) {
+  return AllOf(Field(&FilterPattern::line, line),
+               Field(&FilterPattern::pattern, pattern));
+}
+
+TEST(ParseFilterTest, ReadsLinesAsTinyproxyDoes) {
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<FilterPattern> patterns,
+      ParseFilter("# allowed hosts\n"
+                  "^example\\.com$\n"
+                  "\n"
+                  "   ^api\\.example\\.org$   # trailing comment\n"
+                  "\t\n"
+                  "(^|\\.)github\\.com$",
+                  "filter.txt"));
+  EXPECT_THAT(patterns, ElementsAre(Pattern(2, "^example\\.com$"),
+                                    Pattern(4, "^api\\.example\\.org$"),
+                                    Pattern(6, "(^|\\.)github\\.com$")));
+  ASSERT_OK_AND_ASSIGN(std::vector<FilterPattern> empty,
+                       ParseFilter("# nothing\n\n", "f"));
+  EXPECT_THAT(empty, IsEmpty());
+}
+
+TEST(ParseFilterTest, InvalidRegexNamesFileAndLine) {
+  EXPECT_THAT(
+      ParseFilter("ok\n(unclosed\n", "filter.txt"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               AllOf(HasSubstr("filter.txt:2:"), HasSubstr("'(unclosed'"))));
+  EXPECT_THAT(ParseFilter("a{2,1}\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("f:1:")));
+}
+
+TEST(ParseFilterTest, RejectsWhatTinyproxyWouldReadDifferently) {
+  EXPECT_THAT(ParseFilter(std::string(600, 'a'), "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("would split it")));
+  EXPECT_THAT(ParseFilter(std::string("a\0b", 3), "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("NUL")));
+}
+
+TEST(FilterAllowsTest, CaseInsensitiveAnyLine) {
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<FilterPattern> patterns,
+      ParseFilter("^example\\.com$\n^127\\.0\\.0\\.1$\n", "f"));
+  EXPECT_TRUE(FilterAllows(patterns, "example.com"));
+  EXPECT_TRUE(FilterAllows(patterns, "EXAMPLE.com"));
+  EXPECT_TRUE(FilterAllows(patterns, "127.0.0.1"));
+  EXPECT_FALSE(FilterAllows(patterns, "example.com.evil.net"));
+  EXPECT_FALSE(FilterAllows(patterns, "localhost"));
+  EXPECT_FALSE(FilterAllows({}, "example.com"));
+  ASSERT_OK_AND_ASSIGN(std::vector<FilterPattern> all,
+                       ParseFilter(kAllowAllFilter, "default"));
+  EXPECT_TRUE(FilterAllows(all, "anything.at.all"));
+}
+
+TEST(LoadFilterFileTest, FileErrorsNameThePath) {
+  ASSERT_OK_AND_ASSIGN(::cell::testing::TempDir dir,
+                       ::cell::testing::TempDir::Create());
+  EXPECT_THAT(LoadFilterFile(dir.Path("absent")),
+              StatusIs(absl::StatusCode::kNotFound,
+                       AllOf(HasSubstr("filter file"), HasSubstr("absent"))));
+  EXPECT_THAT(LoadFilterFile("/dev/zero"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("not a regular file")));
+  std::ofstream(dir.Path("bad")) << "good\n[z-a]\n";
+  EXPECT_THAT(LoadFilterFile(dir.Path("bad")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr(dir.Path("bad") + ":2:")));
+}
+
+}  // namespace
+}  // namespace cell
