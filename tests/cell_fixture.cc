@@ -154,7 +154,7 @@ std::vector<std::string> CellFixture::JobDirs() const {
 
 bool WaitForProcessGone(pid_t pid, int seconds) {
   const absl::Time deadline = absl::Now() + absl::Seconds(seconds);
-  while (absl::Now() < deadline) {
+  while (true) {
     std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
     std::string content;
     if (!stat.good() || !std::getline(stat, content)) return true;
@@ -164,9 +164,9 @@ bool WaitForProcessGone(pid_t pid, int seconds) {
         content[paren + 2] == 'Z') {
       return true;
     }
+    if (absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(10));
   }
-  return false;
 }
 
 }  // namespace cell::testing

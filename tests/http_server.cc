@@ -1,0 +1,133 @@
+#include "tests/http_server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "launcher/fs_util.h"
+
+namespace cell::testing {
+namespace {
+
+bool WriteAll(int fd, const char* data, size_t size) {
+  while (size > 0) {
+    const ssize_t n = send(fd, data, size, MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return false;
+    }
+    data += n;
+    size -= static_cast<size_t>(n);
+  }
+  return true;
+}
+
+void Respond(int fd, const std::string& status, const std::string& body) {
+  const std::string head =
+      absl::StrCat("HTTP/1.1 ", status, "\r\nContent-Length: ", body.size(),
+                   "\r\nConnection: close\r\n\r\n");
+  if (WriteAll(fd, head.data(), head.size())) {
+    WriteAll(fd, body.data(), body.size());
+  }
+}
+
+}  // namespace
+
+std::string PatternBytes(size_t offset, size_t length) {
+  std::string out(length, '\0');
+  for (size_t i = 0; i < length; ++i) {
+    const size_t at = offset + i;
+    // Varies with position at several scales, so a lost, repeated or
+    // reordered chunk changes the bytes.
+    out[i] = static_cast<char>('a' + (at * 7 + at / 4093 + at / 1048573) % 26);
+  }
+  return out;
+}
+
+absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return ErrnoStatus(errno, "socket");
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      listen(fd, 1024) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const absl::Status status = ErrnoStatus(errno, "http server");
+    close(fd);
+    return status;
+  }
+  std::unique_ptr<HttpServer> server(
+      new HttpServer(fd, ntohs(address.sin_port)));
+  server->acceptor_ = std::thread([raw = server.get()] { raw->AcceptLoop(); });
+  return server;
+}
+
+HttpServer::~HttpServer() {
+  stopping_ = true;
+  shutdown(listener_, SHUT_RDWR);
+  acceptor_.join();
+  close(listener_);
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (std::thread& worker : workers_) worker.join();
+}
+
+void HttpServer::AcceptLoop() {
+  while (!stopping_) {
+    const int client = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (client < 0) {
+      if (errno == EINTR || errno == ECONNABORTED) continue;
+      return;
+    }
+    std::lock_guard<std::mutex> lock(mutex_);
+    workers_.emplace_back([this, client] { Serve(client); });
+  }
+}
+
+void HttpServer::Serve(int client) {
+  std::string request;
+  char buffer[4096];
+  while (request.find("\r\n\r\n") == std::string::npos &&
+         request.size() < 65536) {
+    const ssize_t n = recv(client, buffer, sizeof(buffer), 0);
+    if (n <= 0) break;
+    request.append(buffer, static_cast<size_t>(n));
+  }
+  ++requests_;
+  const size_t space = request.find(' ');
+  const size_t end = request.find(' ', space + 1);
+  const std::string path =
+      space == std::string::npos || end == std::string::npos
+          ? ""
+          : request.substr(space + 1, end - space - 1);
+  const std::string route = path.substr(0, path.find('?'));
+  size_t size = 0;
+  if (route == "/hello") {
+    Respond(client, "200 OK", kHelloBody);
+  } else if (absl::StartsWith(route, "/bytes/") &&
+             absl::SimpleAtoi(route.substr(7), &size)) {
+    const std::string head =
+        absl::StrCat("HTTP/1.1 200 OK\r\nContent-Length: ", size,
+                     "\r\nConnection: close\r\n\r\n");
+    bool ok = WriteAll(client, head.data(), head.size());
+    for (size_t offset = 0; ok && offset < size; offset += 1 << 20) {
+      const std::string chunk =
+          PatternBytes(offset, std::min<size_t>(1 << 20, size - offset));
+      ok = WriteAll(client, chunk.data(), chunk.size());
+    }
+  } else {
+    Respond(client, "404 Not Found", "not found\n");
+  }
+  close(client);
+}
+
+}  // namespace cell::testing
