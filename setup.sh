@@ -16,8 +16,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # What a cell runs with, and what the tests exercise for real.
   tinyproxy nix-bin curl iproute2 util-linux procps
-  # Benchmarks and side-by-side comparisons.
-  hyperfine bubblewrap
+  # Benchmarks and side-by-side comparisons (socat: the seed's pipeline).
+  hyperfine bubblewrap socat
   # Style.
   clang-format
 )

@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -225,6 +227,12 @@ void Relay::Accept() {
         !OpenPipe(&connection->to_client)) {
       continue;  // The destructor closes what was opened.
     }
+    // Requests and responses are small writes; waiting to coalesce them
+    // (Nagle) would add latency to every request through the cell.
+    const int one = 1;
+    setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    setsockopt(connection->upstream, IPPROTO_TCP, TCP_NODELAY, &one,
+               sizeof(one));
     connection->to_upstream.from = client;
     connection->to_upstream.to = connection->upstream;
     connection->to_client.from = connection->upstream;

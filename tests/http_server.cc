@@ -124,6 +124,17 @@ void HttpServer::Serve(int client) {
           PatternBytes(offset, std::min<size_t>(1 << 20, size - offset));
       ok = WriteAll(client, chunk.data(), chunk.size());
     }
+  } else if (absl::StartsWith(route, "/zeros/") &&
+             absl::SimpleAtoi(route.substr(7), &size)) {
+    static const std::string* const kZeros = new std::string(1 << 20, '\0');
+    const std::string head =
+        absl::StrCat("HTTP/1.1 200 OK\r\nContent-Length: ", size,
+                     "\r\nConnection: close\r\n\r\n");
+    bool ok = WriteAll(client, head.data(), head.size());
+    for (size_t offset = 0; ok && offset < size; offset += kZeros->size()) {
+      ok = WriteAll(client, kZeros->data(),
+                    std::min(kZeros->size(), size - offset));
+    }
   } else {
     Respond(client, "404 Not Found", "not found\n");
   }

@@ -2,6 +2,7 @@
 // network peer of the proxy tests. One request per connection.
 //   GET /hello      -> "hello from the host\n"
 //   GET /bytes/N    -> N bytes of PatternBytes (checkable end to end)
+//   GET /zeros/N    -> N zero bytes, as fast as possible (benchmarks)
 //   anything else   -> 404
 #ifndef CELL_TESTS_HTTP_SERVER_H_
 #define CELL_TESTS_HTTP_SERVER_H_
