@@ -6,12 +6,15 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -232,6 +235,100 @@ TEST_P(ProxyTest, MissingTinyproxyIsAClearError) {
                        RunSubprocess(CellArgv(args), options));
   EXPECT_THAT(result.exit_code, Optional(125));
   EXPECT_THAT(result.stderr_text, HasSubstr("CELL_TINYPROXY"));
+  EXPECT_THAT(JobDirs(), IsEmpty());
+}
+
+TEST_P(ProxyTest, LogsGoToTheLogDir) {
+  ASSERT_EQ(mkdir(Path("logs").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("logs").c_str(), uid(), gid()), 0);
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({"--network=proxy", "--filter=filter", "--log-dir=logs"},
+              {"sh", "-c",
+               absl::StrCat(kCurl, "-o /dev/null ", Url("localhost", "/x"),
+                            "; ls /home/cell/log")}));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "tinyproxy.log\n");
+  std::ifstream log(Path("logs/tinyproxy.log"));
+  std::stringstream content;
+  content << log.rdbuf();
+  EXPECT_THAT(content.str(), HasSubstr("localhost"));
+}
+
+TEST_P(ProxyTest, HalfCloseStillGetsTheResponse) {
+  // socat shuts down its sending side when stdin ends (a half-close) and
+  // keeps reading: the relay must pass the half-close on and the answer
+  // back.
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell(ProxyFlags(),
+              {"sh", "-c",
+               absl::StrCat("printf 'GET ", Url("127.0.0.1", "/hello"),
+                            " HTTP/1.0\\r\\n\\r\\n' | socat -t 10 - "
+                            "TCP:127.0.0.1:3128 | tail -n 1")}));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, kHelloBody);
+}
+
+TEST_P(ProxyTest, KilledLauncherTakesTheProxyAlong) {
+  nlohmann::json started;
+  ASSERT_OK_AND_ASSIGN(
+      Subprocess cell,
+      StartCellAndWait(ProxyFlags(), {"sleep", "60"}, &started));
+  const pid_t proxy = started["proxyPid"].get<pid_t>();
+  ASSERT_EQ(kill(cell.pid(), SIGKILL), 0);
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, cell.Wait());
+  EXPECT_THAT(result.signal, Optional(SIGKILL));
+  EXPECT_TRUE(WaitForProcessGone(proxy, 10)) << "orphaned tinyproxy " << proxy;
+  EXPECT_TRUE(WaitForProcessGone(started["pid"].get<pid_t>(), 10));
+}
+
+TEST_P(ProxyTest, IdleLauncherDoesNotSpin) {
+  nlohmann::json started;
+  ASSERT_OK_AND_ASSIGN(
+      Subprocess cell,
+      StartCellAndWait(
+          ProxyFlags(),
+          {"sh", "-c",
+           absl::StrCat(kCurl, "-o /dev/null ", Url("127.0.0.1", "/hello"),
+                        "; sleep 1.5")},
+          &started));
+  absl::SleepFor(absl::Seconds(1));
+  // The launcher itself, or setpriv which exec'd it: same pid.
+  std::ifstream stat(absl::StrCat("/proc/", cell.pid(), "/stat"));
+  std::string content;
+  std::getline(stat, content);
+  const std::vector<std::string> fields =
+      absl::StrSplit(content.substr(content.rfind(')') + 2), ' ');
+  ASSERT_GT(fields.size(), 13);
+  const long ticks = std::stol(fields[11]) + std::stol(fields[12]);
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, cell.Wait());
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  // utime + stime in clock ticks (1/100 s): a busy loop would burn ~100.
+  EXPECT_LT(ticks, 10) << "launcher used " << ticks << " ticks while idle";
+}
+
+TEST_P(ProxyTest, ProxyThatFailsToStartIsQuoted) {
+  std::ofstream(Path("fake-tinyproxy"))
+      << "#!/bin/sh\necho 'fake proxy: cannot read config' >&2\nexit 1\n";
+  ASSERT_EQ(chmod(Path("fake-tinyproxy").c_str(), 0755), 0);
+  SubprocessOptions options = Options();
+  options.env->push_back(
+      absl::StrCat("CELL_TINYPROXY=", Path("fake-tinyproxy")));
+  std::vector<std::string> args = {"run"};
+  for (const std::string& flag : BaseFlags()) args.push_back(flag);
+  args.insert(args.end(), {"--network=proxy", "--", "touch", "ran"});
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       RunSubprocess(CellArgv(args), options));
+  EXPECT_THAT(result.exit_code, Optional(125));
+  EXPECT_THAT(result.stderr_text,
+              AllOf(HasSubstr("tinyproxy failed to start"),
+                    HasSubstr("fake proxy: cannot read config")));
+  EXPECT_EQ(
+      std::count(result.stderr_text.begin(), result.stderr_text.end(), '\n'),
+      1);
+  struct stat info;
+  EXPECT_NE(stat(Path("wt/ran").c_str(), &info), 0);
   EXPECT_THAT(JobDirs(), IsEmpty());
 }
 
