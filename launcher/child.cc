@@ -1,7 +1,9 @@
 #include "launcher/child.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <linux/capability.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/syscall.h>
@@ -72,6 +74,26 @@ int SetCapabilities(bool keep, int cap_last) {
   return 0;
 }
 
+// close_range(2) where the kernel has it (5.9, CLOEXEC flag 5.11), else one
+// fcntl per possible descriptor up to the soft limit.
+int MarkInheritedCloseOnExec(int max_fds) {
+  if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+  for (int fd = 3; fd < max_fds; ++fd) {
+    const int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
+      return errno;
+    }
+  }
+  return 0;
+}
+
+void CloseFrom(int first, int max_fds) {
+  if (syscall(SYS_close_range, static_cast<unsigned>(first), ~0u, 0) == 0) {
+    return;
+  }
+  for (int fd = first; fd < max_fds; ++fd) close(fd);
+}
+
 volatile pid_t g_init_command_pid = 0;
 
 void InitForwardSignal(int signal_number) {
@@ -119,6 +141,13 @@ void RunChild(const ChildConfig& config) {
   }
   if (go != 1) _exit(125);  // The parent failed or died; it reports.
   close(config.sync_fd);
+  // Nothing the launcher inherited may reach the command: an fd to a host
+  // directory would let it openat() its way out of the mount namespace.
+  // Close-on-exec, because the failure pipe and the listener channel are
+  // still needed until exec.
+  if (const int error = MarkInheritedCloseOnExec(config.max_fds); error != 0) {
+    Fail(config, ChildStep::kDescriptors, error);
+  }
 
   // From here on the child holds every capability of its user namespace.
   MountFailure mount_failure;
@@ -152,8 +181,11 @@ void RunChild(const ChildConfig& config) {
     if (command < 0) Fail(config, ChildStep::kFork, errno);
     if (command > 0) {
       // Only the command holds the failure pipe from here on, so the
-      // launcher sees end-of-file exactly when the command is exec'd.
+      // launcher sees end-of-file exactly when the command is exec'd. The
+      // init never execs: it closes every other inherited fd itself (the
+      // command could reach them through /proc/1/fd).
       close(config.failure_fd);
+      CloseFrom(3, config.max_fds);
       RunInit(config, command);
     }
   }
@@ -206,6 +238,8 @@ std::string DescribeChildFailure(const ChildFailure& failure,
                           error);
     case ChildStep::kWaitForParent:
       return "the launcher stopped while setting up the cell";
+    case ChildStep::kDescriptors:
+      return absl::StrCat("cannot close the launcher's descriptors: ", error);
     case ChildStep::kMountPrivate:
       return absl::StrCat("cannot make the cell's mounts private: ", error,
                           userns_hint);

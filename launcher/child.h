@@ -25,6 +25,7 @@ inline constexpr int kForwardedSignals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
 enum class ChildStep : int32_t {
   kParentDeathSignal = 1,
   kWaitForParent,
+  kDescriptors,
   kMountPrivate,
   kMountRoot,
   kMount,
@@ -55,6 +56,7 @@ struct ChildConfig {
   int failure_fd = -1;      // Write end, O_CLOEXEC.
   sigset_t restore_mask;    // The launcher's mask before it blocked signals.
   int cap_last = 40;        // /proc/sys/kernel/cap_last_cap.
+  int max_fds = 1024;       // Soft RLIMIT_NOFILE, for the fd-closing fallback.
   // Proxy mode: the child's end of the channel for the listener, and the
   // port inside the cell; -1 / 0 otherwise.
   int listener_channel_fd = -1;

@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -14,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -270,6 +272,12 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   config.plan = &plan;
   config.new_root = new_root;
   config.cap_last = ReadCapLast();
+  rlimit files;
+  if (getrlimit(RLIMIT_NOFILE, &files) == 0 &&
+      files.rlim_cur != RLIM_INFINITY) {
+    config.max_fds =
+        static_cast<int>(std::min<rlim_t>(files.rlim_cur, 1 << 20));
+  }
   for (std::string& arg : plan.argv) config.argv.push_back(arg.data());
   config.argv.push_back(nullptr);
   for (std::string& entry : plan.env) config.envp.push_back(entry.data());

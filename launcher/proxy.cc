@@ -101,6 +101,8 @@ pid_t Spawn(const std::string& binary, const std::string& config,
   if (null >= 0) dup2(null, 0);
   dup2(out, 1);
   dup2(out, 2);
+  // Nothing else the launcher holds or inherited goes to tinyproxy.
+  syscall(SYS_close_range, 3u, ~0u, 0);
   setsid();
   execl(binary.c_str(), binary.c_str(), "-d", "-c", config.c_str(),
         static_cast<char*>(nullptr));

@@ -1,6 +1,7 @@
 // Integration: real cells from the built `cell` binary, as root and as an
 // unprivileged user, checked from inside with ordinary commands.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -350,6 +351,28 @@ TEST_P(CellRunTest, SymlinkInWorktreeCannotRedirectAMount) {
   EXPECT_THAT(result.stderr_text, HasSubstr("never follow symlinks"));
   struct stat info;
   EXPECT_NE(lstat(Path("tmp/planted").c_str(), &info), 0);
+}
+
+TEST_P(CellRunTest, InheritedDescriptorsDoNotReachTheCell) {
+  // A directory fd the caller leaked to the launcher would let the command
+  // openat() its way out of the mount namespace.
+  const int leaked = open("/etc", O_RDONLY | O_DIRECTORY);  // No O_CLOEXEC.
+  ASSERT_GE(leaked, 3);
+  for (const char* isolation : {"--ipc-namespace", "--pid-namespace"}) {
+    ASSERT_RUN(result, {isolation},
+               {"sh", "-c",
+                absl::StrCat("ls /proc/self/fd; ls /proc/$PPID/fd /proc/1/fd "
+                             ">/dev/null 2>&1; ls /proc/self/fd/",
+                             leaked, "/ 2>&1 | head -1")});
+    EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+    // 0-2, and 3: ls's own directory.
+    EXPECT_THAT(result.stdout_text, ::testing::StartsWith("0\n1\n2\n3\nls: "));
+    EXPECT_THAT(result.stdout_text, HasSubstr("No such file or directory"))
+        << isolation;
+  }
+  ASSERT_RUN(init, {"--pid-namespace"}, {"ls", "/proc/1/fd"});
+  EXPECT_EQ(init.stdout_text, "0\n1\n2\n");
+  close(leaked);
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, CellRunTest,
