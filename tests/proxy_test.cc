@@ -255,21 +255,6 @@ TEST_P(ProxyTest, LogsGoToTheLogDir) {
   EXPECT_THAT(content.str(), HasSubstr("localhost"));
 }
 
-TEST_P(ProxyTest, HalfCloseStillGetsTheResponse) {
-  // socat shuts down its sending side when stdin ends (a half-close) and
-  // keeps reading: the relay must pass the half-close on and the answer
-  // back.
-  ASSERT_OK_AND_ASSIGN(
-      SubprocessResult result,
-      RunCell(ProxyFlags(),
-              {"sh", "-c",
-               absl::StrCat("printf 'GET ", Url("127.0.0.1", "/hello"),
-                            " HTTP/1.0\\r\\n\\r\\n' | socat -t 10 - "
-                            "TCP:127.0.0.1:3128 | tail -n 1")}));
-  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
-  EXPECT_EQ(result.stdout_text, kHelloBody);
-}
-
 TEST_P(ProxyTest, KilledLauncherTakesTheProxyAlong) {
   nlohmann::json started;
   ASSERT_OK_AND_ASSIGN(
