@@ -329,12 +329,8 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
     const int listener = ReceiveProxyListener(listener_parent.get());
     listener_parent.Reset();
     if (listener >= 0) {
-      sockaddr_in upstream{};
-      upstream.sin_family = AF_INET;
-      upstream.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-      upstream.sin_port = htons(static_cast<uint16_t>(proxy->port()));
       absl::StatusOr<std::unique_ptr<Relay>> created =
-          Relay::Create(listener, upstream);
+          Relay::Create(listener, LoopbackAddress(proxy->port()));
       if (!created.ok()) {
         kill(child, SIGKILL);
         waitpid(child, nullptr, 0);

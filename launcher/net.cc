@@ -29,17 +29,23 @@ int BringUpLoopback() {
   return error;
 }
 
-int SendProxyListener(int channel, int port) {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return errno;
-  const int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+sockaddr_in LoopbackAddress(int port) {
   sockaddr_in address;
   std::memset(&address, 0, sizeof(address));
   address.sin_family = AF_INET;
   address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   address.sin_port = htons(static_cast<uint16_t>(port));
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+  return address;
+}
+
+int SendProxyListener(int channel, int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return errno;
+  const int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  const sockaddr_in address = LoopbackAddress(port);
+  if (bind(fd, reinterpret_cast<const sockaddr*>(&address), sizeof(address)) !=
+          0 ||
       listen(fd, 4096) != 0) {
     const int error = errno;
     close(fd);

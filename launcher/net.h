@@ -2,7 +2,12 @@
 #ifndef CELL_LAUNCHER_NET_H_
 #define CELL_LAUNCHER_NET_H_
 
+#include <netinet/in.h>
+
 namespace cell {
+
+// 127.0.0.1:`port` (0: any free port when bound).
+sockaddr_in LoopbackAddress(int port);
 
 // Child side: brings up `lo` in the cell's fresh network namespace (it
 // starts down). No other interface exists, so there is no route out.

@@ -24,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "launcher/fs_util.h"
+#include "launcher/net.h"
 #include "launcher/status_macros.h"
 
 namespace cell {
@@ -32,20 +33,12 @@ namespace {
 constexpr absl::Duration kStartTimeout = absl::Seconds(10);
 constexpr int kStartAttempts = 5;  // Another process may take our port.
 
-sockaddr_in Loopback(int port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  return address;
-}
-
 // A port that was free a moment ago; tinyproxy binds it itself (it cannot
 // take a socket from us), so a start can lose a race and is retried.
 absl::StatusOr<int> PickFreePort() {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return ErrnoStatus(errno, "socket");
-  sockaddr_in address = Loopback(0);
+  sockaddr_in address = LoopbackAddress(0);
   socklen_t length = sizeof(address);
   if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
       getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
@@ -61,7 +54,7 @@ absl::StatusOr<int> PickFreePort() {
 bool Accepts(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
-  const sockaddr_in address = Loopback(port);
+  const sockaddr_in address = LoopbackAddress(port);
   const bool ok = connect(fd, reinterpret_cast<const sockaddr*>(&address),
                           sizeof(address)) == 0;
   close(fd);

@@ -15,23 +15,16 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "launcher/net.h"
 #include "tests/status_matchers.h"
 
 namespace cell {
 namespace {
 
-sockaddr_in Loopback(int port) {
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  return address;
-}
-
 // A listening socket on a free loopback port; returns {fd, port}.
 std::pair<int, int> Listen() {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address = Loopback(0);
+  sockaddr_in address = LoopbackAddress(0);
   socklen_t length = sizeof(address);
   bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address));
   listen(fd, 512);
@@ -41,7 +34,7 @@ std::pair<int, int> Listen() {
 
 int Connect(int port) {
   const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  const sockaddr_in address = Loopback(port);
+  const sockaddr_in address = LoopbackAddress(port);
   if (connect(fd, reinterpret_cast<const sockaddr*>(&address),
               sizeof(address)) != 0) {
     close(fd);
@@ -113,7 +106,7 @@ class RunningRelay {
     auto [listener, port] = Listen();
     port_ = port;
     absl::StatusOr<std::unique_ptr<Relay>> relay =
-        Relay::Create(listener, Loopback(upstream_port));
+        Relay::Create(listener, LoopbackAddress(upstream_port));
     EXPECT_TRUE(relay.ok()) << relay.status();
     relay_ = *std::move(relay);
     thread_ = std::thread([this] {

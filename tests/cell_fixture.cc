@@ -79,15 +79,21 @@ SubprocessOptions CellFixture::Options() const {
   return options;
 }
 
-absl::StatusOr<Subprocess> CellFixture::StartCell(
+std::vector<std::string> CellFixture::RunArgv(
     const std::vector<std::string>& extra_flags,
-    const std::vector<std::string>& command) {
+    const std::vector<std::string>& command) const {
   std::vector<std::string> args = {"run"};
   for (const std::string& flag : BaseFlags()) args.push_back(flag);
   args.insert(args.end(), extra_flags.begin(), extra_flags.end());
   args.push_back("--");
   args.insert(args.end(), command.begin(), command.end());
-  return Subprocess::Start(CellArgv(args), Options());
+  return CellArgv(args);
+}
+
+absl::StatusOr<Subprocess> CellFixture::StartCell(
+    const std::vector<std::string>& extra_flags,
+    const std::vector<std::string>& command) {
+  return Subprocess::Start(RunArgv(extra_flags, command), Options());
 }
 
 absl::StatusOr<SubprocessResult> CellFixture::RunCell(

@@ -46,6 +46,11 @@ class CellFixture : public ::testing::TestWithParam<TestUser> {
   // ordinary commands work.
   std::vector<std::string> BaseFlags() const;
 
+  // argv of `cell run BASE_FLAGS EXTRA -- COMMAND` as the test user.
+  std::vector<std::string> RunArgv(
+      const std::vector<std::string>& extra_flags,
+      const std::vector<std::string>& command) const;
+
   // `cell run BASE_FLAGS EXTRA -- COMMAND` from this test's directory.
   absl::StatusOr<SubprocessResult> RunCell(
       const std::vector<std::string>& extra_flags,

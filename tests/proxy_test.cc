@@ -228,11 +228,9 @@ TEST_P(ProxyTest, BadFiltersFailBeforeLaunch) {
 TEST_P(ProxyTest, MissingTinyproxyIsAClearError) {
   SubprocessOptions options = Options();
   options.env->push_back("CELL_TINYPROXY=/nonexistent/tinyproxy");
-  std::vector<std::string> args = {"run"};
-  for (const std::string& flag : BaseFlags()) args.push_back(flag);
-  args.insert(args.end(), {"--network=proxy", "--", "true"});
-  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
-                       RunSubprocess(CellArgv(args), options));
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunSubprocess(RunArgv({"--network=proxy"}, {"true"}), options));
   EXPECT_THAT(result.exit_code, Optional(125));
   EXPECT_THAT(result.stderr_text, HasSubstr("CELL_TINYPROXY"));
   EXPECT_THAT(JobDirs(), IsEmpty());
@@ -300,11 +298,9 @@ TEST_P(ProxyTest, ProxyThatFailsToStartIsQuoted) {
   SubprocessOptions options = Options();
   options.env->push_back(
       absl::StrCat("CELL_TINYPROXY=", Path("fake-tinyproxy")));
-  std::vector<std::string> args = {"run"};
-  for (const std::string& flag : BaseFlags()) args.push_back(flag);
-  args.insert(args.end(), {"--network=proxy", "--", "touch", "ran"});
-  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
-                       RunSubprocess(CellArgv(args), options));
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunSubprocess(RunArgv({"--network=proxy"}, {"touch", "ran"}), options));
   EXPECT_THAT(result.exit_code, Optional(125));
   EXPECT_THAT(result.stderr_text,
               AllOf(HasSubstr("tinyproxy failed to start"),
