@@ -1,0 +1,83 @@
+// cell-probe: run inside a cell, print facts. Statically linked so that a
+// cell needs nothing but the binary bound in (e.g. at /run/cell/probes).
+//
+//   cell-probe all|NAME... [--connect=HOST:PORT]... [--host-pid=PID]
+//              [--direct=HOST:PORT] [--proc=DIR]
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "probes/probes.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "Usage: cell-probe all|NAME... [--connect=HOST:PORT]... [--host-pid=PID]\n"
+    "                  [--direct=HOST:PORT] [--proc=DIR]\n"
+    "Prints one JSON line per probe: {\"probe\": NAME, \"facts\": {...}}.\n"
+    "Facts, never verdicts: cell-verify judges them.\n"
+    "Probes:";
+
+bool TakeValue(const std::string& arg, const char* flag, std::string* value) {
+  const std::string prefix = std::string(flag) + "=";
+  if (arg.rfind(prefix, 0) != 0) return false;
+  *value = arg.substr(prefix.size());
+  return true;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  using cell::probes::AllProbes;
+  cell::probes::ProbeOptions options;
+  std::vector<std::string> names;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    std::string value;
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kUsage, stdout);
+      for (const auto& [name, unused] : AllProbes()) {
+        std::printf(" %s", name.c_str());
+      }
+      std::printf("\n");
+      return 0;
+    } else if (TakeValue(arg, "--connect", &value)) {
+      options.connect_targets.push_back(value);
+    } else if (TakeValue(arg, "--host-pid", &value)) {
+      options.host_pid = std::atoi(value.c_str());
+    } else if (TakeValue(arg, "--direct", &value)) {
+      options.direct_target = value;
+    } else if (TakeValue(arg, "--proc", &value)) {
+      options.proc_root = value;
+    } else if (arg.rfind("--", 0) == 0) {
+      std::fprintf(stderr, "cell-probe: unknown flag %s (see --help)\n",
+                   arg.c_str());
+      return 2;
+    } else {
+      names.push_back(arg);
+    }
+  }
+  if (names.empty()) {
+    std::fprintf(stderr, "cell-probe: name a probe or `all` (see --help)\n");
+    return 2;
+  }
+  for (const std::string& name : names) {
+    bool found = false;
+    for (const auto& [probe, function] : AllProbes()) {
+      if (name != "all" && name != probe) continue;
+      found = true;
+      std::printf(
+          "%s\n",
+          cell::probes::FormatProbeLine(probe, function(options)).c_str());
+      std::fflush(stdout);
+    }
+    if (!found) {
+      std::fprintf(stderr, "cell-probe: unknown probe '%s' (see --help)\n",
+                   name.c_str());
+      return 2;
+    }
+  }
+  return 0;
+}

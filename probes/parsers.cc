@@ -1,0 +1,209 @@
+#include "probes/parsers.h"
+
+#include <dirent.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdlib>
+#include <sstream>
+
+namespace cell::probes {
+namespace {
+
+std::vector<std::string> Fields(const std::string& line) {
+  std::istringstream in(line);
+  std::vector<std::string> fields;
+  std::string field;
+  while (in >> field) fields.push_back(field);
+  return fields;
+}
+
+std::vector<std::string> Lines(const std::string& text) {
+  std::vector<std::string> lines;
+  std::istringstream in(text);
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+// mountinfo escapes space, tab, newline and backslash as \ooo.
+std::string Unescape(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\\' && i + 3 < text.size() &&
+        std::isdigit(static_cast<unsigned char>(text[i + 1])) &&
+        std::isdigit(static_cast<unsigned char>(text[i + 2])) &&
+        std::isdigit(static_cast<unsigned char>(text[i + 3]))) {
+      out.push_back(static_cast<char>(
+          std::strtol(text.substr(i + 1, 3).c_str(), nullptr, 8)));
+      i += 3;
+    } else {
+      out.push_back(text[i]);
+    }
+  }
+  return out;
+}
+
+std::string ToUpper(std::string text) {
+  for (char& c : text)
+    c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return text;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> ParseStatus(const std::string& text) {
+  std::map<std::string, std::string> fields;
+  for (const std::string& line : Lines(text)) {
+    const size_t colon = line.find(':');
+    if (colon == std::string::npos) continue;
+    std::string value = line.substr(colon + 1);
+    const size_t start = value.find_first_not_of(" \t");
+    value = start == std::string::npos ? "" : value.substr(start);
+    fields[line.substr(0, colon)] = value;
+  }
+  return fields;
+}
+
+std::optional<uint64_t> ParseCapMask(const std::string& hex) {
+  if (hex.empty() || hex.size() > 16) return std::nullopt;
+  uint64_t value = 0;
+  for (char c : hex) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return std::nullopt;
+    value = value * 16 +
+            static_cast<uint64_t>(std::isdigit(static_cast<unsigned char>(c))
+                                      ? c - '0'
+                                      : std::tolower(c) - 'a' + 10);
+  }
+  return value;
+}
+
+int CountBits(uint64_t mask) { return __builtin_popcountll(mask); }
+
+std::vector<MountEntry> ParseMountInfo(const std::string& text) {
+  std::vector<MountEntry> mounts;
+  for (const std::string& line : Lines(text)) {
+    const std::vector<std::string> fields = Fields(line);
+    // id parent major:minor root mount_point options [optional...] - type
+    // source super_options
+    const auto dash = std::find(fields.begin(), fields.end(), "-");
+    if (fields.size() < 6 || dash == fields.end() || dash + 1 == fields.end()) {
+      continue;
+    }
+    MountEntry entry;
+    entry.mount_point = Unescape(fields[4]);
+    const std::string& options = fields[5];
+    entry.read_only = options == "ro" || options.rfind("ro,", 0) == 0;
+    entry.fs_type = *(dash + 1);
+    entry.source = dash + 2 < fields.end() ? Unescape(*(dash + 2)) : "";
+    mounts.push_back(entry);
+  }
+  return mounts;
+}
+
+std::vector<RouteEntry> ParseIpv4Routes(const std::string& text) {
+  std::vector<RouteEntry> routes;
+  const std::vector<std::string> lines = Lines(text);
+  for (size_t i = 1; i < lines.size(); ++i) {  // Line 0 is the header.
+    const std::vector<std::string> f = Fields(lines[i]);
+    if (f.size() < 8) continue;
+    // Destination and mask are little-endian hex.
+    const uint32_t destination =
+        static_cast<uint32_t>(std::strtoul(f[1].c_str(), nullptr, 16));
+    const uint32_t mask =
+        static_cast<uint32_t>(std::strtoul(f[7].c_str(), nullptr, 16));
+    RouteEntry route;
+    route.interface = f[0];
+    std::ostringstream out;
+    out << (destination & 0xff) << '.' << ((destination >> 8) & 0xff) << '.'
+        << ((destination >> 16) & 0xff) << '.' << (destination >> 24) << '/'
+        << CountBits(mask);
+    route.destination = out.str();
+    constexpr unsigned long kRtfReject = 0x0200;
+    route.reject = (std::strtoul(f[3].c_str(), nullptr, 16) & kRtfReject) != 0;
+    route.is_default = destination == 0 && mask == 0 && !route.reject;
+    routes.push_back(route);
+  }
+  return routes;
+}
+
+std::vector<RouteEntry> ParseIpv6Routes(const std::string& text) {
+  std::vector<RouteEntry> routes;
+  for (const std::string& line : Lines(text)) {
+    const std::vector<std::string> f = Fields(line);
+    if (f.size() < 10) continue;
+    RouteEntry route;
+    route.interface = f[9];
+    const long prefix = std::strtol(f[1].c_str(), nullptr, 16);
+    constexpr unsigned long kRtfReject = 0x0200;
+    route.reject = (std::strtoul(f[8].c_str(), nullptr, 16) & kRtfReject) != 0;
+    route.destination = f[0] + "/" + std::to_string(prefix);
+    route.is_default = prefix == 0 && !route.reject;
+    routes.push_back(route);
+  }
+  return routes;
+}
+
+std::vector<std::string> ParseNetDevInterfaces(const std::string& text) {
+  std::vector<std::string> names;
+  const std::vector<std::string> lines = Lines(text);
+  for (size_t i = 2; i < lines.size(); ++i) {  // Two header lines.
+    const size_t colon = lines[i].find(':');
+    if (colon == std::string::npos) continue;
+    std::string name = lines[i].substr(0, colon);
+    name.erase(0, name.find_first_not_of(' '));
+    names.push_back(name);
+  }
+  return names;
+}
+
+std::vector<IdMapEntry> ParseIdMap(const std::string& text) {
+  std::vector<IdMapEntry> entries;
+  for (const std::string& line : Lines(text)) {
+    const std::vector<std::string> f = Fields(line);
+    if (f.size() != 3) continue;
+    entries.push_back({std::strtoull(f[0].c_str(), nullptr, 10),
+                       std::strtoull(f[1].c_str(), nullptr, 10),
+                       std::strtoull(f[2].c_str(), nullptr, 10)});
+  }
+  return entries;
+}
+
+std::optional<uint64_t> ParseNamespaceLink(const std::string& link) {
+  const size_t open = link.find(":[");
+  const size_t close = link.rfind(']');
+  if (open == std::string::npos || close == std::string::npos ||
+      close <= open + 2) {
+    return std::nullopt;
+  }
+  const std::string digits = link.substr(open + 2, close - open - 2);
+  if (!std::all_of(digits.begin(), digits.end(), ::isdigit))
+    return std::nullopt;
+  return std::strtoull(digits.c_str(), nullptr, 10);
+}
+
+std::vector<int> ListPids(const std::string& proc_root) {
+  std::vector<int> pids;
+  DIR* dir = opendir(proc_root.c_str());
+  if (dir == nullptr) return pids;
+  while (const dirent* entry = readdir(dir)) {
+    const std::string name = entry->d_name;
+    if (!name.empty() && std::all_of(name.begin(), name.end(), ::isdigit)) {
+      pids.push_back(std::atoi(name.c_str()));
+    }
+  }
+  closedir(dir);
+  std::sort(pids.begin(), pids.end());
+  return pids;
+}
+
+bool IsSecretName(const std::string& name) {
+  const std::string upper = ToUpper(name);
+  for (const char* marker : {"TOKEN", "SECRET", "PASSWORD", "PASSWD", "KEY",
+                             "CREDENTIAL", "AUTH", "COOKIE", "SESSION"}) {
+    if (upper.find(marker) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace cell::probes

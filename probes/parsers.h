@@ -1,0 +1,65 @@
+// Pure parsers for what probes read from /proc. They take text (or a root
+// directory), never a fixed path, so unit tests feed them fake trees.
+#ifndef CELL_PROBES_PARSERS_H_
+#define CELL_PROBES_PARSERS_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cell::probes {
+
+// "Name:\tvalue" lines of /proc/PID/status.
+std::map<std::string, std::string> ParseStatus(const std::string& text);
+
+// A hex capability mask such as "000001ffffffffff".
+std::optional<uint64_t> ParseCapMask(const std::string& hex);
+int CountBits(uint64_t mask);
+
+struct MountEntry {
+  std::string mount_point;
+  std::string fs_type;
+  std::string source;
+  bool read_only = false;  // From the per-mount options.
+};
+// /proc/PID/mountinfo; octal escapes (\040) in paths decoded.
+std::vector<MountEntry> ParseMountInfo(const std::string& text);
+
+struct RouteEntry {
+  std::string interface;
+  std::string destination;  // Dotted quad or IPv6 hex, with /prefix.
+  // A default route that can carry traffic (a reject route — the kernel's
+  // "::/0 unreachable" on lo in every namespace — is not one).
+  bool is_default = false;
+  bool reject = false;
+};
+// /proc/net/route (IPv4).
+std::vector<RouteEntry> ParseIpv4Routes(const std::string& text);
+// /proc/net/ipv6_route.
+std::vector<RouteEntry> ParseIpv6Routes(const std::string& text);
+
+// Interface names from /proc/net/dev.
+std::vector<std::string> ParseNetDevInterfaces(const std::string& text);
+
+struct IdMapEntry {
+  uint64_t inside = 0;
+  uint64_t outside = 0;
+  uint64_t count = 0;
+};
+// /proc/PID/uid_map or gid_map.
+std::vector<IdMapEntry> ParseIdMap(const std::string& text);
+
+// "pid:[4026531836]" -> 4026531836.
+std::optional<uint64_t> ParseNamespaceLink(const std::string& link);
+
+// Numeric entries of a proc root: the processes visible there.
+std::vector<int> ListPids(const std::string& proc_root);
+
+// True for names whose values must not be printed (tokens, keys, ...).
+bool IsSecretName(const std::string& name);
+
+}  // namespace cell::probes
+
+#endif  // CELL_PROBES_PARSERS_H_

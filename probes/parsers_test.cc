@@ -1,0 +1,138 @@
+#include "probes/parsers.h"
+
+#include <sys/stat.h>
+
+#include <fstream>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
+
+namespace cell::probes {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::Optional;
+
+TEST(ParseStatusTest, NameValuePairs) {
+  const auto status = ParseStatus(
+      "Name:\tsh\nUid:\t1000\t1000\t1000\t1000\nCapEff:\t000001ffffffffff\n"
+      "NoNewPrivs:\t1\nbroken line\n");
+  EXPECT_EQ(status.at("Name"), "sh");
+  EXPECT_EQ(status.at("Uid"), "1000\t1000\t1000\t1000");
+  EXPECT_EQ(status.at("CapEff"), "000001ffffffffff");
+  EXPECT_EQ(status.at("NoNewPrivs"), "1");
+  EXPECT_EQ(status.count("broken line"), 0);
+}
+
+TEST(ParseCapMaskTest, HexMasks) {
+  EXPECT_THAT(ParseCapMask("000001ffffffffff"), Optional(0x1ffffffffffULL));
+  EXPECT_THAT(ParseCapMask("0000000000000000"), Optional(0ULL));
+  EXPECT_EQ(ParseCapMask(""), std::nullopt);
+  EXPECT_EQ(ParseCapMask("xyz"), std::nullopt);
+  EXPECT_EQ(ParseCapMask("11111111111111111"), std::nullopt);
+  EXPECT_EQ(CountBits(0x1ffffffffffULL), 41);
+}
+
+TEST(ParseMountInfoTest, MountsWithEscapesAndOptionalFields) {
+  const auto mounts = ParseMountInfo(
+      "22 1 0:21 / / rw,relatime shared:1 - tmpfs tmpfs rw\n"
+      "23 22 8:1 /nix/store /nix/store ro,nosuid,nodev master:2 - ext4 "
+      "/dev/sda1 rw\n"
+      "24 22 8:1 /a /home/cell/my\\040dir rw - ext4 /dev/sda1 rw\n"
+      "garbage\n");
+  ASSERT_EQ(mounts.size(), 3);
+  EXPECT_EQ(mounts[0].mount_point, "/");
+  EXPECT_FALSE(mounts[0].read_only);
+  EXPECT_EQ(mounts[0].fs_type, "tmpfs");
+  EXPECT_EQ(mounts[1].mount_point, "/nix/store");
+  EXPECT_TRUE(mounts[1].read_only);
+  EXPECT_EQ(mounts[1].fs_type, "ext4");
+  EXPECT_EQ(mounts[1].source, "/dev/sda1");
+  EXPECT_EQ(mounts[2].mount_point, "/home/cell/my dir");
+}
+
+TEST(ParseRoutesTest, Ipv4DefaultAndLocal) {
+  const auto routes = ParseIpv4Routes(
+      "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU"
+      "\tWindow\tIRTT\n"
+      "eth0\t00000000\t0100000A\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+      "eth0\t0000000A\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n");
+  ASSERT_EQ(routes.size(), 2);
+  EXPECT_TRUE(routes[0].is_default);
+  EXPECT_EQ(routes[0].destination, "0.0.0.0/0");
+  EXPECT_FALSE(routes[1].is_default);
+  EXPECT_EQ(routes[1].destination, "10.0.0.0/24");
+  EXPECT_TRUE(ParseIpv4Routes("Iface\tDestination\n").empty());
+}
+
+TEST(ParseRoutesTest, Ipv6RejectRouteIsNotADefault) {
+  const auto routes = ParseIpv6Routes(
+      // The kernel's unreachable ::/0 on lo, present in every namespace.
+      "00000000000000000000000000000000 00 00000000000000000000000000000000 "
+      "00 00000000000000000000000000000000 ffffffff 00000001 00000000 "
+      "00200200       lo\n"
+      "00000000000000000000000000000001 80 00000000000000000000000000000000 "
+      "00 00000000000000000000000000000000 00000000 00000002 00000000 "
+      "80200001       lo\n"
+      "00000000000000000000000000000000 00 00000000000000000000000000000000 "
+      "00 fe800000000000000000000000000001 00000400 00000001 00000000 "
+      "00000003     eth0\n");
+  ASSERT_EQ(routes.size(), 3);
+  EXPECT_TRUE(routes[0].reject);
+  EXPECT_FALSE(routes[0].is_default);
+  EXPECT_EQ(routes[1].destination, "00000000000000000000000000000001/128");
+  EXPECT_FALSE(routes[1].is_default);
+  EXPECT_TRUE(routes[2].is_default);
+  EXPECT_EQ(routes[2].interface, "eth0");
+}
+
+TEST(ParseNetDevTest, InterfaceNames) {
+  EXPECT_THAT(
+      ParseNetDevInterfaces("Inter-|   Receive\n face |bytes\n    lo: 0 0 0\n"
+                            "  eth0: 1 2 3\n"),
+      ElementsAre("lo", "eth0"));
+}
+
+TEST(ParseIdMapTest, Entries) {
+  const auto map = ParseIdMap(
+      "         0          0 4294967295\n"
+      "      1000       1000          1\n");
+  ASSERT_EQ(map.size(), 2);
+  EXPECT_EQ(map[0].count, 4294967295u);
+  EXPECT_EQ(map[1].inside, 1000u);
+  EXPECT_EQ(map[1].outside, 1000u);
+  EXPECT_EQ(map[1].count, 1u);
+}
+
+TEST(ParseNamespaceLinkTest, Inode) {
+  EXPECT_THAT(ParseNamespaceLink("pid:[4026531836]"), Optional(4026531836u));
+  EXPECT_EQ(ParseNamespaceLink("pid:[]"), std::nullopt);
+  EXPECT_EQ(ParseNamespaceLink(""), std::nullopt);
+  EXPECT_EQ(ParseNamespaceLink("net:[12a]"), std::nullopt);
+}
+
+TEST(ListPidsTest, NumericEntriesOfAFakeProc) {
+  ASSERT_OK_AND_ASSIGN(::cell::testing::TempDir proc,
+                       ::cell::testing::TempDir::Create());
+  for (const char* name : {"1", "42", "7", "self", "net", "1x"}) {
+    ASSERT_EQ(mkdir(proc.Path(name).c_str(), 0755), 0);
+  }
+  EXPECT_THAT(ListPids(proc.path()), ElementsAre(1, 7, 42));
+  EXPECT_TRUE(ListPids(proc.Path("absent")).empty());
+}
+
+TEST(IsSecretNameTest, MasksCredentials) {
+  for (const char* name : {"GITHUB_TOKEN", "AWS_SECRET_ACCESS_KEY",
+                           "OPENAI_API_KEY", "db_password", "SESSION_ID"}) {
+    EXPECT_TRUE(IsSecretName(name)) << name;
+  }
+  for (const char* name : {"PATH", "HOME", "TERM", "NIX_CONFIG"}) {
+    EXPECT_FALSE(IsSecretName(name)) << name;
+  }
+}
+
+}  // namespace
+}  // namespace cell::probes

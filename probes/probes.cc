@@ -1,0 +1,573 @@
+#include "probes/probes.h"
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "probes/parsers.h"
+
+extern char** environ;
+
+namespace cell::probes {
+namespace {
+
+std::string ReadText(const std::string& path, int* error = nullptr) {
+  std::ifstream in(path);
+  if (!in.good()) {
+    if (error != nullptr) *error = errno != 0 ? errno : ENOENT;
+    return "";
+  }
+  std::stringstream content;
+  content << in.rdbuf();
+  if (error != nullptr) *error = 0;
+  return content.str();
+}
+
+std::string Trim(std::string text) {
+  while (!text.empty() && (text.back() == '\n' || text.back() == ' ')) {
+    text.pop_back();
+  }
+  return text;
+}
+
+std::string ReadLink(const std::string& path) {
+  char buffer[4096];
+  const ssize_t n = readlink(path.c_str(), buffer, sizeof(buffer) - 1);
+  return n < 0 ? "" : std::string(buffer, static_cast<size_t>(n));
+}
+
+Facts EnvOrNull(const char* name) {
+  const char* value = std::getenv(name);
+  return value == nullptr ? Facts(nullptr) : Facts(value);
+}
+
+bool SplitHostPort(const std::string& target, std::string* host, int* port) {
+  const size_t colon = target.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = target.substr(0, colon);
+  *port = std::atoi(target.substr(colon + 1).c_str());
+  return !host->empty() && *port > 0 && *port < 65536;
+}
+
+// A TCP connect to a numeric address with a timeout; returns the fd or
+// -errno. Numeric only: name lookup in a static binary would load the host's
+// NSS modules, and in a cell there is nothing to resolve names with anyway.
+int ConnectTcp(const std::string& host, int port, int timeout_ms) {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof(*v4);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof(*v6);
+  } else {
+    return -EINVAL;
+  }
+  const int fd =
+      socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int error = 0;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    error = errno;
+    if (error == EINPROGRESS) {
+      pollfd event = {fd, POLLOUT, 0};
+      if (poll(&event, 1, timeout_ms) <= 0) {
+        error = ETIMEDOUT;
+      } else {
+        socklen_t length = sizeof(error);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+      }
+    }
+  }
+  if (error != 0) {
+    close(fd);
+    return -error;
+  }
+  const int flags = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
+// The HTTP status code of a CONNECT to `target` through the proxy at
+// `proxy_url` ("http://host:port"), or an error fact.
+Facts ConnectThroughProxy(const std::string& proxy_url,
+                          const std::string& target) {
+  std::string rest = proxy_url;
+  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  std::string host;
+  int port = 0;
+  if (!SplitHostPort(rest, &host, &port)) {
+    return {{"target", target}, {"error", "cannot parse proxy " + proxy_url}};
+  }
+  const int fd = ConnectTcp(host, port, 5000);
+  if (fd < 0) return {{"target", target}, {"error", ErrnoFact(-fd)}};
+  const timeval timeout = {10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  const std::string request =
+      "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    const int error = errno;
+    close(fd);
+    return {{"target", target}, {"error", ErrnoFact(error)}};
+  }
+  char buffer[256];
+  const ssize_t n = recv(fd, buffer, sizeof(buffer) - 1, 0);
+  const int error = errno;
+  close(fd);
+  if (n <= 0) {
+    return {{"target", target},
+            {"error", n == 0 ? "closed without a response" : ErrnoFact(error)}};
+  }
+  const std::string line(buffer, static_cast<size_t>(n));
+  const size_t space = line.find(' ');
+  if (line.rfind("HTTP/", 0) != 0 || space == std::string::npos) {
+    return {{"target", target}, {"error", "not an HTTP response"}};
+  }
+  return {{"target", target},
+          {"status", std::atoi(line.substr(space + 1, 3).c_str())}};
+}
+
+Facts InterfaceFlags(const std::string& name) {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {{"error", ErrnoFact(errno)}};
+  ifreq request{};
+  std::strncpy(request.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  Facts facts;
+  if (ioctl(fd, SIOCGIFFLAGS, &request) != 0) {
+    facts = {{"error", ErrnoFact(errno)}};
+  } else {
+    facts = {{"up", (request.ifr_flags & IFF_UP) != 0},
+             {"loopback", (request.ifr_flags & IFF_LOOPBACK) != 0}};
+  }
+  close(fd);
+  return facts;
+}
+
+Facts RoutesFacts(const std::vector<RouteEntry>& routes) {
+  Facts list = Facts::array();
+  bool has_default = false;
+  for (const RouteEntry& route : routes) {
+    list.push_back({{"interface", route.interface},
+                    {"destination", route.destination},
+                    {"default", route.is_default},
+                    {"reject", route.reject}});
+    has_default = has_default || route.is_default;
+  }
+  return {{"routes", list}, {"count", routes.size()}, {"default", has_default}};
+}
+
+// Whether a forked child can use CAP_SYS_ADMIN: new mount namespace, then a
+// tmpfs mount in it (nothing leaks to the probe's own namespace).
+Facts TryMountInChild() {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return {{"error", ErrnoFact(errno)}};
+  const pid_t pid = fork();
+  if (pid < 0) return {{"error", ErrnoFact(errno)}};
+  if (pid == 0) {
+    int error = 0;
+    if (unshare(CLONE_NEWNS) != 0) {
+      error = errno;
+    } else if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) !=
+                   0 ||
+               mount("cell-probe", "/tmp", "tmpfs", 0, nullptr) != 0) {
+      error = errno;
+    }
+    (void)!write(pipe_fds[1], &error, sizeof(error));
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  int error = -1;
+  const ssize_t n = read(pipe_fds[0], &error, sizeof(error));
+  close(pipe_fds[0]);
+  waitpid(pid, nullptr, 0);
+  if (n != sizeof(error)) return {{"error", "child died"}};
+  if (error == 0) return {{"ok", true}};
+  return {{"ok", false}, {"error", ErrnoFact(error)}};
+}
+
+// Whether CAP_NET_ADMIN works: set lo's flags to what they are.
+Facts TrySetLoopbackFlags() {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {{"ok", false}, {"error", ErrnoFact(errno)}};
+  ifreq request{};
+  std::strncpy(request.ifr_name, "lo", IFNAMSIZ - 1);
+  Facts facts = {{"ok", true}};
+  if (ioctl(fd, SIOCGIFFLAGS, &request) != 0 ||
+      ioctl(fd, SIOCSIFFLAGS, &request) != 0) {
+    facts = {{"ok", false}, {"error", ErrnoFact(errno)}};
+  }
+  close(fd);
+  return facts;
+}
+
+Facts NamespaceInode(const std::string& proc_root, const std::string& kind) {
+  const std::string link = ReadLink(proc_root + "/self/ns/" + kind);
+  const std::optional<uint64_t> inode = ParseNamespaceLink(link);
+  if (!inode.has_value()) return nullptr;
+  return *inode;
+}
+
+}  // namespace
+
+std::string ErrnoFact(int error) {
+  const char* name = strerrorname_np(error);
+  return std::string(name != nullptr ? name : "E?") + ": " +
+         std::strerror(error);
+}
+
+std::string FormatProbeLine(const std::string& name, const Facts& facts) {
+  return Facts({{"probe", name}, {"facts", facts}})
+      .dump(-1, ' ', false, Facts::error_handler_t::replace);
+}
+
+Facts ProbePid(const ProbeOptions& options) {
+  Facts facts;
+  const std::string root = options.proc_root;
+  facts["pid"] = getpid();
+  facts["pid1Visible"] = access((root + "/1").c_str(), F_OK) == 0;
+  const std::string comm = Trim(ReadText(root + "/1/comm"));
+  facts["pid1Comm"] = comm.empty() ? Facts(nullptr) : Facts(comm);
+  facts["visibleProcesses"] = ListPids(root).size();
+  facts["pidNamespace"] = NamespaceInode(root, "pid");
+  return facts;
+}
+
+Facts ProbeNet(const ProbeOptions& options) {
+  Facts facts;
+  const std::string root = options.proc_root;
+  Facts interfaces = Facts::object();
+  for (const std::string& name :
+       ParseNetDevInterfaces(ReadText(root + "/net/dev"))) {
+    interfaces[name] = InterfaceFlags(name);
+  }
+  facts["interfaces"] = interfaces;
+  facts["ipv4"] = RoutesFacts(ParseIpv4Routes(ReadText(root + "/net/route")));
+  facts["ipv6"] =
+      RoutesFacts(ParseIpv6Routes(ReadText(root + "/net/ipv6_route")));
+  std::string host;
+  int port = 0;
+  if (SplitHostPort(options.direct_target, &host, &port)) {
+    const int fd = ConnectTcp(host, port, 2000);
+    Facts direct = {{"target", options.direct_target}};
+    if (fd >= 0) {
+      close(fd);
+      direct["connected"] = true;
+    } else {
+      direct["connected"] = false;
+      direct["error"] = ErrnoFact(-fd);
+    }
+    facts["direct"] = direct;
+  }
+  Facts proxy_env = Facts::object();
+  for (const char* name : {"http_proxy", "https_proxy", "HTTP_PROXY",
+                           "HTTPS_PROXY", "no_proxy", "NO_PROXY"}) {
+    proxy_env[name] = EnvOrNull(name);
+  }
+  facts["proxyEnv"] = proxy_env;
+  Facts connects = Facts::array();
+  const char* proxy = std::getenv("http_proxy");
+  for (const std::string& target : options.connect_targets) {
+    connects.push_back(
+        proxy == nullptr
+            ? Facts({{"target", target}, {"error", "http_proxy is not set"}})
+            : ConnectThroughProxy(proxy, target));
+  }
+  facts["connect"] = connects;
+  return facts;
+}
+
+Facts ProbeStore(const ProbeOptions& options) {
+  Facts facts;
+  facts["path"] = options.nix_store;
+  const std::vector<MountEntry> mounts =
+      ParseMountInfo(ReadText(options.proc_root + "/self/mountinfo"));
+  Facts mount = nullptr;
+  for (const MountEntry& entry : mounts) {
+    if (entry.mount_point == options.nix_store) {
+      mount = {{"fsType", entry.fs_type}, {"readOnly", entry.read_only}};
+    }
+  }
+  facts["mount"] = mount;
+  DIR* dir = opendir(options.nix_store.c_str());
+  if (dir == nullptr) {
+    facts["readable"] = false;
+    facts["readError"] = ErrnoFact(errno);
+  } else {
+    int entries = 0;
+    while (const dirent* entry = readdir(dir)) {
+      if (entry->d_name[0] != '.') ++entries;
+    }
+    closedir(dir);
+    facts["readable"] = true;
+    facts["entries"] = entries;
+  }
+  const std::string probe_file = options.nix_store + "/.cell-probe-write";
+  const int fd = open(probe_file.c_str(), O_WRONLY | O_CREAT | O_EXCL, 0600);
+  if (fd >= 0) {
+    close(fd);
+    unlink(probe_file.c_str());
+    facts["writeError"] = nullptr;
+    facts["writable"] = true;
+  } else {
+    facts["writeError"] = ErrnoFact(errno);
+    facts["writable"] = false;
+  }
+  return facts;
+}
+
+Facts ProbeNix(const ProbeOptions& options) {
+  Facts facts;
+  for (const char* name : {"NIX_CONFIG", "NIX_REMOTE", "NIX_PATH"}) {
+    facts[name] = EnvOrNull(name);
+  }
+  Facts daemon = {{"socket", options.nix_socket}};
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::strncpy(address.sun_path, options.nix_socket.c_str(),
+               sizeof(address.sun_path) - 1);
+  if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address),
+                        sizeof(address)) != 0) {
+    daemon["connected"] = false;
+    daemon["error"] = ErrnoFact(errno);
+    if (fd >= 0) close(fd);
+    facts["daemon"] = daemon;
+    return facts;
+  }
+  daemon["connected"] = true;
+  // The worker protocol's opening: the client sends WORKER_MAGIC_1, the
+  // daemon answers WORKER_MAGIC_2 and its protocol version (both u64 LE).
+  constexpr uint64_t kMagic1 = 0x6e697863;
+  constexpr uint64_t kMagic2 = 0x6478696f;
+  const timeval timeout = {10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  uint64_t words[2] = {0, 0};
+  size_t got = 0;
+  if (send(fd, &kMagic1, sizeof(kMagic1), MSG_NOSIGNAL) == sizeof(kMagic1)) {
+    while (got < sizeof(words)) {
+      const ssize_t n = recv(fd, reinterpret_cast<char*>(words) + got,
+                             sizeof(words) - got, 0);
+      if (n <= 0) break;
+      got += static_cast<size_t>(n);
+    }
+  }
+  const int error = errno;
+  close(fd);
+  if (got < sizeof(words)) {
+    daemon["handshake"] = false;
+    daemon["error"] = got == 0 ? ErrnoFact(error) : "short answer";
+  } else {
+    daemon["handshake"] = words[0] == kMagic2;
+    daemon["magic"] = words[0];
+    daemon["protocolVersion"] =
+        std::to_string(words[1] >> 8) + "." + std::to_string(words[1] & 0xff);
+  }
+  facts["daemon"] = daemon;
+  return facts;
+}
+
+Facts ProbeIdentity(const ProbeOptions& options) {
+  Facts facts = {{"uid", getuid()},
+                 {"euid", geteuid()},
+                 {"gid", getgid()},
+                 {"egid", getegid()}};
+  gid_t groups[256];
+  const int count = getgroups(256, groups);
+  Facts group_list = Facts::array();
+  for (int i = 0; i < count; ++i) group_list.push_back(groups[i]);
+  facts["groups"] = group_list;
+  for (const char* map : {"uid_map", "gid_map"}) {
+    Facts entries = Facts::array();
+    for (const IdMapEntry& entry :
+         ParseIdMap(ReadText(options.proc_root + "/self/" + map))) {
+      entries.push_back({entry.inside, entry.outside, entry.count});
+    }
+    facts[map == std::string("uid_map") ? "uidMap" : "gidMap"] = entries;
+  }
+  facts["setgroups"] = Trim(ReadText(options.proc_root + "/self/setgroups"));
+  return facts;
+}
+
+Facts ProbeCaps(const ProbeOptions& options) {
+  Facts facts;
+  const std::map<std::string, std::string> status =
+      ParseStatus(ReadText(options.proc_root + "/self/status"));
+  for (const char* set : {"CapInh", "CapPrm", "CapEff", "CapBnd", "CapAmb"}) {
+    const auto it = status.find(set);
+    const std::optional<uint64_t> mask =
+        it == status.end() ? std::nullopt : ParseCapMask(it->second);
+    facts[set] = mask.has_value()
+                     ? Facts({{"hex", it->second}, {"count", CountBits(*mask)}})
+                     : Facts(nullptr);
+  }
+  const auto nnp = status.find("NoNewPrivs");
+  facts["noNewPrivs"] = nnp != status.end() && nnp->second == "1";
+  facts["mountInNewNamespace"] = TryMountInChild();
+  facts["setLoopbackFlags"] = TrySetLoopbackFlags();
+  return facts;
+}
+
+Facts ProbeNs(const ProbeOptions& options) {
+  Facts facts;
+  for (const char* kind :
+       {"user", "mnt", "net", "pid", "ipc", "uts", "cgroup"}) {
+    facts[kind] = NamespaceInode(options.proc_root, kind);
+  }
+  return facts;
+}
+
+Facts ProbeMounts(const ProbeOptions& options) {
+  Facts mounts = Facts::array();
+  for (const MountEntry& entry :
+       ParseMountInfo(ReadText(options.proc_root + "/self/mountinfo"))) {
+    mounts.push_back({{"mountPoint", entry.mount_point},
+                      {"fsType", entry.fs_type},
+                      {"source", entry.source},
+                      {"readOnly", entry.read_only}});
+  }
+  Facts visible = Facts::object();
+  for (const std::string& path : options.host_paths) {
+    struct stat info;
+    visible[path] = lstat(path.c_str(), &info) == 0;
+  }
+  return {{"mounts", mounts}, {"hostPathsVisible", visible}};
+}
+
+Facts ProbeFs(const ProbeOptions& options) {
+  Facts facts;
+  char cwd[4096];
+  facts["cwd"] = getcwd(cwd, sizeof(cwd)) != nullptr ? Facts(cwd) : Facts();
+  facts["home"] = EnvOrNull("HOME");
+  for (const auto& [key, dir] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"worktree", options.worktree}, {"tmp", "/tmp"}}) {
+    const std::string path = dir + "/.cell-probe-" + std::to_string(getpid());
+    Facts result;
+    const int fd =
+        open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      result = {{"writable", false}, {"error", ErrnoFact(errno)}};
+    } else {
+      const char text[] = "cell-probe";
+      char back[sizeof(text)] = {};
+      const bool round_trip =
+          write(fd, text, sizeof(text)) == sizeof(text) &&
+          pread(fd, back, sizeof(back), 0) == sizeof(back) &&
+          std::memcmp(text, back, sizeof(text)) == 0;
+      close(fd);
+      const bool removed = unlink(path.c_str()) == 0;
+      result = {{"writable", round_trip}, {"removed", removed}};
+    }
+    result["path"] = dir;
+    facts[key] = result;
+  }
+  return facts;
+}
+
+Facts ProbeEnv(const ProbeOptions& options) {
+  Facts variables = Facts::object();
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string text = *entry;
+    const size_t equals = text.find('=');
+    if (equals == std::string::npos) continue;
+    const std::string name = text.substr(0, equals);
+    variables[name] =
+        IsSecretName(name) ? std::string("***") : text.substr(equals + 1);
+  }
+  Facts path_entries = Facts::array();
+  if (const char* path = std::getenv("PATH")) {
+    std::istringstream in(path);
+    std::string dir;
+    while (std::getline(in, dir, ':')) {
+      struct stat info;
+      path_entries.push_back(
+          {{"dir", dir},
+           {"exists", stat(dir.c_str(), &info) == 0 && S_ISDIR(info.st_mode)}});
+    }
+  }
+  return {{"variables", variables}, {"path", path_entries}};
+}
+
+Facts ProbeHostReach(const ProbeOptions& options) {
+  Facts facts;
+  // Other processes' command lines (the shared-PID-namespace exposure).
+  int readable = 0;
+  int others = 0;
+  const int self = getpid();
+  for (const int pid : ListPids(options.proc_root)) {
+    if (pid == self) continue;
+    ++others;
+    if (!ReadText(options.proc_root + "/" + std::to_string(pid) + "/cmdline")
+             .empty()) {
+      ++readable;
+    }
+  }
+  facts["otherProcesses"] = others;
+  facts["readableCmdlines"] = readable;
+  if (options.host_pid > 0) {
+    const int pid = options.host_pid;
+    Facts target = {{"pid", pid}};
+    target["visible"] =
+        access((options.proc_root + "/" + std::to_string(pid)).c_str(), F_OK) ==
+        0;
+    target["signal0"] =
+        kill(pid, 0) == 0 ? Facts("ok") : Facts(ErrnoFact(errno));
+    // Opening /proc/PID/mem needs exactly ptrace-attach permission, and
+    // unlike PTRACE_ATTACH it does not stop the target.
+    const int fd =
+        open((options.proc_root + "/" + std::to_string(pid) + "/mem").c_str(),
+             O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      close(fd);
+      target["ptrace"] = "ok";
+    } else {
+      target["ptrace"] = ErrnoFact(errno);
+    }
+    facts["target"] = target;
+  }
+  return facts;
+}
+
+const std::vector<std::pair<std::string, ProbeFunction>>& AllProbes() {
+  static const auto* probes =
+      new std::vector<std::pair<std::string, ProbeFunction>>{
+          {"pid", ProbePid},
+          {"net", ProbeNet},
+          {"store", ProbeStore},
+          {"nix", ProbeNix},
+          {"identity", ProbeIdentity},
+          {"caps", ProbeCaps},
+          {"ns", ProbeNs},
+          {"mounts", ProbeMounts},
+          {"fs", ProbeFs},
+          {"env", ProbeEnv},
+          {"host-reach", ProbeHostReach}};
+  return *probes;
+}
+
+}  // namespace cell::probes
