@@ -29,15 +29,15 @@ struct ProbeOptions {
   int host_pid = 0;
   // Host paths that must not be visible inside a cell.
   std::vector<std::string> host_paths = {"/etc/shadow",
+                                         "/etc/ssh",
                                          "/root",
-                                         "/home",
                                          "/var/run/docker.sock",
                                          "/run/docker.sock",
-                                         "/etc/ssh",
                                          "/var/lib",
+                                         "/var/log",
                                          "/boot",
                                          "/sys",
-                                         "/usr/local/bin"};
+                                         "/run/user"};
 };
 
 Facts ProbePid(const ProbeOptions& options);

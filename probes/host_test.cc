@@ -1,0 +1,48 @@
+#include "probes/host.h"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
+
+namespace cell::probes {
+namespace {
+
+using ::testing::ElementsAre;
+
+TEST(HostTest, NamespaceInodesOfThisProcess) {
+  const auto inodes = HostNamespaceInodes();
+  EXPECT_EQ(inodes.size(), 7);
+  EXPECT_GT(inodes.at("pid"), 0u);
+}
+
+TEST(HostTest, PathsAndJobDirs) {
+  ASSERT_OK_AND_ASSIGN(::cell::testing::TempDir dir,
+                       ::cell::testing::TempDir::Create());
+  EXPECT_FALSE(PathGone(dir.path()));
+  EXPECT_TRUE(PathGone(dir.Path("absent")));
+  ASSERT_EQ(symlink("absent", dir.Path("dangling").c_str()), 0);
+  EXPECT_FALSE(PathGone(dir.Path("dangling")));
+  ASSERT_EQ(mkdir(dir.Path("cell-jd.abc").c_str(), 0700), 0);
+  ASSERT_EQ(mkdir(dir.Path("other").c_str(), 0700), 0);
+  EXPECT_THAT(JobDirsIn(dir.path()), ElementsAre("cell-jd.abc"));
+}
+
+TEST(HostTest, ProcessGoneCountsZombies) {
+  EXPECT_FALSE(ProcessGone(getpid()));
+  const pid_t child = fork();
+  if (child == 0) _exit(0);
+  // Not reaped yet: a zombie, which can no longer act.
+  for (int i = 0; i < 200 && !ProcessGone(child); ++i) usleep(5000);
+  EXPECT_TRUE(ProcessGone(child));
+  waitpid(child, nullptr, 0);
+  EXPECT_TRUE(ProcessGone(child));
+}
+
+}  // namespace
+}  // namespace cell::probes

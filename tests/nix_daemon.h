@@ -1,0 +1,36 @@
+// A real nix-daemon (Debian's nix-bin) serving a private store, for tests:
+// store in `dir`/store, state, logs and config beside it, socket at
+// `dir`/daemon/socket. Needs root (the daemon's own requirement).
+#ifndef CELL_TESTS_NIX_DAEMON_H_
+#define CELL_TESTS_NIX_DAEMON_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "tests/subprocess.h"
+
+namespace cell::testing {
+
+class NixDaemon {
+ public:
+  static absl::StatusOr<std::unique_ptr<NixDaemon>> Start(
+      const std::string& dir);
+  ~NixDaemon();
+
+  const std::string& store_dir() const { return store_dir_; }
+  const std::string& socket_dir() const { return socket_dir_; }
+
+ private:
+  NixDaemon(Subprocess process, std::string store_dir, std::string socket_dir)
+      : process_(std::move(process)),
+        store_dir_(std::move(store_dir)),
+        socket_dir_(std::move(socket_dir)) {}
+  Subprocess process_;
+  std::string store_dir_;
+  std::string socket_dir_;
+};
+
+}  // namespace cell::testing
+
+#endif  // CELL_TESTS_NIX_DAEMON_H_

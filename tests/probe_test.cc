@@ -1,0 +1,211 @@
+// Integration: cell-probe `all` inside real cells (a real nix daemon on a
+// private store, real tinyproxy, a loopback server), as root and as uid
+// 65534. The documented cell first, then each setting flipped: the facts
+// that depend on it must flip with it.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <map>
+#include <memory>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "probes/host.h"
+#include "tests/cell_fixture.h"
+#include "tests/http_server.h"
+#include "tests/nix_daemon.h"
+#include "tests/runfiles.h"
+#include "tests/status_matchers.h"
+
+namespace cell::testing {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Optional;
+using Facts = nlohmann::json;
+
+std::string HostFile(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream content;
+  content << in.rdbuf();
+  std::string text = content.str();
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
+class ProbeTest : public CellFixture {
+ protected:
+  void SetUp() override {
+    CellFixture::SetUp();
+    ASSERT_OK_AND_ASSIGN(daemon_, NixDaemon::Start(dir_->path()));
+    ASSERT_OK_AND_ASSIGN(server_, HttpServer::Start());
+    ASSERT_EQ(mkdir(Path("probes").c_str(), 0755), 0);
+    ASSERT_OK_AND_ASSIGN(std::string probe, RunfilePath("probes/cell-probe"));
+    std::ifstream in(probe, std::ios::binary);
+    std::ofstream out(Path("probes/cell-probe"), std::ios::binary);
+    out << in.rdbuf();
+    out.close();
+    ASSERT_EQ(chmod(Path("probes/cell-probe").c_str(), 0755), 0);
+    std::ofstream(Path("filter")) << "^127\\.0\\.0\\.1$\n";
+    // A host process of the test user, for host-reach.
+    std::vector<std::string> sleeper = {"sleep", "60"};
+    if (GetParam() == TestUser::kNobody) {
+      sleeper.insert(sleeper.begin(),
+                     {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                      "--clear-groups", "--"});
+    }
+    ASSERT_OK_AND_ASSIGN(Subprocess process, Subprocess::Start(sleeper));
+    sleeper_.emplace(std::move(process));
+  }
+
+  // Runs `cell-probe all` in a cell with `flags` (default: proxy mode with
+  // the filter); returns probe name -> facts.
+  std::map<std::string, Facts> Probe(std::vector<std::string> flags = {}) {
+    flags.insert(flags.begin(), {"--network=proxy", "--filter=filter",
+                                 absl::StrCat("--ro-bind=", Path("probes"),
+                                              ":/run/cell/probes")});
+    absl::StatusOr<SubprocessResult> result =
+        RunCell(flags, {"/run/cell/probes/cell-probe", "all",
+                        absl::StrCat("--connect=127.0.0.1:", server_->port()),
+                        absl::StrCat("--host-pid=", sleeper_->pid())});
+    std::map<std::string, Facts> facts;
+    EXPECT_TRUE(result.ok()) << result.status();
+    if (!result.ok()) return facts;
+    EXPECT_THAT(result->exit_code, Optional(0)) << result->stderr_text;
+    const std::vector<std::string> lines =
+        absl::StrSplit(result->stdout_text, '\n', absl::SkipEmpty());
+    for (const std::string& line : lines) {
+      const Facts parsed = Facts::parse(line, nullptr, false);
+      EXPECT_FALSE(parsed.is_discarded()) << line;
+      if (!parsed.is_discarded()) facts[parsed["probe"]] = parsed["facts"];
+    }
+    EXPECT_EQ(facts.size(), 11u) << result->stdout_text;
+    return facts;
+  }
+
+  std::unique_ptr<NixDaemon> daemon_;
+  std::unique_ptr<HttpServer> server_;
+  std::optional<Subprocess> sleeper_;
+};
+
+TEST_P(ProbeTest, DocumentedCellShowsEveryDocumentedProperty) {
+  std::map<std::string, Facts> f = Probe();
+  const auto host = probes::HostNamespaceInodes();
+
+  // Host PID 1 visible, host PID and IPC namespaces shared; own user,
+  // mount and network namespaces.
+  EXPECT_EQ(f["pid"]["pid1Visible"], true);
+  EXPECT_EQ(f["pid"]["pid1Comm"], HostFile("/proc/1/comm"));
+  EXPECT_EQ(f["ns"]["pid"], host.at("pid"));
+  EXPECT_EQ(f["ns"]["ipc"], host.at("ipc"));
+  for (const char* kind : {"user", "mnt", "net"}) {
+    EXPECT_NE(f["ns"][kind], host.at(kind)) << kind;
+  }
+  // Only lo, up; no routes; a direct connect has no way out; the proxy
+  // works and applies the filter.
+  EXPECT_EQ(f["net"]["interfaces"],
+            Facts::parse(R"({"lo": {"loopback": true, "up": true}})"));
+  EXPECT_EQ(f["net"]["ipv4"]["count"], 0);
+  EXPECT_EQ(f["net"]["ipv6"]["default"], false);
+  EXPECT_EQ(f["net"]["direct"]["connected"], false);
+  EXPECT_THAT(f["net"]["direct"]["error"].get<std::string>(),
+              HasSubstr("ENETUNREACH"));
+  EXPECT_EQ(f["net"]["proxyEnv"]["http_proxy"], "http://127.0.0.1:3128");
+  EXPECT_EQ(f["net"]["connect"][0]["status"], 200);
+  // The store is read-only and readable; nix is configured and the daemon
+  // answers the worker handshake.
+  EXPECT_EQ(f["store"]["mount"]["readOnly"], true);
+  EXPECT_EQ(f["store"]["readable"], true);
+  EXPECT_THAT(f["store"]["writeError"].get<std::string>(), HasSubstr("EROFS"));
+  EXPECT_EQ(f["nix"]["NIX_REMOTE"], "unix:///run/nix/socket");
+  EXPECT_EQ(f["nix"]["NIX_CONFIG"],
+            "experimental-features = nix-command flakes\nsubstitute = true");
+  EXPECT_EQ(f["nix"]["daemon"]["handshake"], true);
+  EXPECT_THAT(f["nix"]["daemon"]["protocolVersion"].get<std::string>(),
+              ::testing::StartsWith("1."));
+  // Identity ids, full capabilities that work.
+  EXPECT_EQ(f["identity"]["uid"], uid());
+  EXPECT_EQ(f["identity"]["gid"], gid());
+  EXPECT_EQ(f["identity"]["uidMap"], Facts::array({{uid(), uid(), 1}}));
+  const int all_caps = std::stoi(HostFile("/proc/sys/kernel/cap_last_cap")) + 1;
+  EXPECT_EQ(f["caps"]["CapEff"]["count"], all_caps);
+  EXPECT_EQ(f["caps"]["CapAmb"]["count"], all_caps);
+  EXPECT_EQ(f["caps"]["mountInNewNamespace"]["ok"], true);
+  EXPECT_EQ(f["caps"]["setLoopbackFlags"]["ok"], true);
+  // Only explicit binds; the worktree and /tmp are writable.
+  for (const auto& [path, visible] : f["mounts"]["hostPathsVisible"].items()) {
+    EXPECT_EQ(visible, false) << path;
+  }
+  EXPECT_EQ(f["fs"]["cwd"], "/home/cell/worktree");
+  EXPECT_EQ(f["fs"]["worktree"]["writable"], true);
+  EXPECT_EQ(f["fs"]["tmp"]["writable"], true);
+  EXPECT_EQ(f["env"]["variables"]["HOME"], "/home/cell");
+  // The unsafe part, reported honestly: a same-uid host process can be
+  // signalled and host command lines are readable.
+  EXPECT_EQ(f["host-reach"]["target"]["visible"], true);
+  EXPECT_EQ(f["host-reach"]["target"]["signal0"], "ok");
+  EXPECT_GT(f["host-reach"]["readableCmdlines"], 0);
+  EXPECT_TRUE(f["host-reach"]["target"]["ptrace"].is_string());
+}
+
+TEST_P(ProbeTest, PidNamespaceFlipsThePidFacts) {
+  std::map<std::string, Facts> f = Probe({"--pid-namespace"});
+  EXPECT_EQ(f["pid"]["pid1Comm"], "cell");
+  EXPECT_LE(f["pid"]["visibleProcesses"], 3);
+  EXPECT_NE(f["ns"]["pid"], probes::HostNamespaceInodes().at("pid"));
+  EXPECT_EQ(f["host-reach"]["target"]["visible"], false);
+  EXPECT_THAT(f["host-reach"]["target"]["signal0"].get<std::string>(),
+              HasSubstr("ESRCH"));
+}
+
+TEST_P(ProbeTest, IpcNamespaceFlipsTheIpcInode) {
+  std::map<std::string, Facts> f = Probe({"--ipc-namespace"});
+  EXPECT_NE(f["ns"]["ipc"], probes::HostNamespaceInodes().at("ipc"));
+  EXPECT_EQ(f["ns"]["pid"], probes::HostNamespaceInodes().at("pid"));
+}
+
+TEST_P(ProbeTest, CapabilitiesNoneFlipsTheCapsFacts) {
+  std::map<std::string, Facts> f = Probe({"--capabilities=none"});
+  EXPECT_EQ(f["caps"]["CapEff"]["count"], 0);
+  EXPECT_EQ(f["caps"]["CapBnd"]["count"], 0);
+  EXPECT_EQ(f["caps"]["noNewPrivs"], true);
+  EXPECT_EQ(f["caps"]["mountInNewNamespace"]["ok"], false);
+  EXPECT_EQ(f["caps"]["setLoopbackFlags"]["ok"], false);
+  EXPECT_THAT(f["caps"]["setLoopbackFlags"]["error"].get<std::string>(),
+              HasSubstr("EPERM"));
+}
+
+TEST_P(ProbeTest, NetworkNoneFlipsTheProxyFacts) {
+  std::map<std::string, Facts> f = Probe({"--network=none"});
+  EXPECT_EQ(f["net"]["proxyEnv"]["http_proxy"], nullptr);
+  EXPECT_EQ(f["net"]["connect"][0]["error"], "http_proxy is not set");
+  EXPECT_EQ(f["net"]["ipv4"]["count"], 0);
+}
+
+TEST_P(ProbeTest, FilteredConnectIsSeenAsForbidden) {
+  std::ofstream(Path("filter")) << "^example\\.invalid$\n";
+  std::map<std::string, Facts> f = Probe();
+  EXPECT_EQ(f["net"]["connect"][0]["status"], 403);
+}
+
+TEST_P(ProbeTest, NoNixFlipsTheStoreAndNixFacts) {
+  std::map<std::string, Facts> f = Probe({"--no-nix"});
+  EXPECT_EQ(f["store"]["readable"], false);
+  EXPECT_EQ(f["store"]["mount"], nullptr);
+  EXPECT_EQ(f["nix"]["NIX_REMOTE"], nullptr);
+  EXPECT_EQ(f["nix"]["daemon"]["connected"], false);
+}
+
+INSTANTIATE_TEST_SUITE_P(Users, ProbeTest,
+                         ::testing::Values(TestUser::kRoot, TestUser::kNobody),
+                         TestUserName);
+
+}  // namespace
+}  // namespace cell::testing
