@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "launcher/filter.h"
+#include "launcher/json_fields.h"
 #include "launcher/json_text.h"
 #include "launcher/status_macros.h"
 
@@ -28,159 +29,6 @@ namespace cell {
 namespace {
 
 using Json = nlohmann::json;
-
-std::string FieldName(absl::string_view prefix, absl::string_view name) {
-  return prefix.empty() ? std::string(name) : absl::StrCat(prefix, ".", name);
-}
-
-absl::Status FieldError(absl::string_view field, absl::string_view message) {
-  return absl::InvalidArgumentError(
-      absl::StrCat("field `", field, "`: ", message));
-}
-
-absl::Status TypeError(absl::string_view field, absl::string_view expected,
-                       const Json& got) {
-  return FieldError(
-      field, absl::StrCat("expected ", expected, ", got ", got.type_name()));
-}
-
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      const bool same =
-          absl::ascii_tolower(a[i - 1]) == absl::ascii_tolower(b[j - 1]);
-      row[j] =
-          std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-// Unknown fields are errors: a typo must not silently weaken a jail.
-absl::Status CheckKnownFields(const Json& object, absl::string_view prefix,
-                              const std::vector<absl::string_view>& known) {
-  for (const auto& item : object.items()) {
-    const std::string& key = item.key();
-    if (std::find(known.begin(), known.end(), key) != known.end()) continue;
-    absl::string_view closest;
-    size_t best = 3;  // Suggest only near misses.
-    for (absl::string_view candidate : known) {
-      const size_t distance = EditDistance(key, candidate);
-      if (distance < best) {
-        best = distance;
-        closest = candidate;
-      }
-    }
-    std::string hint =
-        closest.empty()
-            ? absl::StrCat("known fields: ", absl::StrJoin(known, ", "))
-            : absl::StrCat("did you mean `", closest, "`?");
-    return FieldError(FieldName(prefix, key),
-                      absl::StrCat("unknown field; ", hint));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status CheckText(absl::string_view field, absl::string_view value) {
-  if (value.find('\0') != absl::string_view::npos) {
-    return FieldError(field, "contains a NUL byte");
-  }
-  return absl::OkStatus();
-}
-
-const Json* Find(const Json& object, absl::string_view name) {
-  auto it = object.find(std::string(name));
-  return it == object.end() ? nullptr : &*it;
-}
-
-absl::Status ReadString(const Json& object, absl::string_view prefix,
-                        absl::string_view name, std::string* out) {
-  const Json* value = Find(object, name);
-  if (value == nullptr) return absl::OkStatus();
-  const std::string field = FieldName(prefix, name);
-  if (!value->is_string()) return TypeError(field, "a string", *value);
-  const std::string& text = value->get_ref<const std::string&>();
-  if (text.empty()) return FieldError(field, "must not be empty");
-  CELL_RETURN_IF_ERROR(CheckText(field, text));
-  *out = text;
-  return absl::OkStatus();
-}
-
-absl::Status ReadNullableString(const Json& object, absl::string_view prefix,
-                                absl::string_view name,
-                                std::optional<std::string>* out) {
-  const Json* value = Find(object, name);
-  if (value == nullptr || value->is_null()) {
-    out->reset();
-    return absl::OkStatus();
-  }
-  std::string text;
-  if (!value->is_string()) {
-    return TypeError(FieldName(prefix, name), "a string or null", *value);
-  }
-  CELL_RETURN_IF_ERROR(ReadString(object, prefix, name, &text));
-  *out = std::move(text);
-  return absl::OkStatus();
-}
-
-absl::Status ReadBool(const Json& object, absl::string_view prefix,
-                      absl::string_view name, bool* out) {
-  const Json* value = Find(object, name);
-  if (value == nullptr) return absl::OkStatus();
-  if (!value->is_boolean()) {
-    return TypeError(FieldName(prefix, name), "true or false", *value);
-  }
-  *out = value->get<bool>();
-  return absl::OkStatus();
-}
-
-absl::Status ReadStringList(const Json& object, absl::string_view prefix,
-                            absl::string_view name,
-                            std::vector<std::string>* out) {
-  const Json* value = Find(object, name);
-  if (value == nullptr) return absl::OkStatus();
-  const std::string field = FieldName(prefix, name);
-  if (!value->is_array()) return TypeError(field, "a list of strings", *value);
-  out->clear();
-  for (size_t i = 0; i < value->size(); ++i) {
-    const Json& item = (*value)[i];
-    const std::string item_field = absl::StrCat(field, "[", i, "]");
-    if (!item.is_string()) return TypeError(item_field, "a string", item);
-    CELL_RETURN_IF_ERROR(
-        CheckText(item_field, item.get_ref<const std::string&>()));
-    out->push_back(item.get<std::string>());
-  }
-  return absl::OkStatus();
-}
-
-template <typename Enum>
-absl::Status ReadEnum(
-    const Json& object, absl::string_view prefix, absl::string_view name,
-    const std::vector<std::pair<absl::string_view, Enum>>& values, Enum* out) {
-  const Json* value = Find(object, name);
-  if (value == nullptr) return absl::OkStatus();
-  const std::string field = FieldName(prefix, name);
-  std::vector<std::string> quoted;
-  for (const auto& [text, unused] : values)
-    quoted.push_back(absl::StrCat("\"", text, "\""));
-  const std::string expected =
-      absl::StrCat("one of ", absl::StrJoin(quoted, ", "));
-  if (!value->is_string()) return TypeError(field, expected, *value);
-  for (const auto& [text, enum_value] : values) {
-    if (value->get_ref<const std::string&>() == text) {
-      *out = enum_value;
-      return absl::OkStatus();
-    }
-  }
-  return FieldError(field, absl::StrCat("\"", value->get<std::string>(),
-                                        "\" is not ", expected));
-}
 
 const std::vector<std::pair<absl::string_view, MountType>>& MountTypes() {
   static const auto* types =
@@ -199,15 +47,6 @@ const std::vector<std::pair<absl::string_view, ProxyEngine>> kEngines = {
     {"tinyproxy", ProxyEngine::kTinyproxy}, {"builtin", ProxyEngine::kBuiltin}};
 const std::vector<std::pair<absl::string_view, Capabilities>> kCapabilities = {
     {"all", Capabilities::kAll}, {"none", Capabilities::kNone}};
-
-template <typename Enum>
-absl::string_view EnumName(
-    const std::vector<std::pair<absl::string_view, Enum>>& values, Enum value) {
-  for (const auto& [text, enum_value] : values) {
-    if (enum_value == value) return text;
-  }
-  return "?";
-}
 
 // "/a/./b//c" -> "/a/b/c"; `..` anywhere is an error because a destination
 // must name exactly one place inside the cell.
@@ -257,7 +96,7 @@ std::vector<std::string> BaseDestinations(const CellSpec& spec) {
 }
 
 absl::Status ReadMounts(const Json& object, CellSpec* spec) {
-  const Json* value = Find(object, "mounts");
+  const Json* value = FindField(object, "mounts");
   if (value == nullptr) return absl::OkStatus();
   if (!value->is_array())
     return TypeError("mounts", "a list of mounts", *value);
@@ -272,7 +111,7 @@ absl::Status ReadMounts(const Json& object, CellSpec* spec) {
     }
     CELL_RETURN_IF_ERROR(
         CheckKnownFields(item, prefix, {"type", "src", "dst", "optional"}));
-    if (Find(item, "type") == nullptr) {
+    if (FindField(item, "type") == nullptr) {
       return FieldError(FieldName(prefix, "type"), "is required");
     }
     MountSpec mount;
@@ -348,7 +187,7 @@ bool IsValidEnvName(absl::string_view name) {
 }
 
 absl::Status ReadEnv(const Json& object, CellSpec* spec) {
-  const Json* value = Find(object, "env");
+  const Json* value = FindField(object, "env");
   if (value == nullptr) return absl::OkStatus();
   if (!value->is_object()) {
     return TypeError("env", "an object of NAME: \"value\"", *value);
@@ -372,14 +211,14 @@ absl::Status ReadEnv(const Json& object, CellSpec* spec) {
     if (!item.value().is_string())
       return TypeError(field, "a string", item.value());
     CELL_RETURN_IF_ERROR(
-        CheckText(field, item.value().get_ref<const std::string&>()));
+        CheckNoNul(field, item.value().get_ref<const std::string&>()));
     spec->env[item.key()] = item.value().get<std::string>();
   }
   return absl::OkStatus();
 }
 
 absl::Status ReadNetwork(const Json& object, CellSpec* spec) {
-  const Json* value = Find(object, "network");
+  const Json* value = FindField(object, "network");
   if (value == nullptr) return absl::OkStatus();
   if (!value->is_object()) return TypeError("network", "an object", *value);
   CELL_RETURN_IF_ERROR(
@@ -388,7 +227,7 @@ absl::Status ReadNetwork(const Json& object, CellSpec* spec) {
       ReadEnum(*value, "network", "mode", kNetworkModes, &spec->network.mode));
   CELL_RETURN_IF_ERROR(
       ReadEnum(*value, "network", "engine", kEngines, &spec->network.engine));
-  if (const Json* port = Find(*value, "port"); port != nullptr) {
+  if (const Json* port = FindField(*value, "port"); port != nullptr) {
     if (!port->is_number_integer() || port->get<int64_t>() < 1 ||
         port->get<int64_t>() > 65535) {
       return FieldError(
@@ -401,7 +240,7 @@ absl::Status ReadNetwork(const Json& object, CellSpec* spec) {
 }
 
 absl::Status ReadIsolation(const Json& object, CellSpec* spec) {
-  const Json* value = Find(object, "isolation");
+  const Json* value = FindField(object, "isolation");
   if (value == nullptr) return absl::OkStatus();
   if (!value->is_object()) return TypeError("isolation", "an object", *value);
   CELL_RETURN_IF_ERROR(CheckKnownFields(
@@ -537,7 +376,7 @@ absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
                         "logDir", "nixDaemonSocket", "nixStore", "nix", "path",
                         "mounts", "env", "network", "isolation"}));
   CellSpec spec;
-  const Json* version = Find(json, "version");
+  const Json* version = FindField(json, "version");
   if (version == nullptr) {
     return FieldError("version", "is required; this launcher reads version 1");
   }
@@ -550,7 +389,7 @@ absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
   if (!spec.command.empty() && spec.command.front().empty()) {
     return FieldError("command[0]", "the program name must not be empty");
   }
-  if (Find(json, "worktreePath") == nullptr) {
+  if (FindField(json, "worktreePath") == nullptr) {
     return FieldError("worktreePath",
                       "is required: the host directory bound read-write at "
                       "/home/cell/worktree (or pass --worktree=DIR)");
@@ -564,7 +403,7 @@ absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
       ReadString(json, "", "nixDaemonSocket", &spec.nix_daemon_socket));
   CELL_RETURN_IF_ERROR(ReadString(json, "", "nixStore", &spec.nix_store));
   CELL_RETURN_IF_ERROR(ReadBool(json, "", "nix", &spec.nix));
-  if (Find(json, "path") != nullptr) {
+  if (FindField(json, "path") != nullptr) {
     std::vector<std::string> path;
     CELL_RETURN_IF_ERROR(ReadStringList(json, "", "path", &path));
     for (size_t i = 0; i < path.size(); ++i) {

@@ -1,0 +1,76 @@
+// The policy an operator verifies a cell against: what the organisation
+// requires of network, mounts, env and isolation, and how severe each
+// property's failure is. JSON, comments allowed, unknown fields are errors
+// (as for the spec: a typo must not silently weaken a check).
+#ifndef CELL_POLICY_POLICY_H_
+#define CELL_POLICY_POLICY_H_
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "launcher/spec.h"
+
+namespace cell::policy {
+
+enum class Severity { kFail, kWarn, kOff };
+
+struct NetworkRules {
+  std::vector<std::string> must_allow;  // Hosts the filter must allow.
+  std::vector<std::string> must_deny;   // Hosts the filter must deny.
+  bool forbid_allow_all = false;
+  // Private, loopback, link-local and cloud-metadata hosts must be denied.
+  bool forbid_private_addresses = false;
+};
+
+struct MountRules {
+  // Host paths that may not be bound, nor any directory containing them.
+  // "~" is the invoking user's home.
+  std::vector<std::string> forbidden_sources;
+  // When set, every writable bind (worktree, logDir, "bind" mounts) must
+  // come from beneath one of these.
+  std::vector<std::string> writable_sources_under;
+};
+
+struct EnvRules {
+  std::vector<std::string> forbidden_names;  // Globs, e.g. "*_TOKEN".
+};
+
+struct IsolationRules {
+  std::optional<bool> pid_namespace;
+  std::optional<bool> ipc_namespace;
+  std::optional<Capabilities> capabilities;
+};
+
+struct Policy {
+  std::string name;
+  NetworkRules network;
+  MountRules mounts;
+  EnvRules env;
+  IsolationRules isolation;
+  bool nix_daemon_required = false;
+  // Property id -> severity; properties not listed fail.
+  std::map<std::string, Severity> severity;
+};
+
+// Every property id a policy can name in `severity`, in report order.
+const std::vector<std::string>& PropertyIds();
+
+absl::StatusOr<Policy> ParsePolicy(absl::string_view text,
+                                   absl::string_view source);
+
+// The shipped profiles: "documented" (the cell behaves exactly as
+// SPEC.md documents, unsafe defaults included) and "agent-strict" (what we
+// recommend before letting an agent loose).
+absl::StatusOr<Policy> BuiltinProfile(absl::string_view name);
+const std::vector<std::string>& BuiltinProfileNames();
+
+Severity SeverityOf(const Policy& policy, absl::string_view property);
+absl::string_view SeverityName(Severity severity);
+
+}  // namespace cell::policy
+
+#endif  // CELL_POLICY_POLICY_H_
