@@ -1,0 +1,171 @@
+#include "policy/static_rules.h"
+
+#include <fnmatch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "launcher/filter.h"
+#include "launcher/status_macros.h"
+#include "policy/filter_analysis.h"
+
+namespace cell::policy {
+namespace {
+
+std::string Expand(const std::string& path, const std::string& home) {
+  if (path == "~") return home;
+  if (absl::StartsWith(path, "~/")) return absl::StrCat(home, path.substr(1));
+  return path;
+}
+
+bool IsSameOrUnder(const std::string& path, const std::string& ancestor) {
+  if (ancestor == "/") return true;
+  return path == ancestor ||
+         (absl::StartsWith(path, ancestor) && path.size() > ancestor.size() &&
+          path[ancestor.size()] == '/');
+}
+
+// A host path the cell sees, where from in the spec, and whether writable.
+struct Source {
+  std::string path;
+  std::string field;
+  bool writable;
+};
+
+std::vector<Source> Sources(const CellSpec& spec) {
+  std::vector<Source> sources = {{spec.worktree_path, "worktreePath", true}};
+  if (spec.log_dir.has_value())
+    sources.push_back({*spec.log_dir, "logDir", true});
+  if (spec.nix) {
+    sources.push_back({spec.nix_store, "nixStore", false});
+    sources.push_back({spec.nix_daemon_socket, "nixDaemonSocket", false});
+  }
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const MountSpec& mount = spec.mounts[i];
+    if (mount.type != MountType::kBind && mount.type != MountType::kRoBind) {
+      continue;
+    }
+    sources.push_back({mount.src, absl::StrCat("mounts[", i, "].src"),
+                       mount.type == MountType::kBind});
+  }
+  return sources;
+}
+
+void CheckMounts(const CellSpec& spec, const Policy& policy,
+                 const std::string& home, std::vector<Finding>* findings) {
+  for (const Source& source : Sources(spec)) {
+    for (const std::string& raw : policy.mounts.forbidden_sources) {
+      const std::string forbidden = Expand(raw, home);
+      // Binding a directory that contains a forbidden path exposes it too.
+      if (IsSameOrUnder(forbidden, source.path)) {
+        findings->push_back(
+            {"mount-policy", FindingLevel::kFail,
+             absl::StrCat(
+                 "`", source.field, "` binds '", source.path, "'",
+                 source.path == forbidden
+                     ? ""
+                     : absl::StrCat(", which contains '", forbidden, "'"),
+                 ": forbidden by the policy (", raw,
+                 "); bind a narrower directory")});
+      }
+    }
+    if (source.writable && !policy.mounts.writable_sources_under.empty()) {
+      bool inside = false;
+      for (const std::string& raw : policy.mounts.writable_sources_under) {
+        inside = inside || IsSameOrUnder(source.path, Expand(raw, home));
+      }
+      if (!inside) {
+        findings->push_back(
+            {"mount-policy", FindingLevel::kFail,
+             absl::StrCat("`", source.field, "` binds '", source.path,
+                          "' writable, outside the directories the policy "
+                          "allows for writable binds; move it, or make it a "
+                          "ro-bind")});
+      }
+    }
+  }
+}
+
+void CheckEnv(const CellSpec& spec, const Policy& policy,
+              std::vector<Finding>* findings) {
+  for (const auto& [name, value] : spec.env) {
+    for (const std::string& glob : policy.env.forbidden_names) {
+      if (fnmatch(glob.c_str(), name.c_str(), 0) == 0) {
+        findings->push_back(
+            {"env-policy", FindingLevel::kFail,
+             absl::StrCat("`env.", name, "` matches the forbidden name '", glob,
+                          "'; pass credentials by reference (a file bound "
+                          "read-only), not in the environment")});
+        break;
+      }
+    }
+  }
+}
+
+void CheckIsolation(const CellSpec& spec, const Policy& policy,
+                    std::vector<Finding>* findings) {
+  const IsolationRules& rules = policy.isolation;
+  auto require = [findings](bool ok, const std::string& message) {
+    if (!ok)
+      findings->push_back({"isolation-policy", FindingLevel::kFail, message});
+  };
+  if (rules.pid_namespace.has_value()) {
+    require(spec.isolation.pid_namespace == *rules.pid_namespace,
+            *rules.pid_namespace
+                ? "the cell shares the host's PID namespace (it can see and "
+                  "signal host processes); set isolation.pidNamespace: true "
+                  "(--pid-namespace)"
+                : "the policy requires the host's PID namespace; set "
+                  "isolation.pidNamespace: false");
+  }
+  if (rules.ipc_namespace.has_value()) {
+    require(spec.isolation.ipc_namespace == *rules.ipc_namespace,
+            *rules.ipc_namespace
+                ? "the cell shares the host's IPC namespace; set "
+                  "isolation.ipcNamespace: true (--ipc-namespace)"
+                : "the policy requires the host's IPC namespace; set "
+                  "isolation.ipcNamespace: false");
+  }
+  if (rules.capabilities.has_value()) {
+    require(spec.isolation.capabilities == *rules.capabilities,
+            *rules.capabilities == Capabilities::kNone
+                ? "the cell keeps every capability of its namespace; set "
+                  "isolation.capabilities: \"none\" (--capabilities=none)"
+                : "the policy requires capabilities; set "
+                  "isolation.capabilities: \"all\"");
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
+    const CellSpec& spec, const Policy& policy, const std::string& home) {
+  std::vector<Finding> findings;
+  CheckMounts(spec, policy, home, &findings);
+  CheckEnv(spec, policy, &findings);
+  CheckIsolation(spec, policy, &findings);
+  if (policy.nix_daemon_required && !spec.nix) {
+    findings.push_back({"nix-policy", FindingLevel::kFail,
+                        "the policy requires the Nix daemon; set \"nix\": true "
+                        "and point nixDaemonSocket at it"});
+  }
+  if (spec.network.mode == NetworkMode::kProxy) {
+    std::vector<FilterPattern> patterns;
+    std::string source = "(no filter)";
+    if (spec.tinyproxy_filter.has_value()) {
+      source = *spec.tinyproxy_filter;
+      CELL_ASSIGN_OR_RETURN(patterns, LoadFilterFile(source));
+    }
+    for (Finding& finding :
+         AnalyzeFilter(patterns, source, spec.tinyproxy_filter.has_value(),
+                       policy.network)) {
+      findings.push_back(std::move(finding));
+    }
+  }
+  return findings;
+}
+
+}  // namespace cell::policy

@@ -1,0 +1,24 @@
+// Checks a resolved spec against a policy without launching anything:
+// mounts, env, isolation, Nix and (through filter_analysis) the filter.
+// Each finding says which spec field fixes it.
+#ifndef CELL_POLICY_STATIC_RULES_H_
+#define CELL_POLICY_STATIC_RULES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "launcher/spec.h"
+#include "policy/finding.h"
+#include "policy/policy.h"
+
+namespace cell::policy {
+
+// `home` expands "~" in the policy's paths (the invoking user's home).
+// Errors only when the filter file cannot be read.
+absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
+    const CellSpec& spec, const Policy& policy, const std::string& home);
+
+}  // namespace cell::policy
+
+#endif  // CELL_POLICY_STATIC_RULES_H_

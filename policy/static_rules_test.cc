@@ -1,0 +1,132 @@
+#include "policy/static_rules.h"
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
+
+namespace cell::policy {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+auto Has(const std::string& property, const std::string& text) {
+  return Contains(AllOf(Field(&Finding::property, property),
+                        Field(&Finding::message, HasSubstr(text))));
+}
+
+CellSpec Spec() {
+  CellSpec spec;
+  spec.worktree_path = "/srv/work/repo";
+  spec.nix_store = "/nix/store";
+  spec.nix_daemon_socket = "/nix/var/nix/daemon-socket";
+  spec.network.mode = NetworkMode::kNone;
+  spec.path = std::vector<std::string>{"/usr/bin"};
+  return spec;
+}
+
+std::vector<Finding> Check(const CellSpec& spec, const Policy& policy) {
+  absl::StatusOr<std::vector<Finding>> findings =
+      CheckSpecStatically(spec, policy, "/home/alice");
+  EXPECT_TRUE(findings.ok()) << findings.status();
+  return findings.ok() ? *findings : std::vector<Finding>{};
+}
+
+TEST(StaticRulesTest, DocumentedProfileAcceptsADefaultSpec) {
+  ASSERT_OK_AND_ASSIGN(Policy documented, BuiltinProfile("documented"));
+  EXPECT_THAT(Check(Spec(), documented), IsEmpty());
+}
+
+TEST(StaticRulesTest, AgentStrictNamesTheFieldThatFixesEachDefault) {
+  ASSERT_OK_AND_ASSIGN(Policy strict, BuiltinProfile("agent-strict"));
+  const std::vector<Finding> findings = Check(Spec(), strict);
+  EXPECT_THAT(findings,
+              Has("isolation-policy", "isolation.pidNamespace: true"));
+  EXPECT_THAT(findings,
+              Has("isolation-policy", "isolation.ipcNamespace: true"));
+  EXPECT_THAT(findings, Has("isolation-policy", "--capabilities=none"));
+  CellSpec hardened = Spec();
+  hardened.isolation = {true, true, Capabilities::kNone};
+  EXPECT_THAT(Check(hardened, strict), IsEmpty());
+}
+
+TEST(StaticRulesTest, ForbiddenSourcesAndTheirAncestors) {
+  Policy policy;
+  policy.mounts.forbidden_sources = {"/etc", "~/.ssh"};
+  CellSpec spec = Spec();
+  spec.mounts = {{MountType::kRoBind, "/etc/ssl/certs", "/etc/ssl/certs"},
+                 {MountType::kRoBind, "/home/alice", "/home/alice"},
+                 {MountType::kRoBind, "/etc", "/host-etc"},
+                 {MountType::kTmpfs, "", "/scratch"}};
+  const std::vector<Finding> findings = Check(spec, policy);
+  EXPECT_THAT(findings, Has("mount-policy",
+                            "`mounts[1].src` binds "
+                            "'/home/alice', which contains "
+                            "'/home/alice/.ssh'"));
+  EXPECT_THAT(findings, Has("mount-policy", "`mounts[2].src` binds '/etc'"));
+  // A subdirectory of a forbidden path is what narrower binds are for.
+  EXPECT_THAT(findings, Not(Has("mount-policy", "mounts[0]")));
+  EXPECT_EQ(findings.size(), 2u);
+}
+
+TEST(StaticRulesTest, WritableBindsMustComeFromAllowedPlaces) {
+  Policy policy;
+  policy.mounts.writable_sources_under = {"/srv/work"};
+  CellSpec spec = Spec();
+  spec.log_dir = "/var/log/cell";
+  spec.mounts = {{MountType::kBind, "/srv/work/cache", "/cache"},
+                 {MountType::kBind, "/opt/data", "/data"},
+                 {MountType::kRoBind, "/opt/tools", "/tools"}};
+  const std::vector<Finding> findings = Check(spec, policy);
+  EXPECT_THAT(findings, Has("mount-policy",
+                            "`logDir` binds '/var/log/cell' "
+                            "writable"));
+  EXPECT_THAT(findings, Has("mount-policy", "`mounts[1].src`"));
+  EXPECT_EQ(findings.size(), 2u);
+}
+
+TEST(StaticRulesTest, ForbiddenEnvNames) {
+  ASSERT_OK_AND_ASSIGN(Policy strict, BuiltinProfile("agent-strict"));
+  CellSpec spec = Spec();
+  spec.isolation = {true, true, Capabilities::kNone};
+  spec.env = {{"GITHUB_TOKEN", "x"}, {"AWS_REGION", "eu"}, {"EDITOR", "vi"}};
+  const std::vector<Finding> findings = Check(spec, strict);
+  EXPECT_THAT(findings, Has("env-policy",
+                            "`env.GITHUB_TOKEN` matches the "
+                            "forbidden name '*_TOKEN'"));
+  EXPECT_THAT(findings, Has("env-policy", "`env.AWS_REGION`"));
+  EXPECT_EQ(findings.size(), 2u);
+}
+
+TEST(StaticRulesTest, NixRequiredAndTheFilter) {
+  Policy policy;
+  policy.nix_daemon_required = true;
+  policy.network.forbid_allow_all = true;
+  CellSpec spec = Spec();
+  spec.nix = false;
+  spec.network.mode = NetworkMode::kProxy;
+  const std::vector<Finding> findings = Check(spec, policy);
+  EXPECT_THAT(findings, Has("nix-policy", "\"nix\": true"));
+  EXPECT_THAT(findings, Has("filter-policy", "no tinyproxyFilter"));
+
+  ASSERT_OK_AND_ASSIGN(::cell::testing::TempDir dir,
+                       ::cell::testing::TempDir::Create());
+  std::ofstream(dir.Path("filter")) << "^github\\.com$\n";
+  spec.nix = true;
+  spec.tinyproxy_filter = dir.Path("filter");
+  EXPECT_THAT(Check(spec, policy), IsEmpty());
+  spec.tinyproxy_filter = dir.Path("absent");
+  EXPECT_FALSE(CheckSpecStatically(spec, policy, "/home/alice").ok());
+}
+
+}  // namespace
+}  // namespace cell::policy
