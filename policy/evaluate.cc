@@ -1,0 +1,291 @@
+#include "policy/evaluate.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "launcher/plan.h"
+
+namespace cell::policy {
+namespace {
+
+using Json = nlohmann::json;
+
+// A fact at a path of keys, or null when any step is missing.
+Json At(const Observation& observation, const std::string& probe,
+        std::initializer_list<const char*> keys) {
+  const auto it = observation.facts.find(probe);
+  if (it == observation.facts.end()) return nullptr;
+  const Json* node = &it->second;
+  for (const char* key : keys) {
+    if (!node->is_object() || !node->contains(key)) return nullptr;
+    node = &(*node)[key];
+  }
+  return *node;
+}
+
+std::string Show(const Json& value) {
+  return value.is_string() ? value.get<std::string>() : value.dump();
+}
+
+class Judge {
+ public:
+  Judge(const Policy& policy, std::vector<PropertyResult>* results)
+      : policy_(policy), results_(results) {}
+
+  // Records one property: `ok` with the values side by side; a missing
+  // probe or fact makes it an error, never a pass.
+  void Check(const std::string& property, bool have_facts, bool ok,
+             std::string expected, std::string observed, std::string message) {
+    PropertyResult result{property, Outcome::kPass, std::move(expected),
+                          std::move(observed), ""};
+    const Severity severity = SeverityOf(policy_, property);
+    if (severity == Severity::kOff) {
+      result.outcome = Outcome::kOff;
+    } else if (!have_facts) {
+      result.outcome = Outcome::kError;
+      result.message = "the probe did not report this; see the probe output";
+    } else if (!ok) {
+      result.outcome =
+          severity == Severity::kWarn ? Outcome::kWarn : Outcome::kFail;
+      result.message = std::move(message);
+    }
+    results_->push_back(std::move(result));
+  }
+
+ private:
+  const Policy& policy_;
+  std::vector<PropertyResult>* results_;
+};
+
+void EvaluateFindings(const Policy& policy,
+                      const std::vector<Finding>& findings,
+                      std::vector<PropertyResult>* results) {
+  for (const char* property : {"filter-policy", "mount-policy", "env-policy",
+                               "isolation-policy", "nix-policy"}) {
+    std::vector<std::string> failures;
+    std::vector<std::string> warnings;
+    for (const Finding& finding : findings) {
+      if (finding.property != property) continue;
+      (finding.level == FindingLevel::kFail ? failures : warnings)
+          .push_back(finding.message);
+    }
+    PropertyResult result{property, Outcome::kPass, "no findings", "", ""};
+    const Severity severity = SeverityOf(policy, property);
+    if (severity == Severity::kOff) {
+      result.outcome = Outcome::kOff;
+    } else if (!failures.empty()) {
+      result.outcome =
+          severity == Severity::kWarn ? Outcome::kWarn : Outcome::kFail;
+      failures.insert(failures.end(), warnings.begin(), warnings.end());
+      result.message = absl::StrJoin(failures, "; ");
+    } else if (!warnings.empty()) {
+      result.outcome = Outcome::kWarn;
+      result.message = absl::StrJoin(warnings, "; ");
+    }
+    result.observed = absl::StrCat(failures.size(), " failing, ",
+                                   warnings.size(), " advisory");
+    results->push_back(std::move(result));
+  }
+}
+
+}  // namespace
+
+absl::string_view OutcomeName(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::kPass:
+      return "pass";
+    case Outcome::kFail:
+      return "fail";
+    case Outcome::kWarn:
+      return "warn";
+    case Outcome::kError:
+      return "error";
+    case Outcome::kOff:
+      return "off";
+  }
+  return "?";
+}
+
+bool AllPassed(const std::vector<PropertyResult>& results) {
+  for (const PropertyResult& result : results) {
+    if (result.outcome == Outcome::kFail || result.outcome == Outcome::kError) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::vector<PropertyResult> EvaluateStatic(
+    const Policy& policy, const std::vector<Finding>& findings) {
+  std::vector<PropertyResult> results;
+  EvaluateFindings(policy, findings, &results);
+  return results;
+}
+
+std::vector<PropertyResult> Evaluate(const CellSpec& spec, const Policy& policy,
+                                     const Observation& o,
+                                     const std::vector<Finding>& findings) {
+  std::vector<PropertyResult> results;
+  Judge judge(policy, &results);
+  const auto host_ns = [&o](const char* kind) -> Json {
+    const auto it = o.host_namespaces.find(kind);
+    return it == o.host_namespaces.end() ? Json() : Json(it->second);
+  };
+
+  // pid-namespace: the host's (PID 1 visible) unless the spec asks for one.
+  {
+    const Json ns = At(o, "ns", {"pid"});
+    const Json comm = At(o, "pid", {"pid1Comm"});
+    const bool shared = !ns.is_null() && ns == host_ns("pid");
+    const bool want_own = spec.isolation.pid_namespace;
+    judge.Check(
+        "pid-namespace", !ns.is_null(), want_own ? !shared : shared,
+        want_own ? "own PID namespace" : "host PID namespace (PID 1 visible)",
+        absl::StrCat(shared ? "host" : "own", " PID namespace, PID 1 is ",
+                     Show(comm)),
+        want_own ? "the cell sees the host's processes although "
+                   "isolation.pidNamespace is true"
+                 : "the cell has its own PID namespace although the spec "
+                   "shares the host's");
+  }
+  {
+    const Json ns = At(o, "ns", {"ipc"});
+    const bool shared = !ns.is_null() && ns == host_ns("ipc");
+    const bool want_own = spec.isolation.ipc_namespace;
+    judge.Check("ipc-namespace", !ns.is_null(), want_own ? !shared : shared,
+                want_own ? "own IPC namespace" : "host IPC namespace",
+                shared ? "host IPC namespace" : "own IPC namespace",
+                "the IPC namespace does not match isolation.ipcNamespace");
+  }
+  {
+    const Json v4 = At(o, "net", {"ipv4", "count"});
+    const Json v6 = At(o, "net", {"ipv6", "default"});
+    const Json interfaces = At(o, "net", {"interfaces"});
+    const Json direct = At(o, "net", {"direct", "connected"});
+    bool only_lo = interfaces.is_object() && interfaces.size() == 1 &&
+                   interfaces.contains("lo");
+    const bool ok = v4 == 0 && v6 == false && only_lo && direct == false;
+    judge.Check(
+        "no-routes", !v4.is_null() && !interfaces.is_null(), ok,
+        "only lo, no IPv4 routes, no IPv6 default, direct connect fails",
+        absl::StrCat("interfaces ", Show(interfaces), ", ", Show(v4),
+                     " IPv4 routes, IPv6 default ", Show(v6),
+                     ", direct connect ",
+                     direct == true ? "succeeded" : "failed"),
+        "the cell has a way out besides the proxy");
+  }
+  if (spec.nix) {
+    const Json read_only = At(o, "store", {"mount", "readOnly"});
+    const Json error = At(o, "store", {"writeError"});
+    judge.Check(
+        "store-read-only", !read_only.is_null(),
+        read_only == true && At(o, "store", {"writable"}) == false,
+        "/nix/store mounted read-only, writes fail with EROFS",
+        absl::StrCat("read-only ", Show(read_only), ", write: ", Show(error)),
+        "the store is writable from inside the cell");
+    const Json config = At(o, "nix", {"NIX_CONFIG"});
+    const Json remote = At(o, "nix", {"NIX_REMOTE"});
+    judge.Check(
+        "nix-config", o.facts.count("nix") > 0,
+        config ==
+                "experimental-features = nix-command flakes\nsubstitute = "
+                "true" &&
+            remote == "unix:///run/nix/socket",
+        "NIX_CONFIG and NIX_REMOTE forced",
+        absl::StrCat("NIX_CONFIG=", Show(config), " NIX_REMOTE=", Show(remote)),
+        "the forced Nix variables are missing or changed");
+    const Json handshake = At(o, "nix", {"daemon", "handshake"});
+    judge.Check(
+        "nix-daemon", o.facts.count("nix") > 0, handshake == true,
+        "the daemon answers the worker handshake at /run/nix/socket",
+        handshake == true
+            ? absl::StrCat("protocol ",
+                           Show(At(o, "nix", {"daemon", "protocolVersion"})))
+            : Show(At(o, "nix", {"daemon", "error"})),
+        "the Nix daemon is not reachable; check nixDaemonSocket");
+  }
+  {
+    const Json uid = At(o, "identity", {"uid"});
+    const Json gid = At(o, "identity", {"gid"});
+    judge.Check("identity", !uid.is_null(), uid == o.uid && gid == o.gid,
+                absl::StrCat("uid ", o.uid, ", gid ", o.gid, " (1:1)"),
+                absl::StrCat("uid ", Show(uid), ", gid ", Show(gid)),
+                "ids inside differ from the caller's");
+  }
+  {
+    const Json count = At(o, "caps", {"CapEff", "count"});
+    const Json mount = At(o, "caps", {"mountInNewNamespace", "ok"});
+    const Json net = At(o, "caps", {"setLoopbackFlags", "ok"});
+    const bool all = spec.isolation.capabilities == Capabilities::kAll;
+    const bool ok =
+        all ? count == o.host_capability_count && mount == true && net == true
+            : count == 0 && mount == false && net == false;
+    judge.Check(
+        "capabilities", !count.is_null(), ok,
+        all ? absl::StrCat("all ", o.host_capability_count,
+                           " effective, and they work")
+            : "none effective, and privileged operations fail",
+        absl::StrCat(Show(count),
+                     " effective; mount in a new "
+                     "namespace ",
+                     mount == true ? "works" : "fails", "; setting lo's flags ",
+                     net == true ? "works" : "fails"),
+        "capabilities do not match isolation.capabilities");
+  }
+  {
+    const Json visible = At(o, "mounts", {"hostPathsVisible"});
+    std::vector<std::string> leaked;
+    if (visible.is_object()) {
+      for (const auto& [path, seen] : visible.items()) {
+        if (seen == true) leaked.push_back(path);
+      }
+    }
+    judge.Check("only-explicit-binds", visible.is_object(), leaked.empty(),
+                "no host path visible unless bound",
+                leaked.empty()
+                    ? "none visible"
+                    : absl::StrCat("visible: ", absl::StrJoin(leaked, ", ")),
+                "host paths are visible that the spec does not bind");
+  }
+  {
+    const Json writable = At(o, "fs", {"worktree", "writable"});
+    judge.Check("worktree-writable", !writable.is_null(), writable == true,
+                "writable at /home/cell/worktree",
+                writable == true ? "writable"
+                                 : Show(At(o, "fs", {"worktree", "error"})),
+                "the worktree cannot be written");
+  }
+  if (spec.network.mode == NetworkMode::kProxy) {
+    const Json env = At(o, "net", {"proxyEnv", "http_proxy"});
+    const Json status = At(o, "net", {"connect"});
+    Json code = nullptr;
+    if (status.is_array() && !status.empty()) code = status[0]["status"];
+    const bool ok = env == ProxyUrl(spec.network.port) &&
+                    (o.expected_connect_status.has_value()
+                         ? code == *o.expected_connect_status
+                         : code.is_number_integer());
+    judge.Check(
+        "proxy", !env.is_null() || o.facts.count("net") > 0, ok,
+        o.expected_connect_status.has_value()
+            ? absl::StrCat("proxy at ", ProxyUrl(spec.network.port),
+                           ", a filtered host gets ",
+                           *o.expected_connect_status)
+            : absl::StrCat("proxy reachable at ", ProxyUrl(spec.network.port)),
+        absl::StrCat("http_proxy=", Show(env), ", CONNECT status ", Show(code)),
+        "the proxy is unreachable or does not apply the filter");
+  }
+  judge.Check(
+      "cleanup", true, o.jd_removed && o.proxy_gone && o.command_gone,
+      "$JD removed, no proxy or command left after exit",
+      absl::StrCat("$JD ", o.jd_removed ? "removed" : "LEFT BEHIND", ", proxy ",
+                   o.proxy_gone ? "gone" : "STILL RUNNING", ", command ",
+                   o.command_gone ? "gone" : "STILL RUNNING"),
+      "the run left something behind");
+  EvaluateFindings(policy, findings, &results);
+  return results;
+}
+
+}  // namespace cell::policy

@@ -1,0 +1,182 @@
+#include "policy/evaluate.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/status_matchers.h"
+
+namespace cell::policy {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::Each;
+using ::testing::Field;
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+CellSpec DefaultSpec() {
+  CellSpec spec;
+  spec.worktree_path = "/w";
+  spec.path = std::vector<std::string>{"/usr/bin"};
+  return spec;
+}
+
+// What cell-probe prints in a documented default cell (abridged).
+Observation DocumentedFacts() {
+  Observation o;
+  o.host_namespaces = {
+      {"pid", 1}, {"ipc", 2}, {"net", 3}, {"mnt", 4}, {"user", 5}};
+  o.host_pid1_comm = "init";
+  o.host_capability_count = 41;
+  o.uid = 1000;
+  o.gid = 100;
+  o.jd_removed = true;
+  o.expected_connect_status = 403;
+  o.facts["ns"] = {
+      {"pid", 1}, {"ipc", 2}, {"net", 30}, {"mnt", 40}, {"user", 50}};
+  o.facts["pid"] = {{"pid1Comm", "init"}, {"pid1Visible", true}};
+  o.facts["net"] = Json::parse(R"({
+    "interfaces": {"lo": {"up": true, "loopback": true}},
+    "ipv4": {"count": 0, "default": false, "routes": []},
+    "ipv6": {"count": 3, "default": false, "routes": []},
+    "direct": {"connected": false, "error": "ENETUNREACH: Network is unreachable"},
+    "proxyEnv": {"http_proxy": "http://127.0.0.1:3128"},
+    "connect": [{"target": "x.invalid:443", "status": 403}]})");
+  o.facts["store"] = Json::parse(R"({"mount": {"readOnly": true},
+    "writable": false, "writeError": "EROFS: Read-only file system"})");
+  o.facts["nix"] = Json::parse(R"({
+    "NIX_CONFIG": "experimental-features = nix-command flakes\nsubstitute = true",
+    "NIX_REMOTE": "unix:///run/nix/socket",
+    "daemon": {"handshake": true, "protocolVersion": "1.34"}})");
+  o.facts["identity"] = {{"uid", 1000}, {"gid", 100}};
+  o.facts["caps"] = Json::parse(R"({"CapEff": {"count": 41},
+    "mountInNewNamespace": {"ok": true}, "setLoopbackFlags": {"ok": true}})");
+  o.facts["mounts"] = Json::parse(
+      R"({"hostPathsVisible": {"/etc/shadow": false, "/root": false}})");
+  o.facts["fs"] = Json::parse(R"({"worktree": {"writable": true}})");
+  return o;
+}
+
+auto Result(const std::string& property, Outcome outcome) {
+  return Contains(AllOf(Field(&PropertyResult::property, property),
+                        Field(&PropertyResult::outcome, outcome)));
+}
+
+Policy DocumentedPolicy() {
+  return *BuiltinProfile("documented");
+}
+
+TEST(EvaluateTest, ADocumentedCellPassesEveryProperty) {
+  const auto results = Evaluate(DefaultSpec(), DocumentedPolicy(), DocumentedFacts(), {});
+  EXPECT_THAT(results, Each(Field(&PropertyResult::outcome, Outcome::kPass)));
+  EXPECT_EQ(results.size(), 17u);
+  EXPECT_TRUE(AllPassed(results));
+}
+
+TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
+  struct Case {
+    const char* property;
+    void (*mutate)(Observation*);
+  };
+  const Case cases[] = {
+      {"pid-namespace", [](Observation* o) { o->facts["ns"]["pid"] = 9; }},
+      {"ipc-namespace", [](Observation* o) { o->facts["ns"]["ipc"] = 9; }},
+      {"no-routes",
+       [](Observation* o) { o->facts["net"]["ipv4"]["count"] = 1; }},
+      {"no-routes",
+       [](Observation* o) { o->facts["net"]["interfaces"]["eth0"] = {}; }},
+      {"store-read-only",
+       [](Observation* o) { o->facts["store"]["mount"]["readOnly"] = false; }},
+      {"nix-config",
+       [](Observation* o) { o->facts["nix"]["NIX_CONFIG"] = "x"; }},
+      {"nix-daemon",
+       [](Observation* o) { o->facts["nix"]["daemon"]["handshake"] = false; }},
+      {"identity", [](Observation* o) { o->facts["identity"]["uid"] = 0; }},
+      {"capabilities",
+       [](Observation* o) { o->facts["caps"]["CapEff"]["count"] = 40; }},
+      {"capabilities",
+       [](Observation* o) {
+         o->facts["caps"]["mountInNewNamespace"]["ok"] = false;
+       }},
+      {"only-explicit-binds",
+       [](Observation* o) {
+         o->facts["mounts"]["hostPathsVisible"]["/root"] = true;
+       }},
+      {"worktree-writable",
+       [](Observation* o) { o->facts["fs"]["worktree"]["writable"] = false; }},
+      {"proxy",
+       [](Observation* o) { o->facts["net"]["connect"][0]["status"] = 200; }},
+      {"cleanup", [](Observation* o) { o->jd_removed = false; }},
+      {"cleanup", [](Observation* o) { o->proxy_gone = false; }},
+  };
+  for (const Case& c : cases) {
+    Observation o = DocumentedFacts();
+    c.mutate(&o);
+    const auto results = Evaluate(DefaultSpec(), DocumentedPolicy(), o, {});
+    EXPECT_THAT(results, Result(c.property, Outcome::kFail)) << c.property;
+    EXPECT_FALSE(AllPassed(results));
+  }
+}
+
+TEST(EvaluateTest, ExpectationsFollowTheSpec) {
+  CellSpec spec = DefaultSpec();
+  spec.isolation = {true, true, Capabilities::kNone};
+  // The documented-default facts now contradict the spec.
+  auto results = Evaluate(spec, DocumentedPolicy(), DocumentedFacts(), {});
+  EXPECT_THAT(results, Result("pid-namespace", Outcome::kFail));
+  EXPECT_THAT(results, Result("ipc-namespace", Outcome::kFail));
+  EXPECT_THAT(results, Result("capabilities", Outcome::kFail));
+  Observation hardened = DocumentedFacts();
+  hardened.facts["ns"]["pid"] = 11;
+  hardened.facts["ns"]["ipc"] = 12;
+  hardened.facts["caps"] = Json::parse(R"({"CapEff": {"count": 0},
+    "mountInNewNamespace": {"ok": false}, "setLoopbackFlags": {"ok": false}})");
+  results = Evaluate(spec, DocumentedPolicy(), hardened, {});
+  EXPECT_TRUE(AllPassed(results));
+  // Without Nix and without a proxy those properties are not judged.
+  spec.nix = false;
+  spec.network.mode = NetworkMode::kNone;
+  results = Evaluate(spec, DocumentedPolicy(), hardened, {});
+  EXPECT_EQ(results.size(), 13u);
+}
+
+TEST(EvaluateTest, MissingFactsAreErrorsNotPasses) {
+  Observation o = DocumentedFacts();
+  o.facts.erase("caps");
+  const auto results = Evaluate(DefaultSpec(), DocumentedPolicy(), o, {});
+  EXPECT_THAT(results, Result("capabilities", Outcome::kError));
+  EXPECT_FALSE(AllPassed(results));
+}
+
+TEST(EvaluateTest, SeverityTurnsFailuresIntoWarningsOrNothing) {
+  Policy policy = DocumentedPolicy();
+  policy.severity["cleanup"] = Severity::kWarn;
+  policy.severity["proxy"] = Severity::kOff;
+  Observation o = DocumentedFacts();
+  o.jd_removed = false;
+  o.facts["net"]["connect"][0]["status"] = 200;
+  const auto results = Evaluate(DefaultSpec(), policy, o, {});
+  EXPECT_THAT(results, Result("cleanup", Outcome::kWarn));
+  EXPECT_THAT(results, Result("proxy", Outcome::kOff));
+  EXPECT_TRUE(AllPassed(results));
+}
+
+TEST(EvaluateTest, StaticFindingsGroupByProperty) {
+  const std::vector<Finding> findings = {
+      {"isolation-policy", FindingLevel::kFail, "set --pid-namespace"},
+      {"filter-policy", FindingLevel::kWarn, "f:1 is not anchored"}};
+  const auto results = EvaluateStatic(DocumentedPolicy(), findings);
+  EXPECT_EQ(results.size(), 5u);
+  EXPECT_THAT(results, Result("isolation-policy", Outcome::kFail));
+  EXPECT_THAT(results, Result("filter-policy", Outcome::kWarn));
+  EXPECT_THAT(results, Result("env-policy", Outcome::kPass));
+  EXPECT_THAT(results, Contains(Field(&PropertyResult::message,
+                                      HasSubstr("set --pid-namespace"))));
+  EXPECT_FALSE(AllPassed(results));
+}
+
+}  // namespace
+}  // namespace cell::policy
