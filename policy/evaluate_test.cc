@@ -65,12 +65,11 @@ auto Result(const std::string& property, Outcome outcome) {
                         Field(&PropertyResult::outcome, outcome)));
 }
 
-Policy DocumentedPolicy() {
-  return *BuiltinProfile("documented");
-}
+Policy DocumentedPolicy() { return *BuiltinProfile("documented"); }
 
 TEST(EvaluateTest, ADocumentedCellPassesEveryProperty) {
-  const auto results = Evaluate(DefaultSpec(), DocumentedPolicy(), DocumentedFacts(), {});
+  const auto results =
+      Evaluate(DefaultSpec(), DocumentedPolicy(), DocumentedFacts(), {});
   EXPECT_THAT(results, Each(Field(&PropertyResult::outcome, Outcome::kPass)));
   EXPECT_EQ(results.size(), 17u);
   EXPECT_TRUE(AllPassed(results));

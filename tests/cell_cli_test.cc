@@ -11,7 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/runfiles.h"
 #include "tests/status_matchers.h"
-#include "tests/subprocess.h"
+#include "policy/subprocess.h"
 #include "tests/temp_dir.h"
 
 namespace cell::testing {

@@ -15,7 +15,7 @@
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "tests/subprocess.h"
+#include "policy/subprocess.h"
 #include "tests/temp_dir.h"
 
 namespace cell::testing {

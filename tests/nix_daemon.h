@@ -8,7 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "tests/subprocess.h"
+#include "policy/subprocess.h"
 
 namespace cell::testing {
 

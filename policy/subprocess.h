@@ -1,7 +1,8 @@
-// Runs a program to completion and captures what it printed: the way
-// end-to-end tests drive the built `cell` and `cell-verify` binaries.
-#ifndef CELL_TESTS_SUBPROCESS_H_
-#define CELL_TESTS_SUBPROCESS_H_
+// Runs a program to completion and captures what it printed: how
+// cell-verify drives the built `cell` (as a user would), and how end-to-end
+// tests drive both.
+#ifndef CELL_POLICY_SUBPROCESS_H_
+#define CELL_POLICY_SUBPROCESS_H_
 
 #include <sys/types.h>
 
@@ -12,7 +13,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 
-namespace cell::testing {
+namespace cell {
 
 struct SubprocessResult {
   // Exactly one of these is set: the exit code, or the terminating signal.
@@ -65,6 +66,6 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
     const std::vector<std::string>& argv,
     const SubprocessOptions& options = {});
 
-}  // namespace cell::testing
+}  // namespace cell
 
-#endif  // CELL_TESTS_SUBPROCESS_H_
+#endif  // CELL_POLICY_SUBPROCESS_H_

@@ -1,4 +1,4 @@
-#include "tests/subprocess.h"
+#include "policy/subprocess.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -19,7 +19,7 @@
 
 extern char** environ;
 
-namespace cell::testing {
+namespace cell {
 namespace {
 
 absl::Status ErrnoError(absl::string_view what) {
@@ -171,4 +171,4 @@ absl::StatusOr<SubprocessResult> RunSubprocess(
   return process->Wait();
 }
 
-}  // namespace cell::testing
+}  // namespace cell

@@ -1,4 +1,4 @@
-#include "tests/subprocess.h"
+#include "policy/subprocess.h"
 
 #include <signal.h>
 
@@ -10,9 +10,10 @@
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
 
-namespace cell::testing {
+namespace cell {
 namespace {
 
+using ::cell::testing::StatusIs;
 using ::testing::HasSubstr;
 using ::testing::Optional;
 
@@ -62,4 +63,4 @@ TEST(RunSubprocessTest, TimeoutKills) {
 }
 
 }  // namespace
-}  // namespace cell::testing
+}  // namespace cell

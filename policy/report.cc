@@ -1,0 +1,157 @@
+#include "policy/report.h"
+
+#include <map>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
+
+namespace cell::policy {
+namespace {
+
+std::map<Outcome, int> Counts(const Report& report) {
+  std::map<Outcome, int> counts;
+  for (const PropertyResult& result : report.results) ++counts[result.outcome];
+  return counts;
+}
+
+std::string Summary(const Report& report) {
+  std::map<Outcome, int> counts = Counts(report);
+  return absl::StrCat(
+      report.results.size(), " properties: ", counts[Outcome::kPass],
+      " passed, ", counts[Outcome::kFail], " failed, ", counts[Outcome::kWarn],
+      " warned, ", counts[Outcome::kError], " errors, ", counts[Outcome::kOff],
+      " off");
+}
+
+std::string XmlEscape(const std::string& text) {
+  std::string out;
+  for (const char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&apos;";
+        break;
+      default:
+        // XML 1.0 forbids most control characters even escaped.
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') {
+          out += ' ';
+        } else {
+          out += c;
+        }
+    }
+  }
+  return out;
+}
+
+std::string Detail(const PropertyResult& result) {
+  return absl::StrCat("expected: ", result.expected,
+                      "\nobserved: ", result.observed,
+                      result.message.empty() ? "" : "\n", result.message);
+}
+
+}  // namespace
+
+std::string FormatText(const Report& report) {
+  std::string out =
+      absl::StrCat("cell-verify: ", report.spec, " against '", report.policy,
+                   "'", report.static_only ? " (static only)" : "", "\n");
+  for (const PropertyResult& result : report.results) {
+    absl::StrAppend(
+        &out,
+        absl::StrFormat("  %-5s %-20s %s\n",
+                        absl::AsciiStrToUpper(OutcomeName(result.outcome)),
+                        result.property, result.observed));
+    if (result.outcome == Outcome::kPass || result.outcome == Outcome::kOff) {
+      continue;
+    }
+    absl::StrAppend(&out, "        expected: ", result.expected, "\n");
+    if (!result.message.empty()) {
+      absl::StrAppend(&out, "        ", result.message, "\n");
+    }
+  }
+  absl::StrAppend(&out, Summary(report), "\n");
+  return out;
+}
+
+std::string FormatJson(const Report& report) {
+  nlohmann::json results = nlohmann::json::array();
+  for (const PropertyResult& result : report.results) {
+    results.push_back({{"property", result.property},
+                       {"outcome", OutcomeName(result.outcome)},
+                       {"expected", result.expected},
+                       {"observed", result.observed},
+                       {"message", result.message}});
+  }
+  std::map<Outcome, int> counts = Counts(report);
+  nlohmann::json summary;
+  for (const Outcome outcome : {Outcome::kPass, Outcome::kFail, Outcome::kWarn,
+                                Outcome::kError, Outcome::kOff}) {
+    summary[std::string(OutcomeName(outcome))] = counts[outcome];
+  }
+  return nlohmann::json({{"spec", report.spec},
+                         {"policy", report.policy},
+                         {"staticOnly", report.static_only},
+                         {"passed", AllPassed(report.results)},
+                         {"summary", summary},
+                         {"results", results}})
+             .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
+         "\n";
+}
+
+std::string FormatJunit(const Report& report) {
+  std::map<Outcome, int> counts = Counts(report);
+  const std::string suite = absl::StrCat("cell-verify.", report.policy);
+  std::string out = absl::StrCat(
+      "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n",
+      "  <testsuite name=\"", XmlEscape(suite), "\" tests=\"",
+      report.results.size(), "\" failures=\"", counts[Outcome::kFail],
+      "\" errors=\"", counts[Outcome::kError], "\" skipped=\"",
+      counts[Outcome::kOff], "\">\n");
+  for (const PropertyResult& result : report.results) {
+    absl::StrAppend(&out, "    <testcase classname=\"", XmlEscape(suite),
+                    "\" name=\"", XmlEscape(result.property), "\">");
+    const std::string detail = XmlEscape(Detail(result));
+    switch (result.outcome) {
+      case Outcome::kPass:
+        break;
+      case Outcome::kFail:
+        absl::StrAppend(&out, "\n      <failure message=\"",
+                        XmlEscape(result.message), "\">", detail,
+                        "</failure>\n    ");
+        break;
+      case Outcome::kError:
+        absl::StrAppend(&out, "\n      <error message=\"",
+                        XmlEscape(result.message), "\">", detail,
+                        "</error>\n    ");
+        break;
+      case Outcome::kWarn:
+        absl::StrAppend(&out, "\n      <system-out>warning: ", detail,
+                        "</system-out>\n    ");
+        break;
+      case Outcome::kOff:
+        absl::StrAppend(&out,
+                        "\n      <skipped message=\"off in the "
+                        "policy\"/>\n    ");
+        break;
+    }
+    absl::StrAppend(&out, "</testcase>\n");
+  }
+  absl::StrAppend(&out, "  </testsuite>\n</testsuites>\n");
+  return out;
+}
+
+}  // namespace cell::policy

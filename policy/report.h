@@ -1,0 +1,26 @@
+// Report writers for cell-verify: text for people, JSON for tools, JUnit
+// XML for CI systems. Observed and expected values side by side.
+#ifndef CELL_POLICY_REPORT_H_
+#define CELL_POLICY_REPORT_H_
+
+#include <string>
+#include <vector>
+
+#include "policy/evaluate.h"
+
+namespace cell::policy {
+
+struct Report {
+  std::string spec;
+  std::string policy;
+  bool static_only = false;
+  std::vector<PropertyResult> results;
+};
+
+std::string FormatText(const Report& report);
+std::string FormatJson(const Report& report);
+std::string FormatJunit(const Report& report);
+
+}  // namespace cell::policy
+
+#endif  // CELL_POLICY_REPORT_H_
