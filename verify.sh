@@ -1,46 +1,60 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian 12 machine and runs the main job: `./verify.sh`.
+# Sets up a fresh Debian 12 machine and runs the main job: verify a default
+# cell end to end.   ./verify.sh [--profile=documented|agent-strict]
 #
-# Until cell-verify lands (it will verify a default cell end to end against
-# the `documented` profile), this builds the launcher and runs a real cell —
-# new user, mount and network namespaces, the host's /usr bound read-only, a
-# scratch worktree, egress only through the filtering proxy — and shows from
-# inside what the cell looks like. The filter allows only `localhost`, so the
-# request to example.com is refused by the proxy (403) and nothing leaves
-# the machine.
+# A default cell: a worktree, the Nix store read-only and the Nix daemon,
+# egress only through the filtering proxy (no filter: allow-all, which the
+# report flags as a warning). cell-verify checks the spec against the policy,
+# runs cell-probe inside a real cell built from it, and judges every
+# documented property. On a host with Nix the host's daemon serves the cell;
+# elsewhere (a fresh Debian machine) a nix-daemon on a private store does.
 set -euo pipefail
 cd "$(dirname "$0")"
-./setup.sh
-bazel build -c opt //launcher:cell
-cell="$(bazel info -c opt bazel-bin 2>/dev/null)/launcher/cell"
-
-work=$(mktemp -d /tmp/cell-verify.XXXXXX)
-trap 'rm -rf "$work"' EXIT
-mkdir "$work/wt"
-echo '^localhost$' > "$work/filter"
-binds=()
-for dir in /usr /bin /lib /lib64; do
-  [[ -e $dir ]] && binds+=("--ro-bind=$dir")
+profile="--profile=documented"
+for arg in "$@"; do
+  case "$arg" in
+    --profile=*) profile="$arg" ;;
+    *) echo "usage: $0 [--profile=documented|agent-strict]" >&2; exit 2 ;;
+  esac
 done
+./setup.sh
+bazel build -c opt //launcher:cell //policy:cell-verify //probes:cell-probe
+bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 
-echo "== a cell, seen from inside"
-"$cell" run --worktree="$work/wt" --no-nix --filter="$work/filter" "${binds[@]}" \
-  --status-file="$work/status.jsonl" -- sh -c '
-    echo "identity:     $(id)"
-    echo "cwd:          $(pwd)"
-    echo "root:         $(ls / | tr "\n" " ")"
-    echo "interfaces:   $(tail -n +3 /proc/net/dev | cut -d: -f1 | tr -d " " | tr "\n" " ")"
-    echo "capabilities: $(grep CapEff /proc/self/status | cut -f2)"
-    echo "host PID 1:   $(cat /proc/1/comm)"
-    touch /usr/probe 2>/dev/null && echo "/usr:         WRITABLE" || echo "/usr:         read-only"
-    echo "proxy:        $http_proxy"
-    echo "example.com:  HTTP $(curl -s -o /dev/null -w "%{http_code}" --noproxy "" http://example.com/) through the proxy (filtered)"
-    echo "IPv4 routes:  $(tail -n +2 /proc/net/route | wc -l)"
-    echo hello > from-the-cell && echo "worktree:     writable"
-  '
-echo "== launcher status events"
-cat "$work/status.jsonl"
-test "$(cat "$work/wt/from-the-cell")" = hello
-jd=$(sed -n 's/.*"jd":"\([^"]*\)".*/\1/p' "$work/status.jsonl")
-if [[ -e "$jd" ]]; then echo "FAIL: $jd left behind" >&2; exit 1; fi
-echo "== ok: the worktree write reached the host and \$JD ($jd) is gone"
+work=$(mktemp -d /tmp/cell-verify-main.XXXXXX)
+chmod 755 "$work"
+daemon_pid=""
+cleanup() {
+  [[ -n "$daemon_pid" ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
+  rm -rf "$work"
+}
+trap cleanup EXIT
+mkdir "$work/wt"
+
+nix_fields=""
+if [[ ! -S /nix/var/nix/daemon-socket/socket ]]; then
+  echo "== no Nix on this host: starting nix-daemon on a private store in $work/nix"
+  mkdir -p "$work"/nix/{store,state,log,conf,daemon}
+  NIX_STORE_DIR="$work/nix/store" NIX_STATE_DIR="$work/nix/state" \
+  NIX_LOG_DIR="$work/nix/log" NIX_CONF_DIR="$work/nix/conf" \
+  NIX_DAEMON_SOCKET_PATH="$work/nix/daemon/socket" \
+    nix-daemon > "$work/nix/daemon.log" 2>&1 &
+  daemon_pid=$!
+  for _ in $(seq 500); do [[ -S "$work/nix/daemon/socket" ]] && break; sleep 0.02; done
+  chmod 666 "$work/nix/daemon/socket"
+  nix_fields=", \"nixStore\": \"$work/nix/store\", \"nixDaemonSocket\": \"$work/nix/daemon\""
+fi
+cat > "$work/spec.json" <<SPEC
+{"version": 1, "worktreePath": "$work/wt"$nix_fields}
+SPEC
+echo "== the spec"
+cat "$work/spec.json"
+echo "== cell-verify $profile"
+status=0
+"$bin/policy/cell-verify" --spec="$work/spec.json" "$profile" || status=$?
+if [[ "$profile" == "--profile=documented" ]]; then
+  echo "== for agents, the agent-strict profile says (static check, advice only):"
+  "$bin/policy/cell-verify" --spec="$work/spec.json" --profile=agent-strict \
+    --static-only | grep -E "FAIL|WARN" || true
+fi
+exit $status

@@ -483,11 +483,9 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
                        "field at the directory holding its socket, or set "
                        "\"nix\": false (--no-nix) on hosts without Nix"));
     }
-  } else {
-    // Not used; keep the resolved spec honest about what is bound.
-    spec.nix_store.clear();
-    spec.nix_daemon_socket.clear();
   }
+  // Without Nix the store and socket fields are kept as given but unused,
+  // so that the resolved spec still parses (check-spec output is a spec).
   std::vector<MountSpec> mounts;
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     MountSpec& mount = spec.mounts[i];

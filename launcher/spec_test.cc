@@ -351,7 +351,10 @@ TEST_F(ResolveSpecTest, DaemonDirNeedsASocket) {
   EXPECT_THAT(Resolve(""), StatusIs(kInvalid, HasSubstr("no `socket`")));
   // Without Nix neither the socket nor the store is looked at.
   ASSERT_OK_AND_ASSIGN(CellSpec spec, Resolve(R"(, "nix": false)"));
-  EXPECT_EQ(spec.nix_store, "");
+  // check-spec output is itself a valid spec, also without Nix.
+  ASSERT_OK_AND_ASSIGN(CellSpec again, SpecFromJson(SpecToJson(spec)));
+  EXPECT_EQ(SpecToJson(again), SpecToJson(spec));
+  EXPECT_FALSE(again.nix);
   EXPECT_THAT(*spec.path, ElementsAre("/usr/bin", "/bin"));
 }
 

@@ -26,6 +26,20 @@ Json At(const Observation& observation, const std::string& probe,
   return *node;
 }
 
+// True when the spec itself puts something at `path` (a mount at it or
+// above it): then seeing it is what the spec asked for.
+bool BoundBySpec(const CellSpec& spec, const std::string& path) {
+  for (const MountSpec& mount : spec.mounts) {
+    const std::string& dst = mount.dst;
+    if (path == dst ||
+        (path.size() > dst.size() && path.compare(0, dst.size(), dst) == 0 &&
+         path[dst.size()] == '/')) {
+      return true;
+    }
+  }
+  return false;
+}
+
 std::string Show(const Json& value) {
   return value.is_string() ? value.get<std::string>() : value.dump();
 }
@@ -240,7 +254,8 @@ std::vector<PropertyResult> Evaluate(const CellSpec& spec, const Policy& policy,
     std::vector<std::string> leaked;
     if (visible.is_object()) {
       for (const auto& [path, seen] : visible.items()) {
-        if (seen == true) leaked.push_back(path);
+        if (seen != true || BoundBySpec(spec, path)) continue;
+        leaked.push_back(path);
       }
     }
     judge.Check("only-explicit-binds", visible.is_object(), leaked.empty(),

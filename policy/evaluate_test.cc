@@ -120,6 +120,18 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
   }
 }
 
+TEST(EvaluateTest, PathsTheSpecBindsAreNotLeaks) {
+  CellSpec spec = DefaultSpec();
+  spec.mounts = {{MountType::kRoBind, "/etc", "/etc"}};
+  Observation o = DocumentedFacts();
+  o.facts["mounts"]["hostPathsVisible"]["/etc/shadow"] = true;
+  EXPECT_THAT(Evaluate(spec, DocumentedPolicy(), o, {}),
+              Result("only-explicit-binds", Outcome::kPass));
+  o.facts["mounts"]["hostPathsVisible"]["/root"] = true;
+  EXPECT_THAT(Evaluate(spec, DocumentedPolicy(), o, {}),
+              Result("only-explicit-binds", Outcome::kFail));
+}
+
 TEST(EvaluateTest, ExpectationsFollowTheSpec) {
   CellSpec spec = DefaultSpec();
   spec.isolation = {true, true, Capabilities::kNone};

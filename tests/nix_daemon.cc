@@ -37,6 +37,7 @@ absl::StatusOr<std::unique_ptr<NixDaemon>> NixDaemon::Start(
   const std::string store = dir + "/store";
   const std::string socket_dir = dir + "/daemon";
   const std::string socket_path = socket_dir + "/socket";
+  mkdir(dir.c_str(), 0755);  // It may exist already.
   for (const std::string& sub : {store, socket_dir, dir + "/nix-state",
                                  dir + "/nix-log", dir + "/nix-conf"}) {
     mkdir(sub.c_str(), 0755);  // Some may exist already.

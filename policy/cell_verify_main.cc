@@ -1,0 +1,389 @@
+// cell-verify: does this cell really have the properties its spec and our
+// documentation promise, and does it satisfy my policy? Checks the spec
+// statically, then runs cell-probe inside a real cell (through the `cell`
+// binary, as a user would) and judges the facts. Flags live only here.
+//
+// Exit: 0 every property passed (warnings allowed), 1 a property failed,
+// 2 usage or setup error.
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "launcher/filter.h"
+#include "launcher/fs_util.h"
+#include "launcher/json_text.h"
+#include "launcher/spec.h"
+#include "launcher/status_macros.h"
+#include "nlohmann/json.hpp"
+#include "policy/evaluate.h"
+#include "policy/policy.h"
+#include "policy/report.h"
+#include "policy/static_rules.h"
+#include "policy/subprocess.h"
+#include "probes/host.h"
+#include "probes/parsers.h"
+
+namespace {
+
+using ::cell::policy::Observation;
+using ::cell::policy::Policy;
+using ::cell::policy::PropertyResult;
+using Json = nlohmann::json;
+
+constexpr int kExitPass = 0;
+constexpr int kExitFail = 1;
+constexpr int kExitError = 2;
+
+// A host the verification asks the proxy to CONNECT to: reserved (.invalid,
+// RFC 2606), so that a filter denying it is answered without any lookup.
+constexpr char kCanaryHost[] = "cell-verify-canary.invalid";
+
+constexpr char kUsage[] =
+    R"(Usage: cell-verify --spec=FILE [--policy=FILE | --profile=NAME]
+                   [--format=text|json|junit] [--output=FILE] [--static-only]
+                   [--cell=PATH] [--probe=PATH]
+
+Checks a cell before you deploy an agent into it: the spec against a policy
+(mounts, env, isolation, the domain filter), then the cell itself: it runs
+cell-probe inside a real cell built from the spec and compares what the probe
+observes with what the spec and SPEC.md promise, property by property.
+
+  --spec=FILE        the cell spec (as for `cell run --spec`)
+  --policy=FILE      a policy file (JSON), or
+  --profile=NAME     a shipped policy: documented (default; the cell behaves
+                     exactly as documented, unsafe defaults included) or
+                     agent-strict (what we recommend for agents)
+  --format=FORMAT    text (default), json or junit
+  --output=FILE      write the report there instead of stdout
+  --static-only      check the spec and policy only; launch nothing
+  --cell=PATH        the cell launcher (default: beside cell-verify, its
+                     Bazel runfiles, or PATH)
+  --probe=PATH       the cell-probe binary (likewise)
+
+Exit status: 0 all properties passed (warnings allowed), 1 a property
+failed, 2 usage or setup error.
+)";
+
+struct Flags {
+  std::string spec;
+  std::string policy_file;
+  std::string profile = "documented";
+  std::string format = "text";
+  std::string output;
+  bool static_only = false;
+  std::string cell;
+  std::string probe;
+};
+
+absl::StatusOr<Flags> ParseFlags(int argc, char** argv, bool* help) {
+  Flags flags;
+  bool profile_given = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") {
+      *help = true;
+      return flags;
+    }
+    if (arg == "--static-only") {
+      flags.static_only = true;
+      continue;
+    }
+    const size_t equals = arg.find('=');
+    if (!absl::StartsWith(arg, "--") || equals == std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unexpected argument '", arg, "' (see --help)"));
+    }
+    const std::string name = arg.substr(2, equals - 2);
+    const std::string value = arg.substr(equals + 1);
+    if (name == "spec") {
+      flags.spec = value;
+    } else if (name == "policy") {
+      flags.policy_file = value;
+    } else if (name == "profile") {
+      flags.profile = value;
+      profile_given = true;
+    } else if (name == "format") {
+      if (value != "text" && value != "json" && value != "junit") {
+        return absl::InvalidArgumentError(
+            absl::StrCat("--format=", value, ": expected text, json or junit"));
+      }
+      flags.format = value;
+    } else if (name == "output") {
+      flags.output = value;
+    } else if (name == "cell") {
+      flags.cell = value;
+    } else if (name == "probe") {
+      flags.probe = value;
+    } else {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, " (see --help)"));
+    }
+  }
+  if (flags.spec.empty()) {
+    return absl::InvalidArgumentError("--spec=FILE is required (see --help)");
+  }
+  if (!flags.policy_file.empty() && profile_given) {
+    return absl::InvalidArgumentError(
+        "give either --policy or --profile, not both");
+  }
+  return flags;
+}
+
+std::string SelfPath() {
+  char buffer[PATH_MAX];
+  const ssize_t n = readlink("/proc/self/exe", buffer, sizeof(buffer) - 1);
+  return n > 0 ? std::string(buffer, static_cast<size_t>(n)) : "";
+}
+
+bool Executable(const std::string& path) {
+  return !path.empty() && access(path.c_str(), X_OK) == 0;
+}
+
+// `name` from a flag, Bazel runfiles, beside this binary, or PATH.
+absl::StatusOr<std::string> FindTool(const std::string& flag,
+                                     const std::string& name,
+                                     const std::string& runfile) {
+  if (!flag.empty()) {
+    if (Executable(flag)) return flag;
+    return absl::NotFoundError(absl::StrCat(flag, " is not executable"));
+  }
+  const std::string self = SelfPath();
+  const std::string dir = self.substr(0, self.rfind('/'));
+  std::vector<std::string> candidates;
+  for (const char* root : {"RUNFILES_DIR", "TEST_SRCDIR"}) {
+    if (const char* value = std::getenv(root)) {
+      candidates.push_back(absl::StrCat(value, "/cell/", runfile));
+    }
+  }
+  candidates.push_back(absl::StrCat(self, ".runfiles/cell/", runfile));
+  candidates.push_back(absl::StrCat(dir, "/", name));
+  if (const char* path = std::getenv("PATH")) {
+    for (absl::string_view entry :
+         absl::StrSplit(path, ':', absl::SkipEmpty())) {
+      candidates.push_back(absl::StrCat(entry, "/", name));
+    }
+  }
+  for (const std::string& candidate : candidates) {
+    if (Executable(candidate)) return candidate;
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "cannot find ", name, "; build it (bazel build //...) or pass --",
+      name == "cell" ? "cell" : "probe", "=PATH"));
+}
+
+// The spec resolved by `cell check-spec`, exactly as `cell run` will see it.
+absl::StatusOr<cell::CellSpec> ResolvedSpec(const std::string& cell,
+                                            const std::string& spec_file) {
+  CELL_ASSIGN_OR_RETURN(
+      cell::SubprocessResult result,
+      cell::RunSubprocess(
+          {cell, "check-spec", absl::StrCat("--spec=", spec_file)}));
+  if (result.exit_code != 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("the spec does not check: ",
+                     absl::StripTrailingAsciiWhitespace(result.stderr_text)));
+  }
+  CELL_ASSIGN_OR_RETURN(Json json,
+                        cell::ParseJsonText(result.stdout_text, "check-spec"));
+  return cell::SpecFromJson(json);
+}
+
+// A private copy of the probe to bind into the cell (the original may be a
+// symlink into a tree the cell cannot see).
+absl::StatusOr<std::string> StageProbe(const std::string& probe,
+                                       const std::string& work) {
+  const std::string dir = work + "/probes";
+  if (mkdir(dir.c_str(), 0755) != 0)
+    return cell::ErrnoStatus(errno, "mkdir " + dir);
+  std::ifstream in(probe, std::ios::binary);
+  std::ofstream out(dir + "/cell-probe", std::ios::binary);
+  out << in.rdbuf();
+  out.close();
+  if (!in.good() && !in.eof()) {
+    return absl::InternalError(absl::StrCat("cannot copy ", probe));
+  }
+  if (chmod((dir + "/cell-probe").c_str(), 0755) != 0) {
+    return cell::ErrnoStatus(errno, "chmod");
+  }
+  return dir;
+}
+
+std::string FileText(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+// Runs the probes in a cell built from the spec; fills `observation`.
+absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
+                         const std::string& cell, const std::string& probe,
+                         Observation* observation) {
+  char work_template[] = "/tmp/cell-verify.XXXXXX";
+  if (mkdtemp(work_template) == nullptr) {
+    return cell::ErrnoStatus(errno, "mkdtemp /tmp/cell-verify.XXXXXX");
+  }
+  const std::string work = work_template;
+  chmod(work.c_str(), 0755);
+  struct Cleanup {
+    std::string path;
+    ~Cleanup() { (void)cell::RemoveTree(path); }
+  } cleanup{work};
+  CELL_ASSIGN_OR_RETURN(std::string probe_dir, StageProbe(probe, work));
+
+  std::string target = "127.0.0.1:1";  // Any answer shows the proxy is there.
+  if (spec.tinyproxy_filter.has_value()) {
+    CELL_ASSIGN_OR_RETURN(std::vector<cell::FilterPattern> patterns,
+                          cell::LoadFilterFile(*spec.tinyproxy_filter));
+    if (!cell::FilterAllows(patterns, kCanaryHost)) {
+      target = absl::StrCat(kCanaryHost, ":443");
+      observation->expected_connect_status = 403;
+    }
+  }
+  const std::string status_file = work + "/status.jsonl";
+  cell::SubprocessOptions options;
+  options.timeout = absl::Minutes(2);
+  CELL_ASSIGN_OR_RETURN(
+      cell::SubprocessResult run,
+      cell::RunSubprocess(
+          {cell, "run", absl::StrCat("--spec=", flags.spec),
+           absl::StrCat("--ro-bind=", probe_dir, ":/run/cell/probes"),
+           absl::StrCat("--status-file=", status_file), "--",
+           "/run/cell/probes/cell-probe", "all",
+           absl::StrCat("--connect=", target),
+           absl::StrCat("--host-pid=", getpid())},
+          options));
+  if (run.exit_code == 125 || run.exit_code == 126 || run.exit_code == 127) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the cell did not start: ",
+                     absl::StripTrailingAsciiWhitespace(run.stderr_text)));
+  }
+  for (absl::string_view line :
+       absl::StrSplit(run.stdout_text, '\n', absl::SkipEmpty())) {
+    const Json parsed = Json::parse(line.begin(), line.end(), nullptr, false);
+    if (parsed.is_object() && parsed.contains("probe")) {
+      observation->facts[parsed["probe"].get<std::string>()] = parsed["facts"];
+    }
+  }
+  // What only the host can see, after the run.
+  Json started;
+  for (absl::string_view line :
+       absl::StrSplit(FileText(status_file), '\n', absl::SkipEmpty())) {
+    const Json event = Json::parse(line.begin(), line.end(), nullptr, false);
+    if (event.is_object() && event.value("event", "") == "started") {
+      started = event;
+    }
+  }
+  if (started.is_object()) {
+    observation->jd_removed =
+        cell::probes::PathGone(started.value("jd", std::string("/")));
+    if (started.contains("proxyPid") && started["proxyPid"].is_number()) {
+      observation->proxy_gone =
+          cell::probes::ProcessGone(started["proxyPid"].get<pid_t>());
+    }
+    observation->command_gone =
+        cell::probes::ProcessGone(started.value("pid", 0));
+  }
+  return absl::OkStatus();
+}
+
+Observation HostFacts() {
+  Observation observation;
+  observation.host_namespaces = cell::probes::HostNamespaceInodes();
+  std::string comm = FileText("/proc/1/comm");
+  while (!comm.empty() && comm.back() == '\n') comm.pop_back();
+  observation.host_pid1_comm = comm;
+  observation.host_capability_count =
+      std::atoi(FileText("/proc/sys/kernel/cap_last_cap").c_str()) + 1;
+  observation.uid = getuid();
+  observation.gid = getgid();
+  return observation;
+}
+
+int Fail(const absl::Status& status) {
+  std::fprintf(stderr, "cell-verify: %s\n",
+               std::string(status.message()).c_str());
+  return kExitError;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  bool help = false;
+  absl::StatusOr<Flags> flags = ParseFlags(argc, argv, &help);
+  if (help) {
+    std::fputs(kUsage, stdout);
+    return kExitPass;
+  }
+  if (!flags.ok()) return Fail(flags.status());
+
+  absl::StatusOr<Policy> policy =
+      flags->policy_file.empty() ? cell::policy::BuiltinProfile(flags->profile)
+                                 : [&]() -> absl::StatusOr<Policy> {
+    CELL_ASSIGN_OR_RETURN(
+        std::string text,
+        cell::ReadFileToString(flags->policy_file, cell::kMaxJsonTextBytes));
+    return cell::policy::ParsePolicy(text, flags->policy_file);
+  }();
+  if (!policy.ok()) return Fail(policy.status());
+  absl::StatusOr<std::string> cell_binary =
+      FindTool(flags->cell, "cell", "launcher/cell");
+  if (!cell_binary.ok()) return Fail(cell_binary.status());
+  absl::StatusOr<cell::CellSpec> spec = ResolvedSpec(*cell_binary, flags->spec);
+  if (!spec.ok()) return Fail(spec.status());
+
+  const char* home = std::getenv("HOME");
+  absl::StatusOr<std::vector<cell::policy::Finding>> findings =
+      cell::policy::CheckSpecStatically(*spec, *policy, home ? home : "/");
+  if (!findings.ok()) return Fail(findings.status());
+
+  cell::policy::Report report;
+  report.spec = flags->spec;
+  report.policy = policy->name;
+  report.static_only = flags->static_only;
+  if (flags->static_only) {
+    report.results = cell::policy::EvaluateStatic(*policy, *findings);
+  } else {
+    absl::StatusOr<std::string> probe =
+        FindTool(flags->probe, "cell-probe", "probes/cell-probe");
+    if (!probe.ok()) return Fail(probe.status());
+    std::fprintf(stderr,
+                 "cell-verify: running the probes in a cell built from %s\n",
+                 flags->spec.c_str());
+    Observation observation = HostFacts();
+    const absl::Status observed =
+        ObserveCell(*flags, *spec, *cell_binary, *probe, &observation);
+    if (!observed.ok()) return Fail(observed);
+    report.results =
+        cell::policy::Evaluate(*spec, *policy, observation, *findings);
+  }
+
+  const std::string text = flags->format == "json"    ? FormatJson(report)
+                           : flags->format == "junit" ? FormatJunit(report)
+                                                      : FormatText(report);
+  if (flags->output.empty()) {
+    std::fputs(text.c_str(), stdout);
+  } else {
+    std::ofstream out(flags->output);
+    out << text;
+    out.close();
+    if (!out.good()) {
+      return Fail(absl::InternalError(
+          absl::StrCat("--output: cannot write ", flags->output)));
+    }
+  }
+  return cell::policy::AllPassed(report.results) ? kExitPass : kExitFail;
+}

@@ -1,0 +1,186 @@
+// End-to-end: the built cell-verify against real cells (real namespaces,
+// tinyproxy, a nix daemon on a private store), driven as a CI job would.
+#include <sys/stat.h>
+
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "policy/subprocess.h"
+#include "tests/nix_daemon.h"
+#include "tests/runfiles.h"
+#include "tests/status_matchers.h"
+#include "tests/temp_dir.h"
+
+namespace cell::testing {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+using Json = nlohmann::json;
+
+class CellVerifyTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(verify_, RunfilePath("policy/cell-verify"));
+    ASSERT_OK_AND_ASSIGN(cell_, RunfilePath("launcher/cell"));
+    ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create());
+    dir_.emplace(std::move(dir));
+    ASSERT_EQ(mkdir(dir_->Path("wt").c_str(), 0755), 0);
+    std::ofstream(dir_->Path("filter")) << "^github\\.com$\n";
+  }
+
+  // A spec with the host's /usr etc. bound so that ordinary tools work.
+  std::string WriteSpec(const std::string& extra) {
+    const std::string path = dir_->Path("spec.json");
+    std::ofstream(path) << absl::StrCat(
+        R"({"version": 1, "worktreePath": "wt", "tinyproxyFilter": "filter",
+            "mounts": [{"type": "ro-bind", "src": "/usr"},
+                       {"type": "ro-bind", "src": "/lib"},
+                       {"type": "ro-bind", "src": "/lib64"},
+                       {"type": "ro-bind", "src": "/bin"}])",
+        extra, "}");
+    return path;
+  }
+
+  absl::StatusOr<SubprocessResult> Verify(std::vector<std::string> args) {
+    args.insert(args.begin(), verify_);
+    SubprocessOptions options;
+    options.cwd = dir_->path();
+    return RunSubprocess(args, options);
+  }
+
+  // The report as JSON: property -> outcome.
+  static std::map<std::string, std::string> Outcomes(const std::string& json) {
+    std::map<std::string, std::string> outcomes;
+    const Json report = Json::parse(json, nullptr, /*allow_exceptions=*/false);
+    if (!report.is_object() || !report.contains("results")) return outcomes;
+    for (const Json& result : report["results"]) {
+      outcomes[result["property"]] = result["outcome"];
+    }
+    return outcomes;
+  }
+
+  std::string verify_;
+  std::string cell_;
+  std::optional<TempDir> dir_;
+};
+
+TEST_F(CellVerifyTest, DocumentedCellPassesEveryProperty) {
+  const std::string spec = WriteSpec(R"(, "nix": false)");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       Verify({"--spec=" + spec, "--format=json"}));
+  EXPECT_THAT(result.exit_code, Optional(0))
+      << result.stdout_text << result.stderr_text;
+  const auto outcomes = Outcomes(result.stdout_text);
+  EXPECT_EQ(outcomes.size(), 14u);
+  for (const auto& [property, outcome] : outcomes) {
+    EXPECT_EQ(outcome, "pass") << property;
+  }
+}
+
+TEST_F(CellVerifyTest, NixCellThroughARealDaemon) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<NixDaemon> daemon,
+                       NixDaemon::Start(dir_->Path("nix")));
+  const std::string spec = WriteSpec(
+      absl::StrCat(R"(, "nixStore": ")", daemon->store_dir(),
+                   R"(", "nixDaemonSocket": ")", daemon->socket_dir(), R"(")"));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       Verify({"--spec=" + spec, "--format=json"}));
+  EXPECT_THAT(result.exit_code, Optional(0))
+      << result.stdout_text << result.stderr_text;
+  const auto outcomes = Outcomes(result.stdout_text);
+  EXPECT_EQ(outcomes.size(), 17u);
+  EXPECT_EQ(outcomes.at("nix-daemon"), "pass");
+  EXPECT_EQ(outcomes.at("store-read-only"), "pass");
+  EXPECT_EQ(outcomes.at("nix-config"), "pass");
+}
+
+TEST_F(CellVerifyTest, AgentStrictFailsTheUnsafeDefaultsAndNamesTheFix) {
+  const std::string spec = WriteSpec(R"(, "nix": false)");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       Verify({"--spec=" + spec, "--profile=agent-strict"}));
+  EXPECT_THAT(result.exit_code, Optional(1));
+  EXPECT_THAT(
+      result.stdout_text,
+      AllOf(HasSubstr("FAIL  isolation-policy"), HasSubstr("--pid-namespace"),
+            HasSubstr("--ipc-namespace"), HasSubstr("--capabilities=none")));
+
+  const std::string hardened = WriteSpec(
+      R"(, "nix": false, "isolation": {"pidNamespace": true,
+           "ipcNamespace": true, "capabilities": "none"})");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult strict,
+                       Verify({"--spec=" + hardened, "--profile=agent-strict",
+                               "--format=json"}));
+  EXPECT_THAT(strict.exit_code, Optional(0)) << strict.stdout_text;
+  EXPECT_EQ(Outcomes(strict.stdout_text).at("pid-namespace"), "pass");
+}
+
+TEST_F(CellVerifyTest, CatchesALauncherThatDoesNotDoWhatTheSpecSays) {
+  // A launcher that quietly binds the host's /root into every cell.
+  const std::string liar = dir_->Path("lying-cell");
+  std::ofstream(liar) << "#!/bin/sh\nreal=" << cell_ << "\n"
+                      << "if [ \"$1\" = run ]; then shift; "
+                         "exec \"$real\" run --ro-bind=/root:/root \"$@\"; fi\n"
+                      << "exec \"$real\" \"$@\"\n";
+  ASSERT_EQ(chmod(liar.c_str(), 0755), 0);
+  const std::string spec = WriteSpec(R"(, "nix": false)");
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Verify({"--spec=" + spec, "--cell=" + liar, "--format=json"}));
+  EXPECT_THAT(result.exit_code, Optional(1)) << result.stderr_text;
+  EXPECT_EQ(Outcomes(result.stdout_text).at("only-explicit-binds"), "fail");
+}
+
+TEST_F(CellVerifyTest, StaticOnlyJunitToAFile) {
+  const std::string spec =
+      WriteSpec(R"(, "nix": false, "env": {"GH_TOKEN": "x"})");
+  const std::string out = dir_->Path("report.xml");
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Verify({"--spec=" + spec, "--static-only", "--profile=agent-strict",
+              "--format=junit", "--output=" + out}));
+  EXPECT_THAT(result.exit_code, Optional(1));
+  std::ifstream in(out);
+  std::stringstream xml;
+  xml << in.rdbuf();
+  EXPECT_THAT(xml.str(), AllOf(HasSubstr("<testsuite name=\"cell-verify."
+                                         "agent-strict\" tests=\"5\""),
+                               HasSubstr("env.GH_TOKEN")));
+  struct stat info;
+  EXPECT_NE(stat(dir_->Path("wt/.cell-probe").c_str(), &info), 0);
+}
+
+TEST_F(CellVerifyTest, UsageAndSetupErrorsExitTwo) {
+  ASSERT_OK_AND_ASSIGN(SubprocessResult no_spec, Verify({}));
+  EXPECT_THAT(no_spec.exit_code, Optional(2));
+  EXPECT_THAT(no_spec.stderr_text, HasSubstr("--spec=FILE is required"));
+  const std::string spec = WriteSpec(R"(, "nix": false)");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult format,
+                       Verify({"--spec=" + spec, "--format=xml"}));
+  EXPECT_THAT(format.exit_code, Optional(2));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult profile,
+                       Verify({"--spec=" + spec, "--profile=paranoid"}));
+  EXPECT_THAT(profile.exit_code, Optional(2));
+  EXPECT_THAT(profile.stderr_text, HasSubstr("documented or agent-strict"));
+  std::ofstream(dir_->Path("bad.json"))
+      << R"({"version": 1, "worktreePath": "nope"})";
+  ASSERT_OK_AND_ASSIGN(SubprocessResult bad,
+                       Verify({"--spec=" + dir_->Path("bad.json")}));
+  EXPECT_THAT(bad.exit_code, Optional(2));
+  EXPECT_THAT(bad.stderr_text, HasSubstr("worktreePath"));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult help, Verify({"--help"}));
+  EXPECT_THAT(help.exit_code, Optional(0));
+  EXPECT_THAT(help.stdout_text, HasSubstr("agent-strict"));
+}
+
+}  // namespace
+}  // namespace cell::testing
