@@ -5,8 +5,11 @@
 //
 // Exit: 0 every property passed (warnings allowed), 1 a property failed,
 // 2 usage or setup error.
+#include <arpa/inet.h>
 #include <limits.h>
+#include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -25,6 +28,7 @@
 #include "launcher/filter.h"
 #include "launcher/fs_util.h"
 #include "launcher/json_text.h"
+#include "launcher/net.h"
 #include "launcher/spec.h"
 #include "launcher/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -47,9 +51,28 @@ constexpr int kExitPass = 0;
 constexpr int kExitFail = 1;
 constexpr int kExitError = 2;
 
-// A host the verification asks the proxy to CONNECT to: reserved (.invalid,
-// RFC 2606), so that a filter denying it is answered without any lookup.
-constexpr char kCanaryHost[] = "cell-verify-canary.invalid";
+// The canary: a listening socket on the host's loopback. The proxy is asked
+// to CONNECT to it under two names; the filter (as the static analysis
+// reads it) decides which should succeed, and the proxy must agree. Nothing
+// leaves the machine: both names are the host's loopback.
+constexpr const char* kCanaryHosts[] = {"127.0.0.1", "localhost"};
+
+// Listens on 127.0.0.1:0; returns {fd, port}. The kernel completes the
+// proxy's connection from the backlog, so nothing needs to accept().
+absl::StatusOr<std::pair<int, int>> ListenOnLoopback() {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address = cell::LoopbackAddress(0);
+  socklen_t length = sizeof(address);
+  if (fd < 0 ||
+      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
+      listen(fd, 16) != 0 ||
+      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
+    const absl::Status status = cell::ErrnoStatus(errno, "canary listener");
+    if (fd >= 0) close(fd);
+    return status;
+  }
+  return std::make_pair(fd, static_cast<int>(ntohs(address.sin_port)));
+}
 
 constexpr char kUsage[] =
     R"(Usage: cell-verify --spec=FILE [--policy=FILE | --profile=NAME]
@@ -244,14 +267,23 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   } cleanup{work};
   CELL_ASSIGN_OR_RETURN(std::string probe_dir, StageProbe(probe, work));
 
-  std::string target = "127.0.0.1:1";  // Any answer shows the proxy is there.
+  CELL_ASSIGN_OR_RETURN(auto canary, ListenOnLoopback());
+  struct CloseFd {
+    int fd;
+    ~CloseFd() { close(fd); }
+  } close_canary{canary.first};
+  std::vector<cell::FilterPattern> patterns;
   if (spec.tinyproxy_filter.has_value()) {
-    CELL_ASSIGN_OR_RETURN(std::vector<cell::FilterPattern> patterns,
+    CELL_ASSIGN_OR_RETURN(patterns,
                           cell::LoadFilterFile(*spec.tinyproxy_filter));
-    if (!cell::FilterAllows(patterns, kCanaryHost)) {
-      target = absl::StrCat(kCanaryHost, ":443");
-      observation->expected_connect_status = 403;
-    }
+  }
+  std::vector<std::string> connect_flags;
+  for (const char* host : kCanaryHosts) {
+    connect_flags.push_back(
+        absl::StrCat("--connect=", host, ":", canary.second));
+    const bool allowed = !spec.tinyproxy_filter.has_value() ||
+                         cell::FilterAllows(patterns, host);
+    observation->expected_connect_statuses.push_back(allowed ? 200 : 403);
   }
   const std::string status_file = work + "/status.jsonl";
   cell::SubprocessOptions options;
@@ -262,9 +294,8 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
           {cell, "run", absl::StrCat("--spec=", flags.spec),
            absl::StrCat("--ro-bind=", probe_dir, ":/run/cell/probes"),
            absl::StrCat("--status-file=", status_file), "--",
-           "/run/cell/probes/cell-probe", "all",
-           absl::StrCat("--connect=", target),
-           absl::StrCat("--host-pid=", getpid())},
+           "/run/cell/probes/cell-probe", "all", connect_flags[0],
+           connect_flags[1], absl::StrCat("--host-pid=", getpid())},
           options));
   if (run.exit_code == 125 || run.exit_code == 126 || run.exit_code == 127) {
     return absl::FailedPreconditionError(

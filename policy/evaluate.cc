@@ -275,22 +275,34 @@ std::vector<PropertyResult> Evaluate(const CellSpec& spec, const Policy& policy,
   }
   if (spec.network.mode == NetworkMode::kProxy) {
     const Json env = At(o, "net", {"proxyEnv", "http_proxy"});
-    const Json status = At(o, "net", {"connect"});
-    Json code = nullptr;
-    if (status.is_array() && !status.empty()) code = status[0]["status"];
-    const bool ok = env == ProxyUrl(spec.network.port) &&
-                    (o.expected_connect_status.has_value()
-                         ? code == *o.expected_connect_status
-                         : code.is_number_integer());
-    judge.Check(
-        "proxy", !env.is_null() || o.facts.count("net") > 0, ok,
-        o.expected_connect_status.has_value()
-            ? absl::StrCat("proxy at ", ProxyUrl(spec.network.port),
-                           ", a filtered host gets ",
-                           *o.expected_connect_status)
-            : absl::StrCat("proxy reachable at ", ProxyUrl(spec.network.port)),
-        absl::StrCat("http_proxy=", Show(env), ", CONNECT status ", Show(code)),
-        "the proxy is unreachable or does not apply the filter");
+    const Json connects = At(o, "net", {"connect"});
+    std::vector<std::string> expected = {
+        absl::StrCat("http_proxy=", ProxyUrl(spec.network.port))};
+    std::vector<std::string> observed = {
+        absl::StrCat("http_proxy=", Show(env))};
+    bool ok = env == ProxyUrl(spec.network.port) &&
+              !o.expected_connect_statuses.empty() && connects.is_array() &&
+              connects.size() == o.expected_connect_statuses.size();
+    for (size_t i = 0; i < o.expected_connect_statuses.size(); ++i) {
+      const Json item = connects.is_array() && i < connects.size()
+                            ? connects[i]
+                            : Json::object();
+      const Json target =
+          item.is_object() ? item.value("target", Json()) : Json();
+      const Json code =
+          item.is_object() ? item.value("status", Json()) : Json();
+      expected.push_back(absl::StrCat("CONNECT ", Show(target), " -> ",
+                                      o.expected_connect_statuses[i]));
+      observed.push_back(absl::StrCat(
+          "CONNECT ", Show(target), " -> ",
+          code.is_null() ? Show(item.value("error", Json("no answer")))
+                         : Show(code)));
+      ok = ok && code == o.expected_connect_statuses[i];
+    }
+    judge.Check("proxy", o.facts.count("net") > 0, ok,
+                absl::StrJoin(expected, ", "), absl::StrJoin(observed, ", "),
+                "the proxy is unreachable, or its decisions differ from "
+                "what the filter says (static analysis)");
   }
   judge.Check(
       "cleanup", true, o.jd_removed && o.proxy_gone && o.command_gone,

@@ -44,9 +44,10 @@ struct Observation {
   bool jd_removed = false;
   bool proxy_gone = true;
   bool command_gone = true;
-  // The CONNECT target the proxy check used and the status it should get
-  // (403 for a host the filter denies).
-  std::optional<int> expected_connect_status;
+  // The status each --connect target should get from the proxy, in order:
+  // 200 where the filter (as the static analysis reads it) allows the
+  // canary's host, 403 where it denies it.
+  std::vector<int> expected_connect_statuses;
 };
 
 // Dynamic properties from `observation`, then the static `findings`

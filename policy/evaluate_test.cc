@@ -34,7 +34,7 @@ Observation DocumentedFacts() {
   o.uid = 1000;
   o.gid = 100;
   o.jd_removed = true;
-  o.expected_connect_status = 403;
+  o.expected_connect_statuses = {200, 403};
   o.facts["ns"] = {
       {"pid", 1}, {"ipc", 2}, {"net", 30}, {"mnt", 40}, {"user", 50}};
   o.facts["pid"] = {{"pid1Comm", "init"}, {"pid1Visible", true}};
@@ -44,7 +44,8 @@ Observation DocumentedFacts() {
     "ipv6": {"count": 3, "default": false, "routes": []},
     "direct": {"connected": false, "error": "ENETUNREACH: Network is unreachable"},
     "proxyEnv": {"http_proxy": "http://127.0.0.1:3128"},
-    "connect": [{"target": "x.invalid:443", "status": 403}]})");
+    "connect": [{"target": "127.0.0.1:5000", "status": 200},
+                {"target": "localhost:5000", "status": 403}]})");
   o.facts["store"] = Json::parse(R"({"mount": {"readOnly": true},
     "writable": false, "writeError": "EROFS: Read-only file system"})");
   o.facts["nix"] = Json::parse(R"({
@@ -107,7 +108,13 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
       {"worktree-writable",
        [](Observation* o) { o->facts["fs"]["worktree"]["writable"] = false; }},
       {"proxy",
-       [](Observation* o) { o->facts["net"]["connect"][0]["status"] = 200; }},
+       [](Observation* o) { o->facts["net"]["connect"][1]["status"] = 200; }},
+      {"proxy",
+       [](Observation* o) { o->facts["net"]["connect"][0]["status"] = 403; }},
+      {"proxy",
+       [](Observation* o) {
+         o->facts["net"]["proxyEnv"]["http_proxy"] = "http://127.0.0.1:9";
+       }},
       {"cleanup", [](Observation* o) { o->jd_removed = false; }},
       {"cleanup", [](Observation* o) { o->proxy_gone = false; }},
   };
@@ -168,7 +175,7 @@ TEST(EvaluateTest, SeverityTurnsFailuresIntoWarningsOrNothing) {
   policy.severity["proxy"] = Severity::kOff;
   Observation o = DocumentedFacts();
   o.jd_removed = false;
-  o.facts["net"]["connect"][0]["status"] = 200;
+  o.facts["net"]["connect"][1]["status"] = 200;
   const auto results = Evaluate(DefaultSpec(), policy, o, {});
   EXPECT_THAT(results, Result("cleanup", Outcome::kWarn));
   EXPECT_THAT(results, Result("proxy", Outcome::kOff));
