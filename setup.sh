@@ -16,6 +16,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # What a cell runs with, and what the tests exercise for real.
   tinyproxy nix-bin curl iproute2 util-linux procps
+  # JUnit reports are validated as XML in the tests.
+  libxml2-utils
   # Benchmarks and side-by-side comparisons (socat: the seed's pipeline).
   hyperfine bubblewrap socat
   # Style.

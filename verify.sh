@@ -31,7 +31,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir "$work/wt"
 
-nix_fields=""
+nix_fields=""  # Set when this run starts its own daemon.
 if [[ ! -S /nix/var/nix/daemon-socket/socket ]]; then
   echo "== no Nix on this host: starting nix-daemon on a private store in $work/nix"
   mkdir -p "$work"/nix/{store,state,log,conf,daemon}
@@ -42,11 +42,16 @@ if [[ ! -S /nix/var/nix/daemon-socket/socket ]]; then
   daemon_pid=$!
   for _ in $(seq 500); do [[ -S "$work/nix/daemon/socket" ]] && break; sleep 0.02; done
   chmod 666 "$work/nix/daemon/socket"
-  nix_fields=", \"nixStore\": \"$work/nix/store\", \"nixDaemonSocket\": \"$work/nix/daemon\""
+  nix_fields=private
 fi
-cat > "$work/spec.json" <<SPEC
-{"version": 1, "worktreePath": "$work/wt"$nix_fields}
-SPEC
+# The shipped example, resolved with this run's paths by `cell check-spec`
+# (whose output is itself a spec).
+nix_flags=()
+if [[ -n "$nix_fields" ]]; then
+  nix_flags=(--nix-store="$work/nix/store" --nix-daemon-socket="$work/nix/daemon")
+fi
+"$bin/launcher/cell" check-spec --spec=examples/default-cell.json \
+  --worktree="$work/wt" "${nix_flags[@]}" > "$work/spec.json"
 echo "== the spec"
 cat "$work/spec.json"
 echo "== cell-verify $profile"

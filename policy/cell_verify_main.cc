@@ -385,6 +385,8 @@ int main(int argc, char** argv) {
   report.spec = flags->spec;
   report.policy = policy->name;
   report.static_only = flags->static_only;
+  report.colour = flags->format == "text" && flags->output.empty() &&
+                  isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
   if (flags->static_only) {
     report.results = cell::policy::EvaluateStatic(*policy, *findings);
   } else {

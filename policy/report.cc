@@ -58,6 +58,26 @@ std::string XmlEscape(const std::string& text) {
   return out;
 }
 
+std::string Coloured(Outcome outcome, const std::string& word) {
+  const char* colour = "";
+  switch (outcome) {
+    case Outcome::kPass:
+      colour = "\033[32m";
+      break;
+    case Outcome::kFail:
+    case Outcome::kError:
+      colour = "\033[1;31m";
+      break;
+    case Outcome::kWarn:
+      colour = "\033[33m";
+      break;
+    case Outcome::kOff:
+      colour = "\033[2m";
+      break;
+  }
+  return absl::StrFormat("%s%-5s\033[0m", colour, word);
+}
+
 std::string Detail(const PropertyResult& result) {
   return absl::StrCat("expected: ", result.expected,
                       "\nobserved: ", result.observed,
@@ -71,11 +91,15 @@ std::string FormatText(const Report& report) {
       absl::StrCat("cell-verify: ", report.spec, " against '", report.policy,
                    "'", report.static_only ? " (static only)" : "", "\n");
   for (const PropertyResult& result : report.results) {
+    const std::string word = absl::AsciiStrToUpper(OutcomeName(result.outcome));
     absl::StrAppend(
         &out,
-        absl::StrFormat("  %-5s %-20s %s\n",
-                        absl::AsciiStrToUpper(OutcomeName(result.outcome)),
-                        result.property, result.observed));
+        absl::StrFormat("  %s %-20s %s\n",
+                        report.colour ? Coloured(result.outcome, word)
+                                      : absl::StrFormat("%-5s", word),
+                        result.property,
+                        // One line per property: NIX_CONFIG has newlines.
+                        absl::StrReplaceAll(result.observed, {{"\n", "\\n"}})));
     if (result.outcome == Outcome::kPass || result.outcome == Outcome::kOff) {
       continue;
     }

@@ -14,6 +14,8 @@ struct Report {
   std::string spec;
   std::string policy;
   bool static_only = false;
+  // ANSI colours for the outcome words (a terminal, and NO_COLOR unset).
+  bool colour = false;
   std::vector<PropertyResult> results;
 };
 

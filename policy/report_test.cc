@@ -38,6 +38,21 @@ TEST(ReportTest, TextShowsExpectedBesideObservedForProblems) {
                               "1 errors, 1 off"));
 }
 
+TEST(ReportTest, ColourOnlyWhenAsked) {
+  Report report = Sample();
+  EXPECT_THAT(FormatText(report), Not(HasSubstr("\033[")));
+  report.colour = true;
+  const std::string text = FormatText(report);
+  EXPECT_THAT(text, HasSubstr("\033[1;31mFAIL \033[0m pid-namespace"));
+  EXPECT_THAT(text, HasSubstr("\033[32mPASS \033[0m proxy"));
+}
+
+TEST(ReportTest, OneLinePerProperty) {
+  Report report = Sample();
+  report.results = {{"nix-config", Outcome::kPass, "x", "a\nb", ""}};
+  EXPECT_THAT(FormatText(report), HasSubstr("nix-config           a\\nb\n"));
+}
+
 TEST(ReportTest, JsonIsMachineReadable) {
   const nlohmann::json json = nlohmann::json::parse(FormatJson(Sample()));
   EXPECT_EQ(json["passed"], false);

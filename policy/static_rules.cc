@@ -72,6 +72,15 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
                  "); bind a narrower directory")});
       }
     }
+    if (source.writable && spec.nix &&
+        (IsSameOrUnder(source.path, spec.nix_store) ||
+         IsSameOrUnder(spec.nix_store, source.path))) {
+      findings->push_back(
+          {"mount-policy", FindingLevel::kFail,
+           absl::StrCat("`", source.field, "` binds '", source.path,
+                        "' writable, which exposes the Nix store (",
+                        spec.nix_store, ") for writing; make it a ro-bind")});
+    }
     if (source.writable && !policy.mounts.writable_sources_under.empty()) {
       bool inside = false;
       for (const std::string& raw : policy.mounts.writable_sources_under) {

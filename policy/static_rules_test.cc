@@ -94,6 +94,18 @@ TEST(StaticRulesTest, WritableBindsMustComeFromAllowedPlaces) {
   EXPECT_EQ(findings.size(), 2u);
 }
 
+TEST(StaticRulesTest, AWritableBindOfTheStoreFailsUnderAnyProfile) {
+  ASSERT_OK_AND_ASSIGN(Policy documented, BuiltinProfile("documented"));
+  CellSpec spec = Spec();
+  spec.mounts = {{MountType::kBind, "/nix/store/abc-hello", "/hello"},
+                 {MountType::kRoBind, "/nix/store", "/store-again"}};
+  const std::vector<Finding> findings = Check(spec, documented);
+  EXPECT_THAT(findings, Has("mount-policy",
+                            "`mounts[0].src` binds "
+                            "'/nix/store/abc-hello' writable"));
+  EXPECT_EQ(findings.size(), 1u);
+}
+
 TEST(StaticRulesTest, ForbiddenEnvNames) {
   ASSERT_OK_AND_ASSIGN(Policy strict, BuiltinProfile("agent-strict"));
   CellSpec spec = Spec();

@@ -159,6 +159,76 @@ TEST_F(CellVerifyTest, StaticOnlyJunitToAFile) {
   EXPECT_NE(stat(dir_->Path("wt/.cell-probe").c_str(), &info), 0);
 }
 
+// Cells deliberately broken in the ways an operator must hear about: each
+// fails, naming the right property, in a full run (launch included).
+TEST_F(CellVerifyTest, BrokenCellsFailNamingTheProperty) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<NixDaemon> daemon,
+                       NixDaemon::Start(dir_->Path("nix")));
+  const std::string nix =
+      absl::StrCat(R"(, "nixStore": ")", daemon->store_dir(),
+                   R"(", "nixDaemonSocket": ")", daemon->socket_dir(), R"(")");
+  std::ofstream(dir_->Path("deny-github.json"))
+      << R"({"version": 1, "network": {"mustDeny": ["github.com"]}})";
+  struct Case {
+    std::string name;
+    std::string extra;   // Spec fields.
+    std::string policy;  // --policy / --profile flag.
+    std::string property;
+  };
+  const std::vector<Case> cases = {
+      {"a writable store bind",
+       absl::StrCat(nix, R"(, "mounts": [{"type": "bind", "src": ")",
+                    daemon->store_dir(), R"(", "dst": "/store-rw"}])"),
+       "--profile=documented", "mount-policy"},
+      {"a credential in the environment",
+       absl::StrCat(nix, R"(, "env": {"AWS_SECRET_ACCESS_KEY": "x"})"),
+       "--profile=agent-strict", "env-policy"},
+      {"a filter that lets a mustDeny host through", nix,
+       "--policy=" + dir_->Path("deny-github.json"), "filter-policy"},
+      {"a spec that binds /etc",
+       absl::StrCat(nix, R"(, "mounts": [{"type": "ro-bind", "src": "/etc",
+                                         "dst": "/host-etc"}])"),
+       "--profile=agent-strict", "mount-policy"},
+  };
+  for (const Case& c : cases) {
+    // WriteSpec's own mounts come first; a case's mounts replace them, so
+    // those cases list only what they add (the probe needs nothing bound).
+    const std::string spec = dir_->Path("case.json");
+    std::ofstream(spec) << absl::StrCat(
+        R"({"version": 1, "worktreePath": "wt", "tinyproxyFilter": "filter")",
+        c.extra, "}");
+    ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                         Verify({"--spec=" + spec, c.policy, "--format=json"}));
+    EXPECT_THAT(result.exit_code, Optional(1))
+        << c.name << ": " << result.stderr_text << result.stdout_text;
+    EXPECT_EQ(Outcomes(result.stdout_text)[c.property], "fail") << c.name;
+  }
+  // Setting a variable the launcher forces is refused outright.
+  const std::string forced = dir_->Path("forced.json");
+  std::ofstream(forced) << R"({"version": 1, "worktreePath": "wt",
+                              "env": {"NIX_REMOTE": "daemon"}})";
+  ASSERT_OK_AND_ASSIGN(SubprocessResult refused, Verify({"--spec=" + forced}));
+  EXPECT_THAT(refused.exit_code, Optional(2));
+  EXPECT_THAT(refused.stderr_text, HasSubstr("env.NIX_REMOTE"));
+}
+
+TEST_F(CellVerifyTest, JunitReportIsValidXml) {
+  const std::string spec = WriteSpec(R"(, "nix": false)");
+  const std::string out = dir_->Path("report.xml");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       Verify({"--spec=" + spec, "--format=junit",
+                               "--output=" + out, "--profile=agent-strict"}));
+  EXPECT_THAT(result.exit_code, Optional(1));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult lint,
+                       RunSubprocess({"xmllint", "--noout", out}));
+  EXPECT_THAT(lint.exit_code, Optional(0)) << lint.stderr_text;
+  ASSERT_OK_AND_ASSIGN(SubprocessResult failures,
+                       RunSubprocess({"xmllint", "--xpath",
+                                      "string(//testsuite/@failures)", out}));
+  // Only isolation-policy: the test filter is anchored and names one host.
+  EXPECT_EQ(failures.stdout_text, "1\n");
+}
+
 TEST_F(CellVerifyTest, UsageAndSetupErrorsExitTwo) {
   ASSERT_OK_AND_ASSIGN(SubprocessResult no_spec, Verify({}));
   EXPECT_THAT(no_spec.exit_code, Optional(2));
