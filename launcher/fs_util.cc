@@ -9,6 +9,7 @@
 #include <cstring>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 namespace cell {
@@ -84,6 +85,13 @@ absl::Status RemoveContents(int dir_fd, const std::string& path, dev_t device) {
 }
 
 }  // namespace
+
+bool PathIsSameOrUnder(absl::string_view path, absl::string_view ancestor) {
+  if (ancestor == "/") return true;
+  return path == ancestor ||
+         (absl::StartsWith(path, ancestor) && path.size() > ancestor.size() &&
+          path[ancestor.size()] == '/');
+}
 
 std::string ErrnoName(int error) {
   const char* name = strerrorname_np(error);

@@ -25,6 +25,11 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path,
 absl::Status WriteNewFile(absl::string_view path, absl::string_view content,
                           int mode);
 
+// True when `path` is `ancestor` or lies beneath it, comparing whole
+// components ("/a/bc" is not under "/a/b"); "/" is above everything. Both
+// must be absolute and normalised.
+bool PathIsSameOrUnder(absl::string_view path, absl::string_view ancestor);
+
 // "ENOENT", "EACCES", ...: errno names are stable across libc versions and
 // readable in logs, unlike numbers.
 std::string ErrnoName(int error);

@@ -90,6 +90,14 @@ TEST(WriteNewFileTest, RefusesExistingFilesAndSymlinks) {
   EXPECT_FALSE(Exists(dir.Path("elsewhere")));
 }
 
+TEST(PathIsSameOrUnderTest, WholeComponents) {
+  EXPECT_TRUE(PathIsSameOrUnder("/a/b", "/a/b"));
+  EXPECT_TRUE(PathIsSameOrUnder("/a/b/c", "/a/b"));
+  EXPECT_TRUE(PathIsSameOrUnder("/anything", "/"));
+  EXPECT_FALSE(PathIsSameOrUnder("/a/bc", "/a/b"));
+  EXPECT_FALSE(PathIsSameOrUnder("/a", "/a/b"));
+}
+
 TEST(ErrnoTest, NamesAreStable) {
   EXPECT_EQ(ErrnoName(ENOENT), "ENOENT");
   EXPECT_EQ(ErrnoName(EROFS), "EROFS");

@@ -21,6 +21,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "launcher/filter.h"
+#include "launcher/fs_util.h"
 #include "launcher/json_fields.h"
 #include "launcher/json_text.h"
 #include "launcher/status_macros.h"
@@ -68,13 +69,6 @@ absl::StatusOr<std::string> NormalizeCellPath(absl::string_view field,
     parts.push_back(part);
   }
   return absl::StrCat("/", absl::StrJoin(parts, "/"));
-}
-
-bool IsSameOrUnder(absl::string_view path, absl::string_view ancestor) {
-  if (ancestor == "/") return true;
-  return path == ancestor ||
-         (absl::StartsWith(path, ancestor) && path.size() > ancestor.size() &&
-          path[ancestor.size()] == '/');
 }
 
 // Destinations the launcher mounts itself (before the spec's `mounts`).
@@ -164,7 +158,7 @@ absl::Status CheckMountDestinations(const CellSpec& spec) {
                                               "' is mounted by the launcher "
                                               "itself; choose another path"));
       }
-      if (IsSameOrUnder(fixed, dst)) {
+      if (PathIsSameOrUnder(fixed, dst)) {
         return FieldError(field, absl::StrCat("'", dst, "' would hide '", fixed,
                                               "', which the launcher mounts; "
                                               "choose a path that does not "

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "launcher/fs_util.h"
 #include "launcher/plan.h"
 
 namespace cell::policy {
@@ -30,12 +31,7 @@ Json At(const Observation& observation, const std::string& probe,
 // above it): then seeing it is what the spec asked for.
 bool BoundBySpec(const CellSpec& spec, const std::string& path) {
   for (const MountSpec& mount : spec.mounts) {
-    const std::string& dst = mount.dst;
-    if (path == dst ||
-        (path.size() > dst.size() && path.compare(0, dst.size(), dst) == 0 &&
-         path[dst.size()] == '/')) {
-      return true;
-    }
+    if (PathIsSameOrUnder(path, mount.dst)) return true;
   }
   return false;
 }

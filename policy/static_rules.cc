@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "launcher/filter.h"
+#include "launcher/fs_util.h"
 #include "launcher/status_macros.h"
 #include "policy/filter_analysis.h"
 
@@ -19,13 +20,6 @@ std::string Expand(const std::string& path, const std::string& home) {
   if (path == "~") return home;
   if (absl::StartsWith(path, "~/")) return absl::StrCat(home, path.substr(1));
   return path;
-}
-
-bool IsSameOrUnder(const std::string& path, const std::string& ancestor) {
-  if (ancestor == "/") return true;
-  return path == ancestor ||
-         (absl::StartsWith(path, ancestor) && path.size() > ancestor.size() &&
-          path[ancestor.size()] == '/');
 }
 
 // A host path the cell sees, where from in the spec, and whether writable.
@@ -60,7 +54,7 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
     for (const std::string& raw : policy.mounts.forbidden_sources) {
       const std::string forbidden = Expand(raw, home);
       // Binding a directory that contains a forbidden path exposes it too.
-      if (IsSameOrUnder(forbidden, source.path)) {
+      if (PathIsSameOrUnder(forbidden, source.path)) {
         findings->push_back(
             {"mount-policy", FindingLevel::kFail,
              absl::StrCat(
@@ -73,8 +67,8 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
       }
     }
     if (source.writable && spec.nix &&
-        (IsSameOrUnder(source.path, spec.nix_store) ||
-         IsSameOrUnder(spec.nix_store, source.path))) {
+        (PathIsSameOrUnder(source.path, spec.nix_store) ||
+         PathIsSameOrUnder(spec.nix_store, source.path))) {
       findings->push_back(
           {"mount-policy", FindingLevel::kFail,
            absl::StrCat("`", source.field, "` binds '", source.path,
@@ -84,7 +78,7 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
     if (source.writable && !policy.mounts.writable_sources_under.empty()) {
       bool inside = false;
       for (const std::string& raw : policy.mounts.writable_sources_under) {
-        inside = inside || IsSameOrUnder(source.path, Expand(raw, home));
+        inside = inside || PathIsSameOrUnder(source.path, Expand(raw, home));
       }
       if (!inside) {
         findings->push_back(
