@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -208,6 +209,31 @@ TEST_P(ProxyTest, KillingTheProxyGivesErrorsNotAHang) {
   // 52: empty reply, 56: receive failure, 7: could not connect.
   EXPECT_THAT(result.stdout_text,
               ::testing::AnyOf("second=52\n", "second=56\n", "second=7\n"));
+  EXPECT_THAT(JobDirs(), IsEmpty());
+}
+
+// Any process whose command line mentions `needle` (e.g. this test's
+// $TMPDIR, where each run's tinyproxy config lives).
+std::vector<int> ProcessesMentioning(const std::string& needle) {
+  std::vector<int> found;
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream cmdline(entry.path() / "cmdline");
+    std::string text((std::istreambuf_iterator<char>(cmdline)),
+                     std::istreambuf_iterator<char>());
+    if (text.find(needle) != std::string::npos)
+      found.push_back(std::stoi(name));
+  }
+  return found;
+}
+
+TEST_P(ProxyTest, CommandThatCannotStartStillStopsTheProxy) {
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       RunCell(ProxyFlags(), {"no-such-command"}));
+  EXPECT_THAT(result.exit_code, Optional(127)) << result.stderr_text;
+  EXPECT_THAT(ProcessesMentioning(CellTmpDir()), IsEmpty())
+      << "a tinyproxy of this test is still running";
   EXPECT_THAT(JobDirs(), IsEmpty());
 }
 
