@@ -16,7 +16,6 @@
 #include <cstdio>
 #include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -38,7 +37,6 @@
 #include "policy/static_rules.h"
 #include "policy/subprocess.h"
 #include "probes/host.h"
-#include "probes/parsers.h"
 
 namespace {
 
@@ -244,11 +242,10 @@ absl::StatusOr<std::string> StageProbe(const std::string& probe,
   return dir;
 }
 
+// A small text file, or "" when it cannot be read.
 std::string FileText(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  absl::StatusOr<std::string> text = cell::ReadFileToString(path, 1 << 20);
+  return text.ok() ? *std::move(text) : "";
 }
 
 // Runs the probes in a cell built from the spec; fills `observation`.

@@ -1,13 +1,10 @@
 #include "tests/cell_fixture.h"
 
-#include <dirent.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
-#include <memory>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -16,6 +13,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "probes/host.h"
 #include "tests/runfiles.h"
 #include "tests/status_matchers.h"
 
@@ -146,33 +144,16 @@ std::optional<nlohmann::json> CellFixture::WaitForEvent(
 }
 
 std::vector<std::string> CellFixture::JobDirs() const {
-  std::vector<std::string> found;
-  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(CellTmpDir().c_str()),
-                                          closedir);
-  if (dir == nullptr) return found;
-  while (const dirent* entry = readdir(dir.get())) {
-    if (absl::StartsWith(entry->d_name, "cell-jd.")) {
-      found.push_back(entry->d_name);
-    }
-  }
-  return found;
+  return probes::JobDirsIn(CellTmpDir());
 }
 
 bool WaitForProcessGone(pid_t pid, int seconds) {
   const absl::Time deadline = absl::Now() + absl::Seconds(seconds);
-  while (true) {
-    std::ifstream stat(absl::StrCat("/proc/", pid, "/stat"));
-    std::string content;
-    if (!stat.good() || !std::getline(stat, content)) return true;
-    // Field 3, after "pid (comm)", is the state; Z is a zombie.
-    const size_t paren = content.rfind(')');
-    if (paren != std::string::npos && paren + 2 < content.size() &&
-        content[paren + 2] == 'Z') {
-      return true;
-    }
+  while (!probes::ProcessGone(pid)) {
     if (absl::Now() >= deadline) return false;
     absl::SleepFor(absl::Milliseconds(10));
   }
+  return true;
 }
 
 }  // namespace cell::testing
