@@ -9,7 +9,7 @@ set -euo pipefail
 
 PACKAGES=(
   # Build: Bazel 4.2.3 and what it needs offline (third_party/README.md).
-  bazel-bootstrap bazel-rules-java g++ pkg-config git
+  bazel-bootstrap g++ pkg-config git
   # Libraries, found through pkg-config by the WORKSPACE.
   libabsl-dev libre2-dev libgtest-dev libgmock-dev nlohmann-json3-dev
   # Fuzzing and sanitizers (--config=fuzz, --config=asan).

@@ -1,6 +1,7 @@
 #include "launcher/json_fields.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -72,9 +73,47 @@ absl::Status CheckKnownFields(const Json& object, absl::string_view prefix,
   return absl::OkStatus();
 }
 
-absl::Status CheckNoNul(absl::string_view field, absl::string_view value) {
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char lead = static_cast<unsigned char>(text[i]);
+    size_t length = 0;
+    uint32_t min = 0;
+    uint32_t code = 0;
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    } else if ((lead & 0xE0) == 0xC0) {
+      length = 2, min = 0x80, code = lead & 0x1F;
+    } else if ((lead & 0xF0) == 0xE0) {
+      length = 3, min = 0x800, code = lead & 0x0F;
+    } else if ((lead & 0xF8) == 0xF0) {
+      length = 4, min = 0x10000, code = lead & 0x07;
+    } else {
+      return false;
+    }
+    if (text.size() - i < length) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const unsigned char next = static_cast<unsigned char>(text[i + k]);
+      if ((next & 0xC0) != 0x80) return false;
+      code = (code << 6) | (next & 0x3F);
+    }
+    if (code < min || code > 0x10FFFF || (code >= 0xD800 && code <= 0xDFFF)) {
+      return false;
+    }
+    i += length;
+  }
+  return true;
+}
+
+absl::Status CheckText(absl::string_view field, absl::string_view value) {
   if (value.find('\0') != absl::string_view::npos) {
     return FieldError(field, "contains a NUL byte");
+  }
+  if (!IsValidUtf8(value)) {
+    return FieldError(field,
+                      "is not valid UTF-8; a spec is JSON text, so paths and "
+                      "values must be UTF-8");
   }
   return absl::OkStatus();
 }
@@ -92,7 +131,7 @@ absl::Status ReadString(const Json& object, absl::string_view prefix,
   if (!value->is_string()) return TypeError(field, "a string", *value);
   const std::string& text = value->get_ref<const std::string&>();
   if (text.empty()) return FieldError(field, "must not be empty");
-  CELL_RETURN_IF_ERROR(CheckNoNul(field, text));
+  CELL_RETURN_IF_ERROR(CheckText(field, text));
   *out = text;
   return absl::OkStatus();
 }
@@ -138,7 +177,7 @@ absl::Status ReadStringList(const Json& object, absl::string_view prefix,
     const std::string item_field = absl::StrCat(field, "[", i, "]");
     if (!item.is_string()) return TypeError(item_field, "a string", item);
     CELL_RETURN_IF_ERROR(
-        CheckNoNul(item_field, item.get_ref<const std::string&>()));
+        CheckText(item_field, item.get_ref<const std::string&>()));
     out->push_back(item.get<std::string>());
   }
   return absl::OkStatus();

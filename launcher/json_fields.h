@@ -32,8 +32,14 @@ absl::Status CheckKnownFields(const nlohmann::json& object,
                               absl::string_view prefix,
                               const std::vector<absl::string_view>& known);
 
-// NUL bytes in a string field are errors (C APIs would truncate it).
-absl::Status CheckNoNul(absl::string_view field, absl::string_view value);
+// A string field must be valid UTF-8 (a spec is JSON text, and printing it
+// back must not fail) without NUL bytes (C APIs would truncate it). Values
+// from command-line flags reach the spec this way, unchecked by any parser.
+absl::Status CheckText(absl::string_view field, absl::string_view value);
+
+// True for well-formed UTF-8: no overlong forms, surrogates or values above
+// U+10FFFF.
+bool IsValidUtf8(absl::string_view text);
 
 // The member `name` of `object`, or nullptr.
 const nlohmann::json* FindField(const nlohmann::json& object,

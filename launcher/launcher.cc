@@ -126,7 +126,10 @@ class StatusFile {
   }
   void Write(const nlohmann::json& event) {
     if (fd_.get() < 0) return;
-    const std::string line = event.dump() + "\n";
+    // Replace, never throw: $TMPDIR may hold bytes that are not UTF-8.
+    const std::string line =
+        event.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+        "\n";
     (void)!write(fd_.get(), line.data(), line.size());
   }
 

@@ -205,7 +205,7 @@ absl::Status ReadEnv(const Json& object, CellSpec* spec) {
     if (!item.value().is_string())
       return TypeError(field, "a string", item.value());
     CELL_RETURN_IF_ERROR(
-        CheckNoNul(field, item.value().get_ref<const std::string&>()));
+        CheckText(field, item.value().get_ref<const std::string&>()));
     spec->env[item.key()] = item.value().get<std::string>();
   }
   return absl::OkStatus();

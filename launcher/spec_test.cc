@@ -193,6 +193,22 @@ TEST(ParseSpecTest, NulBytesAreRejected) {
               StatusIs(kInvalid, HasSubstr("NUL")));
 }
 
+// Flags reach SpecFromJson without passing through a JSON parser, so bytes
+// that are not UTF-8 must be caught there (printing the spec would throw).
+TEST(SpecFromJsonTest, InvalidUtf8IsRejected) {
+  nlohmann::json json = {{"version", 1}, {"worktreePath", "/tmp/\xff"}};
+  EXPECT_THAT(SpecFromJson(json),
+              StatusIs(kInvalid, HasSubstr("field `worktreePath`: is not "
+                                           "valid UTF-8")));
+  json = {
+      {"version", 1}, {"worktreePath", "/tmp"}, {"env", {{"A", "\xc0\x80"}}}};
+  EXPECT_THAT(SpecFromJson(json), StatusIs(kInvalid, HasSubstr("env.A")));
+  json = {{"version", 1},
+          {"worktreePath", "/tmp"},
+          {"command", {"caf\xc3\xa9", "\xe2\x82\xac"}}};
+  EXPECT_THAT(SpecFromJson(json), IsOk());
+}
+
 TEST(ParseSpecTest, MountErrors) {
   EXPECT_THAT(Parse(Spec(R"(, "mounts": [{"src": "/usr"}])")),
               StatusIs(kInvalid, HasSubstr("field `mounts[0].type`: is "
