@@ -3,6 +3,8 @@
 // spec's JSON before it is parsed, so a flag and the field it sets are
 // validated by the same code and errors name the same field.
 #include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -15,10 +17,12 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
 #include "launcher/fs_util.h"
 #include "launcher/json_text.h"
 #include "launcher/launcher.h"
+#include "launcher/pack.h"
 #include "launcher/spec.h"
 #include "launcher/status_macros.h"
 #include "nlohmann/json.hpp"
@@ -35,7 +39,7 @@ constexpr char kUsage[] = R"(cell - run a command in a sandbox cell
 Usage:
   cell run [--spec=FILE] [OVERRIDES] [-- COMMAND [ARG...]]
   cell check-spec [--spec=FILE] [OVERRIDES]
-  cell pack --spec=FILE --output=FILE
+  cell pack --spec=FILE --output=FILE [OVERRIDES]
   cell help [COMMAND]
 
 A cell is a command packaged with its jail: new user (ids mapped 1:1, all
@@ -48,6 +52,7 @@ Commands:
   run         launch the command inside a cell; exits with the command's status
   check-spec  validate a spec and print it fully resolved, as JSON
   pack        write a self-contained executable with the spec baked in
+              (arguments given to it are appended to the spec's command)
 
 Exit status of `cell run`: the command's own; 128+N if it died of signal N;
 125 if the launcher failed before the command started (one line on stderr
@@ -94,21 +99,53 @@ Examples:
 )";
 
 constexpr char kCheckSpecUsage[] =
-    R"(Usage: cell check-spec [--spec=FILE] [OVERRIDES]
+    R"(Usage: cell check-spec [--spec=FILE | --packed=CELL] [OVERRIDES]
 
 Validates the spec (and any overrides, as for `cell run`) without launching
 anything, and prints it fully resolved as JSON: every default filled in,
 every path absolute and canonical. Exit 0, or 2 with one line per error.
+
+  --packed=CELL   read the spec embedded in a packed cell (see `cell help
+                  pack`), resolved as it would be if CELL ran here now
 )";
 
-constexpr char kPackUsage[] = R"(Usage: cell pack --spec=FILE --output=FILE
+constexpr char kPackUsage[] =
+    R"(Usage: cell pack --spec=FILE --output=FILE [--unchecked-paths] [OVERRIDES]
 
-Writes a self-contained executable that runs `cell run` with the spec baked
-in. (Not available in this build yet.)
+Writes a self-contained executable: this launcher (a static binary) with the
+spec appended. Running it is `cell run` with that spec; arguments given to
+it are appended to the spec's `command`. It needs nothing beside it but what
+the spec itself names on the host (worktree, filter, store, daemon socket,
+tinyproxy), so it can be copied anywhere and run.
+
+The spec is checked now, as `cell check-spec` would, and embedded with every
+default filled in. Host paths are kept as written and resolved each time the
+cell runs, so a relative `worktreePath` such as "." means the directory the
+packed cell is run in. OVERRIDES (see `cell help run`) are applied first.
+
+  --spec=FILE          the spec to embed
+  --output=FILE        where to write the cell (replaced atomically)
+  --unchecked-paths    do not require the host paths to exist now (they are
+                       checked whenever the cell runs); for packing on another
+                       machine than the one that runs the cell, e.g. in a Nix
+                       build
+
+A packed cell takes these options before its first argument:
+  --help, --cell-help        which spec it carries, and how to run it
+  --cell-status-file=PATH    as `cell run --status-file`
+  --                         ends the options (`CELL -- --help` passes --help
+                             to the command)
+
+`cell check-spec --packed=CELL` prints the spec a packed cell carries.
+
+Example:
+  cell pack --spec=agent.json --output=agent-cell
+  cd ~/project && ./agent-cell --model=fast    # runs the spec's command
 )";
 
 struct Invocation {
   std::optional<std::string> spec_file;
+  std::optional<std::string> packed_file;  // check-spec --packed=CELL.
   std::string status_file;
   std::string output;
   Json overrides = Json::object();  // Field -> value, applied in order.
@@ -116,6 +153,7 @@ struct Invocation {
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<std::string> command;
   bool help = false;
+  bool unchecked_paths = false;  // pack --unchecked-paths.
 };
 
 absl::Status UsageError(absl::string_view message) {
@@ -134,8 +172,25 @@ Json MountFromFlag(absl::string_view type, absl::string_view value) {
   return mount;
 }
 
+enum class Subcommand { kRun, kCheckSpec, kPack };
+
+// Flags that only some subcommands take; the overrides are common to all.
+absl::Status CheckFlagApplies(absl::string_view name, Subcommand subcommand) {
+  const bool ok = (name == "status-file" && subcommand == Subcommand::kRun) ||
+                  (name == "packed" && subcommand == Subcommand::kCheckSpec) ||
+                  ((name == "output" || name == "unchecked-paths") &&
+                   subcommand == Subcommand::kPack);
+  if (ok) return absl::OkStatus();
+  const char* owner = name == "status-file" ? "cell run"
+                      : name == "packed"    ? "cell check-spec"
+                                            : "cell pack";
+  return UsageError(
+      absl::StrCat("--", name, " is an option of `", owner, "` only"));
+}
+
 absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
-                                      bool allow_command) {
+                                      Subcommand subcommand) {
+  const bool allow_command = subcommand == Subcommand::kRun;
   Invocation invocation;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -157,13 +212,18 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
     const size_t equals = arg.find('=');
     const std::string name = arg.substr(
         2, equals == std::string::npos ? std::string::npos : equals - 2);
+    if (name == "status-file" || name == "packed" || name == "output" ||
+        name == "unchecked-paths") {
+      CELL_RETURN_IF_ERROR(CheckFlagApplies(name, subcommand));
+    }
     // Switches take no value.
     if (name == "no-nix" || name == "pid-namespace" ||
-        name == "ipc-namespace") {
+        name == "ipc-namespace" || name == "unchecked-paths") {
       if (equals != std::string::npos) {
         return UsageError(absl::StrCat("--", name, " takes no value"));
       }
       if (name == "no-nix") invocation.overrides["nix"] = false;
+      if (name == "unchecked-paths") invocation.unchecked_paths = true;
       if (name == "pid-namespace") {
         invocation.overrides["isolation.pidNamespace"] = true;
       }
@@ -182,6 +242,8 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
     }
     if (name == "spec") {
       invocation.spec_file = value;
+    } else if (name == "packed") {
+      invocation.packed_file = value;
     } else if (name == "status-file") {
       invocation.status_file = value;
     } else if (name == "output") {
@@ -261,24 +323,57 @@ absl::StatusOr<std::string> CurrentDirectory() {
   return std::string(buffer);
 }
 
-absl::StatusOr<cell::CellSpec> LoadSpec(const Invocation& invocation) {
-  Json json = {{"version", 1}};
-  std::string source = "command line";
-  if (invocation.spec_file.has_value()) {
-    source = *invocation.spec_file;
-    CELL_ASSIGN_OR_RETURN(
-        std::string text,
-        cell::ReadFileToString(*invocation.spec_file, cell::kMaxJsonTextBytes));
-    CELL_ASSIGN_OR_RETURN(json, cell::ParseJsonText(text, source));
-  }
-  ApplyOverrides(invocation, &json);
+// `json` read as a spec; errors are prefixed with where it came from.
+absl::StatusOr<cell::CellSpec> SpecFrom(const Json& json,
+                                        absl::string_view source) {
   absl::StatusOr<cell::CellSpec> spec = cell::SpecFromJson(json);
   if (!spec.ok()) {
     return absl::Status(spec.status().code(),
                         absl::StrCat(source, ": ", spec.status().message()));
   }
+  return spec;
+}
+
+struct SpecSource {
+  Json json;
+  std::string name;  // For errors: the file, or "command line".
+};
+
+// The spec's JSON from --spec or --packed (or none), overrides applied.
+absl::StatusOr<SpecSource> ReadSpecJson(const Invocation& invocation) {
+  SpecSource source{{{"version", 1}}, "command line"};
+  if (invocation.spec_file.has_value() && invocation.packed_file.has_value()) {
+    return UsageError("give --spec or --packed, not both");
+  }
+  if (invocation.spec_file.has_value()) {
+    source.name = *invocation.spec_file;
+    CELL_ASSIGN_OR_RETURN(
+        std::string text,
+        cell::ReadFileToString(*invocation.spec_file, cell::kMaxJsonTextBytes));
+    CELL_ASSIGN_OR_RETURN(source.json, cell::ParseJsonText(text, source.name));
+  }
+  if (invocation.packed_file.has_value()) {
+    source.name = absl::StrCat(*invocation.packed_file, " (packed spec)");
+    CELL_ASSIGN_OR_RETURN(std::optional<cell::PackedSpec> packed,
+                          cell::ReadPackedSpec(*invocation.packed_file));
+    if (!packed.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--packed=", *invocation.packed_file,
+                       ": not a packed cell (no spec is appended to it); "
+                       "make one with `cell pack`"));
+    }
+    source.json = std::move(packed->spec);
+  }
+  ApplyOverrides(invocation, &source.json);
+  return source;
+}
+
+absl::StatusOr<cell::CellSpec> LoadSpec(const Invocation& invocation) {
+  CELL_ASSIGN_OR_RETURN(SpecSource source, ReadSpecJson(invocation));
+  CELL_ASSIGN_OR_RETURN(cell::CellSpec spec,
+                        SpecFrom(source.json, source.name));
   CELL_ASSIGN_OR_RETURN(std::string cwd, CurrentDirectory());
-  return cell::ResolveSpec(*std::move(spec), cwd);
+  return cell::ResolveSpec(std::move(spec), cwd);
 }
 
 void PrintError(const absl::Status& status) {
@@ -294,9 +389,9 @@ struct Loaded {
 // to exit: 0 after printing `usage` for --help, `error_exit` after printing
 // the error.
 std::optional<Loaded> ParseAndLoad(const std::vector<std::string>& args,
-                                   bool allow_command, const char* usage,
+                                   Subcommand subcommand, const char* usage,
                                    int error_exit, int* exit_code) {
-  absl::StatusOr<Invocation> invocation = ParseFlags(args, allow_command);
+  absl::StatusOr<Invocation> invocation = ParseFlags(args, subcommand);
   if (!invocation.ok()) {
     PrintError(invocation.status());
     *exit_code = error_exit;
@@ -316,16 +411,9 @@ std::optional<Loaded> ParseAndLoad(const std::vector<std::string>& args,
   return Loaded{*std::move(invocation), *std::move(spec)};
 }
 
-int Run(const std::vector<std::string>& args) {
-  int exit_code = 0;
-  std::optional<Loaded> loaded = ParseAndLoad(
-      args, /*allow_command=*/true, kRunUsage, kExitLaunchFailed, &exit_code);
-  if (!loaded.has_value()) return exit_code;
-  cell::RunOptions options;
-  options.command = loaded->invocation.command;
-  options.status_file = loaded->invocation.status_file;
-  absl::StatusOr<cell::ExitReport> report =
-      cell::RunCell(loaded->spec, options);
+int RunWithOptions(const cell::CellSpec& spec,
+                   const cell::RunOptions& options) {
+  absl::StatusOr<cell::ExitReport> report = cell::RunCell(spec, options);
   if (!report.ok()) {
     PrintError(report.status());
     return kExitLaunchFailed;
@@ -336,24 +424,182 @@ int Run(const std::vector<std::string>& args) {
   return report->ExitStatus();
 }
 
+int Run(const std::vector<std::string>& args) {
+  int exit_code = 0;
+  std::optional<Loaded> loaded = ParseAndLoad(args, Subcommand::kRun, kRunUsage,
+                                              kExitLaunchFailed, &exit_code);
+  if (!loaded.has_value()) return exit_code;
+  cell::RunOptions options;
+  options.command = loaded->invocation.command;
+  options.status_file = loaded->invocation.status_file;
+  return RunWithOptions(loaded->spec, options);
+}
+
 int CheckSpec(const std::vector<std::string>& args) {
   int exit_code = 0;
   std::optional<Loaded> loaded = ParseAndLoad(
-      args, /*allow_command=*/false, kCheckSpecUsage, kExitUsage, &exit_code);
+      args, Subcommand::kCheckSpec, kCheckSpecUsage, kExitUsage, &exit_code);
   if (!loaded.has_value()) return exit_code;
   std::printf("%s\n", cell::SpecToJson(loaded->spec).dump(2).c_str());
   return 0;
 }
 
-int Pack(const std::vector<std::string>& args) {
-  for (const std::string& arg : args) {
-    if (arg == "--help" || arg == "-h") {
-      std::fputs(kPackUsage, stdout);
-      return 0;
+// Where this executable's image is read from (to copy it, or to find the
+// spec packed into it).
+constexpr char kSelfExe[] = "/proc/self/exe";
+
+// The launcher's file for messages: its real path, else argv[0].
+std::string SelfName(const char* argv0) {
+  char buffer[PATH_MAX];
+  const ssize_t n = readlink(kSelfExe, buffer, sizeof(buffer) - 1);
+  return n > 0 ? std::string(buffer, n) : std::string(argv0);
+}
+
+bool SameFile(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+absl::Status PackCell(const Invocation& invocation) {
+  if (invocation.output.empty()) {
+    return UsageError(
+        "--output=FILE is required: where to write the packed cell");
+  }
+  if (invocation.packed_file.has_value()) {
+    return UsageError(
+        "cell pack reads --spec=FILE; to re-pack a packed cell, extract its "
+        "spec with `cell check-spec --packed=CELL`");
+  }
+  if (invocation.spec_file.has_value() &&
+      SameFile(*invocation.spec_file, invocation.output)) {
+    return UsageError(absl::StrCat("--output=", invocation.output,
+                                   " is the spec file itself; refusing to "
+                                   "overwrite it"));
+  }
+  CELL_ASSIGN_OR_RETURN(SpecSource source, ReadSpecJson(invocation));
+  CELL_ASSIGN_OR_RETURN(cell::CellSpec spec,
+                        SpecFrom(source.json, source.name));
+  if (!invocation.unchecked_paths) {
+    CELL_ASSIGN_OR_RETURN(std::string cwd, CurrentDirectory());
+    absl::Status resolved = cell::ResolveSpec(spec, cwd).status();
+    if (!resolved.ok()) {
+      return absl::Status(
+          resolved.code(),
+          absl::StrCat(resolved.message(),
+                       " (or pass --unchecked-paths to check host paths only "
+                       "when the cell runs)"));
     }
   }
-  std::fputs("cell: pack is not available in this build yet\n", stderr);
-  return kExitUsage;
+  cell::PackedSpec packed{cell::SpecToJson(spec), source.name};
+  if (invocation.spec_file.has_value()) {
+    char absolute[PATH_MAX];
+    if (realpath(invocation.spec_file->c_str(), absolute) != nullptr) {
+      packed.source = absolute;
+    }
+  }
+  return cell::WritePackedCell(kSelfExe, packed, invocation.output);
+}
+
+int Pack(const std::vector<std::string>& args) {
+  absl::StatusOr<Invocation> invocation = ParseFlags(args, Subcommand::kPack);
+  if (invocation.ok() && invocation->help) {
+    std::fputs(kPackUsage, stdout);
+    return 0;
+  }
+  absl::Status status =
+      invocation.ok() ? PackCell(*invocation) : invocation.status();
+  if (!status.ok()) {
+    PrintError(status);
+    return kExitUsage;
+  }
+  std::fprintf(stderr, "cell: packed %s; run `%s --help` to see its spec\n",
+               invocation->output.c_str(), invocation->output.c_str());
+  return 0;
+}
+
+// A packed cell: `NAME [--cell-OPTION...] [--] [ARG...]`. Every argument
+// from the first that is not one of its options goes to the command, so the
+// cell behaves like the program it wraps.
+constexpr char kPackedUsage[] =
+    R"(Usage: %s [--cell-status-file=PATH] [--] [ARG...]
+
+This is a packed cell: it runs
+  %s [ARG...]
+inside a cell built from the spec below, packed from %s.
+Host paths are resolved each time it runs; relative ones against the current
+directory (so a worktreePath of "." is the directory you run it in).
+
+Options, recognised only before the first argument:
+  --help, --cell-help        this text
+  --cell-status-file=PATH    write JSON lines: {"event":"started",...} and
+                             {"event":"exited","exitCode":N,"signal":S}
+  --                         end of options: `%s -- --help` passes --help on
+
+Exit status: the command's own; 128+N if it died of signal N; 125 if the
+cell could not be built (one line on stderr says why); 126 command not
+executable; 127 command not found inside the cell.
+
+Spec:
+%s
+)";
+
+int RunPacked(const cell::PackedSpec& packed, const char* name,
+              const std::vector<std::string>& args) {
+  cell::RunOptions options;
+  size_t first = 0;
+  for (; first < args.size(); ++first) {
+    const std::string& arg = args[first];
+    if (arg == "--") {
+      ++first;
+      break;
+    }
+    if (arg == "--help" || arg == "--cell-help") {
+      absl::StatusOr<cell::CellSpec> spec = SpecFrom(packed.spec, "");
+      const std::string command =
+          spec.ok() ? absl::StrJoin(spec->command, " ") : "(damaged spec)";
+      std::printf(kPackedUsage, name, command.c_str(), packed.source.c_str(),
+                  name, packed.spec.dump(2).c_str());
+      return 0;
+    }
+    if (absl::StartsWith(arg, "--cell-status-file=")) {
+      options.status_file = arg.substr(std::strlen("--cell-status-file="));
+      continue;
+    }
+    if (absl::StartsWith(arg, "--cell-")) {
+      PrintError(UsageError(absl::StrCat(
+          "unknown packed-cell option ", arg,
+          "; the options are --cell-help and --cell-status-file=PATH (put "
+          "`--` first to pass it to the command)")));
+      return kExitLaunchFailed;
+    }
+    break;
+  }
+  absl::StatusOr<cell::CellSpec> spec = SpecFrom(
+      packed.spec,
+      absl::StrCat(name, ": the packed spec (from ", packed.source, ")"));
+  absl::StatusOr<std::string> cwd = CurrentDirectory();
+  if (!spec.ok() || !cwd.ok()) {
+    PrintError(spec.ok() ? cwd.status() : spec.status());
+    return kExitLaunchFailed;
+  }
+  spec = cell::ResolveSpec(*std::move(spec), *cwd);
+  if (!spec.ok()) {
+    // Relative paths in a packed spec are relative to where it runs.
+    PrintError(absl::Status(spec.status().code(),
+                            absl::StrCat(name, " (packed spec, run in ", *cwd,
+                                         "): ", spec.status().message())));
+    return kExitLaunchFailed;
+  }
+  options.command = spec->command;
+  options.command.insert(options.command.end(), args.begin() + first,
+                         args.end());
+  if (options.command.empty()) {
+    PrintError(UsageError(
+        "the packed spec has no `command`; give the command as arguments"));
+    return kExitLaunchFailed;
+  }
+  return RunWithOptions(*spec, options);
 }
 
 int Help(const std::vector<std::string>& args) {
@@ -373,6 +619,18 @@ int Help(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // A packed cell carries its spec after its own image. A launcher that
+  // cannot read its image (mode 0111) cannot be packed, so it is plain.
+  absl::StatusOr<std::optional<cell::PackedSpec>> packed =
+      cell::ReadPackedSpec(kSelfExe, SelfName(argv[0]));
+  if (!packed.ok() && !absl::IsPermissionDenied(packed.status())) {
+    PrintError(packed.status());
+    return kExitLaunchFailed;
+  }
+  if (packed.ok() && packed->has_value()) {
+    return RunPacked(**packed, argv[0],
+                     std::vector<std::string>(argv + 1, argv + argc));
+  }
   if (argc < 2) {
     std::fputs(kUsage, stderr);
     return kExitUsage;

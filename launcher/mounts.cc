@@ -12,27 +12,13 @@
 #include <cstdio>
 #include <cstring>
 
+#include "launcher/unique_fd.h"
+
 namespace cell {
 namespace {
 
 // All of this runs in the child between clone and exec: no allocation, no
 // locks, errno values as results.
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() { Reset(-1); }
-  int get() const { return fd_; }
-  void Reset(int fd) {
-    if (fd_ >= 0) close(fd_);
-    fd_ = fd;
-  }
-
- private:
-  int fd_;
-};
 
 // "/proc/self/fd/N": how mount(2) is pointed at an fd we opened safely.
 struct FdPath {
@@ -121,7 +107,7 @@ unsigned long LockedFlags(const char* path) {
 }
 
 int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
-  Fd source(OpenBindSource(op.src.c_str()));
+  UniqueFd source(OpenBindSource(op.src.c_str()));
   if (source.get() < 0) {
     return (-source.get() == ENOENT && op.optional) ? 0 : -source.get();
   }
@@ -135,7 +121,7 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
     if (file < 0) return errno;
     close(file);
   }
-  Fd target(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd target(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (target.get() < 0) return errno;
   const FdPath source_path(source.get());
   const FdPath target_path(target.get());
@@ -146,7 +132,7 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
   if (!read_only) return 0;
   // Reopen: the fd from before the mount names the covered directory, not
   // the new mount.
-  Fd mounted(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd mounted(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (mounted.get() < 0) return errno;
   // Read-only must hold for every submount the recursive bind brought
   // along (a bind of / brings /proc, /sys, ...): mount_setattr with
@@ -173,7 +159,7 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
 int MountFresh(int parent_fd, const char* leaf, const char* type,
                unsigned long flags, const char* options) {
   if (mkdirat(parent_fd, leaf, 0755) != 0 && errno != EEXIST) return errno;
-  Fd target(
+  UniqueFd target(
       openat(parent_fd, leaf, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (target.get() < 0) return errno;
   const FdPath target_path(target.get());
@@ -211,7 +197,7 @@ int ApplyOp(int root_fd, const MountOp& op) {
     return error;
   }
   if (*leaf == '\0') return EINVAL;
-  Fd parent_fd(OpenDirBeneath(root_fd, parent, 0755));
+  UniqueFd parent_fd(OpenDirBeneath(root_fd, parent, 0755));
   if (parent_fd.get() < 0) return -parent_fd.get();
   char options[64];
   switch (op.kind) {
@@ -256,7 +242,7 @@ bool SetUpNewRoot(const char* new_root, const std::vector<MountOp>& ops,
     *failure = {kMountStepRoot, errno};
     return false;
   }
-  Fd root(open(new_root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  UniqueFd root(open(new_root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (root.get() < 0) {
     *failure = {kMountStepRoot, errno};
     return false;

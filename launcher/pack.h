@@ -54,9 +54,10 @@ absl::StatusOr<std::optional<uint64_t>> ElfImageSize(int fd);
 // The spec packed into the executable at `path`; nullopt for a plain `cell`.
 // A file with bytes after its ELF image that are not a valid pack (bad
 // trailer, size or checksum, JSON that is not a pack) is an error that says
-// the packed cell is damaged.
+// the packed cell is damaged. Errors call the file `name` when given (the
+// launcher reads itself through /proc/self/exe, which users do not know).
 absl::StatusOr<std::optional<PackedSpec>> ReadPackedSpec(
-    absl::string_view path);
+    absl::string_view path, absl::string_view name = "");
 
 // Writes `output`: the ELF image of `launcher_path` (without any spec it
 // already carries) followed by `packed`, mode 0755. Written to a temporary

@@ -532,7 +532,9 @@ Json SpecToJson(const CellSpec& spec) {
   json["nixDaemonSocket"] = spec.nix_daemon_socket;
   json["nixStore"] = spec.nix_store;
   json["nix"] = spec.nix;
-  json["path"] = spec.path.has_value() ? Json(*spec.path) : Json();
+  // Unset only before resolution (a packed spec): omitted, so that the
+  // output parses again and the default is computed where the cell runs.
+  if (spec.path.has_value()) json["path"] = *spec.path;
   json["mounts"] = Json::array();
   for (const MountSpec& mount : spec.mounts) {
     Json item = {{"type", MountTypeName(mount.type)},

@@ -101,6 +101,32 @@ TEST_F(CellCliTest, UsageErrors) {
                        Cell({"run", "--worktree=wt", "--env=NOVALUE"}));
   EXPECT_THAT(env.exit_code, Optional(125));
   EXPECT_THAT(env.stderr_text, HasSubstr("expected NAME=VALUE"));
+
+  // Flags of one subcommand are refused by the others, naming the owner.
+  ASSERT_OK_AND_ASSIGN(SubprocessResult output,
+                       Cell({"run", "--worktree=wt", "--output=x"}));
+  EXPECT_THAT(output.exit_code, Optional(125));
+  EXPECT_THAT(output.stderr_text,
+              HasSubstr("--output is an option of `cell pack` only"));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult status,
+                       Cell({"check-spec", "--status-file=x"}));
+  EXPECT_THAT(status.exit_code, Optional(2));
+  EXPECT_THAT(status.stderr_text, HasSubstr("of `cell run` only"));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult both,
+                       Cell({"check-spec", "--spec=a", "--packed=b"}));
+  EXPECT_THAT(both.exit_code, Optional(2));
+  EXPECT_THAT(both.stderr_text, HasSubstr("not both"));
+}
+
+TEST_F(CellCliTest, PackHelpTeachesPackedCells) {
+  ASSERT_OK_AND_ASSIGN(SubprocessResult help, Cell({"help", "pack"}));
+  EXPECT_THAT(help.exit_code, Optional(0));
+  EXPECT_THAT(help.stdout_text,
+              AllOf(HasSubstr("--output=FILE"), HasSubstr("--unchecked-paths"),
+                    HasSubstr("--cell-status-file"),
+                    HasSubstr("check-spec --packed"), HasSubstr("Example:")));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult flag, Cell({"pack", "--help"}));
+  EXPECT_EQ(flag.stdout_text, help.stdout_text);
 }
 
 TEST_F(CellCliTest, RunWithoutWorktreeOrCommandSaysWhatToSet) {
