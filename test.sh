@@ -36,6 +36,32 @@ for target in $(bazel query --noshow_progress 'tests(//...)' 2>/dev/null); do
   passed=$((passed + tests - bad))
   failed=$((failed + bad))
 done
+# The installed layout, as the flake's package builds it and its check runs
+# it: nix/build.sh installs cell, cell-probe and cell-verify in one bin dir,
+# and policy/verify-cell.sh verifies the default cell with them.
+prefix=$(mktemp -d /tmp/cell-install.XXXXXX)
+trap 'rm -rf "$prefix"' EXIT
+chmod 755 "$prefix"
+for step in build verify; do
+  if [[ $step == build ]]; then
+    nix/build.sh "$prefix" > "$prefix/build.log" 2>&1 && ok=1 || ok=0
+    log="$prefix/build.log"
+  else
+    policy/verify-cell.sh "$prefix/bin" examples/default-cell.json \
+      --profile=documented > "$prefix/verify.log" 2>&1 && ok=1 || ok=0
+    log="$prefix/verify.log"
+  fi
+  if [[ $ok -eq 1 ]]; then
+    echo "installed layout: $step PASSED"
+    passed=$((passed + 1))
+  else
+    echo "installed layout: $step FAILED; its log:" >&2
+    cat "$log" >&2
+    failed=$((failed + 1))
+    break
+  fi
+done
+
 echo "test cases: $passed passed, $failed failed"
 if [[ $status -eq 0 && $failed -ne 0 ]]; then status=1; fi
 exit $status

@@ -21,45 +21,16 @@ done
 bazel build -c opt //launcher:cell //policy:cell-verify //probes:cell-probe
 bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 
-work=$(mktemp -d /tmp/cell-verify-main.XXXXXX)
-chmod 755 "$work"
-daemon_pid=""
-cleanup() {
-  [[ -n "$daemon_pid" ]] && kill "$daemon_pid" 2>/dev/null && wait "$daemon_pid" 2>/dev/null
-  rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir "$work/wt"
-
-nix_fields=""  # Set when this run starts its own daemon.
-if [[ ! -S /nix/var/nix/daemon-socket/socket ]]; then
-  echo "== no Nix on this host: starting nix-daemon on a private store in $work/nix"
-  mkdir -p "$work"/nix/{store,state,log,conf,daemon}
-  NIX_STORE_DIR="$work/nix/store" NIX_STATE_DIR="$work/nix/state" \
-  NIX_LOG_DIR="$work/nix/log" NIX_CONF_DIR="$work/nix/conf" \
-  NIX_DAEMON_SOCKET_PATH="$work/nix/daemon/socket" \
-    nix-daemon > "$work/nix/daemon.log" 2>&1 &
-  daemon_pid=$!
-  for _ in $(seq 500); do [[ -S "$work/nix/daemon/socket" ]] && break; sleep 0.02; done
-  chmod 666 "$work/nix/daemon/socket"
-  nix_fields=private
-fi
-# The shipped example, resolved with this run's paths by `cell check-spec`
-# (whose output is itself a spec).
-nix_flags=()
-if [[ -n "$nix_fields" ]]; then
-  nix_flags=(--nix-store="$work/nix/store" --nix-daemon-socket="$work/nix/daemon")
-fi
-"$bin/launcher/cell" check-spec --spec=examples/default-cell.json \
-  --worktree="$work/wt" "${nix_flags[@]}" > "$work/spec.json"
-echo "== the spec"
-cat "$work/spec.json"
-echo "== cell-verify $profile"
+# cell-verify sits beside cell and cell-probe in bazel-bin only through
+# runfiles; give the script one directory holding all three.
+tools=$(mktemp -d /tmp/cell-verify-main.XXXXXX)
+trap 'rm -rf "$tools"' EXIT
+ln -s "$bin/launcher/cell" "$bin/probes/cell-probe" "$bin/policy/cell-verify" "$tools/"
 status=0
-"$bin/policy/cell-verify" --spec="$work/spec.json" "$profile" || status=$?
+policy/verify-cell.sh "$tools" examples/default-cell.json "$profile" || status=$?
 if [[ "$profile" == "--profile=documented" ]]; then
   echo "== for agents, the agent-strict profile says (static check, advice only):"
-  "$bin/policy/cell-verify" --spec="$work/spec.json" --profile=agent-strict \
-    --static-only | grep -E "FAIL|WARN" || true
+  policy/verify-cell.sh "$tools" examples/default-cell.json \
+    --profile=agent-strict --static-only | grep -E "FAIL|WARN" || true
 fi
 exit $status

@@ -1,0 +1,62 @@
+# mkCell's parameters -> a cell spec (design/SPEC.md, version 1), as a Nix
+# value; `builtins.toJSON` of it is the spec file. Pure Nix: no nixpkgs, so
+# it is evaluated and tested anywhere (nix-instantiate --eval --strict
+# --json). mkCell (lib.nix) turns `command` (pkgs -> derivation) into argv
+# and combinator functions into fragments before calling this.
+#
+# Field names are the seed's: worktreePath, tinyproxyFilter, logDir,
+# nixDaemonSocket, extraCombinators.
+{
+  # argv, a list of strings; argv[0] is looked up on the cell's PATH.
+  command
+, # Host directory bound read-write at /home/cell/worktree. Relative paths
+  # are resolved where the cell runs: "." is the directory it is run in.
+  worktreePath ? "."
+, # Fragments from ./combinators.nix (extra mounts and env), in order.
+  extraCombinators ? [ ]
+, # Filter file (one extended regex per line) as a host path string, or
+  # null for allow-all.
+  tinyproxyFilter ? null
+, # Host directory for the proxy's logs, or null.
+  logDir ? null
+, # Host directory holding the nix daemon's `socket`. NIX_REMOTE inside
+  # always points at it (bound at /run/nix): the seed hard-coded the
+  # default socket even when this was changed.
+  nixDaemonSocket ? "/nix/var/nix/daemon-socket"
+, nixStore ? "/nix/store"
+, nix ? true
+, # PATH inside; null = the launcher's default (the store's nix and
+  # coreutils).
+  path ? null
+, # { mode = "proxy" | "none"; engine = "tinyproxy"; port = 3128; }, partial.
+  network ? { }
+, # { pidNamespace; ipcNamespace; capabilities = "all" | "none"; }, partial.
+  isolation ? { }
+}:
+let
+  combinators = import ./combinators.nix;
+  extra = combinators.merge extraCombinators;
+  str = v: if v == null then null else toString v;
+  known = names: what: attrs:
+    let unknown = builtins.filter (n: !(builtins.elem n names)) (builtins.attrNames attrs);
+    in if unknown == [ ] then attrs
+       else throw "cell: unknown ${what} field '${builtins.head unknown}' (known: ${builtins.concatStringsSep ", " names})";
+in
+assert builtins.isList command && command != [ ]
+  || throw "cell: command must be a non-empty list of strings";
+{
+  version = 1;
+  command = map toString command;
+  worktreePath = toString worktreePath;
+  tinyproxyFilter = str tinyproxyFilter;
+  logDir = str logDir;
+  nixDaemonSocket = toString nixDaemonSocket;
+  nixStore = toString nixStore;
+  inherit nix;
+  mounts = extra.mounts;
+  env = extra.env;
+  network = { mode = "proxy"; engine = "tinyproxy"; port = 3128; }
+    // known [ "mode" "engine" "port" ] "network" network;
+  isolation = { pidNamespace = false; ipcNamespace = false; capabilities = "all"; }
+    // known [ "pidNamespace" "ipcNamespace" "capabilities" ] "isolation" isolation;
+} // (if path == null then { } else { path = map toString path; })
