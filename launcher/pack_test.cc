@@ -18,6 +18,7 @@ namespace cell {
 namespace {
 
 using ::cell::testing::IsOk;
+using ::cell::testing::ReadHostFile;
 using ::cell::testing::StatusIs;
 using ::cell::testing::TempDir;
 using ::testing::ElementsAre;
@@ -25,8 +26,6 @@ using ::testing::HasSubstr;
 using ::testing::Optional;
 
 using Json = nlohmann::json;
-
-constexpr size_t kMaxFile = 256 << 20;
 
 // The test binary itself stands in for the launcher: any ELF64 executable.
 std::string SelfPath() {
@@ -40,12 +39,6 @@ PackedSpec Example(absl::string_view worktree) {
                      {"command", {"/bin/echo", "hi"}},
                      {"worktreePath", std::string(worktree)}},
                     "/somewhere/spec.json"};
-}
-
-std::string ReadAll(const std::string& path) {
-  absl::StatusOr<std::string> text = ReadFileToString(path, kMaxFile);
-  EXPECT_THAT(text.status(), IsOk());
-  return text.ok() ? *text : "";
 }
 
 void WriteAll(const std::string& path, const std::string& content) {
@@ -96,8 +89,8 @@ TEST(PackTest, RoundTripKeepsTheImageAndTheSpec) {
   struct stat info;
   ASSERT_EQ(stat(out.c_str(), &info), 0);
   EXPECT_EQ(info.st_mode & 07777, 0755);
-  const std::string image = ReadAll(SelfPath());
-  const std::string packed_file = ReadAll(out);
+  const std::string image = ReadHostFile(SelfPath());
+  const std::string packed_file = ReadHostFile(out);
   ASSERT_GT(packed_file.size(), image.size());
   EXPECT_EQ(packed_file.substr(0, image.size()), image);
   EXPECT_EQ(packed_file.substr(packed_file.size() - kPackTrailerBytes, 8),
@@ -121,8 +114,8 @@ TEST(PackTest, PackingAPackedCellReplacesItsSpec) {
                        ReadPackedSpec(dir.Path("two")));
   ASSERT_TRUE(read.has_value());
   EXPECT_EQ(read->spec["worktreePath"], "/b");
-  const std::string image = ReadAll(SelfPath());
-  EXPECT_EQ(ReadAll(dir.Path("two")).size(),
+  const std::string image = ReadHostFile(SelfPath());
+  EXPECT_EQ(ReadHostFile(dir.Path("two")).size(),
             image.size() + EncodePackedSpec(Example("/b")).size());
 }
 
@@ -150,8 +143,8 @@ class DamagedPackTest : public ::testing::Test {
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(dir_, TempDir::Create());
     ASSERT_THAT(WritePackedCell(SelfPath(), Example("."), Good()), IsOk());
-    good_ = ReadAll(Good());
-    image_size_ = ReadAll(SelfPath()).size();
+    good_ = ReadHostFile(Good());
+    image_size_ = ReadHostFile(SelfPath()).size();
   }
   std::string Good() const { return dir_.Path("good"); }
   // Writes `content` as a new file and reads the spec back from it.

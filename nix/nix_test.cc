@@ -6,7 +6,6 @@
 
 #include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 #include <vector>
 
@@ -27,13 +26,6 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Optional;
 using Json = nlohmann::json;
-
-std::string ReadHostFile(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream content;
-  content << in.rdbuf();
-  return content.str();
-}
 
 std::vector<std::string> FilesIn(const std::string& dir,
                                  const std::string& suffix) {

@@ -74,4 +74,9 @@ std::string TempDir::Path(absl::string_view relative) const {
   return absl::StrCat(path_, "/", relative);
 }
 
+std::string ReadHostFile(const std::string& path) {
+  absl::StatusOr<std::string> content = ReadFileToString(path, 256 << 20);
+  return content.ok() ? *std::move(content) : std::string();
+}
+
 }  // namespace cell::testing

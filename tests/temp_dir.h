@@ -36,6 +36,10 @@ class TempDir {
 // what the launcher checks for in a Nix daemon socket directory.
 absl::Status MakeSocketFile(const std::string& path);
 
+// The whole content of the host file `path` (up to 256 MiB), or "" when it
+// cannot be read: for comparisons in tests, where "" then fails them.
+std::string ReadHostFile(const std::string& path);
+
 }  // namespace cell::testing
 
 #endif  // CELL_TESTS_TEMP_DIR_H_
