@@ -50,16 +50,22 @@ void CellFixture::SetUp() {
   ASSERT_OK(MakeSocketFile(Path("daemon/socket")));
 }
 
-std::vector<std::string> CellFixture::CellArgv(
-    const std::vector<std::string>& args) const {
-  std::vector<std::string> argv;
+std::vector<std::string> CellFixture::AsTestUser(
+    const std::vector<std::string>& argv) const {
+  std::vector<std::string> full;
   if (GetParam() == TestUser::kNobody) {
-    argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+    full = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
             "--clear-groups", "--"};
   }
-  argv.push_back(cell_);
+  full.insert(full.end(), argv.begin(), argv.end());
+  return full;
+}
+
+std::vector<std::string> CellFixture::CellArgv(
+    const std::vector<std::string>& args) const {
+  std::vector<std::string> argv = {cell_};
   argv.insert(argv.end(), args.begin(), args.end());
-  return argv;
+  return AsTestUser(argv);
 }
 
 std::vector<std::string> CellFixture::BaseFlags() const {

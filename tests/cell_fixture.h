@@ -38,6 +38,10 @@ class CellFixture : public ::testing::TestWithParam<TestUser> {
   // The $TMPDIR the cells of this test use.
   std::string CellTmpDir() const { return Path("tmp"); }
 
+  // `argv` prefixed so that it runs as the test user.
+  std::vector<std::string> AsTestUser(
+      const std::vector<std::string>& argv) const;
+
   // argv that runs `cell ARGS...` as the test user.
   std::vector<std::string> CellArgv(const std::vector<std::string>& args) const;
 

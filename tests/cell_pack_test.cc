@@ -70,16 +70,11 @@ class CellPackTest : public CellFixture {
   absl::StatusOr<SubprocessResult> RunPacked(
       const std::string& cell, const std::vector<std::string>& args,
       const std::string& cwd) {
-    std::vector<std::string> argv;
-    if (GetParam() == TestUser::kNobody) {
-      argv = {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-              "--clear-groups", "--"};
-    }
-    argv.push_back(cell);
+    std::vector<std::string> argv = {cell};
     argv.insert(argv.end(), args.begin(), args.end());
     SubprocessOptions options = Options();
     options.cwd = cwd;
-    return RunSubprocess(argv, options);
+    return RunSubprocess(AsTestUser(argv), options);
   }
 
   // Packs BaseSpec(worktree) to bin/mycell and removes the spec file.

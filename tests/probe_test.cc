@@ -55,13 +55,8 @@ class ProbeTest : public CellFixture {
     ASSERT_EQ(chmod(Path("probes/cell-probe").c_str(), 0755), 0);
     std::ofstream(Path("filter")) << "^127\\.0\\.0\\.1$\n";
     // A host process of the test user, for host-reach.
-    std::vector<std::string> sleeper = {"sleep", "60"};
-    if (GetParam() == TestUser::kNobody) {
-      sleeper.insert(sleeper.begin(),
-                     {"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
-                      "--clear-groups", "--"});
-    }
-    ASSERT_OK_AND_ASSIGN(Subprocess process, Subprocess::Start(sleeper));
+    ASSERT_OK_AND_ASSIGN(Subprocess process,
+                         Subprocess::Start(AsTestUser({"sleep", "60"})));
     sleeper_.emplace(std::move(process));
   }
 
