@@ -7,8 +7,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "launcher/host_filter.h"
 #include "re2/re2.h"
-#include "re2/set.h"
 
 namespace cell::policy {
 namespace {
@@ -20,62 +20,8 @@ constexpr char kProperty[] = "filter-policy";
 const char* const kCanaryHosts[] = {"a", "zz-cell-canary.invalid",
                                     "203.0.113.7", "x.y.z.example"};
 
-RE2::Options PosixOptions() {
-  RE2::Options options;
-  options.set_posix_syntax(true);  // POSIX ERE, as tinyproxy's regcomp.
-  options.set_case_sensitive(false);
-  options.set_log_errors(false);
-  return options;
-}
-
 std::string Where(const std::string& source, const FilterPattern& pattern) {
   return absl::StrCat(source, ":", pattern.line, " '", pattern.pattern, "'");
-}
-
-// Escapes and bracket contents that glibc's regcomp and RE2 disagree on:
-// a backslash inside a bracket expression is literal for POSIX; `\<`, `\w`,
-// `\1` and friends are GNU extensions or back-references.
-std::string PosixDifference(const std::string& pattern) {
-  bool in_bracket = false;
-  for (size_t i = 0; i < pattern.size(); ++i) {
-    const char c = pattern[i];
-    if (in_bracket) {
-      if (c == '\\') {
-        return "a backslash inside [...] is a literal backslash for tinyproxy "
-               "(POSIX) but an escape for RE2";
-      }
-      if (c == '[' && i + 1 < pattern.size() &&
-          (pattern[i + 1] == ':' || pattern[i + 1] == '.' ||
-           pattern[i + 1] == '=')) {
-        const size_t close =
-            pattern.find(std::string(1, pattern[i + 1]) + "]", i + 2);
-        if (close != std::string::npos) i = close + 1;
-        continue;
-      }
-      if (c == ']') in_bracket = false;
-      continue;
-    }
-    if (c == '[') {
-      in_bracket = true;
-      if (i + 1 < pattern.size() && pattern[i + 1] == '^') ++i;
-      if (i + 1 < pattern.size() && pattern[i + 1] == ']') ++i;
-      continue;
-    }
-    if (c == '\\' && i + 1 < pattern.size()) {
-      const char next = pattern[++i];
-      if (absl::ascii_isdigit(next)) {
-        return absl::StrCat("back-reference \\", std::string(1, next),
-                            " (RE2 has none; tinyproxy would match it)");
-      }
-      if (absl::ascii_isalpha(next) || next == '<' || next == '>' ||
-          next == '`' || next == '\'') {
-        return absl::StrCat("\\", std::string(1, next),
-                            " is a GNU regex extension; RE2 reads it "
-                            "differently");
-      }
-    }
-  }
-  return "";
 }
 
 bool Anchored(const std::string& pattern) {
@@ -116,45 +62,47 @@ std::vector<Finding> AnalyzeFilter(const std::vector<FilterPattern>& patterns,
         "(--filter) to a file listing the allowed hosts");
   }
 
-  // Compile each line once, alone (to judge it) and into one set (to match
-  // hosts against all lines at once). Lines RE2 cannot read as tinyproxy
-  // does are errors and stay out of the set.
-  RE2::Set set(PosixOptions(), RE2::UNANCHORED);
-  std::vector<const FilterPattern*> in_set;
-  std::vector<std::unique_ptr<RE2>> compiled;
+  // Lines RE2 cannot read as tinyproxy does are errors and stay out of the
+  // decisions; the rest are compiled once into the launcher's HostFilter,
+  // the same decision code the builtin proxy engine uses.
+  std::vector<FilterPattern> portable;
   for (const FilterPattern& pattern : patterns) {
-    const std::string difference = PosixDifference(pattern.pattern);
-    auto re = std::make_unique<RE2>(pattern.pattern, PosixOptions());
-    if (!difference.empty() || !re->ok()) {
+    std::string problem = PosixDifference(pattern.pattern);
+    if (problem.empty()) {
+      RE2 re(pattern.pattern, TinyproxyRe2Options());
+      if (!re.ok()) problem = re.error();
+    }
+    if (!problem.empty()) {
       add(FindingLevel::kFail,
-          absl::StrCat(Where(source, pattern), ": ",
-                       difference.empty() ? re->error() : difference,
+          absl::StrCat(Where(source, pattern), ": ", problem,
                        "; rewrite it in portable POSIX ERE (e.g. [0-9] for "
                        "\\d)"));
       continue;
     }
-    std::string error;
-    if (set.Add(pattern.pattern, &error) < 0) continue;
-    in_set.push_back(&pattern);
-    compiled.push_back(std::move(re));
+    portable.push_back(pattern);
   }
-  const bool set_ok = set.Compile();
-  auto matching_lines = [&](const std::string& host) {
-    std::vector<int> hits;
-    if (set_ok) set.Match(host, &hits);
-    return hits;
+  absl::StatusOr<HostFilter> filter = HostFilter::Compile(portable, source);
+  if (!filter.ok()) {
+    add(FindingLevel::kFail, std::string(filter.status().message()));
+    return findings;
+  }
+  auto pattern_at = [&portable](int line) -> const FilterPattern& {
+    for (const FilterPattern& pattern : portable) {
+      if (pattern.line == line) return pattern;
+    }
+    return portable.front();  // Unreachable: lines come from `portable`.
   };
   auto allowed = [&](const std::string& host) {
-    return !has_filter || !matching_lines(host).empty();
+    return !has_filter || filter->Decide(host).allowed;
   };
 
-  for (size_t i = 0; i < compiled.size(); ++i) {
-    const FilterPattern& pattern = *in_set[i];
-    bool matches_all = RE2::PartialMatch("", *compiled[i]);
+  for (const FilterPattern& pattern : portable) {
+    const RE2& line = *filter->Line(pattern.line);
+    bool matches_all = RE2::PartialMatch("", line);
     if (!matches_all) {
       matches_all = true;
       for (const char* canary : kCanaryHosts) {
-        matches_all = matches_all && RE2::PartialMatch(canary, *compiled[i]);
+        matches_all = matches_all && RE2::PartialMatch(canary, line);
       }
     }
     if (matches_all) {
@@ -168,10 +116,10 @@ std::vector<Finding> AnalyzeFilter(const std::vector<FilterPattern>& patterns,
       // Show what it lets through beyond what it names, where we can.
       std::string example;
       for (const std::string& host : rules.must_allow) {
-        if (!RE2::PartialMatch(host, *compiled[i])) continue;
+        if (!RE2::PartialMatch(host, line)) continue;
         for (const std::string& wider :
              {host + ".evil.example", "evil" + host}) {
-          if (RE2::PartialMatch(wider, *compiled[i])) {
+          if (RE2::PartialMatch(wider, line)) {
             example = wider;
             break;
           }
@@ -203,10 +151,10 @@ std::vector<Finding> AnalyzeFilter(const std::vector<FilterPattern>& patterns,
                        "' is allowed: without a filter every host is"));
       return;
     }
-    const std::vector<int> hits = matching_lines(host);
+    const std::vector<int> hits = filter->MatchingLines(host);
     if (hits.empty()) return;
     std::vector<std::string> lines;
-    for (const int hit : hits) lines.push_back(Where(source, *in_set[hit]));
+    for (const int hit : hits) lines.push_back(Where(source, pattern_at(hit)));
     add(FindingLevel::kFail, absl::StrCat(why, " '", host, "' is allowed by ",
                                           absl::StrJoin(lines, ", ")));
   };
