@@ -13,34 +13,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "launcher/fs_util.h"
+#include "launcher/splice_pump.h"
 
 namespace cell {
 
 namespace {
 
-// Bigger pipes mean fewer splice calls per megabyte (Linux allows 1 MiB to
-// unprivileged processes by default); 64 KiB is the fallback.
-constexpr int kPipeSize = 1 << 20;
-
 enum class Side { kClient, kUpstream };
 
 }  // namespace
-
-// One direction of a connection: bytes read from `from` wait in the pipe
-// until `to` takes them.
-struct Direction {
-  int from = -1;
-  int to = -1;
-  int pipe_read = -1;
-  int pipe_write = -1;
-  size_t capacity = 65536;
-  size_t buffered = 0;
-  bool read_eof = false;
-  bool shut = false;
-
-  bool WantsRead() const { return !read_eof && buffered < capacity; }
-  bool Done() const { return shut; }
-};
 
 struct Relay::Endpoint {
   Connection* connection;
@@ -52,71 +33,16 @@ struct Relay::Connection {
   int upstream = -1;
   bool connected = false;
   bool failed = false;
-  Direction to_upstream;  // client -> upstream
-  Direction to_client;    // upstream -> client
+  SpliceDirection to_upstream;  // client -> upstream
+  SpliceDirection to_client;    // upstream -> client
   Endpoint client_endpoint{this, Side::kClient};
   Endpoint upstream_endpoint{this, Side::kUpstream};
 
   ~Connection() {
-    for (int fd :
-         {client, upstream, to_upstream.pipe_read, to_upstream.pipe_write,
-          to_client.pipe_read, to_client.pipe_write}) {
-      if (fd >= 0) close(fd);
-    }
+    if (client >= 0) close(client);
+    if (upstream >= 0) close(upstream);
   }
 };
-
-namespace {
-
-bool OpenPipe(Direction* direction) {
-  int fds[2];
-  if (pipe2(fds, O_CLOEXEC | O_NONBLOCK) != 0) return false;
-  direction->pipe_read = fds[0];
-  direction->pipe_write = fds[1];
-  const int size = fcntl(fds[1], F_SETPIPE_SZ, kPipeSize);
-  direction->capacity = size > 0 ? static_cast<size_t>(size) : 65536;
-  return true;
-}
-
-// Moves what is ready; returns false on an error that ends the connection.
-bool Pump(Direction* d) {
-  while (true) {
-    bool progress = false;
-    if (d->WantsRead()) {
-      const ssize_t n =
-          splice(d->from, nullptr, d->pipe_write, nullptr,
-                 d->capacity - d->buffered, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-      if (n > 0) {
-        d->buffered += static_cast<size_t>(n);
-        progress = true;
-      } else if (n == 0) {
-        d->read_eof = true;
-        progress = true;
-      } else if (errno != EAGAIN && errno != EINTR) {
-        return false;
-      }
-    }
-    if (d->buffered > 0) {
-      const ssize_t n = splice(d->pipe_read, nullptr, d->to, nullptr,
-                               d->buffered, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-      if (n > 0) {
-        d->buffered -= static_cast<size_t>(n);
-        progress = true;
-      } else if (n < 0 && errno != EAGAIN && errno != EINTR) {
-        return false;
-      }
-    }
-    if (!progress) break;
-  }
-  if (d->read_eof && d->buffered == 0 && !d->shut) {
-    // Pass the half-close on: the peer may still answer.
-    shutdown(d->to, SHUT_WR);
-    d->shut = true;
-  }
-  return true;
-}
-
-}  // namespace
 
 absl::StatusOr<std::unique_ptr<Relay>> Relay::Create(int listener,
                                                      sockaddr_in upstream) {
@@ -223,8 +149,8 @@ void Relay::Accept() {
     connection->client = client;
     connection->upstream =
         socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (connection->upstream < 0 || !OpenPipe(&connection->to_upstream) ||
-        !OpenPipe(&connection->to_client)) {
+    if (connection->upstream < 0 || !connection->to_upstream.OpenPipe() ||
+        !connection->to_client.OpenPipe()) {
       continue;  // The destructor closes what was opened.
     }
     // Requests and responses are small writes; waiting to coalesce them
@@ -264,7 +190,7 @@ void Relay::Service(Connection* connection) {
     UpdateInterest(connection);
     return;
   }
-  if (!Pump(&connection->to_upstream) || !Pump(&connection->to_client)) {
+  if (!connection->to_upstream.Pump() || !connection->to_client.Pump()) {
     Close(connection);
     return;
   }
@@ -286,8 +212,8 @@ void Relay::UpdateInterest(Connection* connection) {
     epoll_ctl(epoll_fd_, EPOLL_CTL_MOD, connection->upstream, &event);
     return;
   }
-  const Direction& up = connection->to_upstream;
-  const Direction& down = connection->to_client;
+  const SpliceDirection& up = connection->to_upstream;
+  const SpliceDirection& down = connection->to_client;
   event.events = (up.WantsRead() ? uint32_t{EPOLLIN} : 0u) |
                  (down.buffered > 0 ? uint32_t{EPOLLOUT} : 0u) | EPOLLRDHUP;
   event.data.ptr = &connection->client_endpoint;

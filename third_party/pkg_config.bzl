@@ -123,3 +123,71 @@ pkg_config_repository = repository_rule(
     environ = ["PATH", "PKG_CONFIG_PATH", "PKG_CONFIG_LIBDIR"],
     local = True,
 )
+
+def _system_library_impl(ctx):
+    """A library that ships no .pc file (Debian's libhttp-parser-dev)."""
+    include_dirs = ["/usr/include", "/usr/local/include"]
+    lib_dirs = ["/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64", "/usr/lib", "/usr/local/lib"]
+
+    # Nix's compiler wrappers say where inputs live through these.
+    for var, flag, dirs in [("NIX_CFLAGS_COMPILE", "-isystem", include_dirs), ("NIX_LDFLAGS", "-L", lib_dirs)]:
+        words = _split_flags(ctx.os.environ.get(var, ""))
+        for i, word in enumerate(words):
+            if word == flag and i + 1 < len(words):
+                dirs.insert(0, words[i + 1])
+            elif word.startswith(flag) and len(word) > len(flag):
+                dirs.insert(0, word[len(flag):])
+    for var, dirs in [("CPATH", include_dirs), ("LIBRARY_PATH", lib_dirs)]:
+        for entry in ctx.os.environ.get(var, "").split(":"):
+            if entry:
+                dirs.insert(0, entry)
+
+    header_dir = None
+    for d in include_dirs:
+        if ctx.path("%s/%s" % (d, ctx.attr.header)).exists:
+            header_dir = d
+            break
+    if not header_dir:
+        fail("%s not found (looked in %s); install %s (on Debian run ./setup.sh)" %
+             (ctx.attr.header, ", ".join(include_dirs), ctx.attr.package))
+    linkopt = None
+    for d in lib_dirs:
+        if ctx.path("%s/lib%s.a" % (d, ctx.attr.library)).exists:
+            linkopt = "-l:lib%s.a" % ctx.attr.library
+            if d not in ["/usr/lib", "/usr/lib64", "/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu"]:
+                linkopt = "-L%s %s" % (d, linkopt)
+            break
+    if not linkopt:
+        fail("lib%s.a not found (looked in %s); install %s (on Debian run ./setup.sh)" %
+             (ctx.attr.library, ", ".join(lib_dirs), ctx.attr.package))
+    hdrs = "[]"
+    includes = []
+    if header_dir not in ["/usr/include", "/usr/local/include"]:
+        ctx.symlink("%s/%s" % (header_dir, ctx.attr.header), "include/" + ctx.attr.header)
+        hdrs = repr(["include/" + ctx.attr.header])
+        includes = ["include"]
+    ctx.file("WORKSPACE", 'workspace(name = "%s")\n' % ctx.name)
+    ctx.file("BUILD.bazel", "\n".join([
+        'load("@rules_cc//cc:defs.bzl", "cc_library")',
+        "",
+        'package(default_visibility = ["//visibility:public"])',
+        "",
+        "cc_library(",
+        "    name = %r," % ctx.name,
+        "    hdrs = %s," % hdrs,
+        "    includes = %r," % includes,
+        "    linkopts = %r," % _split_flags(linkopt),
+        ")",
+        "",
+    ]))
+
+system_library_repository = repository_rule(
+    implementation = _system_library_impl,
+    attrs = {
+        "header": attr.string(mandatory = True, doc = "The header to find."),
+        "library": attr.string(mandatory = True, doc = "NAME of libNAME.a."),
+        "package": attr.string(mandatory = True, doc = "What to install when missing."),
+    },
+    environ = ["CPATH", "LIBRARY_PATH", "NIX_CFLAGS_COMPILE", "NIX_LDFLAGS"],
+    local = True,
+)
