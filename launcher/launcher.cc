@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,9 +29,11 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "launcher/builtin_proxy.h"
 #include "launcher/child.h"
 #include "launcher/filter.h"
 #include "launcher/fs_util.h"
+#include "launcher/host_filter.h"
 #include "launcher/jd.h"
 #include "launcher/net.h"
 #include "launcher/plan.h"
@@ -159,17 +162,18 @@ class SignalBlock {
 };
 
 // Waits for `child` to exit, forwarding signals from `signals` to it and
-// serving the relay (when there is one) meanwhile.
-int WaitForChild(pid_t child, const SignalBlock& signals, Relay* relay) {
+// serving the proxy front end (when there is one: `proxy_fd` >= 0, served by
+// `serve_proxy`) meanwhile.
+int WaitForChild(pid_t child, const SignalBlock& signals, int proxy_fd,
+                 const std::function<void()>& serve_proxy) {
   while (true) {
     int status = 0;
     const pid_t done = waitpid(child, &status, WNOHANG);
     if (done == child) return status;
     if (done < 0 && errno != EINTR) return 0;
-    pollfd events[2] = {{signals.fd(), POLLIN, 0},
-                        {relay != nullptr ? relay->fd() : -1, POLLIN, 0}};
+    pollfd events[2] = {{signals.fd(), POLLIN, 0}, {proxy_fd, POLLIN, 0}};
     if (poll(events, 2, -1) < 0) continue;
-    if (events[1].revents != 0) relay->HandleEvents();
+    if (events[1].revents != 0) serve_proxy();
     if (events[0].revents == 0) continue;
     signalfd_siginfo info;
     const ssize_t n = read(signals.fd(), &info, sizeof(info));
@@ -194,6 +198,21 @@ absl::StatusOr<std::string> FilterText(const CellSpec& spec) {
   return text;
 }
 
+// The builtin engine's filter, compiled with RE2 before anything starts.
+absl::StatusOr<HostFilter> BuiltinFilter(const CellSpec& spec) {
+  if (!spec.tinyproxy_filter.has_value()) return HostFilter::AllowAll();
+  absl::StatusOr<std::vector<FilterPattern>> patterns =
+      LoadFilterFile(*spec.tinyproxy_filter);
+  absl::StatusOr<HostFilter> filter =
+      patterns.ok() ? HostFilter::Compile(*patterns, *spec.tinyproxy_filter)
+                    : absl::StatusOr<HostFilter>(patterns.status());
+  if (!filter.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("field `tinyproxyFilter`: ", filter.status().message()));
+  }
+  return filter;
+}
+
 ExitReport ReportFor(int wait_status) {
   ExitReport report;
   if (WIFEXITED(wait_status)) report.exit_code = WEXITSTATUS(wait_status);
@@ -211,13 +230,13 @@ int ExitReport::ExitStatus() const {
 absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
                                    const RunOptions& options) {
   const bool proxied = spec.network.mode == NetworkMode::kProxy;
-  if (proxied && spec.network.engine == ProxyEngine::kBuiltin) {
-    return absl::UnimplementedError(
-        "field `network.engine`: \"builtin\" is not available in this build "
-        "yet; use \"tinyproxy\"");
-  }
+  const bool builtin = proxied && spec.network.engine == ProxyEngine::kBuiltin;
   std::string filter_text;
-  if (proxied) {
+  std::optional<HostFilter> host_filter;
+  if (builtin) {
+    CELL_ASSIGN_OR_RETURN(HostFilter compiled, BuiltinFilter(spec));
+    host_filter.emplace(std::move(compiled));
+  } else if (proxied) {
     CELL_ASSIGN_OR_RETURN(filter_text, FilterText(spec));
   }
   const HostFacts host = GatherHostFacts();
@@ -240,10 +259,12 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   std::optional<TinyproxyProcess> proxy;
   UniqueFd listener_parent, listener_child;
   if (proxied) {
-    CELL_ASSIGN_OR_RETURN(
-        TinyproxyProcess started,
-        TinyproxyProcess::Start(jd.path(), filter_text, spec.log_dir));
-    proxy.emplace(std::move(started));
+    if (!builtin) {
+      CELL_ASSIGN_OR_RETURN(
+          TinyproxyProcess started,
+          TinyproxyProcess::Start(jd.path(), filter_text, spec.log_dir));
+      proxy.emplace(std::move(started));
+    }
     int pair[2];
     if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
       return ErrnoStatus(errno, "socketpair");
@@ -310,18 +331,34 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   // Proxy mode: the child hands over the listener it made inside the cell;
   // nothing arrives when it failed before, and the failure pipe says why.
   std::unique_ptr<Relay> relay;
+  std::unique_ptr<BuiltinProxy> builtin_proxy;
   if (proxied) {
     const int listener = ReceiveProxyListener(listener_parent.get());
     listener_parent.Reset();
     if (listener >= 0) {
-      absl::StatusOr<std::unique_ptr<Relay>> created =
-          Relay::Create(listener, LoopbackAddress(proxy->port()));
+      absl::Status created;
+      if (builtin) {
+        BuiltinProxyOptions proxy_options;
+        proxy_options.audit_log =
+            spec.log_dir.has_value()
+                ? absl::StrCat(*spec.log_dir, "/", kProxyAuditLogName)
+                : jd.Path(kProxyAuditLogName);
+        absl::StatusOr<std::unique_ptr<BuiltinProxy>> made =
+            BuiltinProxy::Create(listener, *std::move(host_filter),
+                                 std::move(proxy_options));
+        created = made.status();
+        if (made.ok()) builtin_proxy = *std::move(made);
+      } else {
+        absl::StatusOr<std::unique_ptr<Relay>> made =
+            Relay::Create(listener, LoopbackAddress(proxy->port()));
+        created = made.status();
+        if (made.ok()) relay = *std::move(made);
+      }
       if (!created.ok()) {
         kill(child, SIGKILL);
         waitpid(child, nullptr, 0);
-        return created.status();
+        return created;
       }
-      relay = *std::move(created);
     }
   }
 
@@ -342,6 +379,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
     report.exit_code = failure.error == ENOENT ? 127 : 126;
     report.diagnostic = message;
     relay.reset();
+    builtin_proxy.reset();
     if (proxy.has_value()) proxy->Stop();
     CELL_RETURN_IF_ERROR(jd.Remove());
     status_file.Write({{"event", "exited"},
@@ -356,13 +394,27 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
                             {"proxyPort", nullptr}};
   if (proxied) {
     started["proxyPort"] = spec.network.port;
+    started["engine"] = builtin ? "builtin" : "tinyproxy";
+  }
+  if (proxy.has_value()) {
     started["hostProxyPort"] = proxy->port();
     started["proxyPid"] = proxy->pid();
   }
   status_file.Write(started);
-  ExitReport report = ReportFor(WaitForChild(child, signals, relay.get()));
+  int proxy_fd = -1;
+  std::function<void()> serve_proxy;
+  if (relay != nullptr) {
+    proxy_fd = relay->fd();
+    serve_proxy = [&relay] { relay->HandleEvents(); };
+  } else if (builtin_proxy != nullptr) {
+    proxy_fd = builtin_proxy->fd();
+    serve_proxy = [&builtin_proxy] { builtin_proxy->HandleEvents(); };
+  }
+  ExitReport report =
+      ReportFor(WaitForChild(child, signals, proxy_fd, serve_proxy));
   // Cleanup in order: connections, the proxy, then $JD.
   relay.reset();
+  builtin_proxy.reset();
   if (proxy.has_value()) proxy->Stop();
   const absl::Status removed = jd.Remove();
   status_file.Write(

@@ -14,6 +14,9 @@
 
 namespace cell {
 
+// The builtin engine's audit log (JSON lines), in logDir or else in $JD.
+inline constexpr char kProxyAuditLogName[] = "proxy-audit.jsonl";
+
 struct RunOptions {
   // The argv to run; the spec's command when empty.
   std::vector<std::string> command;

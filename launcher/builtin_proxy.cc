@@ -1,0 +1,627 @@
+#include "launcher/builtin_proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <mutex>
+#include <set>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "launcher/fs_util.h"
+#include "launcher/http_head.h"
+#include "launcher/splice_pump.h"
+#include "nlohmann/json.hpp"
+
+namespace cell {
+namespace {
+
+using Json = nlohmann::json;
+
+// More concurrent connections than this pause accepting (one thread each).
+constexpr int kMaxConnections = 1024;
+// How long an upstream may take to start answering a plain request
+// (tinyproxy's `Timeout 600`, as the tinyproxy engine is configured).
+constexpr absl::Duration kResponseTimeout = absl::Seconds(600);
+
+int RemainingMs(absl::Time deadline) {
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  return static_cast<int>(
+      std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30));
+}
+
+bool SetBlocking(int fd, bool blocking) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return false;
+  return fcntl(fd, F_SETFL,
+               blocking ? (flags & ~O_NONBLOCK) : (flags | O_NONBLOCK)) == 0;
+}
+
+bool SendAll(int fd, absl::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Reads from `fd` into `buffer` until it holds a complete head; returns its
+// length. NotFound at end of input before any byte of a head.
+absl::StatusOr<size_t> ReadHead(int fd, std::string* buffer,
+                                absl::Time deadline) {
+  char chunk[16384];
+  while (true) {
+    if (std::optional<size_t> end = FindHeadEnd(*buffer); end.has_value()) {
+      return *end;
+    }
+    if (buffer->size() > kMaxHttpHeadBytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("HTTP head over ", kMaxHttpHeadBytes, " bytes"));
+    }
+    pollfd event = {fd, POLLIN, 0};
+    const int ready = poll(&event, 1, RemainingMs(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) return absl::DeadlineExceededError("timed out");
+    const ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return buffer->empty()
+                 ? absl::NotFoundError("closed")
+                 : absl::DataLossError("connection closed inside a head");
+    }
+    buffer->append(chunk, static_cast<size_t>(n));
+  }
+}
+
+// Moves exactly `count` bytes from `from` to `to` with splice (blocking
+// sockets); false when either side fails or ends early.
+bool SpliceExactly(int from, int to, uint64_t count, uint64_t* moved) {
+  SpliceDirection pipe;
+  if (!pipe.OpenPipe()) return false;
+  while (count > 0) {
+    const ssize_t in =
+        splice(from, nullptr, pipe.pipe_write, nullptr,
+               static_cast<size_t>(std::min<uint64_t>(count, pipe.capacity)),
+               SPLICE_F_MOVE);
+    if (in < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (in <= 0) return false;
+    size_t left = static_cast<size_t>(in);
+    while (left > 0) {
+      const ssize_t out =
+          splice(pipe.pipe_read, nullptr, to, nullptr, left, SPLICE_F_MOVE);
+      if (out < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (out <= 0) return false;
+      left -= static_cast<size_t>(out);
+      *moved += static_cast<uint64_t>(out);
+    }
+    count -= static_cast<uint64_t>(in);
+  }
+  return true;
+}
+
+// Copies from `from` to `to` until `from` ends.
+void SpliceUntilEof(int from, int to, uint64_t* moved) {
+  SpliceDirection pipe;
+  if (!pipe.OpenPipe()) return;
+  while (true) {
+    const ssize_t in = splice(from, nullptr, pipe.pipe_write, nullptr,
+                              pipe.capacity, SPLICE_F_MOVE);
+    if (in < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (in <= 0) return;
+    size_t left = static_cast<size_t>(in);
+    while (left > 0) {
+      const ssize_t out =
+          splice(pipe.pipe_read, nullptr, to, nullptr, left, SPLICE_F_MOVE);
+      if (out < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (out <= 0) return;
+      left -= static_cast<size_t>(out);
+      *moved += static_cast<uint64_t>(out);
+    }
+  }
+}
+
+// Forwards a chunked body: what is in `buffer` first, then from `from`,
+// until the body ends; bytes after it stay in `buffer`.
+bool ForwardChunked(int from, int to, std::string* buffer, uint64_t* moved) {
+  ChunkedBody body;
+  char chunk[65536];
+  while (true) {
+    if (!buffer->empty()) {
+      absl::StatusOr<size_t> used = body.Consume(*buffer);
+      if (!used.ok()) return false;
+      if (!SendAll(to, absl::string_view(*buffer).substr(0, *used))) {
+        return false;
+      }
+      *moved += *used;
+      buffer->erase(0, *used);
+    }
+    if (body.done()) return true;
+    const ssize_t n = recv(from, chunk, sizeof(chunk), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buffer->append(chunk, static_cast<size_t>(n));
+  }
+}
+
+// Forwards a body framed by `framing` (content length or chunked); a body
+// with neither is empty for requests.
+bool ForwardBody(const BodyFraming& framing, int from, int to,
+                 std::string* buffer, uint64_t* moved) {
+  if (framing.chunked) return ForwardChunked(from, to, buffer, moved);
+  if (!framing.content_length.has_value()) return true;
+  const uint64_t length = *framing.content_length;
+  const size_t buffered =
+      static_cast<size_t>(std::min<uint64_t>(length, buffer->size()));
+  if (!SendAll(to, absl::string_view(*buffer).substr(0, buffered))) {
+    return false;
+  }
+  *moved += buffered;
+  buffer->erase(0, buffered);
+  return SpliceExactly(from, to, length - buffered, moved);
+}
+
+// getaddrinfo cannot be cancelled, so it runs on its own detached thread
+// and the connection waits for it with a timeout.
+struct Resolution {
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  int error = 0;
+  std::vector<sockaddr_storage> addresses;
+  std::vector<socklen_t> lengths;
+};
+
+}  // namespace
+
+struct BuiltinProxy::State {
+  int listener = -1;
+  int epoll_fd = -1;
+  int wake_fd = -1;  // eventfd: a connection ended while accepting paused.
+  HostFilter filter = HostFilter::AllowAll();
+  BuiltinProxyOptions options;
+  int audit_fd = -1;
+
+  std::mutex mu;
+  std::condition_variable idle_cv;
+  bool stopping = false;
+  bool paused = false;
+  int active = 0;
+  std::set<int> open_fds;
+
+  std::mutex audit_mu;
+
+  // Registers a socket that Stop() must shut down; false when stopping.
+  bool Track(int fd) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping) return false;
+    open_fds.insert(fd);
+    return true;
+  }
+  void Untrack(int fd) {
+    std::lock_guard<std::mutex> lock(mu);
+    open_fds.erase(fd);
+  }
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(mu);
+    return stopping;
+  }
+
+  void Audit(const Json& record) {
+    if (audit_fd < 0) return;
+    const std::string line =
+        record.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    std::lock_guard<std::mutex> lock(audit_mu);
+    (void)!write(audit_fd, line.data(), line.size());
+  }
+
+  absl::StatusOr<int> Connect(const std::string& host, uint16_t port);
+  void Serve(int client);
+  // Serves one request whose head was parsed; returns whether the client
+  // connection may carry another.
+  bool ServeRequest(int client, const RequestHead& request, std::string* buffer,
+                    Json* record);
+};
+
+absl::StatusOr<int> BuiltinProxy::State::Connect(const std::string& host,
+                                                 uint16_t port) {
+  auto resolution = std::make_shared<Resolution>();
+  // Numeric addresses need no resolver (and no thread): the common case of
+  // a loopback or literal-IP target stays fast.
+  sockaddr_in v4{};
+  sockaddr_in6 v6{};
+  if (inet_pton(AF_INET, host.c_str(), &v4.sin_addr) == 1) {
+    v4.sin_family = AF_INET;
+    v4.sin_port = htons(port);
+    sockaddr_storage address{};
+    std::memcpy(&address, &v4, sizeof(v4));
+    resolution->addresses.push_back(address);
+    resolution->lengths.push_back(sizeof(v4));
+    resolution->done = true;
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
+    v6.sin6_family = AF_INET6;
+    v6.sin6_port = htons(port);
+    sockaddr_storage address{};
+    std::memcpy(&address, &v6, sizeof(v6));
+    resolution->addresses.push_back(address);
+    resolution->lengths.push_back(sizeof(v6));
+    resolution->done = true;
+  } else {
+    std::thread([resolution, host, port] {
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* result = nullptr;
+      const int error = getaddrinfo(host.c_str(), std::to_string(port).c_str(),
+                                    &hints, &result);
+      std::lock_guard<std::mutex> lock(resolution->mu);
+      resolution->error = error;
+      for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+        sockaddr_storage address{};
+        std::memcpy(&address, ai->ai_addr, ai->ai_addrlen);
+        resolution->addresses.push_back(address);
+        resolution->lengths.push_back(ai->ai_addrlen);
+      }
+      if (result != nullptr) freeaddrinfo(result);
+      resolution->done = true;
+      resolution->done_cv.notify_all();
+    }).detach();
+  }
+  const absl::Time deadline = absl::Now() + options.resolve_timeout;
+  {
+    std::unique_lock<std::mutex> lock(resolution->mu);
+    while (!resolution->done && absl::Now() < deadline && !Stopping()) {
+      resolution->done_cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    if (!resolution->done) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("resolving ", host, " timed out"));
+    }
+    if (resolution->error != 0 || resolution->addresses.empty()) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot resolve ", host, ": ", gai_strerror(resolution->error)));
+    }
+  }
+  std::string last_error = "no address";
+  for (size_t i = 0; i < resolution->addresses.size(); ++i) {
+    const sockaddr_storage& address = resolution->addresses[i];
+    const int fd = socket(address.ss_family,
+                          SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) {
+      last_error = ErrnoName(errno);
+      continue;
+    }
+    if (!Track(fd)) {
+      close(fd);
+      return absl::CancelledError("the cell is stopping");
+    }
+    int result = connect(fd, reinterpret_cast<const sockaddr*>(&address),
+                         resolution->lengths[i]);
+    if (result != 0 && errno == EINPROGRESS) {
+      pollfd event = {fd, POLLOUT, 0};
+      const int ready = poll(
+          &event, 1,
+          static_cast<int>(absl::ToInt64Milliseconds(options.connect_timeout)));
+      int error = ready == 0 ? ETIMEDOUT : 0;
+      socklen_t length = sizeof(error);
+      if (ready > 0) getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+      result = error == 0 ? 0 : -1;
+      errno = error;
+    }
+    if (result == 0 && SetBlocking(fd, /*blocking=*/true)) {
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      return fd;
+    }
+    last_error = ErrnoName(errno);
+    Untrack(fd);
+    close(fd);
+  }
+  return absl::UnavailableError(
+      absl::StrCat("cannot connect to ", host, ":", port, ": ", last_error));
+}
+
+namespace {
+
+// The response for a failed upstream: 504 for timeouts, 502 otherwise.
+std::string GatewayError(const absl::Status& status, int* code) {
+  *code = absl::IsDeadlineExceeded(status) ? 504 : 502;
+  return ProxyResponse(*code, *code == 504 ? "Gateway Timeout" : "Bad Gateway",
+                       {},
+                       absl::StrCat("cell proxy: ", status.message(), "\n"));
+}
+
+}  // namespace
+
+bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
+                                       std::string* buffer, Json* record) {
+  const FilterDecision decision = filter.Decide(request.host);
+  (*record)["decision"] = decision.allowed ? "allow" : "deny";
+  (*record)["filterLine"] =
+      decision.line.has_value() ? Json(*decision.line) : Json();
+  uint64_t up = 0, down = 0;
+  auto finish = [&](int status, bool keep) {
+    (*record)["status"] = status;
+    (*record)["bytesUp"] = up;
+    (*record)["bytesDown"] = down;
+    return keep;
+  };
+  if (!decision.allowed) {
+    // Denied before any resolution or connection: the host never learns.
+    const std::string body =
+        absl::StrCat("blocked by cell filter: ", request.host, "\n");
+    SendAll(client, ProxyResponse(403, "Forbidden",
+                                  {{"X-Cell-Filter-Lines",
+                                    std::to_string(filter.line_count())}},
+                                  body));
+    return finish(403, false);
+  }
+  absl::StatusOr<int> connected = Connect(request.host, request.port);
+  if (!connected.ok()) {
+    int code = 502;
+    SendAll(client, GatewayError(connected.status(), &code));
+    (*record)["error"] = std::string(connected.status().message());
+    return finish(code, false);
+  }
+  const int upstream = *connected;
+  bool keep = false;
+  int status = 0;
+  if (request.connect) {
+    status = 200;
+    if (SendAll(client, "HTTP/1.1 200 Connection established\r\n\r\n") &&
+        SendAll(upstream, *buffer)) {
+      up += buffer->size();
+      buffer->clear();
+      // Both directions in this thread, non-blocking, spliced.
+      SetBlocking(client, /*blocking=*/false);
+      SetBlocking(upstream, /*blocking=*/false);
+      SpliceDirection to_upstream, to_client;
+      to_upstream.from = client;
+      to_upstream.to = upstream;
+      to_client.from = upstream;
+      to_client.to = client;
+      if (to_upstream.OpenPipe() && to_client.OpenPipe()) {
+        while (!(to_upstream.Done() && to_client.Done())) {
+          if (!to_upstream.Pump() || !to_client.Pump()) break;
+          pollfd events[2] = {
+              {client,
+               static_cast<short>((to_upstream.WantsRead() ? POLLIN : 0) |
+                                  (to_client.buffered > 0 ? POLLOUT : 0) |
+                                  POLLRDHUP),
+               0},
+              {upstream,
+               static_cast<short>((to_client.WantsRead() ? POLLIN : 0) |
+                                  (to_upstream.buffered > 0 ? POLLOUT : 0) |
+                                  POLLRDHUP),
+               0}};
+          if (poll(events, 2, -1) < 0 && errno != EINTR) break;
+          if (((events[0].revents | events[1].revents) &
+               (POLLERR | POLLNVAL)) != 0) {
+            to_upstream.Pump();
+            to_client.Pump();
+            break;
+          }
+        }
+      }
+      up += to_upstream.moved;
+      down += to_client.moved;
+    }
+  } else {
+    // Plain HTTP: the request upstream, then its response back.
+    const std::string head = UpstreamRequestHead(request);
+    up += head.size();
+    bool ok = SendAll(upstream, head) &&
+              ForwardBody(request.framing, client, upstream, buffer, &up);
+    std::string reply;
+    while (ok) {
+      absl::StatusOr<size_t> head_length =
+          ReadHead(upstream, &reply, absl::Now() + kResponseTimeout);
+      absl::StatusOr<ResponseHead> response =
+          head_length.ok() ? ParseResponseHead(absl::string_view(reply).substr(
+                                                   0, *head_length),
+                                               request.method)
+                           : absl::StatusOr<ResponseHead>(head_length.status());
+      if (!response.ok()) {
+        int code = 502;
+        SendAll(client, GatewayError(absl::UnavailableError(absl::StrCat(
+                                         "bad response from upstream: ",
+                                         response.status().message())),
+                                     &code));
+        status = code;
+        ok = false;
+        break;
+      }
+      reply.erase(0, *head_length);
+      status = response->status;
+      if (status >= 100 && status < 200 && status != 101) {
+        // Interim (100 Continue): pass on, then read the real response.
+        ok = SendAll(client, ClientResponseHead(*response, true));
+        continue;
+      }
+      const bool framed = !response->has_body || response->framing.chunked ||
+                          response->framing.content_length.has_value();
+      keep = request.keep_alive && framed && status != 101;
+      const std::string client_head = ClientResponseHead(*response, keep);
+      down += client_head.size();
+      if (!SendAll(client, client_head)) {
+        keep = false;
+        break;
+      }
+      if (!response->has_body) break;
+      if (framed) {
+        keep =
+            ForwardBody(response->framing, upstream, client, &reply, &down) &&
+            keep;
+      } else {
+        // Length unknown: until the upstream closes, then close too.
+        if (SendAll(client, reply)) {
+          down += reply.size();
+          SpliceUntilEof(upstream, client, &down);
+        }
+        keep = false;
+      }
+      break;
+    }
+    if (!ok) keep = false;
+  }
+  Untrack(upstream);
+  close(upstream);
+  return finish(status, keep);
+}
+
+void BuiltinProxy::State::Serve(int client) {
+  const int one = 1;
+  setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  std::string buffer;
+  while (true) {
+    absl::StatusOr<size_t> head_length =
+        ReadHead(client, &buffer, absl::Now() + options.head_timeout);
+    if (!head_length.ok()) {
+      if (absl::IsResourceExhausted(head_length.status())) {
+        SendAll(client, ProxyResponse(431, "Request Header Fields Too Large",
+                                      {}, "cell proxy: head too large\n"));
+      }
+      break;
+    }
+    const absl::Time start = absl::Now();
+    absl::StatusOr<RequestHead> request =
+        ParseRequestHead(absl::string_view(buffer).substr(0, *head_length));
+    buffer.erase(0, *head_length);
+    Json record = {{"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", start,
+                                             absl::UTCTimeZone())}};
+    if (!request.ok()) {
+      SendAll(
+          client,
+          ProxyResponse(
+              400, "Bad Request", {},
+              absl::StrCat("cell proxy: ", request.status().message(), "\n")));
+      record.update({{"decision", "error"},
+                     {"status", 400},
+                     {"error", std::string(request.status().message())}});
+      Audit(record);
+      break;
+    }
+    record.update({{"method", request->method},
+                   {"host", request->host},
+                   {"port", request->port}});
+    const bool keep = ServeRequest(client, *request, &buffer, &record);
+    record["durationMs"] = absl::ToDoubleMilliseconds(absl::Now() - start);
+    Audit(record);
+    if (!keep) break;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<BuiltinProxy>> BuiltinProxy::Create(
+    int listener, HostFilter filter, BuiltinProxyOptions options) {
+  auto state = std::make_shared<State>();
+  state->listener = listener;
+  state->filter = std::move(filter);
+  state->options = std::move(options);
+  std::unique_ptr<BuiltinProxy> proxy(new BuiltinProxy(state));
+  if (!SetBlocking(listener, /*blocking=*/false)) {
+    return ErrnoStatus(errno, "builtin proxy: listener");
+  }
+  state->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  state->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  if (state->epoll_fd < 0 || state->wake_fd < 0) {
+    return ErrnoStatus(errno, "builtin proxy: epoll");
+  }
+  for (int fd : {listener, state->wake_fd}) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    if (epoll_ctl(state->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+      return ErrnoStatus(errno, "builtin proxy: epoll_ctl");
+    }
+  }
+  if (!state->options.audit_log.empty()) {
+    state->audit_fd =
+        open(state->options.audit_log.c_str(),
+             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (state->audit_fd < 0) {
+      return ErrnoStatus(errno,
+                         absl::StrCat("cannot open the proxy audit log '",
+                                      state->options.audit_log, "'"));
+    }
+  }
+  return proxy;
+}
+
+BuiltinProxy::BuiltinProxy(std::shared_ptr<State> state)
+    : state_(std::move(state)) {}
+
+BuiltinProxy::~BuiltinProxy() {
+  {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    state_->stopping = true;
+    for (int fd : state_->open_fds) shutdown(fd, SHUT_RDWR);
+    state_->idle_cv.wait(lock, [this] { return state_->active == 0; });
+  }
+  for (int fd : {state_->listener, state_->epoll_fd, state_->wake_fd,
+                 state_->audit_fd}) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+int BuiltinProxy::fd() const { return state_->epoll_fd; }
+
+void BuiltinProxy::HandleEvents() {
+  State& s = *state_;
+  uint64_t wakes;
+  (void)!read(s.wake_fd, &wakes, sizeof(wakes));
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.stopping) return;
+  bool pause = false;
+  while (s.active < kMaxConnections) {
+    const int client =
+        accept4(s.listener, nullptr, nullptr, SOCK_CLOEXEC);  // Blocking I/O.
+    if (client < 0) {
+      pause = errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+              errno == ENOMEM;
+      break;
+    }
+    s.open_fds.insert(client);
+    ++s.active;
+    std::shared_ptr<State> state = state_;
+    std::thread([state, client] {
+      state->Serve(client);
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->open_fds.erase(client);
+      close(client);
+      --state->active;
+      if (state->paused) {
+        const uint64_t one = 1;
+        (void)!write(state->wake_fd, &one, sizeof(one));
+      }
+      state->idle_cv.notify_all();
+    }).detach();
+  }
+  pause = pause || s.active >= kMaxConnections;
+  if (pause != s.paused) {
+    // Level-triggered epoll would spin on a listener we cannot serve.
+    epoll_event event{};
+    event.events = pause ? 0u : uint32_t{EPOLLIN};
+    event.data.fd = s.listener;
+    epoll_ctl(s.epoll_fd, EPOLL_CTL_MOD, s.listener, &event);
+    s.paused = pause;
+  }
+}
+
+}  // namespace cell
