@@ -113,6 +113,36 @@ void HttpServer::Serve(int client) {
   size_t size = 0;
   if (route == "/hello") {
     Respond(client, "200 OK", kHelloBody);
+  } else if (route == "/head") {
+    Respond(client, "200 OK", request.substr(0, request.find("\r\n\r\n") + 4));
+  } else if (route == "/echo") {
+    // The request body, framed by Content-Length or chunked (raw).
+    std::string body = request.substr(request.find("\r\n\r\n") + 4);
+    const size_t length_at = request.find("Content-Length: ");
+    size_t length = 0;
+    const bool chunked =
+        request.find("Transfer-Encoding: chunked") != std::string::npos;
+    if (length_at != std::string::npos) {
+      absl::SimpleAtoi(
+          request.substr(length_at + 16,
+                         request.find('\r', length_at) - length_at - 16),
+          &length);
+    }
+    auto complete = [&] {
+      return chunked ? body.find("0\r\n\r\n") != std::string::npos
+                     : body.size() >= length;
+    };
+    while (!complete()) {
+      const ssize_t n = recv(client, buffer, sizeof(buffer), 0);
+      if (n <= 0) break;
+      body.append(buffer, static_cast<size_t>(n));
+    }
+    Respond(client, "200 OK", body);
+  } else if (route == "/chunked") {
+    const std::string reply =
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+        "Connection: close\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n";
+    WriteAll(client, reply.data(), reply.size());
   } else if (absl::StartsWith(route, "/bytes/") &&
              absl::SimpleAtoi(route.substr(7), &size)) {
     const std::string head =

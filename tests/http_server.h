@@ -3,6 +3,9 @@
 //   GET /hello      -> "hello from the host\n"
 //   GET /bytes/N    -> N bytes of PatternBytes (checkable end to end)
 //   GET /zeros/N    -> N zero bytes, as fast as possible (benchmarks)
+//   GET /head       -> the request head as it arrived (header rewriting)
+//   POST /echo      -> the request body (Content-Length or raw chunked)
+//   GET /chunked    -> "hello world" in a chunked response
 //   anything else   -> 404
 #ifndef CELL_TESTS_HTTP_SERVER_H_
 #define CELL_TESTS_HTTP_SERVER_H_

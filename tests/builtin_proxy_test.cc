@@ -1,0 +1,248 @@
+// Integration: the builtin proxy engine (`network.engine = "builtin"`) in
+// real cells, as root and as uid 65534, against a loopback HTTP server on
+// the host. Hosts `127.0.0.1` (allowed) and `localhost` (not) tell the
+// filter's decisions apart; `127.0.0.2` is allowed but nothing listens.
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/cell_fixture.h"
+#include "tests/http_server.h"
+#include "tests/status_matchers.h"
+
+namespace cell::testing {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::Optional;
+using Json = nlohmann::json;
+
+constexpr char kCurl[] = "curl -s --noproxy '' ";
+
+class BuiltinProxyTest : public CellFixture {
+ protected:
+  void SetUp() override {
+    CellFixture::SetUp();
+    ASSERT_OK_AND_ASSIGN(server_, HttpServer::Start());
+    std::ofstream(Path("filter")) << "# the host's loopback addresses\n"
+                                     "^127\\.0\\.0\\.1$\n"
+                                     "^127\\.0\\.0\\.2$\n";
+    std::ofstream(Path("engine.json"))
+        << R"({"version": 1, "network": {"engine": "builtin"}})";
+    ASSERT_EQ(mkdir(Path("log").c_str(), 0755), 0);
+    ASSERT_EQ(chown(Path("log").c_str(), uid(), gid()), 0);
+  }
+
+  std::string Url(const std::string& host, const std::string& path) const {
+    return absl::StrCat("http://", host, ":", server_->port(), path);
+  }
+
+  // Proxy mode, the builtin engine, the test filter, logs in log/.
+  std::vector<std::string> Flags() const {
+    return {"--network=proxy", "--filter=filter", "--log-dir=log",
+            "--spec=" + Path("engine.json")};
+  }
+
+  absl::StatusOr<SubprocessResult> Run(const std::string& script) {
+    return RunCell(Flags(), {"sh", "-c", script});
+  }
+
+  std::vector<Json> Audit() const {
+    std::vector<Json> records;
+    const std::vector<std::string> lines = absl::StrSplit(
+        ReadHostFile(Path("log/proxy-audit.jsonl")), '\n', absl::SkipEmpty());
+    for (const std::string& line : lines) {
+      records.push_back(Json::parse(line, nullptr, false));
+    }
+    return records;
+  }
+
+  std::unique_ptr<HttpServer> server_;
+};
+
+TEST_P(BuiltinProxyTest, AllowedHostGetsTheBodyFilteredHostGetsOur403) {
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Run(absl::StrCat(kCurl, Url("127.0.0.1", "/hello"), "; ", kCurl, "-i ",
+                       Url("localhost", "/hello"))));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text,
+              AllOf(HasSubstr(kHelloBody), HasSubstr("HTTP/1.1 403 Forbidden"),
+                    HasSubstr("X-Cell-Filter-Lines: 2"),
+                    HasSubstr("blocked by cell filter: localhost")));
+  EXPECT_EQ(server_->requests(), 1) << "the filtered request reached the host";
+}
+
+TEST_P(BuiltinProxyTest, ConnectTunnelsAreFilteredByHostToo) {
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Run(absl::StrCat(kCurl, "-p ", Url("127.0.0.1", "/hello"), "; ", kCurl,
+                       "-p -o /dev/null -w '%{http_connect}\\n' ",
+                       Url("localhost", "/hello"), "; true")));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, absl::StrCat(kHelloBody, "403\n"));
+  EXPECT_EQ(server_->requests(), 1);
+}
+
+// A kept-alive client connection: each request is judged on its own host.
+TEST_P(BuiltinProxyTest, EveryRequestOnOneConnectionIsFilteredAlone) {
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Run(absl::StrCat(
+          kCurl, "-w '%{http_code} %{num_connects}\\n' -o /dev/null ",
+          Url("127.0.0.1", "/hello"), " ", Url("127.0.0.1", "/hello"),
+          " -o /dev/null ", Url("localhost", "/hello"), " -o /dev/null")));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  // The second request reused the connection (0 new connects).
+  EXPECT_EQ(result.stdout_text, "200 1\n200 0\n403 0\n");
+  EXPECT_EQ(server_->requests(), 2);
+}
+
+TEST_P(BuiltinProxyTest, RequestsAreRewrittenForTheOrigin) {
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Run(absl::StrCat(kCurl,
+                       "-H 'Proxy-Authorization: Basic c2VjcmV0' "
+                       "-H 'Connection: X-Hop' -H 'X-Hop: 1' "
+                       "-H 'X-Kept: yes' ",
+                       Url("127.0.0.1", "/head?q=1"))));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  // Origin-form target, end-to-end headers kept, hop-by-hop ones gone.
+  EXPECT_THAT(
+      result.stdout_text,
+      AllOf(HasSubstr("GET /head?q=1 HTTP/1.1\r\n"), HasSubstr("X-Kept: yes"),
+            HasSubstr("Connection: close"), Not(HasSubstr("Proxy-")),
+            Not(HasSubstr("X-Hop")), Not(HasSubstr("http://"))));
+}
+
+TEST_P(BuiltinProxyTest, BodiesBothWaysAndChunkedFraming) {
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Run(absl::StrCat(
+          kCurl, "--data-binary 'fixed length body' ",
+          Url("127.0.0.1", "/echo"), "; echo; ", kCurl,
+          "-H 'Transfer-Encoding: chunked' --data-binary 'chunked body' ",
+          Url("127.0.0.1", "/echo"), "; echo; ", kCurl,
+          Url("127.0.0.1", "/chunked"), " ", Url("127.0.0.1", "/hello"))));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text, HasSubstr("fixed length body\n"));
+  // The chunked request body arrives still chunked, complete.
+  EXPECT_THAT(result.stdout_text, HasSubstr("c\r\nchunked body\r\n0\r\n\r\n"));
+  EXPECT_THAT(result.stdout_text,
+              HasSubstr(absl::StrCat("hello world", kHelloBody)));
+}
+
+TEST_P(BuiltinProxyTest, LargeBodyArrivesIntactPlainAndTunneled) {
+  constexpr size_t kSize = 256u << 20;
+  {
+    std::ofstream expected(Path("wt/expected"), std::ios::binary);
+    for (size_t offset = 0; offset < kSize; offset += 1 << 20) {
+      expected << PatternBytes(offset, 1 << 20);
+    }
+  }
+  for (const char* tunnel : {"", "-p "}) {
+    ASSERT_OK_AND_ASSIGN(
+        SubprocessResult result,
+        Run(absl::StrCat(kCurl, tunnel,
+                         Url("127.0.0.1", absl::StrCat("/bytes/", kSize)),
+                         " | cmp - expected && echo identical")));
+    EXPECT_EQ(result.stdout_text, "identical\n")
+        << tunnel << result.stderr_text;
+  }
+}
+
+TEST_P(BuiltinProxyTest, TwoHundredConcurrentRequestsAllSucceed) {
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Run(absl::StrCat("for i in $(seq 200); do (", kCurl,
+                       Url("127.0.0.1", "/hello"),
+                       " > out.$i) & done; wait; cat out.* | sort | uniq -c")));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text, HasSubstr("200 hello from the host"));
+  EXPECT_EQ(server_->requests(), 200);
+}
+
+TEST_P(BuiltinProxyTest, AuditLogHasOneLinePerRequest) {
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Run(absl::StrCat(kCurl, "-o /dev/null ", Url("127.0.0.1", "/bytes/1000"),
+                       "; ", kCurl, "-o /dev/null ", Url("localhost", "/x"),
+                       "; ", kCurl, "-p -o /dev/null ",
+                       Url("127.0.0.1", "/hello"), "; true")));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  const std::vector<Json> audit = Audit();
+  ASSERT_EQ(audit.size(), 3u) << ReadHostFile(Path("log/proxy-audit.jsonl"));
+  for (const Json& record : audit) {
+    for (const char* field :
+         {"time", "method", "host", "port", "decision", "filterLine", "status",
+          "bytesUp", "bytesDown", "durationMs"}) {
+      EXPECT_TRUE(record.contains(field)) << field << " " << record.dump();
+    }
+  }
+  EXPECT_EQ(audit[0]["method"], "GET");
+  EXPECT_EQ(audit[0]["decision"], "allow");
+  EXPECT_EQ(audit[0]["filterLine"], 2);  // The file's second line.
+  EXPECT_EQ(audit[0]["status"], 200);
+  EXPECT_GT(audit[0]["bytesDown"].get<int>(), 1000);
+  EXPECT_EQ(audit[1]["decision"], "deny");
+  EXPECT_EQ(audit[1]["host"], "localhost");
+  EXPECT_TRUE(audit[1]["filterLine"].is_null());
+  EXPECT_EQ(audit[1]["status"], 403);
+  EXPECT_EQ(audit[2]["method"], "CONNECT");
+  EXPECT_EQ(audit[2]["port"], server_->port());
+  EXPECT_GT(audit[2]["bytesDown"].get<int>(), 20);
+}
+
+TEST_P(BuiltinProxyTest, UnreachableUpstreamIs502NamingIt) {
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Run(absl::StrCat(kCurl, "-i http://127.0.0.2:9/nothing-listens")));
+  EXPECT_THAT(result.stdout_text,
+              AllOf(HasSubstr("502 Bad Gateway"),
+                    HasSubstr("cannot connect to 127.0.0.2:9: ECONNREFUSED")));
+}
+
+TEST_P(BuiltinProxyTest, NoProxyProcessAndNothingLeftAfterExit) {
+  const std::string status = Path("tmp/status.jsonl");
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({"--network=proxy", "--filter=filter", "--log-dir=log",
+               "--spec=" + Path("engine.json"),
+               absl::StrCat("--status-file=", status)},
+              {"sh", "-c", absl::StrCat(kCurl, Url("127.0.0.1", "/hello"))}));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  std::vector<Json> events = ReadEvents(status);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0]["engine"], "builtin");
+  EXPECT_FALSE(events[0].contains("proxyPid"));
+  EXPECT_THAT(JobDirs(), IsEmpty());
+}
+
+TEST_P(BuiltinProxyTest, FilterLinesRe2ReadsDifferentlyFailBeforeLaunch) {
+  std::ofstream(Path("filter")) << "^127\\.0\\.0\\.1$\n\\bgithub\\.com\n";
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, Run("echo ran"));
+  EXPECT_THAT(result.exit_code, Optional(125));
+  EXPECT_THAT(result.stderr_text,
+              AllOf(HasSubstr("field `tinyproxyFilter`"), HasSubstr("filter:2"),
+                    HasSubstr("GNU regex extension")));
+  EXPECT_EQ(result.stdout_text, "");
+}
+
+INSTANTIATE_TEST_SUITE_P(Users, BuiltinProxyTest,
+                         ::testing::Values(TestUser::kRoot, TestUser::kNobody),
+                         TestUserName);
+
+}  // namespace
+}  // namespace cell::testing
