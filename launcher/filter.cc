@@ -14,7 +14,7 @@
 namespace cell {
 namespace {
 
-// tinyproxy: REG_NEWLINE | REG_NOSUB, REG_EXTENDED for `FilterType ERE`,
+// tinyproxy: REG_NEWLINE | REG_NOSUB, REG_EXTENDED for `FilterType ere`,
 // REG_ICASE unless `FilterCaseSensitive Yes`.
 constexpr int kRegcompFlags =
     REG_EXTENDED | REG_ICASE | REG_NOSUB | REG_NEWLINE;

@@ -110,8 +110,9 @@ std::string TinyproxyConfig(int port, const TinyproxyPaths& paths) {
       "\n", "Listen 127.0.0.1\n", "Timeout 600\n", "MaxClients 1024\n",
       "LogFile \"", paths.log, "\"\n", "LogLevel Connect\n", "PidFile \"",
       paths.pid, "\"\n", "Filter \"", paths.filter, "\"\n",
-      "FilterDefaultDeny Yes\n", "FilterType ERE\n", "FilterCaseSensitive No\n",
-      "FilterURLs No\n", "DisableViaHeader Yes\n");
+      "FilterDefaultDeny Yes\n",
+      "FilterType ere\n",  // Lower case: tinyproxy ignores "ERE" and uses BRE.
+      "FilterCaseSensitive No\n", "FilterURLs No\n", "DisableViaHeader Yes\n");
 }
 
 absl::StatusOr<std::string> FindTinyproxy() {

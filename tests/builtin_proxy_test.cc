@@ -5,11 +5,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <memory>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -238,6 +241,60 @@ TEST_P(BuiltinProxyTest, FilterLinesRe2ReadsDifferentlyFailBeforeLaunch) {
               AllOf(HasSubstr("field `tinyproxyFilter`"), HasSubstr("filter:2"),
                     HasSubstr("GNU regex extension")));
   EXPECT_EQ(result.stdout_text, "");
+}
+
+// Differential, end to end: the same generated filters and CONNECT requests
+// through real tinyproxy and through the builtin engine give the same
+// allow/deny decisions. Every host is a loopback address (or localhost), so
+// nothing leaves the machine even when allowed.
+TEST_P(BuiltinProxyTest, TinyproxyAndBuiltinDecideTheSame) {
+  std::mt19937 random(42);
+  auto number = [&random](int max) {
+    return std::uniform_int_distribution<int>(0, max)(random);
+  };
+  std::vector<std::string> hosts = {"localhost", "LOCALHOST", "127.0.0.1"};
+  while (hosts.size() < 40) {
+    hosts.push_back(absl::StrCat("127.", number(2) * 10 + number(2), ".",
+                                 number(12), ".", number(12)));
+  }
+  const std::vector<std::string> atoms = {
+      "127",   "\\.", ".",     "[0-9]", "[0-9]+", "1",     "2",     "0",
+      "(1|2)", "1?",  "[12]*", "local", "host",   "LOCAL", "[a-z]+"};
+  for (int round = 0; round < 3; ++round) {
+    std::string filter;
+    for (int line = 0; line < 4; ++line) {
+      if (number(1) == 0) filter += "^";
+      for (int a = number(3); a >= 0; --a)
+        filter += atoms[number(atoms.size() - 1)];
+      if (number(2) == 0) filter += "$";
+      filter += "\n";
+    }
+    std::ofstream(Path("filter")) << filter;
+    std::string script;
+    for (const std::string& host : hosts) {
+      absl::StrAppend(&script, kCurl, "--max-time 10 -p -o /dev/null -w '",
+                      host, " %{http_connect}\\n' http://", host, ":",
+                      server_->port(), "/hello; ");
+    }
+    std::string decisions[2];
+    for (int engine = 0; engine < 2; ++engine) {
+      std::ofstream(Path("engine.json"))
+          << absl::StrCat(R"({"version": 1, "network": {"engine": ")",
+                          engine == 0 ? "tinyproxy" : "builtin", R"("}})");
+      ASSERT_OK_AND_ASSIGN(SubprocessResult result, Run(script + "true"));
+      ASSERT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+      const std::vector<std::string> lines =
+          absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
+      for (const std::string& line : lines) {
+        const bool denied = absl::EndsWith(line, " 403");
+        absl::StrAppend(&decisions[engine], line.substr(0, line.find(' ')),
+                        denied ? " deny\n" : " allow\n");
+      }
+    }
+    EXPECT_EQ(decisions[0], decisions[1]) << "filter:\n" << filter;
+    EXPECT_EQ(std::count(decisions[1].begin(), decisions[1].end(), '\n'),
+              static_cast<long>(hosts.size()));
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, BuiltinProxyTest,

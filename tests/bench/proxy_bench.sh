@@ -60,7 +60,7 @@ LogFile "$work/tinyproxy.log"
 LogLevel Connect
 Filter "$work/filter"
 FilterDefaultDeny Yes
-FilterType ERE
+FilterType ere
 DisableViaHeader Yes
 CONF
 tinyproxy -d -c "$work/tinyproxy.conf" >/dev/null 2>&1 &
