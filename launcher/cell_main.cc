@@ -81,6 +81,9 @@ Overrides (each sets the spec field named in brackets):
   --no-nix                  no store, no socket, no NIX_* variables [nix]
   --network=proxy|none      proxy: egress only through the filtering proxy;
                             none: loopback only [network.mode]
+  --engine=builtin|tinyproxy
+                            the proxy: builtin (in the launcher, default) or
+                            a tinyproxy process per run [network.engine]
   --ro-bind=SRC[:DST]       bind SRC read-only at DST (default: SRC) [mounts]
   --bind=SRC[:DST]          bind SRC read-write at DST (default: SRC) [mounts]
   --env=NAME=VALUE          set a variable inside [env]
@@ -264,6 +267,12 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
             absl::StrCat("--network=", value, ": expected proxy or none"));
       }
       invocation.overrides["network.mode"] = value;
+    } else if (name == "engine") {
+      if (value != "builtin" && value != "tinyproxy") {
+        return UsageError(absl::StrCat("--engine=", value,
+                                       ": expected builtin or tinyproxy"));
+      }
+      invocation.overrides["network.engine"] = value;
     } else if (name == "capabilities") {
       if (value != "all" && value != "none") {
         return UsageError(

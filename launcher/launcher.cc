@@ -256,6 +256,10 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   }
 
   CELL_ASSIGN_OR_RETURN(SignalBlock signals, SignalBlock::Create());
+  // A peer that closes while the relay or the builtin engine splices into
+  // it must be an EPIPE for that connection, not a SIGPIPE that kills the
+  // launcher (and with it the cell). The child restores the default.
+  signal(SIGPIPE, SIG_IGN);
   std::optional<TinyproxyProcess> proxy;
   UniqueFd listener_parent, listener_child;
   if (proxied) {

@@ -37,7 +37,9 @@ struct MountSpec {
 
 struct NetworkSpec {
   NetworkMode mode = NetworkMode::kProxy;
-  ProxyEngine engine = ProxyEngine::kTinyproxy;
+  // The builtin engine is the default: 4x tinyproxy's throughput and a
+  // fifth of its latency here, and no extra process (README, "Speed").
+  ProxyEngine engine = ProxyEngine::kBuiltin;
   // Port of the proxy listener on 127.0.0.1 inside the cell.
   int port = 3128;
 };

@@ -28,7 +28,8 @@
 , # PATH inside; null = the launcher's default (the store's nix and
   # coreutils).
   path ? null
-, # { mode = "proxy" | "none"; engine = "tinyproxy"; port = 3128; }, partial.
+, # { mode = "proxy" | "none"; engine = "builtin" | "tinyproxy"; port; },
+  # partial.
   network ? { }
 , # { pidNamespace; ipcNamespace; capabilities = "all" | "none"; }, partial.
   isolation ? { }
@@ -55,7 +56,7 @@ assert builtins.isList command && command != [ ]
   inherit nix;
   mounts = extra.mounts;
   env = extra.env;
-  network = { mode = "proxy"; engine = "tinyproxy"; port = 3128; }
+  network = { mode = "proxy"; engine = "builtin"; port = 3128; }
     // known [ "mode" "engine" "port" ] "network" network;
   isolation = { pidNamespace = false; ipcNamespace = false; capabilities = "all"; }
     // known [ "pidNamespace" "ipcNamespace" "capabilities" ] "isolation" isolation;

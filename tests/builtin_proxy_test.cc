@@ -166,6 +166,24 @@ TEST_P(BuiltinProxyTest, LargeBodyArrivesIntactPlainAndTunneled) {
   }
 }
 
+// A client that hangs up mid-transfer costs that connection only: the
+// launcher must not die of SIGPIPE (it did, before it ignored the signal).
+TEST_P(BuiltinProxyTest, ClientHangingUpMidTransferLeavesTheCellRunning) {
+  for (const char* engine : {"builtin", "tinyproxy"}) {
+    std::ofstream(Path("engine.json")) << absl::StrCat(
+        R"({"version": 1, "network": {"engine": ")", engine, R"("}})");
+    ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                         Run(absl::StrCat("for t in '' '-p'; do ", kCurl, "$t ",
+                                          Url("127.0.0.1", "/zeros/1000000000"),
+                                          " | head -c 10 | wc -c; done; ",
+                                          kCurl, Url("127.0.0.1", "/hello"))));
+    EXPECT_THAT(result.exit_code, Optional(0))
+        << engine << ": " << result.stderr_text;
+    EXPECT_EQ(result.stdout_text, absl::StrCat("10\n10\n", kHelloBody))
+        << engine;
+  }
+}
+
 TEST_P(BuiltinProxyTest, TwoHundredConcurrentRequestsAllSucceed) {
   ASSERT_OK_AND_ASSIGN(
       SubprocessResult result,

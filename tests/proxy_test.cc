@@ -48,7 +48,7 @@ class ProxyTest : public CellFixture {
   // Proxy mode with the test filter; curl is told to ignore no_proxy
   // (which lists 127.0.0.1 and localhost) so that it uses the proxy.
   std::vector<std::string> ProxyFlags() const {
-    return {"--network=proxy", "--filter=filter"};
+    return {"--network=proxy", "--engine=tinyproxy", "--filter=filter"};
   }
 
   std::unique_ptr<HttpServer> server_;
@@ -256,7 +256,9 @@ TEST_P(ProxyTest, MissingTinyproxyIsAClearError) {
   options.env->push_back("CELL_TINYPROXY=/nonexistent/tinyproxy");
   ASSERT_OK_AND_ASSIGN(
       SubprocessResult result,
-      RunSubprocess(RunArgv({"--network=proxy"}, {"true"}), options));
+      RunSubprocess(
+          RunArgv({"--network=proxy", "--engine=tinyproxy"}, {"true"}),
+          options));
   EXPECT_THAT(result.exit_code, Optional(125));
   EXPECT_THAT(result.stderr_text, HasSubstr("CELL_TINYPROXY"));
   EXPECT_THAT(JobDirs(), IsEmpty());
@@ -267,7 +269,8 @@ TEST_P(ProxyTest, LogsGoToTheLogDir) {
   ASSERT_EQ(chown(Path("logs").c_str(), uid(), gid()), 0);
   ASSERT_OK_AND_ASSIGN(
       SubprocessResult result,
-      RunCell({"--network=proxy", "--filter=filter", "--log-dir=logs"},
+      RunCell({"--network=proxy", "--engine=tinyproxy", "--filter=filter",
+               "--log-dir=logs"},
               {"sh", "-c",
                absl::StrCat(kCurl, "-o /dev/null ", Url("localhost", "/x"),
                             "; ls /home/cell/log")}));
@@ -326,7 +329,9 @@ TEST_P(ProxyTest, ProxyThatFailsToStartIsQuoted) {
       absl::StrCat("CELL_TINYPROXY=", Path("fake-tinyproxy")));
   ASSERT_OK_AND_ASSIGN(
       SubprocessResult result,
-      RunSubprocess(RunArgv({"--network=proxy"}, {"touch", "ran"}), options));
+      RunSubprocess(
+          RunArgv({"--network=proxy", "--engine=tinyproxy"}, {"touch", "ran"}),
+          options));
   EXPECT_THAT(result.exit_code, Optional(125));
   EXPECT_THAT(result.stderr_text,
               AllOf(HasSubstr("tinyproxy failed to start"),
