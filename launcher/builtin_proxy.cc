@@ -16,6 +16,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <thread>
 #include <utility>
@@ -91,17 +92,21 @@ absl::StatusOr<size_t> ReadHead(int fd, std::string* buffer,
   }
 }
 
-// Moves exactly `count` bytes from `from` to `to` with splice (blocking
-// sockets); false when either side fails or ends early.
-bool SpliceExactly(int from, int to, uint64_t count, uint64_t* moved) {
+// Moves bytes from `from` to `to` with splice (blocking sockets): exactly
+// `count` of them, or with no count until `from` ends. False when either
+// side fails, or `from` ends before `count` bytes.
+bool SpliceBytes(int from, int to, std::optional<uint64_t> count,
+                 uint64_t* moved) {
   SpliceDirection pipe;
   if (!pipe.OpenPipe()) return false;
-  while (count > 0) {
-    const ssize_t in =
-        splice(from, nullptr, pipe.pipe_write, nullptr,
-               static_cast<size_t>(std::min<uint64_t>(count, pipe.capacity)),
-               SPLICE_F_MOVE);
+  uint64_t left_total = count.value_or(UINT64_MAX);
+  while (left_total > 0) {
+    const ssize_t in = splice(
+        from, nullptr, pipe.pipe_write, nullptr,
+        static_cast<size_t>(std::min<uint64_t>(left_total, pipe.capacity)),
+        SPLICE_F_MOVE);
     if (in < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (in == 0 && !count.has_value()) return true;
     if (in <= 0) return false;
     size_t left = static_cast<size_t>(in);
     while (left > 0) {
@@ -112,30 +117,9 @@ bool SpliceExactly(int from, int to, uint64_t count, uint64_t* moved) {
       left -= static_cast<size_t>(out);
       *moved += static_cast<uint64_t>(out);
     }
-    count -= static_cast<uint64_t>(in);
+    if (count.has_value()) left_total -= static_cast<uint64_t>(in);
   }
   return true;
-}
-
-// Copies from `from` to `to` until `from` ends.
-void SpliceUntilEof(int from, int to, uint64_t* moved) {
-  SpliceDirection pipe;
-  if (!pipe.OpenPipe()) return;
-  while (true) {
-    const ssize_t in = splice(from, nullptr, pipe.pipe_write, nullptr,
-                              pipe.capacity, SPLICE_F_MOVE);
-    if (in < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-    if (in <= 0) return;
-    size_t left = static_cast<size_t>(in);
-    while (left > 0) {
-      const ssize_t out =
-          splice(pipe.pipe_read, nullptr, to, nullptr, left, SPLICE_F_MOVE);
-      if (out < 0 && (errno == EINTR || errno == EAGAIN)) continue;
-      if (out <= 0) return;
-      left -= static_cast<size_t>(out);
-      *moved += static_cast<uint64_t>(out);
-    }
-  }
 }
 
 // Forwards a chunked body: what is in `buffer` first, then from `from`,
@@ -175,7 +159,7 @@ bool ForwardBody(const BodyFraming& framing, int from, int to,
   }
   *moved += buffered;
   buffer->erase(0, buffered);
-  return SpliceExactly(from, to, length - buffered, moved);
+  return SpliceBytes(from, to, length - buffered, moved);
 }
 
 // getaddrinfo cannot be cancelled, so it runs on its own detached thread
@@ -473,7 +457,7 @@ bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
         // Length unknown: until the upstream closes, then close too.
         if (SendAll(client, reply)) {
           down += reply.size();
-          SpliceUntilEof(upstream, client, &down);
+          SpliceBytes(upstream, client, std::nullopt, &down);
         }
         keep = false;
       }

@@ -69,8 +69,11 @@ absl::StatusOr<HostFilter> HostFilter::Compile(
     const std::vector<FilterPattern>& patterns, absl::string_view source) {
   HostFilter filter;
   filter.patterns_ = patterns;
-  filter.set_ =
-      std::make_unique<RE2::Set>(TinyproxyRe2Options(), RE2::UNANCHORED);
+  // A large filter (thousands of lines) needs more than RE2's default 8 MiB
+  // for the set's automaton.
+  RE2::Options set_options = TinyproxyRe2Options();
+  set_options.set_max_mem(int64_t{256} << 20);
+  filter.set_ = std::make_unique<RE2::Set>(set_options, RE2::UNANCHORED);
   for (const FilterPattern& pattern : patterns) {
     const std::string where =
         absl::StrCat(source, ":", pattern.line, " '", pattern.pattern, "'");
@@ -100,7 +103,18 @@ std::vector<int> HostFilter::MatchingLines(absl::string_view host) const {
   std::vector<int> lines;
   if (allow_all_ || set_ == nullptr || lines_.empty()) return lines;
   std::vector<int> hits;
-  set_->Match(re2::StringPiece(host.data(), host.size()), &hits);
+  RE2::Set::ErrorInfo error;
+  const re2::StringPiece subject(host.data(), host.size());
+  if (!set_->Match(subject, &hits, &error) &&
+      error.kind != RE2::Set::kNoError) {
+    // The set's DFA ran out of memory: ask each line, never guess.
+    hits.clear();
+    for (size_t i = 0; i < lines_.size(); ++i) {
+      if (RE2::PartialMatch(subject, *lines_[i])) {
+        hits.push_back(static_cast<int>(i));
+      }
+    }
+  }
   std::sort(hits.begin(), hits.end());
   for (const int hit : hits) lines.push_back(patterns_[hit].line);
   return lines;
@@ -111,13 +125,6 @@ FilterDecision HostFilter::Decide(absl::string_view host) const {
   const std::vector<int> lines = MatchingLines(host);
   if (lines.empty()) return {false, std::nullopt};
   return {true, lines.front()};
-}
-
-const RE2* HostFilter::Line(int line) const {
-  for (size_t i = 0; i < patterns_.size(); ++i) {
-    if (patterns_[i].line == line) return lines_[i].get();
-  }
-  return nullptr;
 }
 
 }  // namespace cell

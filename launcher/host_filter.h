@@ -46,9 +46,9 @@ class HostFilter {
   bool allow_all() const { return allow_all_; }
   // Lines in the filter (for the 403 response's header).
   size_t line_count() const { return lines_.size(); }
-  // The compiled line `line` (1-based), or nullptr.
-  const RE2* Line(int line) const;
   const std::vector<FilterPattern>& patterns() const { return patterns_; }
+  // patterns()[index], compiled.
+  const RE2& compiled(size_t index) const { return *lines_[index]; }
 
  private:
   HostFilter() = default;

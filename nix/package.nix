@@ -24,6 +24,7 @@ stdenv.mkDerivation {
     pkgsStatic.re2
     pkgsStatic.gtest
     pkgsStatic.nlohmann_json
+    pkgsStatic.http-parser
     glibc.static
   ];
   dontConfigure = true;

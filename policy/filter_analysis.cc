@@ -1,5 +1,6 @@
 #include "policy/filter_analysis.h"
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -86,18 +87,17 @@ std::vector<Finding> AnalyzeFilter(const std::vector<FilterPattern>& patterns,
     add(FindingLevel::kFail, std::string(filter.status().message()));
     return findings;
   }
-  auto pattern_at = [&portable](int line) -> const FilterPattern& {
-    for (const FilterPattern& pattern : portable) {
-      if (pattern.line == line) return pattern;
-    }
-    return portable.front();  // Unreachable: lines come from `portable`.
-  };
+  std::map<int, const FilterPattern*> by_line;
+  for (const FilterPattern& pattern : portable) {
+    by_line[pattern.line] = &pattern;
+  }
   auto allowed = [&](const std::string& host) {
     return !has_filter || filter->Decide(host).allowed;
   };
 
-  for (const FilterPattern& pattern : portable) {
-    const RE2& line = *filter->Line(pattern.line);
+  for (size_t i = 0; i < portable.size(); ++i) {
+    const FilterPattern& pattern = portable[i];
+    const RE2& line = filter->compiled(i);
     bool matches_all = RE2::PartialMatch("", line);
     if (!matches_all) {
       matches_all = true;
@@ -154,7 +154,7 @@ std::vector<Finding> AnalyzeFilter(const std::vector<FilterPattern>& patterns,
     const std::vector<int> hits = filter->MatchingLines(host);
     if (hits.empty()) return;
     std::vector<std::string> lines;
-    for (const int hit : hits) lines.push_back(Where(source, pattern_at(hit)));
+    for (const int hit : hits) lines.push_back(Where(source, *by_line.at(hit)));
     add(FindingLevel::kFail, absl::StrCat(why, " '", host, "' is allowed by ",
                                           absl::StrJoin(lines, ", ")));
   };

@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
-# Launch latency: `cell run --network=none -- /bin/true` against bubblewrap
-# with an equivalent mount set and against `unshare -Urmn /bin/true`, side
-# by side in one hyperfine run (these machines are noisy: read the ratios).
+# Launch latency of `cell run -- /bin/true` with no network, with the
+# builtin proxy engine and with a tinyproxy per run, against bubblewrap
+# with an equivalent mount set, `unshare -Urmn /bin/true`, and the seed's
+# pipeline (tests/bench/seed_cell.sh: shell + tinyproxy + two socats +
+# bwrap), side by side in one hyperfine run (noisy machines: read ratios).
 #
-#   tests/bench/launch_bench.sh [--runs=N] [--export=FILE.md]
+#   tests/bench/launch_bench.sh [--runs=N] [--export=FILE.md] [--csv=FILE.csv]
 #
 # Run as root or as a user allowed to create user namespaces.
 set -euo pipefail
@@ -11,14 +13,16 @@ cd "$(dirname "$0")/../.."
 
 runs=300
 export_file=""
+csv_file=""
 for arg in "$@"; do
   case "$arg" in
     --runs=*) runs="${arg#--runs=}" ;;
     --export=*) export_file="${arg#--export=}" ;;
-    *) echo "usage: $0 [--runs=N] [--export=FILE.md]" >&2; exit 2 ;;
+    --csv=*) csv_file="${arg#--csv=}" ;;
+    *) echo "usage: $0 [--runs=N] [--export=FILE.md] [--csv=FILE.csv]" >&2; exit 2 ;;
   esac
 done
-for tool in hyperfine bwrap unshare; do
+for tool in hyperfine bwrap unshare tinyproxy socat; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run ./setup.sh" >&2; exit 2; }
 done
 
@@ -40,7 +44,8 @@ for dir in /usr /bin /lib /lib64; do
   bwrap_binds+=(--ro-bind "$dir" "$dir")
 done
 
-cell_cmd="$cell run --worktree=$work/wt --no-nix --network=none ${binds[*]} -- /bin/true"
+cell_base="$cell run --worktree=$work/wt --no-nix ${binds[*]}"
+cell_cmd="$cell_base --network=none -- /bin/true"
 bwrap_cmd="bwrap --unshare-user --unshare-net ${bwrap_binds[*]} --bind /proc /proc \
 --dev /dev --tmpfs /tmp --tmpfs /home/cell --bind $work/wt /home/cell/worktree \
 --chdir /home/cell/worktree /bin/true"
@@ -48,7 +53,11 @@ unshare_cmd="unshare -Urmn /bin/true"
 
 args=(-N --warmup 30 --runs "$runs")
 [[ -n "$export_file" ]] && args+=(--export-markdown "$export_file")
+[[ -n "$csv_file" ]] && args+=(--export-csv "$csv_file")
 hyperfine "${args[@]}" \
   -n unshare "$unshare_cmd" \
-  -n cell "$cell_cmd" \
-  -n bwrap "$bwrap_cmd"
+  -n cell-none "$cell_cmd" \
+  -n bwrap "$bwrap_cmd" \
+  -n cell-builtin "$cell_base --engine=builtin -- /bin/true" \
+  -n cell-tinyproxy "$cell_base --engine=tinyproxy -- /bin/true" \
+  -n seed "tests/bench/seed_cell.sh $work/wt /bin/true"

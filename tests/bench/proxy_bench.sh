@@ -6,8 +6,10 @@
 #   seed       - the seed's pipeline: client in its own network namespace,
 #                socat TCP->Unix socket inside, socat Unix->TCP outside,
 #                then tinyproxy
-#   cell       - client inside a cell: the launcher's in-process splice
-#                relay, then tinyproxy
+#   cell-tinyproxy - client inside a cell: the launcher's splice relay,
+#                then a tinyproxy process (network.engine "tinyproxy")
+#   cell-builtin - client inside a cell: the launcher's own proxy
+#                (network.engine "builtin", the default)
 #
 #   tests/bench/proxy_bench.sh [--bytes=N] [--requests=N]
 set -euo pipefail
@@ -83,21 +85,25 @@ measure seed unshare -Urn bash -c "ip link set lo up
   kill \$!"
 binds=()
 for dir in /usr /bin /lib /lib64; do [[ -e $dir ]] && binds+=("--ro-bind=$dir"); done
-measure cell "$bin/launcher/cell" run --worktree="$work" --no-nix "${binds[@]}" -- \
-  sh measure_http.sh "--noproxy '' -x http://127.0.0.1:3128" "$port" "$bytes" "$requests"
+for engine in tinyproxy builtin; do
+  measure "cell-$engine" "$bin/launcher/cell" run --worktree="$work" --no-nix \
+    --engine="$engine" "${binds[@]}" -- \
+    sh measure_http.sh "--noproxy '' -x http://127.0.0.1:3128" "$port" "$bytes" "$requests"
+done
 
-summarize() {  # NAME -> "MB/s latency_ms"
-  awk '/^tput/ {t += $2; n++} /^lat/ {l += $2; m++}
-       END {printf "%.0f %.3f\n", t / n / 1e6, l / m * 1000}' "$work/$1.out"
+summarize() {  # NAME -> "MB/s p50_ms p99_ms"
+  awk '/^tput/ {t += $2; n++} END {printf "%.0f ", t / n / 1e6}' "$work/$1.out"
+  awk '/^lat/ {print $2 * 1000}' "$work/$1.out" | sort -g | awk '
+    {v[NR] = $1} END {printf "%.3f %.3f\n", v[int(NR * 0.5 + 0.5)], v[int(NR * 0.99 + 0.5)]}'
 }
-read -r direct_tput direct_lat < <(summarize direct)
+read -r direct_tput direct_p50 direct_p99 < <(summarize direct)
 echo
-echo "bulk: 3 x $((bytes / 1024 / 1024)) MiB; latency: mean of $requests sequential requests"
+echo "bulk: 3 x $((bytes / 1024 / 1024)) MiB; latency: $requests sequential small requests"
 echo
-echo "| path | throughput [MB/s] | vs direct | latency [ms] | vs direct [ms] |"
-echo "|---|---:|---:|---:|---:|"
-for name in direct tinyproxy seed cell; do
-  read -r tput lat < <(summarize "$name")
-  awk -v n="$name" -v t="$tput" -v l="$lat" -v dt="$direct_tput" -v dl="$direct_lat" \
-    'BEGIN {printf "| %s | %d | %.2f | %.3f | %+.3f |\n", n, t, t / dt, l, l - dl}'
+echo "| path | throughput [MB/s] | vs direct | p50 [ms] | p99 [ms] | p50 vs direct [ms] |"
+echo "|---|---:|---:|---:|---:|---:|"
+for name in direct tinyproxy seed cell-tinyproxy cell-builtin; do
+  read -r tput p50 p99 < <(summarize "$name")
+  awk -v n="$name" -v t="$tput" -v a="$p50" -v b="$p99" -v dt="$direct_tput" -v dl="$direct_p50" \
+    'BEGIN {printf "| %s | %d | %.2f | %.3f | %.3f | %+.3f |\n", n, t, t / dt, a, b, a - dl}'
 done
