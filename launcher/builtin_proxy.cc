@@ -229,24 +229,23 @@ absl::StatusOr<int> BuiltinProxy::State::Connect(const std::string& host,
   auto resolution = std::make_shared<Resolution>();
   // Numeric addresses need no resolver (and no thread): the common case of
   // a loopback or literal-IP target stays fast.
+  auto add = [&resolution](const void* address, socklen_t length) {
+    sockaddr_storage storage{};
+    std::memcpy(&storage, address, length);
+    resolution->addresses.push_back(storage);
+    resolution->lengths.push_back(length);
+    resolution->done = true;
+  };
   sockaddr_in v4{};
   sockaddr_in6 v6{};
+  v4.sin_family = AF_INET;
+  v4.sin_port = htons(port);
+  v6.sin6_family = AF_INET6;
+  v6.sin6_port = htons(port);
   if (inet_pton(AF_INET, host.c_str(), &v4.sin_addr) == 1) {
-    v4.sin_family = AF_INET;
-    v4.sin_port = htons(port);
-    sockaddr_storage address{};
-    std::memcpy(&address, &v4, sizeof(v4));
-    resolution->addresses.push_back(address);
-    resolution->lengths.push_back(sizeof(v4));
-    resolution->done = true;
+    add(&v4, sizeof(v4));
   } else if (inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
-    v6.sin6_family = AF_INET6;
-    v6.sin6_port = htons(port);
-    sockaddr_storage address{};
-    std::memcpy(&address, &v6, sizeof(v6));
-    resolution->addresses.push_back(address);
-    resolution->lengths.push_back(sizeof(v6));
-    resolution->done = true;
+    add(&v6, sizeof(v6));
   } else {
     std::thread([resolution, host, port] {
       addrinfo hints{};

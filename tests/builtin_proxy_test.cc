@@ -149,12 +149,7 @@ TEST_P(BuiltinProxyTest, BodiesBothWaysAndChunkedFraming) {
 
 TEST_P(BuiltinProxyTest, LargeBodyArrivesIntactPlainAndTunneled) {
   constexpr size_t kSize = 256u << 20;
-  {
-    std::ofstream expected(Path("wt/expected"), std::ios::binary);
-    for (size_t offset = 0; offset < kSize; offset += 1 << 20) {
-      expected << PatternBytes(offset, 1 << 20);
-    }
-  }
+  WritePatternFile(Path("wt/expected"), kSize);
   for (const char* tunnel : {"", "-p "}) {
     ASSERT_OK_AND_ASSIGN(
         SubprocessResult result,

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -169,6 +170,13 @@ void HttpServer::Serve(int client) {
     Respond(client, "404 Not Found", "not found\n");
   }
   close(client);
+}
+
+void WritePatternFile(const std::string& path, size_t size) {
+  std::ofstream out(path, std::ios::binary);
+  for (size_t offset = 0; offset < size; offset += 1 << 20) {
+    out << PatternBytes(offset, std::min<size_t>(1 << 20, size - offset));
+  }
 }
 
 }  // namespace cell::testing

@@ -27,6 +27,10 @@ inline constexpr char kHelloBody[] = "hello from the host\n";
 // Bytes [offset, offset + length) of the deterministic body of /bytes/N.
 std::string PatternBytes(size_t offset, size_t length);
 
+// Writes the whole body of /bytes/`size` to `path`, to compare with what
+// arrived through a proxy.
+void WritePatternFile(const std::string& path, size_t size);
+
 class HttpServer {
  public:
   static absl::StatusOr<std::unique_ptr<HttpServer>> Start();
