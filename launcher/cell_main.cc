@@ -16,9 +16,11 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
+#include "launcher/audit_summary.h"
 #include "launcher/fs_util.h"
 #include "launcher/json_text.h"
 #include "launcher/launcher.h"
@@ -40,6 +42,7 @@ Usage:
   cell run [--spec=FILE] [OVERRIDES] [-- COMMAND [ARG...]]
   cell check-spec [--spec=FILE] [OVERRIDES]
   cell pack --spec=FILE --output=FILE [OVERRIDES]
+  cell log [--top=N] AUDIT_LOG...
   cell help [COMMAND]
 
 A cell is a command packaged with its jail: new user (ids mapped 1:1, all
@@ -53,6 +56,7 @@ Commands:
   check-spec  validate a spec and print it fully resolved, as JSON
   pack        write a self-contained executable with the spec baked in
               (arguments given to it are appended to the spec's command)
+  log         summarise the builtin proxy's audit log: top hosts, denials
 
 Exit status of `cell run`: the command's own; 128+N if it died of signal N;
 125 if the launcher failed before the command started (one line on stderr
@@ -144,6 +148,13 @@ A packed cell takes these options before its first argument:
 Example:
   cell pack --spec=agent.json --output=agent-cell
   cd ~/project && ./agent-cell --model=fast    # runs the spec's command
+)";
+
+constexpr char kLogUsage[] = R"(Usage: cell log [--top=N] AUDIT_LOG...
+
+Summarises the builtin proxy engine's audit log (logDir/proxy-audit.jsonl,
+one JSON line per request): totals, the N busiest hosts (default 10) and
+every denied host. Several files are added together.
 )";
 
 struct Invocation {
@@ -611,6 +622,49 @@ int RunPacked(const cell::PackedSpec& packed, const char* name,
   return RunWithOptions(*spec, options);
 }
 
+int Log(const std::vector<std::string>& args) {
+  int top = 10;
+  std::vector<std::string> files;
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kLogUsage, stdout);
+      return 0;
+    }
+    if (absl::StartsWith(arg, "--top=")) {
+      if (!absl::SimpleAtoi(arg.substr(6), &top) || top < 0) {
+        PrintError(UsageError(
+            absl::StrCat(arg, ": expected a number of hosts, e.g. --top=20")));
+        return kExitUsage;
+      }
+      continue;
+    }
+    if (absl::StartsWith(arg, "--")) {
+      PrintError(UsageError(
+          absl::StrCat("unknown flag ", arg, " (see 'cell help log')")));
+      return kExitUsage;
+    }
+    files.push_back(arg);
+  }
+  if (files.empty()) {
+    PrintError(UsageError(
+        "give the audit log to read, e.g. cell log logs/proxy-audit.jsonl"));
+    return kExitUsage;
+  }
+  cell::AuditSummary summary;
+  for (const std::string& file : files) {
+    // Audit logs grow; 1 GiB is far beyond a cell's run.
+    absl::StatusOr<std::string> text =
+        cell::ReadFileToString(file, size_t{1} << 30);
+    if (!text.ok()) {
+      PrintError(text.status());
+      return kExitUsage;
+    }
+    cell::AddAuditLines(*text, &summary);
+  }
+  std::fputs(cell::FormatAuditSummary(summary, top).c_str(), stdout);
+  return 0;
+}
+
 int Help(const std::vector<std::string>& args) {
   const std::string topic = args.empty() ? "" : args.front();
   if (topic == "run") {
@@ -619,6 +673,8 @@ int Help(const std::vector<std::string>& args) {
     std::fputs(kCheckSpecUsage, stdout);
   } else if (topic == "pack") {
     std::fputs(kPackUsage, stdout);
+  } else if (topic == "log") {
+    std::fputs(kLogUsage, stdout);
   } else {
     std::fputs(kUsage, stdout);
   }
@@ -652,9 +708,11 @@ int main(int argc, char** argv) {
   if (command == "run") return Run(args);
   if (command == "check-spec") return CheckSpec(args);
   if (command == "pack") return Pack(args);
-  std::fprintf(stderr,
-               "cell: unknown command '%s'; expected run, check-spec or pack "
-               "(see 'cell --help')\n",
-               argv[1]);
+  if (command == "log") return Log(args);
+  std::fprintf(
+      stderr,
+      "cell: unknown command '%s'; expected run, check-spec, pack or log "
+      "(see 'cell --help')\n",
+      argv[1]);
   return kExitUsage;
 }

@@ -219,6 +219,17 @@ TEST_P(BuiltinProxyTest, AuditLogHasOneLinePerRequest) {
   EXPECT_EQ(audit[2]["method"], "CONNECT");
   EXPECT_EQ(audit[2]["port"], server_->port());
   EXPECT_GT(audit[2]["bytesDown"].get<int>(), 20);
+
+  // `cell log` summarises the same file.
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult summary,
+      RunSubprocess(CellArgv({"log", Path("log/proxy-audit.jsonl")}),
+                    Options()));
+  EXPECT_THAT(summary.exit_code, Optional(0)) << summary.stderr_text;
+  EXPECT_THAT(summary.stdout_text,
+              AllOf(HasSubstr("3 requests: 2 allowed, 1 denied, 0 errors"),
+                    HasSubstr("127.0.0.1"),
+                    HasSubstr("denied hosts:\n         1  localhost\n")));
 }
 
 TEST_P(BuiltinProxyTest, UnreachableUpstreamIs502NamingIt) {

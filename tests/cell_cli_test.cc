@@ -9,9 +9,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "policy/subprocess.h"
 #include "tests/runfiles.h"
 #include "tests/status_matchers.h"
-#include "policy/subprocess.h"
 #include "tests/temp_dir.h"
 
 namespace cell::testing {
@@ -116,6 +116,20 @@ TEST_F(CellCliTest, UsageErrors) {
                        Cell({"check-spec", "--spec=a", "--packed=b"}));
   EXPECT_THAT(both.exit_code, Optional(2));
   EXPECT_THAT(both.stderr_text, HasSubstr("not both"));
+}
+
+TEST_F(CellCliTest, LogNeedsAFileAndNamesBadOnes) {
+  ASSERT_OK_AND_ASSIGN(SubprocessResult none, Cell({"log"}));
+  EXPECT_THAT(none.exit_code, Optional(2));
+  EXPECT_THAT(none.stderr_text, HasSubstr("give the audit log"));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult missing, Cell({"log", "nope.jsonl"}));
+  EXPECT_THAT(missing.exit_code, Optional(2));
+  EXPECT_THAT(missing.stderr_text, HasSubstr("nope.jsonl"));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult top, Cell({"log", "--top=x", "f"}));
+  EXPECT_THAT(top.exit_code, Optional(2));
+  EXPECT_THAT(top.stderr_text, HasSubstr("--top=x"));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult help, Cell({"help", "log"}));
+  EXPECT_THAT(help.stdout_text, HasSubstr("proxy-audit.jsonl"));
 }
 
 TEST_F(CellCliTest, PackHelpTeachesPackedCells) {

@@ -1,0 +1,87 @@
+#include "launcher/audit_summary.h"
+
+#include <algorithm>
+#include <map>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
+
+namespace cell {
+namespace {
+
+int64_t Int(const nlohmann::json& record, const char* field) {
+  const auto it = record.find(field);
+  return it != record.end() && it->is_number_integer() ? it->get<int64_t>() : 0;
+}
+
+}  // namespace
+
+void AddAuditLines(absl::string_view jsonl, AuditSummary* summary) {
+  std::map<std::string, HostActivity> hosts;
+  for (HostActivity& host : summary->hosts) hosts[host.host] = host;
+  for (absl::string_view line :
+       absl::StrSplit(jsonl, '\n', absl::SkipEmpty())) {
+    const nlohmann::json record =
+        nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
+    ++summary->requests;
+    if (!record.is_object() ||
+        !record.value("host", nlohmann::json()).is_string()) {
+      ++summary->errors;
+      continue;
+    }
+    const std::string decision = record.value("decision", "");
+    HostActivity& host = hosts[record["host"].get<std::string>()];
+    host.host = record["host"].get<std::string>();
+    ++host.requests;
+    host.bytes_up += Int(record, "bytesUp");
+    host.bytes_down += Int(record, "bytesDown");
+    summary->bytes_up += Int(record, "bytesUp");
+    summary->bytes_down += Int(record, "bytesDown");
+    if (decision == "allow") {
+      ++summary->allowed;
+    } else if (decision == "deny") {
+      ++summary->denied;
+      ++host.denied;
+    } else {
+      ++summary->errors;
+    }
+  }
+  summary->hosts.clear();
+  for (auto& [name, activity] : hosts) summary->hosts.push_back(activity);
+  std::sort(summary->hosts.begin(), summary->hosts.end(),
+            [](const HostActivity& a, const HostActivity& b) {
+              return a.requests != b.requests ? a.requests > b.requests
+                                              : a.host < b.host;
+            });
+}
+
+std::string FormatAuditSummary(const AuditSummary& summary, int top) {
+  std::string out = absl::StrFormat(
+      "%d requests: %d allowed, %d denied, %d errors; %d bytes up, %d bytes "
+      "down\n",
+      summary.requests, summary.allowed, summary.denied, summary.errors,
+      summary.bytes_up, summary.bytes_down);
+  absl::StrAppend(&out, "\ntop hosts:\n");
+  absl::StrAppendFormat(&out, "  %8s %8s %12s %12s  %s\n", "requests", "denied",
+                        "bytes up", "bytes down", "host");
+  int shown = 0;
+  for (const HostActivity& host : summary.hosts) {
+    if (shown++ == top) break;
+    absl::StrAppendFormat(&out, "  %8d %8d %12d %12d  %s\n", host.requests,
+                          host.denied, host.bytes_up, host.bytes_down,
+                          host.host);
+  }
+  absl::StrAppend(&out, "\ndenied hosts:\n");
+  bool any = false;
+  for (const HostActivity& host : summary.hosts) {
+    if (host.denied == 0) continue;
+    any = true;
+    absl::StrAppendFormat(&out, "  %8d  %s\n", host.denied, host.host);
+  }
+  if (!any) absl::StrAppend(&out, "  (none)\n");
+  return out;
+}
+
+}  // namespace cell
