@@ -62,6 +62,19 @@ for step in build verify; do
   fi
 done
 
+# Every fuzz target under libFuzzer + ASan + UBSan for 20 s from its seed
+# corpus (the corpora also replay in `bazel test` as *_corpus_test).
+fuzz_log="$prefix/fuzz.log"
+tests/fuzz/run_fuzzers.sh --seconds=20 > "$fuzz_log" 2>&1 || true
+fuzz_ok=$(grep -c '^fuzz .*no crash$' "$fuzz_log" || true)
+echo "fuzzing: $fuzz_ok of 4 targets ran clean"
+passed=$((passed + fuzz_ok))
+if [[ $fuzz_ok -ne 4 ]]; then
+  echo "fuzzing FAILED; its log:" >&2
+  cat "$fuzz_log" >&2
+  failed=$((failed + 4 - fuzz_ok))
+fi
+
 echo "test cases: $passed passed, $failed failed"
 if [[ $status -eq 0 && $failed -ne 0 ]]; then status=1; fi
 exit $status

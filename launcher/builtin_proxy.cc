@@ -335,6 +335,14 @@ std::string GatewayError(const absl::Status& status, int* code) {
 
 bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
                                        std::string* buffer, Json* record) {
+  if (!IsProxyableHost(request.host)) {
+    SendAll(client, ProxyResponse(400, "Bad Request", {},
+                                  "cell proxy: invalid host name\n"));
+    (*record)["decision"] = "error";
+    (*record)["error"] = "invalid host name";
+    (*record)["status"] = 400;
+    return false;
+  }
   const FilterDecision decision = filter.Decide(request.host);
   (*record)["decision"] = decision.allowed ? "allow" : "deny";
   (*record)["filterLine"] =

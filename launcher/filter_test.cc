@@ -13,6 +13,7 @@
 namespace cell {
 namespace {
 
+using ::cell::testing::IsOk;
 using ::cell::testing::StatusIs;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
@@ -88,6 +89,22 @@ TEST(LoadFilterFileTest, FileErrorsNameThePath) {
   EXPECT_THAT(LoadFilterFile(dir.Path("bad")),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr(dir.Path("bad") + ":2:")));
+}
+
+// Found by fuzzing: 26 `+` in a row made regcomp use over 2 GB.
+TEST(ParseFilterTest, RepetitionsThatBlowUpRegcompAreRefused) {
+  EXPECT_THAT(ParseFilter("ok\n^githu++++++++b+\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("f:2: '^githu++++++++b+': repetition "
+                                 "operator '+' right after another")));
+  EXPECT_THAT(ParseFilter("a*?\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("right after another")));
+  EXPECT_THAT(ParseFilter("(ab){1,1000}\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("repetition count 1000 is over 100")));
+  // Escaped and bracketed characters are not quantifiers.
+  EXPECT_THAT(ParseFilter("a\\++\n[+*]+\n^x{2}$\n(a|b)+\n", "f"), IsOk());
 }
 
 }  // namespace

@@ -59,6 +59,17 @@ std::string PosixDifference(absl::string_view pattern) {
   return "";
 }
 
+bool IsProxyableHost(absl::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  for (const char c : host) {
+    if (!absl::ascii_isalnum(c) && c != '.' && c != '-' && c != '_' &&
+        c != ':') {
+      return false;
+    }
+  }
+  return true;
+}
+
 HostFilter HostFilter::AllowAll() {
   HostFilter filter;
   filter.allow_all_ = true;

@@ -58,6 +58,12 @@ class HostFilter {
   std::unique_ptr<RE2::Set> set_;
 };
 
+// True for what the builtin engine accepts as a target host: 1 to 253
+// bytes of ASCII letters, digits, '.', '-', '_' and ':' (IPv6 literals).
+// Only such hosts are judged; RE2 (UTF-8) and regexec (bytes) could
+// disagree on others, so they are refused with 400 instead.
+bool IsProxyableHost(absl::string_view host);
+
 // RE2 options that read a line as tinyproxy's regcomp does (as far as RE2
 // can; PosixDifference() names where it cannot).
 RE2::Options TinyproxyRe2Options();

@@ -69,6 +69,18 @@ TEST(HostFilterTest, LinesRe2ReadsDifferentlyAreRefusedByLine) {
                        HasSubstr("backslash inside [...]")));
 }
 
+TEST(IsProxyableHostTest, OnlyHostNameBytes) {
+  for (const char* good :
+       {"github.com", "a-b_c.example", "127.0.0.1", "::1", "fe80::1"}) {
+    EXPECT_TRUE(IsProxyableHost(good)) << good;
+  }
+  for (const char* bad :
+       {"", "caf\xc3\xa9.fr", "0\xffZ", "a b", "a/b", "a@b", "[::1]"}) {
+    EXPECT_FALSE(IsProxyableHost(bad)) << bad;
+  }
+  EXPECT_FALSE(IsProxyableHost(std::string(254, 'a')));
+}
+
 TEST(PosixDifferenceTest, PortableLinesHaveNone) {
   for (const char* portable :
        {"^github\\.com$", "^[a-z0-9-]+\\.example\\.org$", "[[:alpha:]]+",

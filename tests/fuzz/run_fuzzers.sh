@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Runs every fuzz target under libFuzzer (clang, ASan, UBSan) for a while,
+# starting from its seed corpus:   tests/fuzz/run_fuzzers.sh [--seconds=N]
+# CI runs it with --seconds=20 (./test.sh); a longer run, e.g. an hour each,
+# is --seconds=3600. A crash leaves its input in the work directory and
+# fails the run: add that file to the target's corpus (it then replays in
+# every `bazel test //...` as NAME_corpus_test) and fix the bug.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seconds=60
+for arg in "$@"; do
+  case "$arg" in
+    --seconds=*) seconds="${arg#--seconds=}" ;;
+    *) echo "usage: $0 [--seconds=N]" >&2; exit 2 ;;
+  esac
+done
+targets=(launcher:spec launcher:filter launcher:http_head policy:policy)
+labels=()
+for t in "${targets[@]}"; do labels+=("//${t}_fuzzer"); done
+bazel build --config=fuzz "${labels[@]}"
+bin="$(bazel info --config=fuzz bazel-bin 2>/dev/null)"
+work=$(mktemp -d /tmp/cell-fuzz.XXXXXX)
+status=0
+for t in "${targets[@]}"; do
+  pkg="${t%%:*}"; name="${t##*:}"
+  mkdir -p "$work/$name"
+  cp "$pkg/testdata/fuzz/$name/"* "$work/$name/"
+  if "$bin/$pkg/${name}_fuzzer" -max_total_time="$seconds" -timeout=10 \
+      -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/$name-" \
+      "$work/$name" > "$work/$name.log" 2>&1; then
+    runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$work/$name.log")
+    echo "fuzz $name: ${runs:-?} inputs in ${seconds}s, no crash"
+  else
+    echo "fuzz $name: FAILED; input and log kept in $work:" >&2
+    grep -E "ERROR|SUMMARY|Test unit" "$work/$name.log" >&2 || tail -20 "$work/$name.log" >&2
+    echo "add the input to $pkg/testdata/fuzz/$name/ as a regression test" >&2
+    status=1
+  fi
+done
+[[ $status -eq 0 ]] && rm -rf "$work"
+exit $status
