@@ -1,41 +1,55 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine and runs every test: `./test.sh`.
-# Extra arguments go to `bazel test` (e.g. ./test.sh --config=asan).
+# Runs //... twice, plainly and under ASan + UBSan, then the installed
+# layout and every fuzz target. Extra arguments go to both `bazel test`s.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./setup.sh
 
 status=0
-bazel test //... "$@" || status=$?
-
-# One closing line counting the individual test cases of every test target
-# (from the JUnit XML Bazel writes for each), so a run that executed nothing
-# cannot pass unnoticed.
 passed=0
 failed=0
-for target in $(bazel query --noshow_progress 'tests(//...)' 2>/dev/null); do
-  xml="bazel-testlogs/$(echo "${target#//}" | tr ':' '/')/test.xml"
-  if [[ ! -f "$xml" ]]; then
-    echo "test.sh: no results for $target" >&2
-    failed=$((failed + 1))
-    continue
-  fi
-  # The first <testsuites ...> (gtest) or <testsuite ...> element holds the
-  # totals for the target.
-  header=$(grep -m1 -oE '<testsuites? [^>]*>' "$xml" || true)
-  tests=$(sed -nE 's/.* tests="([0-9]+)".*/\1/p' <<<"$header")
-  failures=$(sed -nE 's/.* failures="([0-9]+)".*/\1/p' <<<"$header")
-  errors=$(sed -nE 's/.* errors="([0-9]+)".*/\1/p' <<<"$header")
-  tests=${tests:-0}
-  bad=$(( ${failures:-0} + ${errors:-0} ))
-  if [[ $tests -eq 0 ]]; then
-    echo "test.sh: $target ran no test case" >&2
-    failed=$((failed + 1))
-    continue
-  fi
-  passed=$((passed + tests - bad))
-  failed=$((failed + bad))
-done
+
+# Counts the individual test cases of every test target from the JUnit XML
+# Bazel wrote under testlogs dir $1 (one per config), so that a run that
+# executed nothing cannot pass unnoticed.
+count_cases() {
+  local testlogs=$1 target xml header tests failures errors bad
+  for target in $(bazel query --noshow_progress 'tests(//...)' 2>/dev/null); do
+    xml="$testlogs/$(echo "${target#//}" | tr ':' '/')/test.xml"
+    if [[ ! -f "$xml" ]]; then
+      echo "test.sh: no results for $target in $testlogs" >&2
+      failed=$((failed + 1))
+      continue
+    fi
+    # The first <testsuites ...> (gtest) or <testsuite ...> element holds
+    # the totals for the target.
+    header=$(grep -m1 -oE '<testsuites? [^>]*>' "$xml" || true)
+    tests=$(sed -nE 's/.* tests="([0-9]+)".*/\1/p' <<<"$header")
+    failures=$(sed -nE 's/.* failures="([0-9]+)".*/\1/p' <<<"$header")
+    errors=$(sed -nE 's/.* errors="([0-9]+)".*/\1/p' <<<"$header")
+    tests=${tests:-0}
+    bad=$(( ${failures:-0} + ${errors:-0} ))
+    if [[ $tests -eq 0 ]]; then
+      echo "test.sh: $target ran no test case" >&2
+      failed=$((failed + 1))
+      continue
+    fi
+    passed=$((passed + tests - bad))
+    failed=$((failed + bad))
+  done
+}
+
+bazel test //... "$@" || status=$?
+count_cases "$(bazel info "$@" bazel-testlogs 2>/dev/null)"
+
+# The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
+# (the launcher, cell-verify, every test; the probe stays static and plain,
+# see tools/sanitizers/BUILD.bazel). Its own output tree, so the normal
+# build above stays cached.
+bazel test --config=asan //... "$@" || status=$?
+count_cases "$(bazel info --config=asan "$@" bazel-testlogs 2>/dev/null)"
+
 # The installed layout, as the flake's package builds it and its check runs
 # it: nix/build.sh installs cell, cell-probe and cell-verify in one bin dir,
 # and policy/verify-cell.sh verifies the default cell with them.
@@ -63,16 +77,18 @@ for step in build verify; do
 done
 
 # Every fuzz target under libFuzzer + ASan + UBSan for 20 s from its seed
-# corpus (the corpora also replay in `bazel test` as *_corpus_test).
+# corpus, with a fixed seed so that a failure reproduces (the corpora also
+# replay in `bazel test` as *_corpus_test).
 fuzz_log="$prefix/fuzz.log"
-tests/fuzz/run_fuzzers.sh --seconds=20 > "$fuzz_log" 2>&1 || true
+tests/fuzz/run_fuzzers.sh --seconds=20 --seed=1 > "$fuzz_log" 2>&1 || true
 fuzz_ok=$(grep -c '^fuzz .*no crash$' "$fuzz_log" || true)
-echo "fuzzing: $fuzz_ok of 4 targets ran clean"
+fuzz_targets=$(bazel query --noshow_progress 'attr(name, "_fuzzer$", //...)' 2>/dev/null | wc -l)
+echo "fuzzing: $fuzz_ok of $fuzz_targets targets ran clean"
 passed=$((passed + fuzz_ok))
-if [[ $fuzz_ok -ne 4 ]]; then
+if [[ $fuzz_targets -eq 0 || $fuzz_ok -ne $fuzz_targets ]]; then
   echo "fuzzing FAILED; its log:" >&2
   cat "$fuzz_log" >&2
-  failed=$((failed + 4 - fuzz_ok))
+  failed=$((failed + (fuzz_targets > fuzz_ok ? fuzz_targets - fuzz_ok : 1)))
 fi
 
 echo "test cases: $passed passed, $failed failed"

@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
@@ -103,6 +105,27 @@ TEST(ParseFilterTest, RepetitionsThatBlowUpRegcompAreRefused) {
   EXPECT_THAT(ParseFilter("(ab){1,1000}\n", "f"),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("repetition count 1000 is over 100")));
+  // Found by fuzzing: nested repetitions multiply in regcomp.
+  EXPECT_THAT(ParseFilter("(((a{0,100}){0,100}){0,100}){0,100}\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("nested repetitions expand it to over 2000")));
+  EXPECT_THAT(
+      ParseFilter(
+          absl::StrCat(std::string(20, '('), "a",
+                       absl::StrJoin(std::vector<std::string>(20, ")+"), ""),
+                       "\n"),
+          "f"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("nested repetitions")));
+  EXPECT_THAT(ParseFilter("x(a|[bc]){100}y{1,}z\n", "f"), IsOk());
+  EXPECT_THAT(ParseFilter("(ab{10}){101}\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("count 101 is over 100")));
+  EXPECT_THAT(ParseFilter("((ab{10}){100}){2}\n", "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("nested repetitions")));
+  EXPECT_THAT(ParseFilter("^([a-z0-9-]{1,63}\\.){1,10}example\\.com$\n", "f"),
+              IsOk());
   // Escaped and bracketed characters are not quantifiers.
   EXPECT_THAT(ParseFilter("a\\++\n[+*]+\n^x{2}$\n(a|b)+\n", "f"), IsOk());
 }

@@ -16,6 +16,13 @@ RE2::Options TinyproxyRe2Options() {
   return options;
 }
 
+namespace {
+
+// The intervals RE2 reads as counts.
+LazyRE2 kRe2Interval = {R"((0|[1-9][0-9]*)(,(0|[1-9][0-9]*)?)?)"};
+
+}  // namespace
+
 std::string PosixDifference(absl::string_view pattern) {
   bool in_bracket = false;
   for (size_t i = 0; i < pattern.size(); ++i) {
@@ -40,6 +47,26 @@ std::string PosixDifference(absl::string_view pattern) {
       in_bracket = true;
       if (i + 1 < pattern.size() && pattern[i + 1] == '^') ++i;
       if (i + 1 < pattern.size() && pattern[i + 1] == ']') ++i;
+      continue;
+    }
+    if (c == '{') {
+      // RE2 reads an interval only as {n}, {n,} or {n,m} without leading
+      // zeros and takes anything else (`{,2}`, `{02}`) as literal text,
+      // where regcomp reads a count. Found by fuzzing.
+      const size_t close = pattern.find('}', i);
+      const absl::string_view interval =
+          close == absl::string_view::npos
+              ? pattern.substr(i + 1)
+              : pattern.substr(i + 1, close - i - 1);
+      if (close == absl::string_view::npos ||
+          !RE2::FullMatch(re2::StringPiece(interval.data(), interval.size()),
+                          *kRe2Interval)) {
+        return absl::StrCat(
+            "'{", interval,
+            "}' is a count for tinyproxy (POSIX) but text for RE2; write "
+            "{n}, {n,} or {n,m} without leading zeros, or \\{ for a brace");
+      }
+      i = close;
       continue;
     }
     if (c == '\\' && i + 1 < pattern.size()) {

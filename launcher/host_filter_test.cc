@@ -82,12 +82,14 @@ TEST(IsProxyableHostTest, OnlyHostNameBytes) {
 }
 
 TEST(PosixDifferenceTest, PortableLinesHaveNone) {
-  for (const char* portable :
-       {"^github\\.com$", "^[a-z0-9-]+\\.example\\.org$", "[[:alpha:]]+",
-        "^(www|api)\\.x\\.io$", "[]a]", "[^]a]"}) {
+  for (const char* portable : {"^github\\.com$", "^[a-z0-9-]+\\.example\\.org$",
+                               "[[:alpha:]]+", "^(www|api)\\.x\\.io$", "[]a]",
+                               "[^]a]", "x{0}", "x{2,}", "x{10,20}", "[{]"}) {
     EXPECT_EQ(PosixDifference(portable), "") << portable;
   }
-  for (const char* gnu : {"\\bword", "\\<x", "\\w+", "a\\1"}) {
+  for (const char* gnu : {"\\bword", "\\<x", "\\w+", "a\\1",
+                          // Found by fuzzing: RE2 reads these as text.
+                          "x{00}", "x{,2}", "x{1,02}", "x{1"}) {
     EXPECT_NE(PosixDifference(gnu), "") << gnu;
   }
 }

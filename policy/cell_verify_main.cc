@@ -299,13 +299,7 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
         absl::StrCat("the cell did not start: ",
                      absl::StripTrailingAsciiWhitespace(run.stderr_text)));
   }
-  for (absl::string_view line :
-       absl::StrSplit(run.stdout_text, '\n', absl::SkipEmpty())) {
-    const Json parsed = Json::parse(line.begin(), line.end(), nullptr, false);
-    if (parsed.is_object() && parsed.contains("probe")) {
-      observation->facts[parsed["probe"].get<std::string>()] = parsed["facts"];
-    }
-  }
+  observation->facts = cell::policy::ParseProbeFacts(run.stdout_text);
   // What only the host can see, after the run.
   Json started;
   for (absl::string_view line :
@@ -315,15 +309,21 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
       started = event;
     }
   }
+  // Written by our launcher, but read with type checks all the same: a
+  // wrong type must not throw.
   if (started.is_object()) {
+    const auto jd = started.find("jd");
     observation->jd_removed =
-        cell::probes::PathGone(started.value("jd", std::string("/")));
-    if (started.contains("proxyPid") && started["proxyPid"].is_number()) {
-      observation->proxy_gone =
-          cell::probes::ProcessGone(started["proxyPid"].get<pid_t>());
+        jd != started.end() && jd->is_string() &&
+        cell::probes::PathGone(jd->get<std::string>());
+    for (const auto& [field, gone] :
+         {std::pair{"proxyPid", &observation->proxy_gone},
+          std::pair{"pid", &observation->command_gone}}) {
+      const auto pid = started.find(field);
+      if (pid != started.end() && pid->is_number_integer()) {
+        *gone = cell::probes::ProcessGone(pid->get<pid_t>());
+      }
     }
-    observation->command_gone =
-        cell::probes::ProcessGone(started.value("pid", 0));
   }
   return absl::OkStatus();
 }

@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "launcher/fs_util.h"
 #include "launcher/plan.h"
 
@@ -133,6 +134,24 @@ std::vector<PropertyResult> EvaluateStatic(
   std::vector<PropertyResult> results;
   EvaluateFindings(policy, findings, &results);
   return results;
+}
+
+std::map<std::string, Json> ParseProbeFacts(absl::string_view probe_output) {
+  std::map<std::string, Json> facts;
+  for (absl::string_view line :
+       absl::StrSplit(probe_output, '\n', absl::SkipEmpty())) {
+    Json parsed = Json::parse(line.begin(), line.end(), nullptr,
+                              /*allow_exceptions=*/false);
+    if (!parsed.is_object()) continue;
+    const auto probe = parsed.find("probe");
+    const auto probe_facts = parsed.find("facts");
+    if (probe == parsed.end() || !probe->is_string() ||
+        probe_facts == parsed.end() || !probe_facts->is_object()) {
+      continue;
+    }
+    facts[probe->get<std::string>()] = std::move(*probe_facts);
+  }
+  return facts;
 }
 
 std::vector<PropertyResult> Evaluate(const CellSpec& spec, const Policy& policy,

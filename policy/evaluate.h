@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/string_view.h"
 #include "launcher/spec.h"
 #include "nlohmann/json.hpp"
 #include "policy/finding.h"
@@ -49,6 +50,12 @@ struct Observation {
   // canary's host, 403 where it denies it.
   std::vector<int> expected_connect_statuses;
 };
+
+// The facts in cell-probe's output: one `{"probe":NAME,"facts":{...}}` per
+// line. Lines that are not such an object are skipped: the output comes
+// from inside a cell and is never trusted to be well formed.
+std::map<std::string, nlohmann::json> ParseProbeFacts(
+    absl::string_view probe_output);
 
 // Dynamic properties from `observation`, then the static `findings`
 // grouped by property. Severity from the policy turns a fail into a warn or

@@ -1,20 +1,26 @@
 #!/usr/bin/env bash
 # Runs every fuzz target under libFuzzer (clang, ASan, UBSan) for a while,
-# starting from its seed corpus:   tests/fuzz/run_fuzzers.sh [--seconds=N]
-# CI runs it with --seconds=20 (./test.sh); a longer run, e.g. an hour each,
-# is --seconds=3600. A crash leaves its input in the work directory and
-# fails the run: add that file to the target's corpus (it then replays in
-# every `bazel test //...` as NAME_corpus_test) and fix the bug.
+# starting from its seed corpus:
+#   tests/fuzz/run_fuzzers.sh [--seconds=N] [--seed=N]
+# CI runs it with --seconds=20 --seed=1 (./test.sh): a fixed seed, so a CI
+# run explores the same inputs each time and a red CI is reproducible; a
+# longer run, e.g. an hour each with a random seed, is --seconds=3600.
+# A crash leaves its input in the work directory and fails the run: add
+# that file to the target's corpus (it then replays in every
+# `bazel test //...` as NAME_corpus_test) and fix the bug.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seconds=60
+seed=0  # libFuzzer: 0 = random
 for arg in "$@"; do
   case "$arg" in
     --seconds=*) seconds="${arg#--seconds=}" ;;
-    *) echo "usage: $0 [--seconds=N]" >&2; exit 2 ;;
+    --seed=*) seed="${arg#--seed=}" ;;
+    *) echo "usage: $0 [--seconds=N] [--seed=N]" >&2; exit 2 ;;
   esac
 done
-targets=(launcher:spec launcher:filter launcher:http_head policy:policy)
+targets=(launcher:spec launcher:filter launcher:http_head policy:policy
+         policy:evaluate probes:parsers)
 labels=()
 for t in "${targets[@]}"; do labels+=("//${t}_fuzzer"); done
 bazel build --config=fuzz "${labels[@]}"
@@ -25,7 +31,7 @@ for t in "${targets[@]}"; do
   pkg="${t%%:*}"; name="${t##*:}"
   mkdir -p "$work/$name"
   cp "$pkg/testdata/fuzz/$name/"* "$work/$name/"
-  if "$bin/$pkg/${name}_fuzzer" -max_total_time="$seconds" -timeout=10 \
+  if "$bin/$pkg/${name}_fuzzer" -max_total_time="$seconds" -seed="$seed" -timeout=10 \
       -rss_limit_mb=2048 -print_final_stats=1 -artifact_prefix="$work/$name-" \
       "$work/$name" > "$work/$name.log" 2>&1; then
     runs=$(sed -nE 's/^stat::number_of_executed_units: *([0-9]+)/\1/p' "$work/$name.log")

@@ -1,0 +1,31 @@
+// Fuzz target: cell-verify reading what the probes printed inside a cell
+// (which an untrusted cell controls), then judging it against both shipped
+// profiles. Any output must give a result per property, never a crash or
+// an exception.
+#include <cstdint>
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "launcher/spec.h"
+#include "policy/evaluate.h"
+#include "policy/policy.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  const std::string output(reinterpret_cast<const char*>(data), size);
+  cell::policy::Observation observation;
+  observation.facts = cell::policy::ParseProbeFacts(output);
+  observation.expected_connect_statuses = {200, 403};
+  cell::CellSpec spec;
+  spec.worktree_path = "/w";
+  spec.path = std::vector<std::string>{"/usr/bin"};
+  for (const char* profile : {"documented", "agent-strict"}) {
+    const absl::StatusOr<cell::policy::Policy> policy =
+        cell::policy::BuiltinProfile(profile);
+    if (!policy.ok()) std::abort();
+    if (cell::policy::Evaluate(spec, *policy, observation, {}).empty()) {
+      std::abort();
+    }
+  }
+  return 0;
+}
