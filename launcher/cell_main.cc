@@ -460,6 +460,14 @@ int CheckSpec(const std::vector<std::string>& args) {
   std::optional<Loaded> loaded = ParseAndLoad(
       args, Subcommand::kCheckSpec, kCheckSpecUsage, kExitUsage, &exit_code);
   if (!loaded.has_value()) return exit_code;
+  // A packed cell's host paths are resolved where it runs, not here.
+  if (!loaded->invocation.packed_file.has_value()) {
+    if (const absl::Status filter = cell::CheckFilter(loaded->spec);
+        !filter.ok()) {
+      std::fprintf(stderr, "cell: %s\n", std::string(filter.message()).c_str());
+      return kExitUsage;
+    }
+  }
   std::printf("%s\n", cell::SpecToJson(loaded->spec).dump(2).c_str());
   return 0;
 }

@@ -32,21 +32,31 @@ std::string JobDirParent() {
 }
 
 absl::StatusOr<JobDir> JobDir::Create(absl::string_view parent) {
-  std::string path = absl::StrCat(parent, "/", kJobDirPrefix, "XXXXXX");
-  if (mkdtemp(path.data()) == nullptr) {
+  // Made under a staging name and renamed once locked, so that a $JD is
+  // never visible to other launchers' sweeps unlocked: found by launching
+  // 50 cells at once, where one's sweep deleted another's new $JD, or held
+  // its lock just when the owner tried to take it.
+  std::string staging =
+      absl::StrCat(parent, "/", kJobDirStagingPrefix, "XXXXXX");
+  if (mkdtemp(staging.data()) == nullptr) {
     return ErrnoStatus(errno, absl::StrCat("cannot create the run directory "
                                            "in ",
                                            parent,
                                            " (set TMPDIR to a writable "
                                            "directory)"));
   }
-  const std::string lock = absl::StrCat(path, "/", kLockName);
+  const std::string lock = absl::StrCat(staging, "/", kLockName);
   const int fd = open(lock.c_str(),
                       O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0) {
-    const absl::Status status = ErrnoStatus(errno, "cannot lock " + lock);
+  std::string path = absl::StrCat(
+      parent, "/", kJobDirPrefix,
+      staging.substr(staging.size() - 6));  // The same random suffix.
+  if (fd < 0 || flock(fd, LOCK_EX | LOCK_NB) != 0 ||
+      rename(staging.c_str(), path.c_str()) != 0) {
+    const absl::Status status =
+        ErrnoStatus(errno, "cannot set up the run directory " + staging);
     if (fd >= 0) close(fd);
-    (void)RemoveTree(path);
+    (void)RemoveTree(staging);
     return status;
   }
   return JobDir(std::move(path), fd);
@@ -81,7 +91,10 @@ int SweepStaleJobDirs(absl::string_view parent) {
   int removed = 0;
   const uid_t euid = geteuid();
   while (const dirent* entry = readdir(dir.get())) {
-    if (!absl::StartsWith(entry->d_name, kJobDirPrefix)) continue;
+    // Staging dirs are normally renamed within microseconds; one is stale
+    // only when its launcher died in between (and a minute has passed).
+    const bool staging = absl::StartsWith(entry->d_name, kJobDirStagingPrefix);
+    if (!staging && !absl::StartsWith(entry->d_name, kJobDirPrefix)) continue;
     struct stat info;
     if (fstatat(dirfd(dir.get()), entry->d_name, &info, AT_SYMLINK_NOFOLLOW) !=
             0 ||
@@ -91,11 +104,12 @@ int SweepStaleJobDirs(absl::string_view parent) {
     const std::string path = absl::StrCat(parent_path, "/", entry->d_name);
     const std::string lock = absl::StrCat(path, "/", kLockName);
     const int fd = open(lock.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    const bool old = time(nullptr) - info.st_mtime > kUnlockedGraceSeconds;
     bool stale = false;
     if (fd >= 0) {
-      stale = flock(fd, LOCK_EX | LOCK_NB) == 0;
+      stale = (!staging || old) && flock(fd, LOCK_EX | LOCK_NB) == 0;
     } else if (errno == ENOENT) {
-      stale = time(nullptr) - info.st_mtime > kUnlockedGraceSeconds;
+      stale = old;
     }
     // Remove while still holding the lock, so that no other sweeper races.
     if (stale && RemoveTree(path).ok()) ++removed;

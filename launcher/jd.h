@@ -18,6 +18,8 @@
 namespace cell {
 
 inline constexpr absl::string_view kJobDirPrefix = "cell-jd.";
+// Where a $JD is made before it is locked and renamed to kJobDirPrefix.
+inline constexpr absl::string_view kJobDirStagingPrefix = "cell-jd-new.";
 
 class JobDir {
  public:
@@ -46,8 +48,8 @@ class JobDir {
 std::string JobDirParent();
 
 // Removes `<parent>/cell-jd.*` directories owned by this euid whose lock is
-// free (their launcher is gone), and unlocked ones without a lock file that
-// are older than a minute (a launcher killed between mkdtemp and flock).
+// free (their launcher is gone), and staging `cell-jd-new.*` ones that are
+// unlocked and older than a minute (a launcher killed while making one).
 // Returns how many were removed; problems with one directory do not stop
 // the sweep.
 int SweepStaleJobDirs(absl::string_view parent);

@@ -7,9 +7,11 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
 #include <string>
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/status_matchers.h"
@@ -106,6 +108,32 @@ TEST(SweepTest, OldUnlockedDirsWithoutALockAreSwept) {
   ASSERT_EQ(utimensat(AT_FDCWD, old.c_str(), times, 0), 0);
   EXPECT_EQ(SweepStaleJobDirs(parent.path()), 1);
   EXPECT_FALSE(Exists(old));
+}
+
+// A launcher killed while making its $JD leaves a staging dir, unlocked
+// but with a lock file: swept only once a minute old, as a younger one may
+// be another launcher's that is about to lock and rename it.
+TEST(SweepTest, StagingDirsAreSweptOnlyWhenOld) {
+  ASSERT_OK_AND_ASSIGN(TempDir parent, TempDir::Create());
+  const std::string young = parent.Path("cell-jd-new.young");
+  const std::string old = parent.Path("cell-jd-new.old");
+  for (const std::string& dir : {young, old}) {
+    ASSERT_EQ(mkdir(dir.c_str(), 0700), 0);
+    std::ofstream(dir + "/lock");
+  }
+  const timespec times[2] = {{1, 0}, {1, 0}};
+  ASSERT_EQ(utimensat(AT_FDCWD, old.c_str(), times, 0), 0);
+  EXPECT_EQ(SweepStaleJobDirs(parent.path()), 1);
+  EXPECT_FALSE(Exists(old));
+  EXPECT_TRUE(Exists(young));
+}
+
+TEST(JobDirTest, NoStagingDirIsLeft) {
+  ASSERT_OK_AND_ASSIGN(TempDir parent, TempDir::Create());
+  ASSERT_OK_AND_ASSIGN(JobDir jd, JobDir::Create(parent.path()));
+  EXPECT_TRUE(absl::StartsWith(jd.path(), parent.Path("cell-jd.")));
+  EXPECT_EQ(SweepStaleJobDirs(parent.path()), 0);
+  EXPECT_TRUE(Exists(jd.Path("lock")));
 }
 
 TEST(JobDirParentTest, FollowsTmpdir) {

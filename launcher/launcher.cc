@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
@@ -25,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -213,6 +215,39 @@ absl::StatusOr<HostFilter> BuiltinFilter(const CellSpec& spec) {
   return filter;
 }
 
+// Host side, before the run directory exists: a bind must not show the
+// cell where run directories live ($JD holds the proxy's state and audit
+// log, and the staging root; others' hold theirs), nor one of them.
+absl::Status CheckBindsHideJobDirs(const std::vector<MountOp>& mounts,
+                                   const std::string& jd_parent) {
+  char resolved_parent[PATH_MAX];
+  if (realpath(jd_parent.c_str(), resolved_parent) == nullptr) {
+    return absl::OkStatus();  // JobDir::Create will say what is wrong.
+  }
+  for (const MountOp& mount : mounts) {
+    if (mount.kind != MountOpKind::kBind &&
+        mount.kind != MountOpKind::kRoBind) {
+      continue;
+    }
+    char source[PATH_MAX];
+    if (realpath(mount.src.c_str(), source) == nullptr) continue;
+    const absl::string_view path = source;
+    const absl::string_view name = path.substr(path.rfind('/') + 1);
+    if (PathIsSameOrUnder(resolved_parent, path) ||
+        (PathIsSameOrUnder(path, resolved_parent) &&
+         (absl::StartsWith(name, kJobDirPrefix) ||
+          absl::StartsWith(name, kJobDirStagingPrefix)))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "bind of '", mount.src, "' at ", mount.dst,
+          " would show the cell the launcher's private run directories in ",
+          resolved_parent,
+          " (proxy state, audit log); bind something narrower, or point "
+          "TMPDIR at a directory the cell does not see"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 ExitReport ReportFor(int wait_status) {
   ExitReport report;
   if (WIFEXITED(wait_status)) report.exit_code = WEXITSTATUS(wait_status);
@@ -221,6 +256,14 @@ ExitReport ReportFor(int wait_status) {
 }
 
 }  // namespace
+
+absl::Status CheckFilter(const CellSpec& spec) {
+  if (spec.network.mode != NetworkMode::kProxy) return absl::OkStatus();
+  if (spec.network.engine == ProxyEngine::kBuiltin) {
+    return BuiltinFilter(spec).status();
+  }
+  return FilterText(spec).status();
+}
 
 int ExitReport::ExitStatus() const {
   if (signal.has_value()) return 128 + *signal;
@@ -248,6 +291,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
                         StatusFile::Open(options.status_file));
 
   const std::string jd_parent = JobDirParent();
+  CELL_RETURN_IF_ERROR(CheckBindsHideJobDirs(plan.mounts, jd_parent));
   SweepStaleJobDirs(jd_parent);
   CELL_ASSIGN_OR_RETURN(JobDir jd, JobDir::Create(jd_parent));
   const std::string new_root = jd.Path("root");

@@ -34,6 +34,10 @@ struct ExitReport {
   int ExitStatus() const;
 };
 
+// The filter file of `spec` as its proxy engine would load it at launch
+// (for `cell check-spec`): OK without a filter or without a proxy.
+absl::Status CheckFilter(const CellSpec& spec);
+
 // Runs `spec` (already resolved). Blocks until the command and the cell
 // are gone.
 absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,

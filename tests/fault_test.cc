@@ -1,0 +1,199 @@
+// Faults and hostile input, end to end: real cells from the built `cell`
+// binary, as root and as uid 65534. Whatever goes wrong must end in a clear
+// one-line error or the command's own status, never a crash, a half-built
+// jail, or anything left behind ($JD, processes).
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/cell_fixture.h"
+#include "tests/http_server.h"
+#include "tests/status_matchers.h"
+
+namespace cell::testing {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::Optional;
+
+class FaultTest : public CellFixture {
+ protected:
+  // `cell run` with `flags` must refuse to start: exit 125, one line that
+  // contains `message`, no new $JD left.
+  void ExpectRefused(const std::vector<std::string>& flags,
+                     const std::string& message) {
+    const std::vector<std::string> before = JobDirs();
+    ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                         RunCell(flags, {"sh", "-c", "echo RAN"}));
+    EXPECT_THAT(result.exit_code, Optional(125)) << result.stderr_text;
+    EXPECT_THAT(result.stderr_text,
+                AllOf(HasSubstr(message), Not(HasSubstr("\n\n"))));
+    EXPECT_THAT(result.stdout_text, Not(HasSubstr("RAN")));
+    EXPECT_EQ(JobDirs(), before);
+  }
+
+  // `cell check-spec` on `text` must exit 2 with `message`.
+  void ExpectSpecRefused(const std::string& text, const std::string& message) {
+    std::ofstream(Path("hostile.json"), std::ios::binary) << text;
+    ASSERT_OK_AND_ASSIGN(
+        SubprocessResult result,
+        RunSubprocess(CellArgv({"check-spec", "--spec=hostile.json"}),
+                      Options()));
+    EXPECT_THAT(result.exit_code, Optional(2)) << result.stderr_text;
+    EXPECT_THAT(result.stderr_text, HasSubstr(message));
+  }
+};
+
+TEST_P(FaultTest, BindsThatWouldShowRunDirectoriesAreRefused) {
+  // $TMPDIR holds every $JD: binding it, or anything above it, would let
+  // the cell read and rewrite the proxy's state and audit log.
+  ExpectRefused({absl::StrCat("--ro-bind=", CellTmpDir(), ":/t")},
+                "private run directories");
+  ExpectRefused({absl::StrCat("--bind=", Path(""), ":/t")},
+                "private run directories");
+  // Another cell's $JD (here a left-over one) by name.
+  ASSERT_EQ(mkdir(Path("tmp/cell-jd.other").c_str(), 0700), 0);
+  ASSERT_EQ(chown(Path("tmp/cell-jd.other").c_str(), uid(), gid()), 0);
+  ExpectRefused({"--ro-bind=tmp/cell-jd.other:/t"}, "point TMPDIR at");
+  ASSERT_EQ(rmdir(Path("tmp/cell-jd.other").c_str()), 0);
+  // A sibling of $TMPDIR is fine.
+  ASSERT_OK_AND_ASSIGN(SubprocessResult sibling,
+                       RunCell({"--ro-bind=store:/t"}, {"true"}));
+  EXPECT_THAT(sibling.exit_code, Optional(0)) << sibling.stderr_text;
+}
+
+TEST_P(FaultTest, HostileFiltersAreRefused) {
+  ASSERT_EQ(mkfifo(Path("fifo").c_str(), 0644), 0);
+  // A FIFO would block the launcher forever on open; /dev/zero never ends.
+  ExpectRefused({"--network=proxy", "--filter=fifo"}, "not a regular file");
+  ExpectRefused({"--network=proxy", "--filter=/dev/zero"},
+                "not a regular file");
+  std::ofstream(Path("nested")) << "(((a{0,100}){0,100}){0,100}){0,100}\n";
+  ExpectRefused({"--network=proxy", "--filter=nested"}, "nested repetitions");
+  // check-spec says so too, before anything runs.
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult check,
+      RunSubprocess(CellArgv({"check-spec", "--worktree=wt", "--no-nix",
+                              "--filter=nested"}),
+                    Options()));
+  EXPECT_THAT(check.exit_code, Optional(2));
+  EXPECT_THAT(check.stderr_text, HasSubstr("nested repetitions"));
+}
+
+TEST_P(FaultTest, HostileSpecsAreRefused) {
+  ExpectSpecRefused(std::string(100 << 20, ' '), "the limit is");
+  ExpectSpecRefused(std::string(100000, '['), "nesting deeper than");
+  ExpectSpecRefused(
+      R"({"version":1,"worktreePath":"wt\u0000/x","command":["true"]})",
+      "NUL byte");
+  ExpectSpecRefused("{\"version\":1,\"worktreePath\":\"wt\xff\"}", "UTF-8");
+  ASSERT_EQ(symlink("/", Path("root-link").c_str()), 0);
+  ExpectRefused({"--worktree=root-link"}, "host's root");
+  ExpectRefused({"--bind=store:/home/cell/../../etc"}, "contains `..`");
+}
+
+TEST_P(FaultTest, WorktreeRemovedBeforeLaunch) {
+  ASSERT_EQ(rmdir(Path("wt").c_str()), 0);
+  ExpectRefused({}, "wt");
+}
+
+TEST_P(FaultTest, TooFewFileDescriptorsIsAClearError) {
+  for (const char* limit : {"--nofile=8", "--nofile=12"}) {
+    std::vector<std::string> argv = {"prlimit", limit};
+    for (const std::string& arg : RunArgv({}, {"true"})) argv.push_back(arg);
+    ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                         RunSubprocess(argv, Options()));
+    EXPECT_THAT(result.exit_code, Optional(125)) << limit;
+    EXPECT_THAT(result.stderr_text, HasSubstr("EMFILE")) << limit;
+    EXPECT_THAT(JobDirs(), IsEmpty()) << limit;
+  }
+}
+
+TEST_P(FaultTest, FullTmpdirIsAClearError) {
+  // A 1-page tmpfs, filled up, as $TMPDIR (mounted by the test, which runs
+  // as root, for either user).
+  ASSERT_EQ(mount("tmpfs", CellTmpDir().c_str(), "tmpfs", 0,
+                  "size=4k,nr_inodes=2,mode=1777"),
+            0);
+  std::ofstream(absl::StrCat(CellTmpDir(), "/fill")) << std::string(8192, 'x');
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, RunCell({}, {"true"}));
+  umount2(CellTmpDir().c_str(), MNT_DETACH);
+  EXPECT_THAT(result.exit_code, Optional(125));
+  EXPECT_THAT(result.stderr_text, HasSubstr("set TMPDIR"));
+}
+
+TEST_P(FaultTest, ClosedStdioStillRunsTheCommand) {
+  std::vector<std::string> argv = {"sh", "-c", "exec \"$@\" <&- >&- 2>&-",
+                                   "sh"};
+  for (const std::string& arg :
+       RunArgv({}, {"sh", "-c", "echo lost; touch ran; exit 3"})) {
+    argv.push_back(arg);
+  }
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, RunSubprocess(argv, Options()));
+  EXPECT_THAT(result.exit_code, Optional(3));
+  EXPECT_EQ(access(Path("wt/ran").c_str(), F_OK), 0);
+  EXPECT_THAT(JobDirs(), IsEmpty());
+}
+
+TEST_P(FaultTest, ProcessTreeDiesWithAPidNamespace) {
+  // The command leaves a daemon behind and exits. Without a PID namespace
+  // (the documented unsafe default) it would outlive the cell; with one,
+  // the namespace's init takes it down.
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({"--pid-namespace"},
+              {"sh", "-c", "setsid sleep 300 & echo $! > pid; exit 0"}));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult pgrep,
+      RunSubprocess({"pgrep", "-f", "^sleep 300$"}, Options()));
+  EXPECT_THAT(pgrep.stdout_text, IsEmpty()) << "the daemon outlived the cell";
+}
+
+TEST_P(FaultTest, FiftyConcurrentCellsWithTheirOwnProxies) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpServer> server, HttpServer::Start());
+  const std::string url =
+      absl::StrCat("http://127.0.0.1:", server->port(), "/hello");
+  std::vector<Subprocess> cells;
+  for (int i = 0; i < 50; ++i) {
+    // Alternate engines: 25 tinyproxy processes and 25 builtin engines.
+    ASSERT_OK_AND_ASSIGN(
+        Subprocess cell,
+        StartCell({"--network=proxy",
+                   i % 2 == 0 ? "--engine=builtin" : "--engine=tinyproxy"},
+                  {"curl", "-sf", "--noproxy", "", url}));
+    cells.push_back(std::move(cell));
+  }
+  int ok = 0;
+  for (Subprocess& cell : cells) {
+    ASSERT_OK_AND_ASSIGN(SubprocessResult result, cell.Wait());
+    EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+    if (result.stdout_text == kHelloBody) ++ok;
+  }
+  EXPECT_EQ(ok, 50);
+  EXPECT_EQ(server->requests(), 50);
+  EXPECT_THAT(JobDirs(), IsEmpty());
+  ASSERT_OK_AND_ASSIGN(SubprocessResult pgrep,
+                       RunSubprocess({"pgrep", "-f", CellTmpDir()}, Options()));
+  EXPECT_THAT(pgrep.stdout_text, IsEmpty()) << "a proxy outlived its cell";
+}
+
+INSTANTIATE_TEST_SUITE_P(Users, FaultTest,
+                         ::testing::Values(TestUser::kRoot, TestUser::kNobody),
+                         TestUserName);
+
+}  // namespace
+}  // namespace cell::testing
