@@ -12,6 +12,7 @@ PACKAGES=(
   bazel-bootstrap g++ pkg-config git
   # Libraries, found through pkg-config by the WORKSPACE.
   libabsl-dev libre2-dev libgtest-dev libgmock-dev nlohmann-json3-dev libhttp-parser-dev
+  libseccomp-dev
   # Fuzzing and sanitizers (--config=fuzz, --config=asan).
   clang libclang-rt-14-dev
   # What a cell runs with, and what the tests exercise for real.

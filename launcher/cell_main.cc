@@ -93,6 +93,9 @@ Overrides (each sets the spec field named in brackets):
   --env=NAME=VALUE          set a variable inside [env]
   --pid-namespace           own PID namespace and /proc [isolation.pidNamespace]
   --ipc-namespace           own IPC namespace [isolation.ipcNamespace]
+  --seccomp                 deny the syscalls that leave or widen a cell
+                            (namespaces, ptrace, keyrings, bpf, modules)
+                            with EPERM [isolation.seccomp]
   --capabilities=all|none   capabilities kept across exec inside the user
                             namespace [isolation.capabilities]
   --status-file=PATH        write JSON lines: {"event":"started",...} and
@@ -232,7 +235,8 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
     }
     // Switches take no value.
     if (name == "no-nix" || name == "pid-namespace" ||
-        name == "ipc-namespace" || name == "unchecked-paths") {
+        name == "ipc-namespace" || name == "seccomp" ||
+        name == "unchecked-paths") {
       if (equals != std::string::npos) {
         return UsageError(absl::StrCat("--", name, " takes no value"));
       }
@@ -244,6 +248,7 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
       if (name == "ipc-namespace") {
         invocation.overrides["isolation.ipcNamespace"] = true;
       }
+      if (name == "seccomp") invocation.overrides["isolation.seccomp"] = true;
       continue;
     }
     std::string value;

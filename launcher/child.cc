@@ -18,6 +18,7 @@
 #include "launcher/fs_util.h"
 #include "launcher/mounts.h"
 #include "launcher/net.h"
+#include "launcher/seccomp.h"
 
 namespace cell {
 namespace {
@@ -206,6 +207,13 @@ void RunChild(const ChildConfig& config) {
   if (sigprocmask(SIG_SETMASK, &config.restore_mask, nullptr) != 0) {
     Fail(config, ChildStep::kSignals, errno);
   }
+  // Last, so that the steps above may still use what it denies.
+  if (config.seccomp_program != nullptr) {
+    if (const int error = InstallSeccompFilter(*config.seccomp_program);
+        error != 0) {
+      Fail(config, ChildStep::kSeccomp, error);
+    }
+  }
 
   // Like execvp, but over the plan's PATH (execvp would read the launcher's
   // own PATH): ENOENT moves on, and the first other error is what counts.
@@ -282,6 +290,8 @@ std::string DescribeChildFailure(const ChildFailure& failure,
       return absl::StrCat("cannot set the cell's capabilities: ", error);
     case ChildStep::kSignals:
       return absl::StrCat("cannot restore the signal mask: ", error);
+    case ChildStep::kSeccomp:
+      return absl::StrCat("cannot install the seccomp filter: ", error);
     case ChildStep::kFork:
       return absl::StrCat("cannot start the command under the cell's init: ",
                           error);

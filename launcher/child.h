@@ -6,6 +6,7 @@
 #ifndef CELL_LAUNCHER_CHILD_H_
 #define CELL_LAUNCHER_CHILD_H_
 
+#include <linux/filter.h>
 #include <signal.h>
 #include <sys/types.h>
 
@@ -37,6 +38,7 @@ enum class ChildStep : int32_t {
   kSignals,
   kFork,
   kExec,
+  kSeccomp,
 };
 
 // Written by the child to the failure pipe; the pipe is close-on-exec, so
@@ -61,6 +63,8 @@ struct ChildConfig {
   // port inside the cell; -1 / 0 otherwise.
   int listener_channel_fd = -1;
   int proxy_port = 0;
+  // isolation.seccomp: the program to install last, built by the parent.
+  const std::vector<sock_filter>* seccomp_program = nullptr;
 };
 
 // Never returns: execs the command or _exits. Must be called in a child

@@ -41,6 +41,7 @@
 #include "launcher/plan.h"
 #include "launcher/proxy.h"
 #include "launcher/relay.h"
+#include "launcher/seccomp.h"
 #include "launcher/status_macros.h"
 #include "launcher/unique_fd.h"
 #include "launcher/userns.h"
@@ -345,6 +346,11 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   config.listener_channel_fd = listener_child.get();
   config.proxy_port = spec.network.port;
   config.restore_mask = signals.old_mask();
+  std::vector<sock_filter> seccomp_program;
+  if (plan.seccomp) {
+    CELL_ASSIGN_OR_RETURN(seccomp_program, BuildSeccompFilter());
+    config.seccomp_program = &seccomp_program;
+  }
 
   unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | SIGCHLD;
   if (plan.pid_namespace) flags |= CLONE_NEWPID;

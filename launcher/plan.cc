@@ -117,6 +117,7 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
   plan.cwd = std::string(kCellWorktree);
   plan.pid_namespace = spec.isolation.pid_namespace;
   plan.ipc_namespace = spec.isolation.ipc_namespace;
+  plan.seccomp = spec.isolation.seccomp;
   plan.keep_capabilities = spec.isolation.capabilities == Capabilities::kAll;
 
   std::vector<MountOp>& mounts = plan.mounts;

@@ -66,6 +66,7 @@ struct CellPlan {
   bool pid_namespace = false;
   bool ipc_namespace = false;
   bool keep_capabilities = true;
+  bool seccomp = false;  // Install launcher/seccomp.h's filter before exec.
 };
 
 // The proxy URL inside the cell, e.g. "http://127.0.0.1:3128".

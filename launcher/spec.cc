@@ -238,7 +238,10 @@ absl::Status ReadIsolation(const Json& object, CellSpec* spec) {
   if (value == nullptr) return absl::OkStatus();
   if (!value->is_object()) return TypeError("isolation", "an object", *value);
   CELL_RETURN_IF_ERROR(CheckKnownFields(
-      *value, "isolation", {"pidNamespace", "ipcNamespace", "capabilities"}));
+      *value, "isolation",
+      {"pidNamespace", "ipcNamespace", "capabilities", "seccomp"}));
+  CELL_RETURN_IF_ERROR(
+      ReadBool(*value, "isolation", "seccomp", &spec->isolation.seccomp));
   CELL_RETURN_IF_ERROR(ReadBool(*value, "isolation", "pidNamespace",
                                 &spec->isolation.pid_namespace));
   CELL_RETURN_IF_ERROR(ReadBool(*value, "isolation", "ipcNamespace",
@@ -551,7 +554,8 @@ Json SpecToJson(const CellSpec& spec) {
   json["isolation"] = {
       {"pidNamespace", spec.isolation.pid_namespace},
       {"ipcNamespace", spec.isolation.ipc_namespace},
-      {"capabilities", EnumName(kCapabilities, spec.isolation.capabilities)}};
+      {"capabilities", EnumName(kCapabilities, spec.isolation.capabilities)},
+      {"seccomp", spec.isolation.seccomp}};
   return json;
 }
 

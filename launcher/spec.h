@@ -48,6 +48,8 @@ struct IsolationSpec {
   bool pid_namespace = false;
   bool ipc_namespace = false;
   Capabilities capabilities = Capabilities::kAll;
+  // The escape-route deny list of launcher/seccomp.h.
+  bool seccomp = false;
 };
 
 struct CellSpec {

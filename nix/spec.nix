@@ -31,7 +31,8 @@
 , # { mode = "proxy" | "none"; engine = "builtin" | "tinyproxy"; port; },
   # partial.
   network ? { }
-, # { pidNamespace; ipcNamespace; capabilities = "all" | "none"; }, partial.
+, # { pidNamespace; ipcNamespace; capabilities = "all" | "none"; seccomp; },
+  # partial.
   isolation ? { }
 }:
 let
@@ -58,6 +59,6 @@ assert builtins.isList command && command != [ ]
   env = extra.env;
   network = { mode = "proxy"; engine = "builtin"; port = 3128; }
     // known [ "mode" "engine" "port" ] "network" network;
-  isolation = { pidNamespace = false; ipcNamespace = false; capabilities = "all"; }
-    // known [ "pidNamespace" "ipcNamespace" "capabilities" ] "isolation" isolation;
+  isolation = { pidNamespace = false; ipcNamespace = false; capabilities = "all"; seccomp = false; }
+    // known [ "pidNamespace" "ipcNamespace" "capabilities" "seccomp" ] "isolation" isolation;
 } // (if path == null then { } else { path = map toString path; })

@@ -313,9 +313,8 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   // wrong type must not throw.
   if (started.is_object()) {
     const auto jd = started.find("jd");
-    observation->jd_removed =
-        jd != started.end() && jd->is_string() &&
-        cell::probes::PathGone(jd->get<std::string>());
+    observation->jd_removed = jd != started.end() && jd->is_string() &&
+                              cell::probes::PathGone(jd->get<std::string>());
     for (const auto& [field, gone] :
          {std::pair{"proxyPid", &observation->proxy_gone},
           std::pair{"pid", &observation->command_gone}}) {

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -237,6 +238,33 @@ std::vector<PropertyResult> Evaluate(const CellSpec& spec, const Policy& policy,
         "the Nix daemon is not reachable; check nixDaemonSocket");
   }
   {
+    const Json mode = At(o, "seccomp", {"mode"});
+    const Json attempts = At(o, "seccomp", {"attempts"});
+    const bool want = spec.isolation.seccomp;
+    bool all_denied = attempts.is_object() && !attempts.empty();
+    std::vector<std::string> allowed;
+    if (attempts.is_object()) {
+      for (const auto& [name, result] : attempts.items()) {
+        if (!result.is_string() ||
+            !absl::StartsWith(result.get<std::string>(), "EPERM")) {
+          all_denied = false;
+          allowed.push_back(name);
+        }
+      }
+    }
+    judge.Check(
+        "seccomp", !mode.is_null(), want ? mode == 2 && all_denied : mode == 0,
+        want ? "filter on (mode 2); unshare, ptrace, keyctl, bpf fail with "
+               "EPERM"
+             : "no filter (mode 0)",
+        absl::StrCat(
+            "mode ", Show(mode),
+            allowed.empty()
+                ? ""
+                : absl::StrCat("; allowed: ", absl::StrJoin(allowed, ", "))),
+        "the seccomp filter does not match isolation.seccomp");
+  }
+  {
     const Json uid = At(o, "identity", {"uid"});
     const Json gid = At(o, "identity", {"gid"});
     judge.Check("identity", !uid.is_null(), uid == o.uid && gid == o.gid,
@@ -249,9 +277,11 @@ std::vector<PropertyResult> Evaluate(const CellSpec& spec, const Policy& policy,
     const Json mount = At(o, "caps", {"mountInNewNamespace", "ok"});
     const Json net = At(o, "caps", {"setLoopbackFlags", "ok"});
     const bool all = spec.isolation.capabilities == Capabilities::kAll;
-    const bool ok =
-        all ? count == o.host_capability_count && mount == true && net == true
-            : count == 0 && mount == false && net == false;
+    // The mount test needs unshare, which the seccomp filter denies.
+    const bool mount_expected = all && !spec.isolation.seccomp;
+    const bool ok = all ? count == o.host_capability_count &&
+                              mount == mount_expected && net == true
+                        : count == 0 && mount == false && net == false;
     judge.Check(
         "capabilities", !count.is_null(), ok,
         all ? absl::StrCat("all ", o.host_capability_count,

@@ -58,6 +58,9 @@ Observation DocumentedFacts() {
   o.facts["mounts"] = Json::parse(
       R"({"hostPathsVisible": {"/etc/shadow": false, "/root": false}})");
   o.facts["fs"] = Json::parse(R"({"worktree": {"writable": true}})");
+  o.facts["seccomp"] = Json::parse(R"({"mode": 0, "filters": 0,
+    "attempts": {"unshareUser": "ok", "keyctl": "ok", "ptraceTraceme": "ok",
+                 "bpf": "EINVAL: Invalid argument"}})");
   return o;
 }
 
@@ -72,7 +75,7 @@ TEST(EvaluateTest, ADocumentedCellPassesEveryProperty) {
   const auto results =
       Evaluate(DefaultSpec(), DocumentedPolicy(), DocumentedFacts(), {});
   EXPECT_THAT(results, Each(Field(&PropertyResult::outcome, Outcome::kPass)));
-  EXPECT_EQ(results.size(), 17u);
+  EXPECT_EQ(results.size(), 18u);
   EXPECT_TRUE(AllPassed(results));
 }
 
@@ -84,6 +87,7 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
   const Case cases[] = {
       {"pid-namespace", [](Observation* o) { o->facts["ns"]["pid"] = 9; }},
       {"ipc-namespace", [](Observation* o) { o->facts["ns"]["ipc"] = 9; }},
+      {"seccomp", [](Observation* o) { o->facts["seccomp"]["mode"] = 2; }},
       {"no-routes",
        [](Observation* o) { o->facts["net"]["ipv4"]["count"] = 1; }},
       {"no-routes",
@@ -141,24 +145,36 @@ TEST(EvaluateTest, PathsTheSpecBindsAreNotLeaks) {
 
 TEST(EvaluateTest, ExpectationsFollowTheSpec) {
   CellSpec spec = DefaultSpec();
-  spec.isolation = {true, true, Capabilities::kNone};
+  spec.isolation = {true, true, Capabilities::kNone, true};
   // The documented-default facts now contradict the spec.
   auto results = Evaluate(spec, DocumentedPolicy(), DocumentedFacts(), {});
   EXPECT_THAT(results, Result("pid-namespace", Outcome::kFail));
   EXPECT_THAT(results, Result("ipc-namespace", Outcome::kFail));
   EXPECT_THAT(results, Result("capabilities", Outcome::kFail));
+  EXPECT_THAT(results, Result("seccomp", Outcome::kFail));
   Observation hardened = DocumentedFacts();
   hardened.facts["ns"]["pid"] = 11;
   hardened.facts["ns"]["ipc"] = 12;
   hardened.facts["caps"] = Json::parse(R"({"CapEff": {"count": 0},
     "mountInNewNamespace": {"ok": false}, "setLoopbackFlags": {"ok": false}})");
+  hardened.facts["seccomp"] = Json::parse(R"({"mode": 2, "filters": 1,
+    "attempts": {"unshareUser": "EPERM: Operation not permitted",
+                 "keyctl": "EPERM: Operation not permitted"}})");
   results = Evaluate(spec, DocumentedPolicy(), hardened, {});
   EXPECT_TRUE(AllPassed(results));
+  // A filter that lets one route through is a failure naming it.
+  hardened.facts["seccomp"]["attempts"]["bpf"] = "EINVAL: Invalid argument";
+  EXPECT_THAT(Evaluate(spec, DocumentedPolicy(), hardened, {}),
+              Contains(AllOf(Field(&PropertyResult::property, "seccomp"),
+                             Field(&PropertyResult::outcome, Outcome::kFail),
+                             Field(&PropertyResult::observed,
+                                   HasSubstr("allowed: bpf")))));
+  hardened.facts["seccomp"]["attempts"].erase("bpf");
   // Without Nix and without a proxy those properties are not judged.
   spec.nix = false;
   spec.network.mode = NetworkMode::kNone;
   results = Evaluate(spec, DocumentedPolicy(), hardened, {});
-  EXPECT_EQ(results.size(), 13u);
+  EXPECT_EQ(results.size(), 14u);
 }
 
 TEST(EvaluateTest, MissingFactsAreErrorsNotPasses) {

@@ -32,7 +32,7 @@ constexpr char kDocumentedProfile[] = R"({
 
 constexpr char kAgentStrictProfile[] = R"({
   // What we recommend before letting an agent loose: its own PID and IPC
-  // namespaces, no capabilities, an explicit filter that keeps private and
+  // namespaces, no capabilities, the seccomp filter against escape routes, an explicit filter that keeps private and
   // metadata addresses out, no credentials in the environment, nothing
   // sensitive of the host bound in.
   "version": 1,
@@ -52,7 +52,7 @@ constexpr char kAgentStrictProfile[] = R"({
                        "AZURE_*", "SSH_AUTH_SOCK"]
   },
   "isolation": {"pidNamespace": true, "ipcNamespace": true,
-                "capabilities": "none"}
+                "capabilities": "none", "seccomp": true}
 })";
 
 absl::Status ReadOptionalBool(const Json& object, absl::string_view prefix,
@@ -134,9 +134,9 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
                                         &policy.env.forbidden_names));
   }
   const Json* isolation = nullptr;
-  CELL_RETURN_IF_ERROR(Section(json, "isolation",
-                               {"pidNamespace", "ipcNamespace", "capabilities"},
-                               &isolation));
+  CELL_RETURN_IF_ERROR(Section(
+      json, "isolation",
+      {"pidNamespace", "ipcNamespace", "capabilities", "seccomp"}, &isolation));
   if (isolation != nullptr) {
     CELL_RETURN_IF_ERROR(ReadOptionalBool(*isolation, "isolation",
                                           "pidNamespace",
@@ -144,6 +144,8 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
     CELL_RETURN_IF_ERROR(ReadOptionalBool(*isolation, "isolation",
                                           "ipcNamespace",
                                           &policy.isolation.ipc_namespace));
+    CELL_RETURN_IF_ERROR(ReadOptionalBool(*isolation, "isolation", "seccomp",
+                                          &policy.isolation.seccomp));
     if (FindField(*isolation, "capabilities") != nullptr) {
       Capabilities capabilities = Capabilities::kAll;
       CELL_RETURN_IF_ERROR(ReadEnum(*isolation, "isolation", "capabilities",

@@ -43,6 +43,7 @@ struct IsolationRules {
   std::optional<bool> pid_namespace;
   std::optional<bool> ipc_namespace;
   std::optional<Capabilities> capabilities;
+  std::optional<bool> seccomp;
 };
 
 struct Policy {

@@ -132,6 +132,14 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy,
                 : "the policy requires the host's IPC namespace; set "
                   "isolation.ipcNamespace: false");
   }
+  if (rules.seccomp.has_value()) {
+    require(spec.isolation.seccomp == *rules.seccomp,
+            *rules.seccomp
+                ? "the cell may create namespaces, ptrace, use keyrings and "
+                  "bpf; set isolation.seccomp: true (--seccomp)"
+                : "the policy forbids the seccomp filter; set "
+                  "isolation.seccomp: false");
+  }
   if (rules.capabilities.has_value()) {
     require(spec.isolation.capabilities == *rules.capabilities,
             *rules.capabilities == Capabilities::kNone

@@ -54,8 +54,9 @@ TEST(StaticRulesTest, AgentStrictNamesTheFieldThatFixesEachDefault) {
   EXPECT_THAT(findings,
               Has("isolation-policy", "isolation.ipcNamespace: true"));
   EXPECT_THAT(findings, Has("isolation-policy", "--capabilities=none"));
+  EXPECT_THAT(findings, Has("isolation-policy", "isolation.seccomp: true"));
   CellSpec hardened = Spec();
-  hardened.isolation = {true, true, Capabilities::kNone};
+  hardened.isolation = {true, true, Capabilities::kNone, true};
   EXPECT_THAT(Check(hardened, strict), IsEmpty());
 }
 
@@ -109,7 +110,7 @@ TEST(StaticRulesTest, AWritableBindOfTheStoreFailsUnderAnyProfile) {
 TEST(StaticRulesTest, ForbiddenEnvNames) {
   ASSERT_OK_AND_ASSIGN(Policy strict, BuiltinProfile("agent-strict"));
   CellSpec spec = Spec();
-  spec.isolation = {true, true, Capabilities::kNone};
+  spec.isolation = {true, true, Capabilities::kNone, true};
   spec.env = {{"GITHUB_TOKEN", "x"}, {"AWS_REGION", "eu"}, {"EDITOR", "vi"}};
   const std::vector<Finding> findings = Check(spec, strict);
   EXPECT_THAT(findings, Has("env-policy",

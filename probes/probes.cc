@@ -11,8 +11,10 @@
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
+#include <sys/ptrace.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -432,6 +434,60 @@ Facts ProbeCaps(const ProbeOptions& options) {
   return facts;
 }
 
+// errno of `attempt` run in a forked child (0: it succeeded), so that one
+// that works (a new user namespace, being traced) changes nothing here.
+Facts AttemptInChild(int (*attempt)()) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoFact(errno);
+  const pid_t pid = fork();
+  if (pid < 0) return ErrnoFact(errno);
+  if (pid == 0) {
+    const int error = attempt() == 0 ? 0 : errno;
+    (void)!write(pipe_fds[1], &error, sizeof(error));
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  int error = -1;
+  const ssize_t n = read(pipe_fds[0], &error, sizeof(error));
+  close(pipe_fds[0]);
+  waitpid(pid, nullptr, 0);
+  if (n != sizeof(error)) return "child died";
+  return error == 0 ? Facts("ok") : Facts(ErrnoFact(error));
+}
+
+Facts ProbeSeccomp(const ProbeOptions& options) {
+  Facts facts;
+  const std::map<std::string, std::string> status =
+      ParseStatus(ReadText(options.proc_root + "/self/status"));
+  for (const auto& [field, name] : {std::pair{"Seccomp", "mode"},
+                                    std::pair{"Seccomp_filters", "filters"}}) {
+    const auto it = status.find(field);
+    char* end = nullptr;
+    const long value =
+        it == status.end() ? 0 : std::strtol(it->second.c_str(), &end, 10);
+    facts[name] = it != status.end() && !it->second.empty() && *end == '\0'
+                      ? Facts(value)
+                      : Facts(nullptr);
+  }
+  // Escape routes, each tried for real: "ok", or the errno that stopped it.
+  Facts attempts;
+  attempts["unshareUser"] =
+      AttemptInChild([] { return unshare(CLONE_NEWUSER); });
+  attempts["ptraceTraceme"] = AttemptInChild([] {
+    return static_cast<int>(ptrace(PTRACE_TRACEME, 0, nullptr, nullptr));
+  });
+  attempts["keyctl"] = AttemptInChild([] {
+    // KEYCTL_GET_KEYRING_ID of the session keyring: harmless when allowed.
+    return syscall(SYS_keyctl, 0, -3, 0) < 0 ? -1 : 0;
+  });
+  attempts["bpf"] = AttemptInChild([] {
+    // BPF_MAP_CREATE without attributes: EFAULT or EINVAL when allowed.
+    return static_cast<int>(syscall(SYS_bpf, 0, nullptr, 0));
+  });
+  facts["attempts"] = attempts;
+  return facts;
+}
+
 Facts ProbeNs(const ProbeOptions& options) {
   Facts facts;
   for (const char* kind :
@@ -566,7 +622,8 @@ const std::vector<std::pair<std::string, ProbeFunction>>& AllProbes() {
           {"mounts", ProbeMounts},
           {"fs", ProbeFs},
           {"env", ProbeEnv},
-          {"host-reach", ProbeHostReach}};
+          {"host-reach", ProbeHostReach},
+          {"seccomp", ProbeSeccomp}};
   return *probes;
 }
 

@@ -51,6 +51,9 @@ Facts ProbeMounts(const ProbeOptions& options);
 Facts ProbeFs(const ProbeOptions& options);
 Facts ProbeEnv(const ProbeOptions& options);
 Facts ProbeHostReach(const ProbeOptions& options);
+// Seccomp mode and filter count, and the escape routes the filter denies,
+// each attempted: {"mode","filters","attempts":{"unshareUser",...}}.
+Facts ProbeSeccomp(const ProbeOptions& options);
 
 using ProbeFunction = Facts (*)(const ProbeOptions&);
 // Every probe by name, in the order `all` runs them.

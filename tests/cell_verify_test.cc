@@ -81,7 +81,7 @@ TEST_F(CellVerifyTest, DocumentedCellPassesEveryProperty) {
   EXPECT_THAT(result.exit_code, Optional(0))
       << result.stdout_text << result.stderr_text;
   const auto outcomes = Outcomes(result.stdout_text);
-  EXPECT_EQ(outcomes.size(), 14u);
+  EXPECT_EQ(outcomes.size(), 15u);
   for (const auto& [property, outcome] : outcomes) {
     EXPECT_EQ(outcome, "pass") << property;
   }
@@ -98,7 +98,7 @@ TEST_F(CellVerifyTest, NixCellThroughARealDaemon) {
   EXPECT_THAT(result.exit_code, Optional(0))
       << result.stdout_text << result.stderr_text;
   const auto outcomes = Outcomes(result.stdout_text);
-  EXPECT_EQ(outcomes.size(), 17u);
+  EXPECT_EQ(outcomes.size(), 18u);
   EXPECT_EQ(outcomes.at("nix-daemon"), "pass");
   EXPECT_EQ(outcomes.at("store-read-only"), "pass");
   EXPECT_EQ(outcomes.at("nix-config"), "pass");
@@ -109,19 +109,20 @@ TEST_F(CellVerifyTest, AgentStrictFailsTheUnsafeDefaultsAndNamesTheFix) {
   ASSERT_OK_AND_ASSIGN(SubprocessResult result,
                        Verify({"--spec=" + spec, "--profile=agent-strict"}));
   EXPECT_THAT(result.exit_code, Optional(1));
-  EXPECT_THAT(
-      result.stdout_text,
-      AllOf(HasSubstr("FAIL  isolation-policy"), HasSubstr("--pid-namespace"),
-            HasSubstr("--ipc-namespace"), HasSubstr("--capabilities=none")));
+  EXPECT_THAT(result.stdout_text,
+              AllOf(HasSubstr("FAIL  isolation-policy"),
+                    HasSubstr("--pid-namespace"), HasSubstr("--ipc-namespace"),
+                    HasSubstr("--capabilities=none"), HasSubstr("--seccomp")));
 
   const std::string hardened = WriteSpec(
       R"(, "nix": false, "isolation": {"pidNamespace": true,
-           "ipcNamespace": true, "capabilities": "none"})");
+           "ipcNamespace": true, "capabilities": "none", "seccomp": true})");
   ASSERT_OK_AND_ASSIGN(SubprocessResult strict,
                        Verify({"--spec=" + hardened, "--profile=agent-strict",
                                "--format=json"}));
   EXPECT_THAT(strict.exit_code, Optional(0)) << strict.stdout_text;
   EXPECT_EQ(Outcomes(strict.stdout_text).at("pid-namespace"), "pass");
+  EXPECT_EQ(Outcomes(strict.stdout_text).at("seccomp"), "pass");
 }
 
 TEST_F(CellVerifyTest, CatchesALauncherThatDoesNotDoWhatTheSpecSays) {

@@ -81,7 +81,7 @@ class ProbeTest : public CellFixture {
       EXPECT_FALSE(parsed.is_discarded()) << line;
       if (!parsed.is_discarded()) facts[parsed["probe"]] = parsed["facts"];
     }
-    EXPECT_EQ(facts.size(), 11u) << result->stdout_text;
+    EXPECT_EQ(facts.size(), 12u) << result->stdout_text;
     return facts;
   }
 
@@ -175,6 +175,27 @@ TEST_P(ProbeTest, CapabilitiesNoneFlipsTheCapsFacts) {
   EXPECT_EQ(f["caps"]["setLoopbackFlags"]["ok"], false);
   EXPECT_THAT(f["caps"]["setLoopbackFlags"]["error"].get<std::string>(),
               HasSubstr("EPERM"));
+}
+
+TEST_P(ProbeTest, SeccompFlipsTheSeccompFacts) {
+  std::map<std::string, Facts> off = Probe();
+  EXPECT_EQ(off["seccomp"]["mode"], 0);
+  EXPECT_EQ(off["seccomp"]["attempts"]["unshareUser"], "ok");
+  EXPECT_EQ(off["seccomp"]["attempts"]["keyctl"], "ok");
+  // With every capability the mount test works; under the filter, which
+  // denies unshare, it cannot, while other capabilities still do.
+  EXPECT_EQ(off["caps"]["mountInNewNamespace"]["ok"], true);
+  std::map<std::string, Facts> on = Probe({"--seccomp"});
+  EXPECT_EQ(on["seccomp"]["mode"], 2);
+  EXPECT_EQ(on["seccomp"]["filters"], 1);
+  for (const char* attempt :
+       {"unshareUser", "ptraceTraceme", "keyctl", "bpf"}) {
+    EXPECT_THAT(on["seccomp"]["attempts"][attempt].get<std::string>(),
+                HasSubstr("EPERM"))
+        << attempt;
+  }
+  EXPECT_EQ(on["caps"]["mountInNewNamespace"]["ok"], false);
+  EXPECT_EQ(on["caps"]["setLoopbackFlags"]["ok"], true);
 }
 
 TEST_P(ProbeTest, NetworkNoneFlipsTheProxyFacts) {

@@ -43,6 +43,6 @@ in
     nix = false;
     path = [ "/usr/bin" "/bin" ];
     network = { mode = "none"; };
-    isolation = { pidNamespace = true; capabilities = "none"; };
+    isolation = { pidNamespace = true; capabilities = "none"; seccomp = true; };
   };
 }
