@@ -35,6 +35,11 @@ constexpr int kMaxRepeat = 100;
 // 10 ms.
 constexpr int64_t kMaxExpandedAtoms = 2000;
 
+// Deepest nesting of groups. regcomp's closure computation is superlinear in
+// nested optional groups (found by fuzzing: a line with twelve levels of
+// `(x{0})+` took 7 s); host patterns need two or three.
+constexpr size_t kMaxGroupDepth = 8;
+
 // How many copies regcomp makes of the operand of the quantifier starting at
 // pattern[i]; sets *end to its last character. -1 when it is not one that
 // regcomp accepts (it then reports the error itself).
@@ -123,6 +128,11 @@ std::string RepetitionProblem(absl::string_view pattern) {
       i = close;
       add_atom(1);
     } else if (c == '(') {
+      if (groups.size() > kMaxGroupDepth) {
+        return absl::StrCat("groups nested over ", kMaxGroupDepth,
+                            " deep make regcomp (and tinyproxy) slow; "
+                            "simplify it");
+      }
       groups.emplace_back();
     } else if (c == ')' && groups.size() > 1) {
       // The group counts as an atom itself: regcomp builds a node for it,

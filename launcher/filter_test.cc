@@ -111,8 +111,8 @@ TEST(ParseFilterTest, RepetitionsThatBlowUpRegcompAreRefused) {
                        HasSubstr("nested repetitions expand it to over 2000")));
   EXPECT_THAT(
       ParseFilter(
-          absl::StrCat(std::string(20, '('), "a",
-                       absl::StrJoin(std::vector<std::string>(20, ")+"), ""),
+          absl::StrCat(std::string(7, '('), "a",
+                       absl::StrJoin(std::vector<std::string>(7, ")+"), ""),
                        "\n"),
           "f"),
       StatusIs(absl::StatusCode::kInvalidArgument,
@@ -125,6 +125,15 @@ TEST(ParseFilterTest, RepetitionsThatBlowUpRegcompAreRefused) {
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("nested repetitions")));
   EXPECT_THAT(ParseFilter("^([a-z0-9-]{1,63}\\.){1,10}example\\.com$\n", "f"),
+              IsOk());
+  EXPECT_THAT(ParseFilter(absl::StrCat(std::string(9, '('), "a",
+                                       std::string(9, ')'), "\n"),
+                          "f"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("groups nested over 8 deep")));
+  EXPECT_THAT(ParseFilter(absl::StrCat(std::string(8, '('), "a",
+                                       std::string(8, ')'), "\n"),
+                          "f"),
               IsOk());
   // Escaped and bracketed characters are not quantifiers.
   EXPECT_THAT(ParseFilter("a\\++\n[+*]+\n^x{2}$\n(a|b)+\n", "f"), IsOk());
