@@ -22,6 +22,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <functional>
 #include <sstream>
 
 #include "probes/parsers.h"
@@ -185,6 +186,30 @@ Facts RoutesFacts(const std::vector<RouteEntry>& routes) {
 
 // Whether a forked child can use CAP_SYS_ADMIN: new mount namespace, then a
 // tmpfs mount in it (nothing leaks to the probe's own namespace).
+// `attempt` (0 or an errno) run in a forked child, so that one that works
+// (a new namespace, being traced) changes nothing here: "ok" or the errno.
+Facts AttemptInChild(const std::function<int()>& attempt) {
+  int pipe_fds[2];
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoFact(errno);
+  const pid_t pid = fork();
+  if (pid < 0) return ErrnoFact(errno);
+  if (pid == 0) {
+    const int error = attempt();
+    (void)!write(pipe_fds[1], &error, sizeof(error));
+    _exit(0);
+  }
+  close(pipe_fds[1]);
+  int error = -1;
+  const ssize_t n = read(pipe_fds[0], &error, sizeof(error));
+  close(pipe_fds[0]);
+  waitpid(pid, nullptr, 0);
+  if (n != sizeof(error)) return "child died";
+  return error == 0 ? Facts("ok") : Facts(ErrnoFact(error));
+}
+
+// 0 when `result` is not negative, else errno.
+int ErrnoOf(long result) { return result < 0 ? errno : 0; }
+
 Facts TryMountInChild() {
   int pipe_fds[2];
   if (pipe2(pipe_fds, O_CLOEXEC) != 0) return {{"error", ErrnoFact(errno)}};
@@ -284,6 +309,30 @@ Facts ProbeNet(const ProbeOptions& options) {
       direct["error"] = ErrnoFact(-fd);
     }
     facts["direct"] = direct;
+    // Ways around the proxy, each tried towards the same target: a raw
+    // socket, and a fresh network namespace.
+    Facts bypass;
+    bypass["rawSocket"] = AttemptInChild([&host] {
+      const int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+      if (fd < 0) return errno;
+      sockaddr_in to = {};
+      to.sin_family = AF_INET;
+      inet_pton(AF_INET, host.c_str(), &to.sin_addr);
+      const unsigned char echo[8] = {8, 0, 0xf7, 0xff, 0, 0, 0, 0};
+      const int error =
+          ErrnoOf(sendto(fd, echo, sizeof(echo), 0,
+                         reinterpret_cast<sockaddr*>(&to), sizeof(to)));
+      close(fd);
+      return error;
+    });
+    bypass["newNetNamespace"] = AttemptInChild([&host, port] {
+      if (unshare(CLONE_NEWNET) != 0) return errno;
+      const int fd = ConnectTcp(host, port, 2000);
+      if (fd < 0) return -fd;
+      close(fd);
+      return 0;
+    });
+    facts["bypass"] = bypass;
   }
   Facts proxy_env = Facts::object();
   for (const char* name : {"http_proxy", "https_proxy", "HTTP_PROXY",
@@ -434,27 +483,6 @@ Facts ProbeCaps(const ProbeOptions& options) {
   return facts;
 }
 
-// errno of `attempt` run in a forked child (0: it succeeded), so that one
-// that works (a new user namespace, being traced) changes nothing here.
-Facts AttemptInChild(int (*attempt)()) {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoFact(errno);
-  const pid_t pid = fork();
-  if (pid < 0) return ErrnoFact(errno);
-  if (pid == 0) {
-    const int error = attempt() == 0 ? 0 : errno;
-    (void)!write(pipe_fds[1], &error, sizeof(error));
-    _exit(0);
-  }
-  close(pipe_fds[1]);
-  int error = -1;
-  const ssize_t n = read(pipe_fds[0], &error, sizeof(error));
-  close(pipe_fds[0]);
-  waitpid(pid, nullptr, 0);
-  if (n != sizeof(error)) return "child died";
-  return error == 0 ? Facts("ok") : Facts(ErrnoFact(error));
-}
-
 Facts ProbeSeccomp(const ProbeOptions& options) {
   Facts facts;
   const std::map<std::string, std::string> status =
@@ -472,17 +500,16 @@ Facts ProbeSeccomp(const ProbeOptions& options) {
   // Escape routes, each tried for real: "ok", or the errno that stopped it.
   Facts attempts;
   attempts["unshareUser"] =
-      AttemptInChild([] { return unshare(CLONE_NEWUSER); });
-  attempts["ptraceTraceme"] = AttemptInChild([] {
-    return static_cast<int>(ptrace(PTRACE_TRACEME, 0, nullptr, nullptr));
-  });
+      AttemptInChild([] { return ErrnoOf(unshare(CLONE_NEWUSER)); });
+  attempts["ptraceTraceme"] = AttemptInChild(
+      [] { return ErrnoOf(ptrace(PTRACE_TRACEME, 0, nullptr, nullptr)); });
   attempts["keyctl"] = AttemptInChild([] {
     // KEYCTL_GET_KEYRING_ID of the session keyring: harmless when allowed.
-    return syscall(SYS_keyctl, 0, -3, 0) < 0 ? -1 : 0;
+    return ErrnoOf(syscall(SYS_keyctl, 0, -3, 0));
   });
   attempts["bpf"] = AttemptInChild([] {
     // BPF_MAP_CREATE without attributes: EFAULT or EINVAL when allowed.
-    return static_cast<int>(syscall(SYS_bpf, 0, nullptr, 0));
+    return ErrnoOf(syscall(SYS_bpf, 0, nullptr, 0));
   });
   facts["attempts"] = attempts;
   return facts;
@@ -604,8 +631,24 @@ Facts ProbeHostReach(const ProbeOptions& options) {
     } else {
       target["ptrace"] = ErrnoFact(errno);
     }
+    // The host's file system through the target's root and cwd links.
+    for (const char* link : {"root", "cwd"}) {
+      const std::string path =
+          options.proc_root + "/" + std::to_string(pid) + "/" + link + "/";
+      DIR* dir = opendir(path.c_str());
+      target[link == std::string("root") ? "procRoot" : "procCwd"] =
+          dir != nullptr ? Facts("ok") : Facts(ErrnoFact(errno));
+      if (dir != nullptr) closedir(dir);
+    }
     facts["target"] = target;
   }
+  // The command's parent: without a PID namespace the launcher itself (and
+  // so the builtin engine), with one the cell's own init (PID 1).
+  const pid_t parent = getppid();
+  facts["parent"] = {
+      {"pid", parent},
+      {"signal0",
+       kill(parent, 0) == 0 ? Facts("ok") : Facts(ErrnoFact(errno))}};
   return facts;
 }
 

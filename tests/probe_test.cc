@@ -6,6 +6,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstring>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -13,8 +15,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "probes/host.h"
@@ -196,6 +200,92 @@ TEST_P(ProbeTest, SeccompFlipsTheSeccompFacts) {
   }
   EXPECT_EQ(on["caps"]["mountInNewNamespace"]["ok"], false);
   EXPECT_EQ(on["caps"]["setLoopbackFlags"]["ok"], true);
+}
+
+// The escape catalogue of SECURITY.md, row by row: what an agent in the
+// documented (unsafe) cell can and cannot do to the host, then the same
+// attempts in a hardened cell. Each EXPECT names its row.
+TEST_P(ProbeTest, EscapeCatalogueOfTheDocumentedCell) {
+  std::map<std::string, Facts> f = Probe();
+  const Facts& reach = f["host-reach"];
+  // Possible: see, signal (so kill) same-uid host processes, the launcher
+  // (the command's parent, which also runs the builtin proxy) included.
+  EXPECT_EQ(reach["target"]["signal0"], "ok") << "signal host processes";
+  EXPECT_GT(reach["readableCmdlines"], 0) << "read host cmdlines";
+  EXPECT_GT(reach["parent"]["pid"], 1) << "the launcher is visible";
+  EXPECT_EQ(reach["parent"]["signal0"], "ok") << "signal the launcher";
+  // Blocked by the user namespace: ptrace and /proc/PID/{root,cwd} of host
+  // processes need CAP_SYS_PTRACE in the host's user namespace.
+  for (const char* route : {"ptrace", "procRoot", "procCwd"}) {
+    EXPECT_THAT(reach["target"][route].get<std::string>(), HasSubstr("EACCES"))
+        << route;
+  }
+  // Host loopback services: only through the proxy, as the filter allows
+  // (the test's filter allows 127.0.0.1).
+  EXPECT_EQ(f["net"]["connect"][0]["status"], 200) << "host loopback via proxy";
+  EXPECT_EQ(f["net"]["direct"]["connected"], false) << "direct connect";
+  // Bypassing the proxy: no route in the cell's namespace, nor in a new one.
+  EXPECT_THAT(f["net"]["bypass"]["rawSocket"].get<std::string>(),
+              HasSubstr("ENETUNREACH"));
+  EXPECT_THAT(f["net"]["bypass"]["newNetNamespace"].get<std::string>(),
+              HasSubstr("ENETUNREACH"));
+  EXPECT_THAT(f["store"]["writeError"].get<std::string>(), HasSubstr("EROFS"))
+      << "write to the store";
+  // Possible: new namespaces and keyrings (no seccomp filter).
+  EXPECT_EQ(f["seccomp"]["attempts"]["unshareUser"], "ok");
+  EXPECT_EQ(f["seccomp"]["attempts"]["keyctl"], "ok");
+}
+
+TEST_P(ProbeTest, EscapeCatalogueOfAHardenedCell) {
+  std::ofstream(Path("filter")) << "^example\\.org$\n";
+  std::map<std::string, Facts> f = Probe({"--pid-namespace", "--ipc-namespace",
+                                          "--capabilities=none", "--seccomp"});
+  const Facts& reach = f["host-reach"];
+  EXPECT_EQ(reach["target"]["visible"], false);
+  EXPECT_THAT(reach["target"]["signal0"].get<std::string>(),
+              HasSubstr("ESRCH"));
+  EXPECT_THAT(reach["target"]["procRoot"].get<std::string>(),
+              HasSubstr("ENOENT"));
+  // The only other process is the cell's init, the command's parent.
+  EXPECT_EQ(reach["parent"]["pid"], 1);
+  EXPECT_LE(reach["readableCmdlines"], 1);
+  EXPECT_EQ(f["net"]["connect"][0]["status"], 403) << "host loopback via proxy";
+  for (const char* route : {"rawSocket", "newNetNamespace"}) {
+    EXPECT_THAT(f["net"]["bypass"][route].get<std::string>(),
+                HasSubstr("EPERM"))
+        << route;
+  }
+  for (const char* route : {"unshareUser", "ptraceTraceme", "keyctl", "bpf"}) {
+    EXPECT_THAT(f["seccomp"]["attempts"][route].get<std::string>(),
+                HasSubstr("EPERM"))
+        << route;
+  }
+}
+
+// Possible by design while the daemon socket is bound: adding store paths
+// through the host's daemon (content-addressed: it cannot change an
+// existing path). `nix: false` removes it.
+TEST_P(ProbeTest, EscapeCatalogueStoreWritesGoThroughTheDaemon) {
+  std::ofstream(Path("wt/payload")) << "written from a cell\n";
+  // The test daemon's store dir is not /nix/store, so the client inside
+  // cannot name the result and fails after the daemon has added it; what
+  // counts is the new path in the host's store.
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult added,
+      RunCell({}, {"nix-store", "--add", "/home/cell/worktree/payload"}));
+  EXPECT_THAT(added.stderr_text, HasSubstr("-payload")) << added.stderr_text;
+  std::vector<std::string> written;
+  for (const std::filesystem::directory_entry& entry :
+       std::filesystem::directory_iterator(Path("store"))) {
+    if (absl::EndsWith(entry.path().string(), "-payload")) {
+      written.push_back(HostFile(entry.path().string()));
+    }
+  }
+  EXPECT_THAT(written, ::testing::ElementsAre("written from a cell"));
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult refused,
+      RunCell({"--no-nix"}, {"sh", "-c", "test -e /run/nix/socket"}));
+  EXPECT_THAT(refused.exit_code, Optional(1));
 }
 
 TEST_P(ProbeTest, NetworkNoneFlipsTheProxyFacts) {
