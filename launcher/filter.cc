@@ -1,6 +1,12 @@
 #include "launcher/filter.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <regex.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
@@ -13,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "launcher/fs_util.h"
+#include "launcher/status_macros.h"
 
 namespace cell {
 namespace {
@@ -39,6 +46,9 @@ constexpr int64_t kMaxExpandedAtoms = 2000;
 // nested optional groups (found by fuzzing: a line with twelve levels of
 // `(x{0})+` took 7 s); host patterns need two or three.
 constexpr size_t kMaxGroupDepth = 8;
+
+// CPU time regcomp may take for a whole filter; real ones take milliseconds.
+constexpr rlim_t kMaxCompileCpuSeconds = 2;
 
 // How many copies regcomp makes of the operand of the quantifier starting at
 // pattern[i]; sets *end to its last character. -1 when it is not one that
@@ -158,6 +168,65 @@ std::string RepetitionProblem(absl::string_view pattern) {
   return "";
 }
 
+// Compiles every pattern in a child process limited to kMaxCompileCpuSeconds
+// of CPU, so that a line regcomp takes minutes over (fuzzing keeps finding
+// new shapes: anchors before nested optional groups, ...) is refused
+// instead of hanging the launcher, cell-verify or tinyproxy. Returns the
+// index of the first pattern that ran out of time, or -1. Runs before any
+// thread is started (the child calls malloc).
+absl::StatusOr<int> FirstTooSlowToCompile(
+    const std::vector<FilterPattern>& patterns) {
+  if (patterns.empty()) return -1;
+  int progress[2];
+  if (pipe2(progress, O_CLOEXEC) != 0) return ErrnoStatus(errno, "pipe2");
+  const pid_t child = fork();
+  if (child < 0) {
+    const int error = errno;
+    close(progress[0]);
+    close(progress[1]);
+    return ErrnoStatus(error, "fork");
+  }
+  if (child == 0) {
+    signal(SIGXCPU, SIG_DFL);
+    const rlimit cpu = {kMaxCompileCpuSeconds, kMaxCompileCpuSeconds + 1};
+    setrlimit(RLIMIT_CPU, &cpu);
+    for (size_t i = 0; i < patterns.size(); ++i) {
+      const int32_t index = static_cast<int32_t>(i);
+      if (write(progress[1], &index, sizeof(index)) != sizeof(index)) _exit(1);
+      regex_t compiled;
+      if (regcomp(&compiled, patterns[i].pattern.c_str(), kRegcompFlags) == 0) {
+        regfree(&compiled);
+      }
+    }
+    _exit(0);
+  }
+  close(progress[1]);
+  int32_t last = -1;
+  int32_t index = 0;
+  while (true) {
+    const ssize_t n = read(progress[0], &index, sizeof(index));
+    if (n == sizeof(index)) {
+      last = index;
+      continue;
+    }
+    if (n < 0 && errno == EINTR) continue;
+    break;
+  }
+  close(progress[0]);
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) return ErrnoStatus(errno, "waitpid");
+  }
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return -1;
+  if (WIFSIGNALED(status) &&
+      (WTERMSIG(status) == SIGXCPU || WTERMSIG(status) == SIGKILL) &&
+      last >= 0) {
+    return last;
+  }
+  return absl::InternalError(
+      "the process checking the filter's regexes failed unexpectedly");
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<FilterPattern>> ParseFilter(
@@ -186,17 +255,29 @@ absl::StatusOr<std::vector<FilterPattern>> ParseFilter(
       return absl::InvalidArgumentError(absl::StrCat(
           source, ":", line_number, ": '", pattern, "': ", problem));
     }
+    patterns.push_back({line_number, pattern});
+  }
+  // The checks above catch the blow-ups we know of by their shape; this
+  // catches the rest by their cost, before regcomp runs in this process.
+  CELL_ASSIGN_OR_RETURN(const int slow, FirstTooSlowToCompile(patterns));
+  if (slow >= 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        source, ":", patterns[slow].line, ": '", patterns[slow].pattern,
+        "': regcomp (and so tinyproxy) needs over ", kMaxCompileCpuSeconds,
+        " s of CPU to compile it; simplify it"));
+  }
+  for (const FilterPattern& pattern : patterns) {
     regex_t compiled;
-    const int error = regcomp(&compiled, pattern.c_str(), kRegcompFlags);
+    const int error =
+        regcomp(&compiled, pattern.pattern.c_str(), kRegcompFlags);
     if (error != 0) {
       char message[256];
       regerror(error, &compiled, message, sizeof(message));
       return absl::InvalidArgumentError(
-          absl::StrCat(source, ":", line_number, ": invalid extended regex '",
-                       pattern, "': ", message));
+          absl::StrCat(source, ":", pattern.line, ": invalid extended regex '",
+                       pattern.pattern, "': ", message));
     }
     regfree(&compiled);
-    patterns.push_back({line_number, pattern});
   }
   return patterns;
 }
