@@ -216,9 +216,11 @@ absl::StatusOr<HostFilter> BuiltinFilter(const CellSpec& spec) {
   return filter;
 }
 
-// Host side, before the run directory exists: a bind must not show the
-// cell where run directories live ($JD holds the proxy's state and audit
-// log, and the staging root; others' hold theirs), nor one of them.
+// Host side, before the run directory exists: a read-write bind must not
+// give the cell where run directories live ($JD holds the proxy's state and
+// audit log, and the staging root; others' hold theirs), nor one of them,
+// as it could rewrite them. A read-only bind of a parent (`/` for a test
+// of the host's tree) only shows them; the mount policy judges such binds.
 absl::Status CheckBindsHideJobDirs(const std::vector<MountOp>& mounts,
                                    const std::string& jd_parent) {
   char resolved_parent[PATH_MAX];
@@ -226,10 +228,7 @@ absl::Status CheckBindsHideJobDirs(const std::vector<MountOp>& mounts,
     return absl::OkStatus();  // JobDir::Create will say what is wrong.
   }
   for (const MountOp& mount : mounts) {
-    if (mount.kind != MountOpKind::kBind &&
-        mount.kind != MountOpKind::kRoBind) {
-      continue;
-    }
+    if (mount.kind != MountOpKind::kBind) continue;
     char source[PATH_MAX];
     if (realpath(mount.src.c_str(), source) == nullptr) continue;
     const absl::string_view path = source;
@@ -239,11 +238,12 @@ absl::Status CheckBindsHideJobDirs(const std::vector<MountOp>& mounts,
          (absl::StartsWith(name, kJobDirPrefix) ||
           absl::StartsWith(name, kJobDirStagingPrefix)))) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "bind of '", mount.src, "' at ", mount.dst,
-          " would show the cell the launcher's private run directories in ",
+          "read-write bind of '", mount.src, "' at ", mount.dst,
+          " would let the cell rewrite the launcher's private run "
+          "directories in ",
           resolved_parent,
-          " (proxy state, audit log); bind something narrower, or point "
-          "TMPDIR at a directory the cell does not see"));
+          " (proxy state, audit log); bind something narrower or read-only, "
+          "or point TMPDIR at a directory the cell does not see"));
     }
   }
   return absl::OkStatus();

@@ -57,22 +57,25 @@ class FaultTest : public CellFixture {
   }
 };
 
-TEST_P(FaultTest, BindsThatWouldShowRunDirectoriesAreRefused) {
-  // $TMPDIR holds every $JD: binding it, or anything above it, would let
-  // the cell read and rewrite the proxy's state and audit log.
-  ExpectRefused({absl::StrCat("--ro-bind=", CellTmpDir(), ":/t")},
+TEST_P(FaultTest, ReadWriteBindsOfRunDirectoriesAreRefused) {
+  // $TMPDIR holds every $JD: binding it read-write, or anything above it,
+  // would let the cell rewrite the proxy's state and audit log.
+  ExpectRefused({absl::StrCat("--bind=", CellTmpDir(), ":/t")},
                 "private run directories");
   ExpectRefused({absl::StrCat("--bind=", Path(""), ":/t")},
                 "private run directories");
   // Another cell's $JD (here a left-over one) by name.
   ASSERT_EQ(mkdir(Path("tmp/cell-jd.other").c_str(), 0700), 0);
   ASSERT_EQ(chown(Path("tmp/cell-jd.other").c_str(), uid(), gid()), 0);
-  ExpectRefused({"--ro-bind=tmp/cell-jd.other:/t"}, "point TMPDIR at");
+  ExpectRefused({"--bind=tmp/cell-jd.other:/t"}, "point TMPDIR at");
   ASSERT_EQ(rmdir(Path("tmp/cell-jd.other").c_str()), 0);
-  // A sibling of $TMPDIR is fine.
-  ASSERT_OK_AND_ASSIGN(SubprocessResult sibling,
-                       RunCell({"--ro-bind=store:/t"}, {"true"}));
-  EXPECT_THAT(sibling.exit_code, Optional(0)) << sibling.stderr_text;
+  // Read-only, or a sibling of $TMPDIR, is fine.
+  for (const std::string& flag :
+       {absl::StrCat("--ro-bind=", CellTmpDir(), ":/t"),
+        std::string("--bind=store:/t")}) {
+    ASSERT_OK_AND_ASSIGN(SubprocessResult allowed, RunCell({flag}, {"true"}));
+    EXPECT_THAT(allowed.exit_code, Optional(0)) << allowed.stderr_text;
+  }
 }
 
 TEST_P(FaultTest, HostileFiltersAreRefused) {
