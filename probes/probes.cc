@@ -187,12 +187,13 @@ Facts RoutesFacts(const std::vector<RouteEntry>& routes) {
 // Whether a forked child can use CAP_SYS_ADMIN: new mount namespace, then a
 // tmpfs mount in it (nothing leaks to the probe's own namespace).
 // `attempt` (0 or an errno) run in a forked child, so that one that works
-// (a new namespace, being traced) changes nothing here: "ok" or the errno.
-Facts AttemptInChild(const std::function<int()>& attempt) {
+// (a new namespace, being traced) changes nothing here. Its result, or -1
+// when the child died without one.
+int ErrnoInChild(const std::function<int()>& attempt) {
   int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return ErrnoFact(errno);
+  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return errno;
   const pid_t pid = fork();
-  if (pid < 0) return ErrnoFact(errno);
+  if (pid < 0) return errno;
   if (pid == 0) {
     const int error = attempt();
     (void)!write(pipe_fds[1], &error, sizeof(error));
@@ -203,7 +204,13 @@ Facts AttemptInChild(const std::function<int()>& attempt) {
   const ssize_t n = read(pipe_fds[0], &error, sizeof(error));
   close(pipe_fds[0]);
   waitpid(pid, nullptr, 0);
-  if (n != sizeof(error)) return "child died";
+  return n == sizeof(error) ? error : -1;
+}
+
+// ErrnoInChild as a fact: "ok" or the errno.
+Facts AttemptInChild(const std::function<int()>& attempt) {
+  const int error = ErrnoInChild(attempt);
+  if (error < 0) return "child died";
   return error == 0 ? Facts("ok") : Facts(ErrnoFact(error));
 }
 
@@ -211,28 +218,15 @@ Facts AttemptInChild(const std::function<int()>& attempt) {
 int ErrnoOf(long result) { return result < 0 ? errno : 0; }
 
 Facts TryMountInChild() {
-  int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return {{"error", ErrnoFact(errno)}};
-  const pid_t pid = fork();
-  if (pid < 0) return {{"error", ErrnoFact(errno)}};
-  if (pid == 0) {
-    int error = 0;
-    if (unshare(CLONE_NEWNS) != 0) {
-      error = errno;
-    } else if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) !=
-                   0 ||
-               mount("cell-probe", "/tmp", "tmpfs", 0, nullptr) != 0) {
-      error = errno;
+  const int error = ErrnoInChild([] {
+    if (unshare(CLONE_NEWNS) != 0) return errno;
+    if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0 ||
+        mount("cell-probe", "/tmp", "tmpfs", 0, nullptr) != 0) {
+      return errno;
     }
-    (void)!write(pipe_fds[1], &error, sizeof(error));
-    _exit(0);
-  }
-  close(pipe_fds[1]);
-  int error = -1;
-  const ssize_t n = read(pipe_fds[0], &error, sizeof(error));
-  close(pipe_fds[0]);
-  waitpid(pid, nullptr, 0);
-  if (n != sizeof(error)) return {{"error", "child died"}};
+    return 0;
+  });
+  if (error < 0) return {{"error", "child died"}};
   if (error == 0) return {{"ok", true}};
   return {{"ok", false}, {"error", ErrnoFact(error)}};
 }
