@@ -232,11 +232,16 @@ absl::Status CheckBindsHideJobDirs(const std::vector<MountOp>& mounts,
     char source[PATH_MAX];
     if (realpath(mount.src.c_str(), source) == nullptr) continue;
     const absl::string_view path = source;
-    const absl::string_view name = path.substr(path.rfind('/') + 1);
-    if (PathIsSameOrUnder(resolved_parent, path) ||
-        (PathIsSameOrUnder(path, resolved_parent) &&
-         (absl::StartsWith(name, kJobDirPrefix) ||
-          absl::StartsWith(name, kJobDirStagingPrefix)))) {
+    const absl::string_view parent = resolved_parent;
+    // Below the parent: the entry of the parent it is in (or is).
+    absl::string_view entry;
+    if (path.size() > parent.size() && PathIsSameOrUnder(path, parent)) {
+      entry = path.substr(parent == "/" ? 1 : parent.size() + 1);
+      entry = entry.substr(0, entry.find('/'));
+    }
+    if (PathIsSameOrUnder(parent, path) ||
+        absl::StartsWith(entry, kJobDirPrefix) ||
+        absl::StartsWith(entry, kJobDirStagingPrefix)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "read-write bind of '", mount.src, "' at ", mount.dst,
           " would let the cell rewrite the launcher's private run "

@@ -68,6 +68,10 @@ TEST_P(FaultTest, ReadWriteBindsOfRunDirectoriesAreRefused) {
   ASSERT_EQ(mkdir(Path("tmp/cell-jd.other").c_str(), 0700), 0);
   ASSERT_EQ(chown(Path("tmp/cell-jd.other").c_str(), uid(), gid()), 0);
   ExpectRefused({"--bind=tmp/cell-jd.other:/t"}, "point TMPDIR at");
+  ASSERT_EQ(mkdir(Path("tmp/cell-jd.other/root").c_str(), 0700), 0);
+  ASSERT_EQ(chown(Path("tmp/cell-jd.other/root").c_str(), uid(), gid()), 0);
+  ExpectRefused({"--bind=tmp/cell-jd.other/root:/t"}, "point TMPDIR at");
+  ASSERT_EQ(rmdir(Path("tmp/cell-jd.other/root").c_str()), 0);
   ASSERT_EQ(rmdir(Path("tmp/cell-jd.other").c_str()), 0);
   // Read-only, or a sibling of $TMPDIR, is fine.
   for (const std::string& flag :
