@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Sets up a fresh Debian 12 machine and runs every test: `./test.sh`.
 # Runs //... twice, plainly and under ASan + UBSan, then the installed
-# layout and every fuzz target. Extra arguments go to both `bazel test`s.
+# layout and every fuzz target. Extra arguments are test options for both
+# `bazel test`s (e.g. --test_filter=...); `bazel info` does not take them.
 set -euo pipefail
 cd "$(dirname "$0")"
 ./setup.sh
@@ -41,14 +42,14 @@ count_cases() {
 }
 
 bazel test //... "$@" || status=$?
-count_cases "$(bazel info "$@" bazel-testlogs 2>/dev/null)"
+count_cases "$(bazel info bazel-testlogs 2>/dev/null)"
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 # (the launcher, cell-verify, every test; the probe stays static and plain,
 # see tools/sanitizers/BUILD.bazel). Its own output tree, so the normal
 # build above stays cached.
 bazel test --config=asan //... "$@" || status=$?
-count_cases "$(bazel info --config=asan "$@" bazel-testlogs 2>/dev/null)"
+count_cases "$(bazel info --config=asan bazel-testlogs 2>/dev/null)"
 
 # The installed layout, as the flake's package builds it and its check runs
 # it: nix/build.sh installs cell, cell-probe and cell-verify in one bin dir,
