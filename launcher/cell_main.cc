@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <optional>
@@ -15,10 +16,12 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "launcher/audit_summary.h"
 #include "launcher/fs_util.h"
@@ -98,9 +101,18 @@ Overrides (each sets the spec field named in brackets):
                             with EPERM [isolation.seccomp]
   --capabilities=all|none   capabilities kept across exec inside the user
                             namespace [isolation.capabilities]
+  --read-only-root          the cell's root (/, /etc, /bin links) read-only;
+                            mounts keep their mode [isolation.readOnlyRoot]
+  --rlimit=NAME=VALUE       set rlimit NAME (nofile, nproc, as, cpu, fsize,
+                            core, ...) as soft and hard limit [limits.rlimits]
+  --memory-max=SIZE         the cell's own cgroup with this much memory, e.g.
+                            512M (needs root or a delegated cgroup)
+                            [limits.memoryMax]
+  --pids-max=N              the cell's own cgroup with at most N tasks
+                            [limits.pidsMax]
   --status-file=PATH        write JSON lines: {"event":"started",...} and
                             {"event":"exited","exitCode":N,"signal":S}
-Repeat --ro-bind, --bind and --env as often as needed.
+Repeat --ro-bind, --bind, --env and --rlimit as often as needed.
 
 Examples:
   cell run --worktree=. --no-nix --network=none \
@@ -205,6 +217,30 @@ absl::Status CheckFlagApplies(absl::string_view name, Subcommand subcommand) {
       absl::StrCat("--", name, " is an option of `", owner, "` only"));
 }
 
+// A limit from a flag: a whole number, for sizes (`bytes`) optionally with
+// a binary suffix K, M, G or T (512M = 512 MiB).
+absl::StatusOr<uint64_t> ParseLimit(absl::string_view flag,
+                                    absl::string_view text, bool bytes) {
+  uint64_t scale = 1;
+  if (bytes && !text.empty()) {
+    const char suffix = absl::ascii_toupper(text.back());
+    const absl::string_view suffixes = "KMGT";
+    if (const size_t at = suffixes.find(suffix);
+        at != absl::string_view::npos) {
+      scale = uint64_t{1} << (10 * (at + 1));
+      text.remove_suffix(1);
+    }
+  }
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || text.empty() || text[0] == '-' ||
+      text[0] == '+' || value > (uint64_t{1} << 62) / scale) {
+    return UsageError(absl::StrCat(
+        "--", flag, ": '", text, "' is not a whole number",
+        bytes ? " of bytes (suffixes K, M, G, T allowed, e.g. 512M)" : ""));
+  }
+  return value * scale;
+}
+
 absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
                                       Subcommand subcommand) {
   const bool allow_command = subcommand == Subcommand::kRun;
@@ -236,7 +272,7 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
     // Switches take no value.
     if (name == "no-nix" || name == "pid-namespace" ||
         name == "ipc-namespace" || name == "seccomp" ||
-        name == "unchecked-paths") {
+        name == "read-only-root" || name == "unchecked-paths") {
       if (equals != std::string::npos) {
         return UsageError(absl::StrCat("--", name, " takes no value"));
       }
@@ -249,6 +285,9 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
         invocation.overrides["isolation.ipcNamespace"] = true;
       }
       if (name == "seccomp") invocation.overrides["isolation.seccomp"] = true;
+      if (name == "read-only-root") {
+        invocation.overrides["isolation.readOnlyRoot"] = true;
+      }
       continue;
     }
     std::string value;
@@ -295,6 +334,26 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
             absl::StrCat("--capabilities=", value, ": expected all or none"));
       }
       invocation.overrides["isolation.capabilities"] = value;
+    } else if (name == "memory-max" || name == "pids-max") {
+      CELL_ASSIGN_OR_RETURN(const uint64_t limit,
+                            ParseLimit(name, value, name == "memory-max"));
+      invocation.overrides[name == "memory-max" ? "limits.memoryMax"
+                                                : "limits.pidsMax"] = limit;
+    } else if (name == "rlimit") {
+      const size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || value.find('.') < eq) {
+        return UsageError(absl::StrCat(
+            "--rlimit=", value, ": expected NAME=VALUE, e.g. nofile=1024"));
+      }
+      const std::string resource = value.substr(0, eq);
+      // Sizes take K/M/G/T; counts (nofile, nproc, cpu seconds) do not.
+      const bool bytes = resource == "as" || resource == "core" ||
+                         resource == "data" || resource == "fsize" ||
+                         resource == "memlock" || resource == "msgqueue" ||
+                         resource == "rss" || resource == "stack";
+      CELL_ASSIGN_OR_RETURN(const uint64_t limit,
+                            ParseLimit(name, value.substr(eq + 1), bytes));
+      invocation.overrides[absl::StrCat("limits.rlimits.", resource)] = limit;
     } else if (name == "ro-bind" || name == "bind") {
       invocation.appended_mounts.emplace_back(arg, MountFromFlag(name, value));
     } else if (name == "env") {
@@ -312,17 +371,17 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
   return invocation;
 }
 
-// Applies the overrides to the spec's JSON; "a.b" names a nested field.
+// Applies the overrides to the spec's JSON; "a.b.c" names a nested field.
 void ApplyOverrides(const Invocation& invocation, Json* spec) {
   for (const auto& [field, value] : invocation.overrides.items()) {
-    const size_t dot = field.find('.');
-    if (dot == std::string::npos) {
-      (*spec)[field] = value;
-      continue;
+    Json* parent = spec;
+    std::vector<std::string> path = absl::StrSplit(field, '.');
+    for (size_t i = 0; i + 1 < path.size(); ++i) {
+      Json& next = (*parent)[path[i]];
+      if (!next.is_object()) next = Json::object();
+      parent = &next;
     }
-    Json& parent = (*spec)[field.substr(0, dot)];
-    if (!parent.is_object()) parent = Json::object();
-    parent[field.substr(dot + 1)] = value;
+    (*parent)[path.back()] = value;
   }
   if (!invocation.appended_mounts.empty()) {
     Json& mounts = (*spec)["mounts"];

@@ -6,6 +6,7 @@
 #include <linux/close_range.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -165,6 +166,11 @@ void RunChild(const ChildConfig& config) {
   if (const int error = PivotInto(config.new_root.c_str()); error != 0) {
     Fail(config, ChildStep::kPivotRoot, error);
   }
+  if (plan.read_only_root) {
+    if (const int error = RemountRootReadOnly(); error != 0) {
+      Fail(config, ChildStep::kReadOnlyRoot, error);
+    }
+  }
   if (const int error = BringUpLoopback(); error != 0) {
     Fail(config, ChildStep::kLoopback, error);
   }
@@ -191,6 +197,14 @@ void RunChild(const ChildConfig& config) {
     }
   }
 
+  // The command's process only: an init limited to a few descriptors or
+  // processes could not reap or forward signals.
+  for (size_t i = 0; i < plan.rlimits.size(); ++i) {
+    const rlimit limit = {plan.rlimits[i].value, plan.rlimits[i].value};
+    if (setrlimit(plan.rlimits[i].resource, &limit) != 0) {
+      Fail(config, ChildStep::kRlimit, errno, static_cast<int64_t>(i));
+    }
+  }
   if (const int error =
           SetCapabilities(plan.keep_capabilities, config.cap_last);
       error != 0) {
@@ -292,6 +306,17 @@ std::string DescribeChildFailure(const ChildFailure& failure,
       return absl::StrCat("cannot restore the signal mask: ", error);
     case ChildStep::kSeccomp:
       return absl::StrCat("cannot install the seccomp filter: ", error);
+    case ChildStep::kReadOnlyRoot:
+      return absl::StrCat("cannot make the cell's root read-only: ", error);
+    case ChildStep::kRlimit: {
+      const std::string name =
+          failure.index >= 0 &&
+                  static_cast<size_t>(failure.index) < plan.rlimits.size()
+              ? plan.rlimits[failure.index].name
+              : "?";
+      return absl::StrCat("cannot set field `limits.rlimits.", name,
+                          "`: ", error);
+    }
     case ChildStep::kFork:
       return absl::StrCat("cannot start the command under the cell's init: ",
                           error);

@@ -39,6 +39,8 @@ enum class ChildStep : int32_t {
   kFork,
   kExec,
   kSeccomp,
+  kReadOnlyRoot,
+  kRlimit,
 };
 
 // Written by the child to the failure pipe; the pipe is close-on-exec, so

@@ -32,6 +32,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "launcher/builtin_proxy.h"
+#include "launcher/cgroup.h"
 #include "launcher/child.h"
 #include "launcher/filter.h"
 #include "launcher/fs_util.h"
@@ -254,6 +255,24 @@ absl::Status CheckBindsHideJobDirs(const std::vector<MountOp>& mounts,
   return absl::OkStatus();
 }
 
+// Host side, before the clone: the command may lower its rlimits but not
+// raise them past the launcher's hard limits (that needs CAP_SYS_RESOURCE
+// on the host), so such a value is an error now rather than in the child.
+absl::Status CheckRlimits(const CellPlan& plan) {
+  for (const RlimitOp& op : plan.rlimits) {
+    rlimit current;
+    if (getrlimit(op.resource, &current) != 0) continue;
+    if (current.rlim_max != RLIM_INFINITY && op.value > current.rlim_max) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "field `limits.rlimits.", op.name, "`: ", op.value,
+          " is above the launcher's hard limit of ", current.rlim_max,
+          "; lower it, or raise the hard limit on the host (ulimit -H, "
+          "limits.conf, LimitNOFILE= ...)"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 ExitReport ReportFor(int wait_status) {
   ExitReport report;
   if (WIFEXITED(wait_status)) report.exit_code = WEXITSTATUS(wait_status);
@@ -293,6 +312,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
       CellPlan plan,
       MakePlan(spec, options.command.empty() ? spec.command : options.command,
                host));
+  CELL_RETURN_IF_ERROR(CheckRlimits(plan));
   CELL_ASSIGN_OR_RETURN(StatusFile status_file,
                         StatusFile::Open(options.status_file));
 
@@ -303,6 +323,14 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   const std::string new_root = jd.Path("root");
   if (mkdir(new_root.c_str(), 0700) != 0) {
     return ErrnoStatus(errno, "mkdir " + new_root);
+  }
+
+  // Before the clone, so the command starts inside it; its destructor
+  // kills whatever is left in it on every way out of this function.
+  std::optional<CellCgroup> cgroup;
+  if (spec.limits.NeedsCgroup()) {
+    CELL_ASSIGN_OR_RETURN(CellCgroup created, CellCgroup::Create(spec.limits));
+    cgroup.emplace(std::move(created));
   }
 
   CELL_ASSIGN_OR_RETURN(SignalBlock signals, SignalBlock::Create());
@@ -378,6 +406,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   failure_write.Reset();
   listener_child.Reset();
   absl::Status maps = WriteIdentityMaps(child, host.uid, host.gid);
+  if (maps.ok() && cgroup.has_value()) maps = cgroup->AddProcess(child);
   if (!maps.ok()) {
     kill(child, SIGKILL);
     waitpid(child, nullptr, 0);
@@ -459,6 +488,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
     started["hostProxyPort"] = proxy->port();
     started["proxyPid"] = proxy->pid();
   }
+  if (cgroup.has_value()) started["cgroups"] = cgroup->dirs();
   status_file.Write(started);
   int proxy_fd = -1;
   std::function<void()> serve_proxy;
@@ -471,7 +501,10 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   }
   ExitReport report =
       ReportFor(WaitForChild(child, signals, proxy_fd, serve_proxy));
-  // Cleanup in order: connections, the proxy, then $JD.
+  // Cleanup in order: what the command left in its cgroup (the tree does
+  // not outlive a cell with limits), connections, the proxy, then $JD.
+  absl::Status cgroup_removed;
+  if (cgroup.has_value()) cgroup_removed = cgroup->KillAndRemove();
   relay.reset();
   builtin_proxy.reset();
   if (proxy.has_value()) proxy->Stop();
@@ -484,6 +517,8 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   if (!removed.ok()) {
     report.diagnostic = absl::StrCat("warning: could not remove ", jd.path(),
                                      ": ", removed.message());
+  } else if (!cgroup_removed.ok()) {
+    report.diagnostic = absl::StrCat("warning: ", cgroup_removed.message());
   }
   return report;
 }

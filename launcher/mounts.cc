@@ -266,4 +266,15 @@ int PivotInto(const char* new_root) {
   return 0;
 }
 
+int RemountRootReadOnly() {
+  // A bind remount changes this mount's flags only, not the tmpfs's
+  // superblock nor the mounts on top of it.
+  if (mount(nullptr, "/", nullptr,
+            MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags("/"),
+            nullptr) != 0) {
+    return errno;
+  }
+  return 0;
+}
+
 }  // namespace cell

@@ -31,6 +31,10 @@ inline constexpr size_t kMountStepRoot = static_cast<size_t>(-2);
 // pivot_root into `new_root` and detach the old root. Returns 0 or errno.
 int PivotInto(const char* new_root);
 
+// After PivotInto: makes the root mount itself read-only (the mounts on it
+// keep their own mode). Returns 0 or an errno.
+int RemountRootReadOnly();
+
 }  // namespace cell
 
 #endif  // CELL_LAUNCHER_MOUNTS_H_

@@ -119,6 +119,18 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
   plan.ipc_namespace = spec.isolation.ipc_namespace;
   plan.seccomp = spec.isolation.seccomp;
   plan.keep_capabilities = spec.isolation.capabilities == Capabilities::kAll;
+  plan.read_only_root = spec.isolation.read_only_root;
+  for (const auto& [name, value] : spec.limits.rlimits) {
+    const auto& resources = RlimitResources();
+    const auto known = std::find_if(
+        resources.begin(), resources.end(),
+        [&name = name](const auto& entry) { return entry.first == name; });
+    if (known == resources.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("field `limits.rlimits.", name, "`: unknown rlimit"));
+    }
+    plan.rlimits.push_back({name, known->second, value});
+  }
 
   std::vector<MountOp>& mounts = plan.mounts;
   if (spec.nix) {

@@ -9,6 +9,7 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -55,6 +56,18 @@ struct HostFacts {
   std::optional<std::string> lang;  // The launcher's $LANG, if set.
 };
 
+// One setrlimit() before exec: soft and hard limit alike.
+struct RlimitOp {
+  std::string name;  // The spec's name, for errors.
+  int resource = 0;  // RLIMIT_*.
+  uint64_t value = 0;
+
+  bool operator==(const RlimitOp& other) const {
+    return name == other.name && resource == other.resource &&
+           value == other.value;
+  }
+};
+
 struct CellPlan {
   std::vector<MountOp> mounts;
   std::vector<std::string> env;  // "NAME=VALUE", in a stable order.
@@ -67,6 +80,10 @@ struct CellPlan {
   bool ipc_namespace = false;
   bool keep_capabilities = true;
   bool seccomp = false;  // Install launcher/seccomp.h's filter before exec.
+  // Remount the root read-only once everything is mounted on it.
+  bool read_only_root = false;
+  // Applied by the command's process (not the PID-namespace init).
+  std::vector<RlimitOp> rlimits;
 };
 
 // The proxy URL inside the cell, e.g. "http://127.0.0.1:3128".

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <limits.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -237,17 +238,69 @@ absl::Status ReadIsolation(const Json& object, CellSpec* spec) {
   const Json* value = FindField(object, "isolation");
   if (value == nullptr) return absl::OkStatus();
   if (!value->is_object()) return TypeError("isolation", "an object", *value);
-  CELL_RETURN_IF_ERROR(CheckKnownFields(
-      *value, "isolation",
-      {"pidNamespace", "ipcNamespace", "capabilities", "seccomp"}));
+  CELL_RETURN_IF_ERROR(
+      CheckKnownFields(*value, "isolation",
+                       {"pidNamespace", "ipcNamespace", "capabilities",
+                        "seccomp", "readOnlyRoot"}));
   CELL_RETURN_IF_ERROR(
       ReadBool(*value, "isolation", "seccomp", &spec->isolation.seccomp));
+  CELL_RETURN_IF_ERROR(ReadBool(*value, "isolation", "readOnlyRoot",
+                                &spec->isolation.read_only_root));
   CELL_RETURN_IF_ERROR(ReadBool(*value, "isolation", "pidNamespace",
                                 &spec->isolation.pid_namespace));
   CELL_RETURN_IF_ERROR(ReadBool(*value, "isolation", "ipcNamespace",
                                 &spec->isolation.ipc_namespace));
   return ReadEnum(*value, "isolation", "capabilities", kCapabilities,
                   &spec->isolation.capabilities);
+}
+
+// A non-negative integer field, or null (leaves `*out` unset).
+absl::Status ReadCount(const Json& object, absl::string_view prefix,
+                       absl::string_view name, uint64_t minimum,
+                       absl::string_view unit, std::optional<uint64_t>* out) {
+  const Json* value = FindField(object, name);
+  if (value == nullptr || value->is_null()) return absl::OkStatus();
+  const std::string field = FieldName(prefix, name);
+  if (!value->is_number_integer() || value->get<int64_t>() < 0) {
+    return TypeError(field, absl::StrCat("a whole number of ", unit), *value);
+  }
+  const uint64_t count = value->get<uint64_t>();
+  if (count < minimum) {
+    return FieldError(field, absl::StrCat(count, " is below the minimum of ",
+                                          minimum, " ", unit));
+  }
+  *out = count;
+  return absl::OkStatus();
+}
+
+absl::Status ReadLimits(const Json& object, CellSpec* spec) {
+  const Json* value = FindField(object, "limits");
+  if (value == nullptr) return absl::OkStatus();
+  if (!value->is_object()) return TypeError("limits", "an object", *value);
+  CELL_RETURN_IF_ERROR(
+      CheckKnownFields(*value, "limits", {"rlimits", "memoryMax", "pidsMax"}));
+  CELL_RETURN_IF_ERROR(ReadCount(*value, "limits", "memoryMax", kMinMemoryMax,
+                                 "bytes", &spec->limits.memory_max));
+  CELL_RETURN_IF_ERROR(ReadCount(*value, "limits", "pidsMax", 1, "tasks",
+                                 &spec->limits.pids_max));
+  const Json* rlimits = FindField(*value, "rlimits");
+  if (rlimits == nullptr) return absl::OkStatus();
+  if (!rlimits->is_object()) {
+    return TypeError("limits.rlimits", "an object like {\"nofile\": 1024}",
+                     *rlimits);
+  }
+  std::vector<absl::string_view> names;
+  for (const auto& [name, resource] : RlimitResources()) {
+    names.push_back(name);
+  }
+  CELL_RETURN_IF_ERROR(CheckKnownFields(*rlimits, "limits.rlimits", names));
+  for (const auto& item : rlimits->items()) {
+    std::optional<uint64_t> limit;
+    CELL_RETURN_IF_ERROR(
+        ReadCount(*rlimits, "limits.rlimits", item.key(), 0, "units", &limit));
+    if (limit.has_value()) spec->limits.rlimits[item.key()] = *limit;
+  }
+  return absl::OkStatus();
 }
 
 // --- Resolution (touches the host file system) ---
@@ -361,6 +414,19 @@ const std::vector<std::string>& ForcedEnvNames() {
   return *names;
 }
 
+const std::vector<std::pair<absl::string_view, int>>& RlimitResources() {
+  static const auto* resources =
+      new std::vector<std::pair<absl::string_view, int>>{
+          {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},
+          {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
+          {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},
+          {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE},
+          {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},
+          {"rss", RLIMIT_RSS},         {"sigpending", RLIMIT_SIGPENDING},
+          {"stack", RLIMIT_STACK}};
+  return *resources;
+}
+
 absl::string_view MountTypeName(MountType type) {
   return EnumName(MountTypes(), type);
 }
@@ -371,7 +437,7 @@ absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
       CheckKnownFields(json, "",
                        {"version", "command", "worktreePath", "tinyproxyFilter",
                         "logDir", "nixDaemonSocket", "nixStore", "nix", "path",
-                        "mounts", "env", "network", "isolation"}));
+                        "mounts", "env", "network", "isolation", "limits"}));
   CellSpec spec;
   const Json* version = FindField(json, "version");
   if (version == nullptr) {
@@ -418,6 +484,7 @@ absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
   CELL_RETURN_IF_ERROR(ReadEnv(json, &spec));
   CELL_RETURN_IF_ERROR(ReadNetwork(json, &spec));
   CELL_RETURN_IF_ERROR(ReadIsolation(json, &spec));
+  CELL_RETURN_IF_ERROR(ReadLimits(json, &spec));
   CELL_RETURN_IF_ERROR(CheckMountDestinations(spec));
   return spec;
 }
@@ -555,7 +622,17 @@ Json SpecToJson(const CellSpec& spec) {
       {"pidNamespace", spec.isolation.pid_namespace},
       {"ipcNamespace", spec.isolation.ipc_namespace},
       {"capabilities", EnumName(kCapabilities, spec.isolation.capabilities)},
-      {"seccomp", spec.isolation.seccomp}};
+      {"seccomp", spec.isolation.seccomp},
+      {"readOnlyRoot", spec.isolation.read_only_root}};
+  Json rlimits = Json::object();
+  for (const auto& [name, limit] : spec.limits.rlimits) rlimits[name] = limit;
+  json["limits"] = {
+      {"rlimits", std::move(rlimits)},
+      {"memoryMax", spec.limits.memory_max.has_value()
+                        ? Json(*spec.limits.memory_max)
+                        : Json()},
+      {"pidsMax", spec.limits.pids_max.has_value() ? Json(*spec.limits.pids_max)
+                                                   : Json()}};
   return json;
 }
 

@@ -4,9 +4,11 @@
 #ifndef CELL_LAUNCHER_SPEC_H_
 #define CELL_LAUNCHER_SPEC_H_
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -50,6 +52,26 @@ struct IsolationSpec {
   Capabilities capabilities = Capabilities::kAll;
   // The escape-route deny list of launcher/seccomp.h.
   bool seccomp = false;
+  // The root (the launcher's tmpfs: /etc, /bin links, mount points) is
+  // remounted read-only after the mounts; the worktree, /tmp, /home/cell
+  // and other mounts keep their own mode.
+  bool read_only_root = false;
+};
+
+// Resource limits. The documented cell sets none: the command inherits the
+// launcher's rlimits and cgroup.
+struct LimitsSpec {
+  // Rlimit name (see RlimitResources()) -> value, set as soft and hard
+  // limit before exec.
+  std::map<std::string, uint64_t> rlimits;
+  // A cgroup of the cell's own (launcher/cgroup.h) with these bounds:
+  // bytes of memory (memory.max) and tasks (pids.max).
+  std::optional<uint64_t> memory_max;
+  std::optional<uint64_t> pids_max;
+
+  bool NeedsCgroup() const {
+    return memory_max.has_value() || pids_max.has_value();
+  }
 };
 
 struct CellSpec {
@@ -67,7 +89,15 @@ struct CellSpec {
   std::map<std::string, std::string> env;
   NetworkSpec network;
   IsolationSpec isolation;
+  LimitsSpec limits;
 };
+
+// The rlimits `limits.rlimits` may set: spec name -> RLIMIT_* resource.
+const std::vector<std::pair<absl::string_view, int>>& RlimitResources();
+
+// The smallest `limits.memoryMax` accepted: below it the cell's first
+// process would be killed before it could exec.
+inline constexpr uint64_t kMinMemoryMax = 4 << 20;
 
 // The in-cell paths the launcher always creates; spec mounts may not use
 // them as destinations.

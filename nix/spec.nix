@@ -31,9 +31,13 @@
 , # { mode = "proxy" | "none"; engine = "builtin" | "tinyproxy"; port; },
   # partial.
   network ? { }
-, # { pidNamespace; ipcNamespace; capabilities = "all" | "none"; seccomp; },
+, # { pidNamespace; ipcNamespace; capabilities = "all" | "none"; seccomp;
+  #   readOnlyRoot; },
   # partial.
   isolation ? { }
+, # { rlimits = { nofile = 1024; ... }; memoryMax (bytes); pidsMax; },
+  # partial; memoryMax and pidsMax need a cgroup (root or delegation).
+  limits ? { }
 }:
 let
   combinators = import ./combinators.nix;
@@ -59,6 +63,8 @@ assert builtins.isList command && command != [ ]
   env = extra.env;
   network = { mode = "proxy"; engine = "builtin"; port = 3128; }
     // known [ "mode" "engine" "port" ] "network" network;
-  isolation = { pidNamespace = false; ipcNamespace = false; capabilities = "all"; seccomp = false; }
-    // known [ "pidNamespace" "ipcNamespace" "capabilities" "seccomp" ] "isolation" isolation;
+  isolation = { pidNamespace = false; ipcNamespace = false; capabilities = "all"; seccomp = false; readOnlyRoot = false; }
+    // known [ "pidNamespace" "ipcNamespace" "capabilities" "seccomp" "readOnlyRoot" ] "isolation" isolation;
+  limits = { rlimits = { }; memoryMax = null; pidsMax = null; }
+    // known [ "rlimits" "memoryMax" "pidsMax" ] "limits" limits;
 } // (if path == null then { } else { path = map toString path; })

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <netinet/in.h>
 #include <stdlib.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -285,15 +286,26 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   const std::string status_file = work + "/status.jsonl";
   cell::SubprocessOptions options;
   options.timeout = absl::Minutes(2);
-  CELL_ASSIGN_OR_RETURN(
-      cell::SubprocessResult run,
-      cell::RunSubprocess(
-          {cell, "run", absl::StrCat("--spec=", flags.spec),
-           absl::StrCat("--ro-bind=", probe_dir, ":/run/cell/probes"),
-           absl::StrCat("--status-file=", status_file), "--",
-           "/run/cell/probes/cell-probe", "all", connect_flags[0],
-           connect_flags[1], absl::StrCat("--host-pid=", getpid())},
-          options));
+  std::vector<std::string> argv = {
+      cell,
+      "run",
+      absl::StrCat("--spec=", flags.spec),
+      absl::StrCat("--ro-bind=", probe_dir, ":/run/cell/probes"),
+      absl::StrCat("--status-file=", status_file),
+      "--",
+      "/run/cell/probes/cell-probe",
+      "all",
+      connect_flags[0],
+      connect_flags[1],
+      absl::StrCat("--host-pid=", getpid())};
+  if (const int forks = cell::policy::ForkTestCount(spec); forks > 0) {
+    argv.push_back(absl::StrCat("--fork-max=", forks));
+  }
+  if (const int mib = cell::policy::MemoryTestMiB(spec); mib > 0) {
+    argv.push_back(absl::StrCat("--alloc-mib=", mib));
+  }
+  CELL_ASSIGN_OR_RETURN(cell::SubprocessResult run,
+                        cell::RunSubprocess(argv, options));
   if (run.exit_code == 125 || run.exit_code == 126 || run.exit_code == 127) {
     return absl::FailedPreconditionError(
         absl::StrCat("the cell did not start: ",
@@ -337,6 +349,21 @@ Observation HostFacts() {
       std::atoi(FileText("/proc/sys/kernel/cap_last_cap").c_str()) + 1;
   observation.uid = getuid();
   observation.gid = getgid();
+  // What a cell without `limits` inherits: this process's, which the
+  // launcher it starts inherits in turn.
+  for (const auto& [name, resource] : cell::RlimitResources()) {
+    rlimit limit;
+    if (getrlimit(resource, &limit) == 0) {
+      observation.host_rlimits[std::string(name)] =
+          cell::policy::RlimitFacts(limit.rlim_cur, limit.rlim_max);
+    }
+  }
+  for (absl::string_view line :
+       absl::StrSplit(FileText("/proc/self/cgroup"), '\n', absl::SkipEmpty())) {
+    std::vector<std::string> fields =
+        absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (fields.size() == 3) observation.host_cgroups[fields[1]] = fields[2];
+  }
   return observation;
 }
 

@@ -45,11 +45,27 @@ struct Observation {
   bool jd_removed = false;
   bool proxy_gone = true;
   bool command_gone = true;
+  // cell-verify's own rlimits ({"soft","hard"}, null for unlimited, by
+  // RlimitResources() name) and cgroups (controllers -> path, "" for the
+  // unified hierarchy): what a cell without `limits` must show.
+  nlohmann::json host_rlimits = nlohmann::json::object();
+  nlohmann::json host_cgroups = nlohmann::json::object();
   // The status each --connect target should get from the proxy, in order:
   // 200 where the filter (as the static analysis reads it) allows the
   // canary's host, 403 where it denies it.
   std::vector<int> expected_connect_statuses;
 };
+
+// The limits probe's cgroup tests for `spec` (0: not run): forks past
+// `limits.pidsMax`, and MiB past `limits.memoryMax`, while that stays cheap
+// (pidsMax up to 1024, memoryMax up to 512 MiB); larger bounds are judged
+// by the cell's cgroup path alone.
+int ForkTestCount(const CellSpec& spec);
+int MemoryTestMiB(const CellSpec& spec);
+
+// An rlimit as the limits probe reports it: {"soft": N, "hard": N}, null
+// for unlimited.
+nlohmann::json RlimitFacts(uint64_t soft, uint64_t hard);
 
 // The facts in cell-probe's output: one `{"probe":NAME,"facts":{...}}` per
 // line. Lines that are not such an object are skipped: the output comes

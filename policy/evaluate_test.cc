@@ -57,7 +57,14 @@ Observation DocumentedFacts() {
     "mountInNewNamespace": {"ok": true}, "setLoopbackFlags": {"ok": true}})");
   o.facts["mounts"] = Json::parse(
       R"({"hostPathsVisible": {"/etc/shadow": false, "/root": false}})");
-  o.facts["fs"] = Json::parse(R"({"worktree": {"writable": true}})");
+  o.facts["fs"] =
+      Json::parse(R"({"worktree": {"writable": true}, "root": {"writable":
+      true}})");
+  o.host_rlimits = Json::parse(R"({"nofile": {"soft": 1024, "hard": 4096},
+    "core": {"soft": 0, "hard": null}})");
+  o.host_cgroups = Json::parse(R"({"": "/user.slice", "memory": "/m"})");
+  o.facts["limits"] = {{"rlimits", o.host_rlimits},
+                       {"cgroups", o.host_cgroups}};
   o.facts["seccomp"] = Json::parse(R"({"mode": 0, "filters": 0,
     "attempts": {"unshareUser": "ok", "keyctl": "ok", "ptraceTraceme": "ok",
                  "bpf": "EINVAL: Invalid argument"}})");
@@ -75,7 +82,7 @@ TEST(EvaluateTest, ADocumentedCellPassesEveryProperty) {
   const auto results =
       Evaluate(DefaultSpec(), DocumentedPolicy(), DocumentedFacts(), {});
   EXPECT_THAT(results, Each(Field(&PropertyResult::outcome, Outcome::kPass)));
-  EXPECT_EQ(results.size(), 18u);
+  EXPECT_EQ(results.size(), 21u);
   EXPECT_TRUE(AllPassed(results));
 }
 
@@ -119,6 +126,21 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
        [](Observation* o) {
          o->facts["net"]["proxyEnv"]["http_proxy"] = "http://127.0.0.1:9";
        }},
+      {"root-read-only",
+       [](Observation* o) {
+         o->facts["fs"]["root"] = {{"writable", false},
+                                   {"error", "EROFS: Read-only file system"}};
+       }},
+      {"rlimits",
+       [](Observation* o) {
+         o->facts["limits"]["rlimits"]["nofile"]["soft"] = 64;
+       }},
+      {"rlimits",
+       [](Observation* o) { o->facts["limits"]["rlimits"].erase("core"); }},
+      {"cgroup-limits",
+       [](Observation* o) {
+         o->facts["limits"]["cgroups"]["memory"] = "/m/cell-1-2-3";
+       }},
       {"cleanup", [](Observation* o) { o->jd_removed = false; }},
       {"cleanup", [](Observation* o) { o->proxy_gone = false; }},
   };
@@ -145,7 +167,7 @@ TEST(EvaluateTest, PathsTheSpecBindsAreNotLeaks) {
 
 TEST(EvaluateTest, ExpectationsFollowTheSpec) {
   CellSpec spec = DefaultSpec();
-  spec.isolation = {true, true, Capabilities::kNone, true};
+  spec.isolation = {true, true, Capabilities::kNone, true, true};
   // The documented-default facts now contradict the spec.
   auto results = Evaluate(spec, DocumentedPolicy(), DocumentedFacts(), {});
   EXPECT_THAT(results, Result("pid-namespace", Outcome::kFail));
@@ -157,6 +179,8 @@ TEST(EvaluateTest, ExpectationsFollowTheSpec) {
   hardened.facts["ns"]["ipc"] = 12;
   hardened.facts["caps"] = Json::parse(R"({"CapEff": {"count": 0},
     "mountInNewNamespace": {"ok": false}, "setLoopbackFlags": {"ok": false}})");
+  hardened.facts["fs"]["root"] = {{"writable", false},
+                                  {"error", "EROFS: Read-only file system"}};
   hardened.facts["seccomp"] = Json::parse(R"({"mode": 2, "filters": 1,
     "attempts": {"unshareUser": "EPERM: Operation not permitted",
                  "keyctl": "EPERM: Operation not permitted"}})");
@@ -174,7 +198,55 @@ TEST(EvaluateTest, ExpectationsFollowTheSpec) {
   spec.nix = false;
   spec.network.mode = NetworkMode::kNone;
   results = Evaluate(spec, DocumentedPolicy(), hardened, {});
-  EXPECT_EQ(results.size(), 14u);
+  EXPECT_EQ(results.size(), 17u);
+}
+
+TEST(EvaluateTest, LimitsAreJudgedByPathAndByEffect) {
+  CellSpec spec = DefaultSpec();
+  spec.isolation.read_only_root = true;
+  spec.limits.rlimits = {{"nofile", 64}};
+  spec.limits.pids_max = 20;
+  spec.limits.memory_max = 64 << 20;
+  EXPECT_EQ(ForkTestCount(spec), 28);
+  EXPECT_EQ(MemoryTestMiB(spec), 136);
+  Observation o = DocumentedFacts();
+  auto results = Evaluate(spec, DocumentedPolicy(), o, {});
+  EXPECT_THAT(results, Result("root-read-only", Outcome::kFail));
+  EXPECT_THAT(results, Result("rlimits", Outcome::kFail));
+  EXPECT_THAT(results, Result("cgroup-limits", Outcome::kFail));
+
+  o.facts["fs"]["root"] = {{"writable", false},
+                           {"error", "EROFS: Read-only file system"}};
+  o.facts["limits"]["rlimits"]["nofile"] = {{"soft", 64}, {"hard", 64}};
+  o.facts["limits"]["cgroups"] = {{"", "/user.slice"},
+                                  {"memory", "/m/cell-1-2-3"},
+                                  {"pids", "/cell-1-2-3"}};
+  o.facts["limits"]["forkTest"] = {{"tried", 28}, {"started", 19}};
+  o.facts["limits"]["memoryTest"] = {
+      {"triedMiB", 136}, {"touchedMiB", 63}, {"signal", 9}};
+  results = Evaluate(spec, DocumentedPolicy(), o, {});
+  EXPECT_TRUE(AllPassed(results));
+
+  // Each bound that does not hold is a failure.
+  for (const auto& mutate : std::vector<void (*)(Json*)>{
+           [](Json* l) { (*l)["forkTest"]["started"] = 28; },
+           [](Json* l) { (*l)["memoryTest"]["touchedMiB"] = 136; },
+           [](Json* l) { (*l)["memoryTest"]["signal"] = nullptr; },
+           [](Json* l) { (*l)["cgroups"]["pids"] = "/"; },
+           [](Json* l) { (*l).erase("memoryTest"); }}) {
+    Observation changed = o;
+    mutate(&changed.facts["limits"]);
+    EXPECT_THAT(Evaluate(spec, DocumentedPolicy(), changed, {}),
+                Result("cgroup-limits", Outcome::kFail));
+  }
+  // Bounds too large to test cheaply are judged by the cgroup path.
+  spec.limits.pids_max = 100000;
+  spec.limits.memory_max = uint64_t{8} << 30;
+  EXPECT_EQ(ForkTestCount(spec), 0);
+  EXPECT_EQ(MemoryTestMiB(spec), 0);
+  o.facts["limits"].erase("forkTest");
+  o.facts["limits"].erase("memoryTest");
+  EXPECT_TRUE(AllPassed(Evaluate(spec, DocumentedPolicy(), o, {})));
 }
 
 TEST(EvaluateTest, MissingFactsAreErrorsNotPasses) {

@@ -1,5 +1,6 @@
 #include "policy/policy.h"
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -32,9 +33,11 @@ constexpr char kDocumentedProfile[] = R"({
 
 constexpr char kAgentStrictProfile[] = R"({
   // What we recommend before letting an agent loose: its own PID and IPC
-  // namespaces, no capabilities, the seccomp filter against escape routes, an explicit filter that keeps private and
-  // metadata addresses out, no credentials in the environment, nothing
-  // sensitive of the host bound in.
+  // namespaces, no capabilities, the seccomp filter against escape routes,
+  // a read-only root, an explicit filter that keeps private and metadata
+  // addresses out, no credentials in the environment, nothing sensitive of
+  // the host bound in. Resource limits depend on the host (a cgroup needs
+  // delegation), so `limits.required` is left to site policies.
   "version": 1,
   "name": "agent-strict",
   "network": {
@@ -52,7 +55,8 @@ constexpr char kAgentStrictProfile[] = R"({
                        "AZURE_*", "SSH_AUTH_SOCK"]
   },
   "isolation": {"pidNamespace": true, "ipcNamespace": true,
-                "capabilities": "none", "seccomp": true}
+                "capabilities": "none", "seccomp": true,
+                "readOnlyRoot": true}
 })";
 
 absl::Status ReadOptionalBool(const Json& object, absl::string_view prefix,
@@ -77,10 +81,10 @@ absl::Status Section(const Json& json, absl::string_view name,
 
 absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
   if (!json.is_object()) return TypeError("(top level)", "an object", json);
-  CELL_RETURN_IF_ERROR(
-      CheckKnownFields(json, "",
-                       {"version", "name", "network", "mounts", "env",
-                        "isolation", "nixDaemonRequired", "severity"}));
+  CELL_RETURN_IF_ERROR(CheckKnownFields(
+      json, "",
+      {"version", "name", "network", "mounts", "env", "isolation", "limits",
+       "nixDaemonRequired", "severity"}));
   const Json* version = FindField(json, "version");
   if (version == nullptr || !version->is_number_integer() ||
       version->get<int64_t>() != 1) {
@@ -134,9 +138,10 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
                                         &policy.env.forbidden_names));
   }
   const Json* isolation = nullptr;
-  CELL_RETURN_IF_ERROR(Section(
-      json, "isolation",
-      {"pidNamespace", "ipcNamespace", "capabilities", "seccomp"}, &isolation));
+  CELL_RETURN_IF_ERROR(Section(json, "isolation",
+                               {"pidNamespace", "ipcNamespace", "capabilities",
+                                "seccomp", "readOnlyRoot"},
+                               &isolation));
   if (isolation != nullptr) {
     CELL_RETURN_IF_ERROR(ReadOptionalBool(*isolation, "isolation",
                                           "pidNamespace",
@@ -146,11 +151,34 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
                                           &policy.isolation.ipc_namespace));
     CELL_RETURN_IF_ERROR(ReadOptionalBool(*isolation, "isolation", "seccomp",
                                           &policy.isolation.seccomp));
+    CELL_RETURN_IF_ERROR(ReadOptionalBool(*isolation, "isolation",
+                                          "readOnlyRoot",
+                                          &policy.isolation.read_only_root));
     if (FindField(*isolation, "capabilities") != nullptr) {
       Capabilities capabilities = Capabilities::kAll;
       CELL_RETURN_IF_ERROR(ReadEnum(*isolation, "isolation", "capabilities",
                                     kCapabilities, &capabilities));
       policy.isolation.capabilities = capabilities;
+    }
+  }
+  const Json* limits = nullptr;
+  CELL_RETURN_IF_ERROR(Section(json, "limits", {"required"}, &limits));
+  if (limits != nullptr) {
+    CELL_RETURN_IF_ERROR(
+        ReadStringList(*limits, "limits", "required", &policy.limits.required));
+    for (size_t i = 0; i < policy.limits.required.size(); ++i) {
+      const std::string& name = policy.limits.required[i];
+      const auto& rlimits = RlimitResources();
+      if (name != "memoryMax" && name != "pidsMax" &&
+          std::none_of(
+              rlimits.begin(), rlimits.end(),
+              [&name](const auto& entry) { return entry.first == name; })) {
+        return FieldError(
+            absl::StrCat("limits.required[", i, "]"),
+            absl::StrCat("'", name,
+                         "' is not a limit; expected memoryMax, pidsMax or an "
+                         "rlimit name such as nofile or nproc"));
+      }
     }
   }
   CELL_RETURN_IF_ERROR(
@@ -184,7 +212,8 @@ const std::vector<std::string>& PropertyIds() {
       // Observed in a running cell.
       "pid-namespace", "ipc-namespace", "no-routes", "store-read-only",
       "nix-config", "nix-daemon", "identity", "capabilities",
-      "only-explicit-binds", "worktree-writable", "proxy", "cleanup",
+      "only-explicit-binds", "worktree-writable", "proxy", "cleanup", "seccomp",
+      "root-read-only", "rlimits", "cgroup-limits",
       // Checked on the spec alone.
       "filter-policy", "mount-policy", "env-policy", "isolation-policy",
       "nix-policy"};

@@ -44,6 +44,13 @@ struct IsolationRules {
   std::optional<bool> ipc_namespace;
   std::optional<Capabilities> capabilities;
   std::optional<bool> seccomp;
+  std::optional<bool> read_only_root;
+};
+
+struct LimitRules {
+  // Limits the spec must set: "memoryMax", "pidsMax", or an rlimit name
+  // ("nofile", "nproc", ...).
+  std::vector<std::string> required;
 };
 
 struct Policy {
@@ -52,6 +59,7 @@ struct Policy {
   MountRules mounts;
   EnvRules env;
   IsolationRules isolation;
+  LimitRules limits;
   bool nix_daemon_required = false;
   // Property id -> severity; properties not listed fail.
   std::map<std::string, Severity> severity;

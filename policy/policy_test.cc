@@ -27,7 +27,9 @@ TEST(ParsePolicyTest, ReadsEverySection) {
     "mounts": {"forbiddenSources": ["/etc", "~/.ssh"],
                "writableSourcesUnder": ["/srv/work"]},
     "env": {"forbiddenNames": ["*_TOKEN"]},
-    "isolation": {"pidNamespace": true, "capabilities": "none"},
+    "isolation": {"pidNamespace": true, "capabilities": "none",
+                  "readOnlyRoot": true},
+    "limits": {"required": ["pidsMax", "nofile"]},
     "nixDaemonRequired": true,
     "severity": {"cleanup": "warn", "pid-namespace": "off"}
   })",
@@ -43,6 +45,8 @@ TEST(ParsePolicyTest, ReadsEverySection) {
   EXPECT_EQ(policy.isolation.pid_namespace, true);
   EXPECT_FALSE(policy.isolation.ipc_namespace.has_value());
   EXPECT_EQ(policy.isolation.capabilities, Capabilities::kNone);
+  EXPECT_EQ(policy.isolation.read_only_root, true);
+  EXPECT_THAT(policy.limits.required, ElementsAre("pidsMax", "nofile"));
   EXPECT_TRUE(policy.nix_daemon_required);
   EXPECT_EQ(SeverityOf(policy, "cleanup"), Severity::kWarn);
   EXPECT_EQ(SeverityOf(policy, "pid-namespace"), Severity::kOff);
@@ -76,6 +80,11 @@ TEST(ParsePolicyTest, ErrorsNameTheField) {
   EXPECT_THAT(
       ParsePolicy(R"({"version": 1, "env": {"forbiddenNames": "A"}})", "p"),
       StatusIs(kInvalid, HasSubstr("field `env.forbiddenNames`")));
+  EXPECT_THAT(
+      ParsePolicy(R"({"version": 1, "limits": {"required": ["nofiles"]}})",
+                  "p"),
+      StatusIs(kInvalid, AllOf(HasSubstr("field `limits.required[0]`"),
+                               HasSubstr("'nofiles' is not a limit"))));
   EXPECT_THAT(ParsePolicy("{\"version\": 1,", "p.json"),
               StatusIs(kInvalid, HasSubstr("p.json:1:")));
 }

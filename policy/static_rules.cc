@@ -140,6 +140,28 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy,
                 : "the policy forbids the seccomp filter; set "
                   "isolation.seccomp: false");
   }
+  if (rules.read_only_root.has_value()) {
+    require(spec.isolation.read_only_root == *rules.read_only_root,
+            *rules.read_only_root
+                ? "the cell may rewrite its root (/etc, /bin links); set "
+                  "isolation.readOnlyRoot: true (--read-only-root)"
+                : "the policy requires a writable root; set "
+                  "isolation.readOnlyRoot: false");
+  }
+  for (const std::string& name : policy.limits.required) {
+    const bool set = name == "memoryMax" ? spec.limits.memory_max.has_value()
+                     : name == "pidsMax" ? spec.limits.pids_max.has_value()
+                                         : spec.limits.rlimits.count(name) > 0;
+    const std::string field = name == "memoryMax" || name == "pidsMax"
+                                  ? absl::StrCat("limits.", name)
+                                  : absl::StrCat("limits.rlimits.", name);
+    const std::string flag = name == "memoryMax" ? "--memory-max=SIZE"
+                             : name == "pidsMax"
+                                 ? "--pids-max=N"
+                                 : absl::StrCat("--rlimit=", name, "=N");
+    require(set, absl::StrCat("the policy requires `", field, "`; set it (",
+                              flag, ")"));
+  }
   if (rules.capabilities.has_value()) {
     require(spec.isolation.capabilities == *rules.capabilities,
             *rules.capabilities == Capabilities::kNone

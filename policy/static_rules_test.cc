@@ -55,9 +55,29 @@ TEST(StaticRulesTest, AgentStrictNamesTheFieldThatFixesEachDefault) {
               Has("isolation-policy", "isolation.ipcNamespace: true"));
   EXPECT_THAT(findings, Has("isolation-policy", "--capabilities=none"));
   EXPECT_THAT(findings, Has("isolation-policy", "isolation.seccomp: true"));
+  EXPECT_THAT(findings, Has("isolation-policy", "--read-only-root"));
   CellSpec hardened = Spec();
-  hardened.isolation = {true, true, Capabilities::kNone, true};
+  hardened.isolation = {true, true, Capabilities::kNone, true, true};
   EXPECT_THAT(Check(hardened, strict), IsEmpty());
+}
+
+TEST(StaticRulesTest, RequiredLimitsNameTheFieldAndTheFlag) {
+  Policy policy;
+  policy.limits.required = {"memoryMax", "pidsMax", "nofile"};
+  CellSpec spec = Spec();
+  std::vector<Finding> findings = Check(spec, policy);
+  EXPECT_THAT(findings, Has("isolation-policy",
+                            "requires `limits.memoryMax`; set it "
+                            "(--memory-max=SIZE)"));
+  EXPECT_THAT(findings, Has("isolation-policy", "(--pids-max=N)"));
+  EXPECT_THAT(findings, Has("isolation-policy",
+                            "`limits.rlimits.nofile`; set it "
+                            "(--rlimit=nofile=N)"));
+  EXPECT_EQ(findings.size(), 3u);
+  spec.limits.memory_max = 1 << 30;
+  spec.limits.pids_max = 100;
+  spec.limits.rlimits = {{"nofile", 256}};
+  EXPECT_THAT(Check(spec, policy), IsEmpty());
 }
 
 TEST(StaticRulesTest, ForbiddenSourcesAndTheirAncestors) {
@@ -110,7 +130,7 @@ TEST(StaticRulesTest, AWritableBindOfTheStoreFailsUnderAnyProfile) {
 TEST(StaticRulesTest, ForbiddenEnvNames) {
   ASSERT_OK_AND_ASSIGN(Policy strict, BuiltinProfile("agent-strict"));
   CellSpec spec = Spec();
-  spec.isolation = {true, true, Capabilities::kNone, true};
+  spec.isolation = {true, true, Capabilities::kNone, true, true};
   spec.env = {{"GITHUB_TOKEN", "x"}, {"AWS_REGION", "eu"}, {"EDITOR", "vi"}};
   const std::vector<Finding> findings = Check(spec, strict);
   EXPECT_THAT(findings, Has("env-policy",

@@ -2,7 +2,8 @@
 // cell needs nothing but the binary bound in (e.g. at /run/cell/probes).
 //
 //   cell-probe all|NAME... [--connect=HOST:PORT]... [--host-pid=PID]
-//              [--direct=HOST:PORT] [--proc=DIR]
+//              [--direct=HOST:PORT] [--proc=DIR] [--fork-max=N]
+//              [--alloc-mib=N]
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -16,6 +17,9 @@ namespace {
 constexpr char kUsage[] =
     "Usage: cell-probe all|NAME... [--connect=HOST:PORT]... [--host-pid=PID]\n"
     "                  [--direct=HOST:PORT] [--proc=DIR]\n"
+    "                  [--fork-max=N] [--alloc-mib=N]\n"
+    "--fork-max and --alloc-mib make the limits probe test the cell's\n"
+    "cgroup: fork up to N waiting children; touch up to N MiB in a child.\n"
     "Prints one JSON line per probe: {\"probe\": NAME, \"facts\": {...}}.\n"
     "Facts, never verdicts: cell-verify judges them.\n"
     "Probes:";
@@ -47,6 +51,10 @@ int main(int argc, char** argv) {
       options.connect_targets.push_back(value);
     } else if (TakeValue(arg, "--host-pid", &value)) {
       options.host_pid = std::atoi(value.c_str());
+    } else if (TakeValue(arg, "--fork-max", &value)) {
+      options.fork_max = std::atoi(value.c_str());
+    } else if (TakeValue(arg, "--alloc-mib", &value)) {
+      options.alloc_mib = std::atoi(value.c_str());
     } else if (TakeValue(arg, "--direct", &value)) {
       options.direct_target = value;
     } else if (TakeValue(arg, "--proc", &value)) {

@@ -25,6 +25,10 @@ struct ProbeOptions {
   // reserved for documentation (RFC 5737), so nothing leaves even where a
   // route exists.
   std::string direct_target = "192.0.2.1:80";
+  // The limits probe's tests of the cell's cgroup (0: not run): fork up to
+  // this many waiting children; touch up to this many MiB in a child.
+  int fork_max = 0;
+  int alloc_mib = 0;
   // A host process of the same uid for host-reach (0: none given).
   int host_pid = 0;
   // Host paths that must not be visible inside a cell.
@@ -54,6 +58,11 @@ Facts ProbeHostReach(const ProbeOptions& options);
 // Seccomp mode and filter count, and the escape routes the filter denies,
 // each attempted: {"mode","filters","attempts":{"unshareUser",...}}.
 Facts ProbeSeccomp(const ProbeOptions& options);
+
+// Rlimits (soft, hard; null for unlimited) by name, the cgroup per
+// hierarchy, and with fork_max / alloc_mib how many children could be
+// started and how much memory touched before the cell's bounds stopped it.
+Facts ProbeLimits(const ProbeOptions& options);
 
 using ProbeFunction = Facts (*)(const ProbeOptions&);
 // Every probe by name, in the order `all` runs them.

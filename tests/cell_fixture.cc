@@ -68,6 +68,16 @@ std::vector<std::string> CellFixture::CellArgv(
   return AsTestUser(argv);
 }
 
+void CellFixture::InstallProbe() const {
+  ASSERT_EQ(mkdir(Path("probes").c_str(), 0755), 0);
+  ASSERT_OK_AND_ASSIGN(std::string probe, RunfilePath("probes/cell-probe"));
+  std::ifstream in(probe, std::ios::binary);
+  std::ofstream out(Path("probes/cell-probe"), std::ios::binary);
+  out << in.rdbuf();
+  out.close();
+  ASSERT_EQ(chmod(Path("probes/cell-probe").c_str(), 0755), 0);
+}
+
 std::vector<std::string> CellFixture::BaseFlags() const {
   return {"--worktree=wt",  "--nix-store=store", "--nix-daemon-socket=daemon",
           "--network=none", "--ro-bind=/usr",    "--ro-bind=/bin",

@@ -78,6 +78,10 @@ class CellFixture : public ::testing::TestWithParam<TestUser> {
   std::optional<nlohmann::json> WaitForEvent(const std::string& path,
                                              const std::string& name) const;
 
+  // Copies the built cell-probe (a data dependency of the test) to
+  // Path("probes"), for --ro-bind=probes:/run/cell/probes.
+  void InstallProbe() const;
+
   // Entries of this test's $TMPDIR that look like a $JD.
   std::vector<std::string> JobDirs() const;
 

@@ -81,7 +81,7 @@ TEST_F(CellVerifyTest, DocumentedCellPassesEveryProperty) {
   EXPECT_THAT(result.exit_code, Optional(0))
       << result.stdout_text << result.stderr_text;
   const auto outcomes = Outcomes(result.stdout_text);
-  EXPECT_EQ(outcomes.size(), 15u);
+  EXPECT_EQ(outcomes.size(), 18u);
   for (const auto& [property, outcome] : outcomes) {
     EXPECT_EQ(outcome, "pass") << property;
   }
@@ -98,7 +98,7 @@ TEST_F(CellVerifyTest, NixCellThroughARealDaemon) {
   EXPECT_THAT(result.exit_code, Optional(0))
       << result.stdout_text << result.stderr_text;
   const auto outcomes = Outcomes(result.stdout_text);
-  EXPECT_EQ(outcomes.size(), 18u);
+  EXPECT_EQ(outcomes.size(), 21u);
   EXPECT_EQ(outcomes.at("nix-daemon"), "pass");
   EXPECT_EQ(outcomes.at("store-read-only"), "pass");
   EXPECT_EQ(outcomes.at("nix-config"), "pass");
@@ -109,20 +109,56 @@ TEST_F(CellVerifyTest, AgentStrictFailsTheUnsafeDefaultsAndNamesTheFix) {
   ASSERT_OK_AND_ASSIGN(SubprocessResult result,
                        Verify({"--spec=" + spec, "--profile=agent-strict"}));
   EXPECT_THAT(result.exit_code, Optional(1));
-  EXPECT_THAT(result.stdout_text,
-              AllOf(HasSubstr("FAIL  isolation-policy"),
-                    HasSubstr("--pid-namespace"), HasSubstr("--ipc-namespace"),
-                    HasSubstr("--capabilities=none"), HasSubstr("--seccomp")));
+  EXPECT_THAT(
+      result.stdout_text,
+      AllOf(HasSubstr("FAIL  isolation-policy"), HasSubstr("--pid-namespace"),
+            HasSubstr("--ipc-namespace"), HasSubstr("--capabilities=none"),
+            HasSubstr("--seccomp"), HasSubstr("--read-only-root")));
 
   const std::string hardened = WriteSpec(
       R"(, "nix": false, "isolation": {"pidNamespace": true,
-           "ipcNamespace": true, "capabilities": "none", "seccomp": true})");
+           "ipcNamespace": true, "capabilities": "none", "seccomp": true,
+           "readOnlyRoot": true})");
   ASSERT_OK_AND_ASSIGN(SubprocessResult strict,
                        Verify({"--spec=" + hardened, "--profile=agent-strict",
                                "--format=json"}));
   EXPECT_THAT(strict.exit_code, Optional(0)) << strict.stdout_text;
   EXPECT_EQ(Outcomes(strict.stdout_text).at("pid-namespace"), "pass");
   EXPECT_EQ(Outcomes(strict.stdout_text).at("seccomp"), "pass");
+  EXPECT_EQ(Outcomes(strict.stdout_text).at("root-read-only"), "pass");
+}
+
+TEST_F(CellVerifyTest, LimitsAreProvedByTheirEffect) {
+  // Root here: the CI machines have no cgroup delegation for other users.
+  const std::string spec = WriteSpec(
+      R"(, "nix": false, "isolation": {"readOnlyRoot": true},
+           "limits": {"rlimits": {"nofile": 128, "core": 0},
+                      "pidsMax": 24, "memoryMax": 67108864})");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       Verify({"--spec=" + spec, "--format=json"}));
+  EXPECT_THAT(result.exit_code, Optional(0))
+      << result.stdout_text << result.stderr_text;
+  const auto outcomes = Outcomes(result.stdout_text);
+  for (const char* property : {"rlimits", "cgroup-limits", "root-read-only"}) {
+    EXPECT_EQ(outcomes.at(property), "pass") << property;
+  }
+  EXPECT_THAT(result.stdout_text, AllOf(HasSubstr("of 32 forks started"),
+                                        HasSubstr("MiB, then signal 9")));
+
+  // A launcher that quietly raises one rlimit and drops the pids bound is
+  // caught by both properties.
+  const std::string liar = dir_->Path("lying-limits");
+  std::ofstream(liar) << "#!/bin/sh\nreal=" << cell_ << "\n"
+                      << "if [ \"$1\" = run ]; then shift; exec \"$real\" run "
+                         "--rlimit=nofile=127 --pids-max=100000 \"$@\"; fi\n"
+                      << "exec \"$real\" \"$@\"\n";
+  ASSERT_EQ(chmod(liar.c_str(), 0755), 0);
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult caught,
+      Verify({"--spec=" + spec, "--format=json", "--cell=" + liar}));
+  EXPECT_THAT(caught.exit_code, Optional(1)) << caught.stdout_text;
+  EXPECT_EQ(Outcomes(caught.stdout_text).at("rlimits"), "fail");
+  EXPECT_EQ(Outcomes(caught.stdout_text).at("cgroup-limits"), "fail");
 }
 
 TEST_F(CellVerifyTest, CatchesALauncherThatDoesNotDoWhatTheSpecSays) {

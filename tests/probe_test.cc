@@ -50,13 +50,8 @@ class ProbeTest : public CellFixture {
     CellFixture::SetUp();
     ASSERT_OK_AND_ASSIGN(daemon_, NixDaemon::Start(dir_->path()));
     ASSERT_OK_AND_ASSIGN(server_, HttpServer::Start());
-    ASSERT_EQ(mkdir(Path("probes").c_str(), 0755), 0);
-    ASSERT_OK_AND_ASSIGN(std::string probe, RunfilePath("probes/cell-probe"));
-    std::ifstream in(probe, std::ios::binary);
-    std::ofstream out(Path("probes/cell-probe"), std::ios::binary);
-    out << in.rdbuf();
-    out.close();
-    ASSERT_EQ(chmod(Path("probes/cell-probe").c_str(), 0755), 0);
+    InstallProbe();
+    if (HasFatalFailure()) return;
     std::ofstream(Path("filter")) << "^127\\.0\\.0\\.1$\n";
     // A host process of the test user, for host-reach.
     ASSERT_OK_AND_ASSIGN(Subprocess process,
@@ -85,7 +80,7 @@ class ProbeTest : public CellFixture {
       EXPECT_FALSE(parsed.is_discarded()) << line;
       if (!parsed.is_discarded()) facts[parsed["probe"]] = parsed["facts"];
     }
-    EXPECT_EQ(facts.size(), 12u) << result->stdout_text;
+    EXPECT_EQ(facts.size(), 13u) << result->stdout_text;
     return facts;
   }
 

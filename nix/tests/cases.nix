@@ -43,6 +43,7 @@ in
     nix = false;
     path = [ "/usr/bin" "/bin" ];
     network = { mode = "none"; };
-    isolation = { pidNamespace = true; capabilities = "none"; seccomp = true; };
+    isolation = { pidNamespace = true; capabilities = "none"; seccomp = true; readOnlyRoot = true; };
+    limits = { rlimits = { nofile = 1024; }; pidsMax = 256; };
   };
 }
