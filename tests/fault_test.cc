@@ -9,15 +9,19 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/cell_fixture.h"
 #include "tests/http_server.h"
+#include "tests/nix_daemon.h"
 #include "tests/status_matchers.h"
 
 namespace cell::testing {
@@ -139,6 +143,44 @@ TEST_P(FaultTest, FullTmpdirIsAClearError) {
   umount2(CellTmpDir().c_str(), MNT_DETACH);
   EXPECT_THAT(result.exit_code, Optional(125));
   EXPECT_THAT(result.stderr_text, HasSubstr("set TMPDIR"));
+}
+
+TEST_P(FaultTest, DaemonGoneWhileRunningIsTheClientsErrorOnly) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<NixDaemon> daemon,
+                       NixDaemon::Start(Path("nix")));
+  const std::string socket = daemon->socket_dir() + "/socket";
+  nlohmann::json started;
+  ASSERT_OK_AND_ASSIGN(
+      Subprocess cell,
+      StartCellAndWait(
+          {absl::StrCat("--nix-store=", daemon->store_dir()),
+           absl::StrCat("--nix-daemon-socket=", daemon->socket_dir())},
+          {"sh", "-c",
+           "nix store ping --store \"$NIX_REMOTE\" >/dev/null 2>&1 "
+           "&& echo first=ok; touch ready; "
+           "while [ ! -e go ]; do sleep 0.01; done; "
+           "nix store ping --store \"$NIX_REMOTE\" 2>err; echo second=$?; "
+           "test -e /run/nix/socket || echo socket-gone"},
+          &started));
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  while (access(Path("wt/ready").c_str(), F_OK) != 0) {
+    ASSERT_LT(absl::Now(), deadline) << "the first ping never finished";
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  // The daemon stops and its socket goes, as on a host upgrade.
+  daemon.reset();
+  unlink(socket.c_str());
+  std::ofstream(Path("wt/go")) << "";
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, cell.Wait());
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text,
+              AllOf(HasSubstr("first=ok\n"), HasSubstr("second=1\n"),
+                    HasSubstr("socket-gone\n")));
+  std::ifstream err(Path("wt/err"));
+  const std::string message((std::istreambuf_iterator<char>(err)),
+                            std::istreambuf_iterator<char>());
+  EXPECT_THAT(message, HasSubstr("/run/nix/socket")) << message;
+  EXPECT_THAT(JobDirs(), IsEmpty());
 }
 
 TEST_P(FaultTest, ClosedStdioStillRunsTheCommand) {

@@ -207,6 +207,40 @@ TEST_P(ProxyTest, KillingTheProxyGivesErrorsNotAHang) {
   EXPECT_THAT(JobDirs(), IsEmpty());
 }
 
+TEST_P(ProxyTest, KillingTheProxyMidTransferCutsOnlyTheTransfer) {
+  nlohmann::json started;
+  ASSERT_OK_AND_ASSIGN(
+      Subprocess cell,
+      StartCellAndWait(
+          ProxyFlags(),
+          {"sh", "-c",
+           absl::StrCat(kCurl, "--limit-rate 4M -o part ",
+                        Url("127.0.0.1", absl::StrCat("/bytes/", 1u << 30)),
+                        "; echo transfer=$?; echo after")},
+          &started));
+  // Kill tinyproxy once the body is flowing.
+  struct stat part;
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  while (stat(Path("wt/part").c_str(), &part) != 0 ||
+         part.st_size < (1 << 20)) {
+    ASSERT_LT(absl::Now(), deadline) << "the transfer never started";
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  const pid_t proxy = started["proxyPid"].get<pid_t>();
+  ASSERT_EQ(kill(proxy, SIGKILL), 0);
+  const absl::Time begin = absl::Now();
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, cell.Wait());
+  EXPECT_LT(absl::Now() - begin, absl::Seconds(10)) << "the transfer hung";
+  // The command goes on after the cut: 18 partial file, 56 receive failure.
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text,
+              ::testing::AnyOf("transfer=18\nafter\n", "transfer=56\nafter\n"));
+  ASSERT_EQ(stat(Path("wt/part").c_str(), &part), 0);
+  EXPECT_LT(part.st_size, 1 << 30);
+  EXPECT_TRUE(WaitForProcessGone(proxy, 5));
+  EXPECT_THAT(JobDirs(), IsEmpty());
+}
+
 // Any process whose command line mentions `needle` (e.g. this test's
 // $TMPDIR, where each run's tinyproxy config lives).
 std::vector<int> ProcessesMentioning(const std::string& needle) {
