@@ -181,9 +181,17 @@ void RunChild(const ChildConfig& config) {
       Fail(config, ChildStep::kProxyListener, error);
     }
   }
-  if (chdir(plan.cwd.c_str()) != 0) Fail(config, ChildStep::kChdir, errno);
-
+  // Only a command that keeps CAP_SYS_ADMIN over the cell's mount namespace
+  // could remount; without it the lock is not needed, and would hand the
+  // command (as owner of the nested user namespace) the mount rights it lost.
+  const bool lock_mounts = plan.keep_capabilities;
   if (plan.pid_namespace) {
+    // The init is the lock's holder (it needs nothing of the cell's user
+    // namespace), so the command is PID 2 and no helper runs.
+    int locked[2] = {-1, -1};
+    if (lock_mounts && pipe2(locked, O_CLOEXEC) != 0) {
+      Fail(config, ChildStep::kLockMounts, errno);
+    }
     const pid_t command = fork();
     if (command < 0) Fail(config, ChildStep::kFork, errno);
     if (command > 0) {
@@ -192,10 +200,28 @@ void RunChild(const ChildConfig& config) {
       // init never execs: it closes every other inherited fd itself (the
       // command could reach them through /proc/1/fd).
       close(config.failure_fd);
+      if (lock_mounts) {
+        const int error = UnshareLockedMounts();
+        (void)!write(locked[1], &error, sizeof(error));
+      }
       CloseFrom(3, config.max_fds);
       RunInit(config, command);
     }
+    if (lock_mounts) {
+      close(locked[1]);
+      int error = 0;
+      if (read(locked[0], &error, sizeof(error)) != sizeof(error)) error = EIO;
+      close(locked[0]);
+      if (error == 0) error = JoinMountNamespaceOf(1);
+      if (error != 0) Fail(config, ChildStep::kLockMounts, error);
+    }
+  } else if (lock_mounts) {
+    if (const int error = LockMounts(); error != 0) {
+      Fail(config, ChildStep::kLockMounts, error);
+    }
   }
+  // After the lock, which resets the working directory.
+  if (chdir(plan.cwd.c_str()) != 0) Fail(config, ChildStep::kChdir, errno);
 
   // The command's process only: an init limited to a few descriptors or
   // processes could not reap or forward signals.
@@ -308,6 +334,9 @@ std::string DescribeChildFailure(const ChildFailure& failure,
       return absl::StrCat("cannot install the seccomp filter: ", error);
     case ChildStep::kReadOnlyRoot:
       return absl::StrCat("cannot make the cell's root read-only: ", error);
+    case ChildStep::kLockMounts:
+      return absl::StrCat("cannot lock the cell's mounts: ", error,
+                          userns_hint);
     case ChildStep::kRlimit: {
       const std::string name =
           failure.index >= 0 &&

@@ -41,6 +41,7 @@ enum class ChildStep : int32_t {
   kSeccomp,
   kReadOnlyRoot,
   kRlimit,
+  kLockMounts,
 };
 
 // Written by the child to the failure pipe; the pipe is close-on-exec, so

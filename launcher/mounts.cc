@@ -6,7 +6,10 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sched.h>
+#include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -275,6 +278,74 @@ int RemountRootReadOnly() {
     return errno;
   }
   return 0;
+}
+
+int UnshareLockedMounts() {
+  return unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0 ? 0 : errno;
+}
+
+int JoinMountNamespaceOf(pid_t holder) {
+  // The holder's user namespace is owned by this process's uid, so this
+  // process holds every capability there and may join. Through a pidfd,
+  // which needs no /proc; through /proc on kernels before 5.8.
+  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, holder, 0));
+  if (pidfd >= 0) {
+    const int joined = setns(pidfd, CLONE_NEWNS);
+    const int error = errno;
+    close(pidfd);
+    if (joined == 0) return 0;
+    if (error != EINVAL) return error;
+  } else if (errno != ENOSYS) {
+    return errno;
+  }
+  char path[64];
+  std::snprintf(path, sizeof(path), "/proc/%d/ns/mnt",
+                static_cast<int>(holder));
+  const int ns = open(path, O_RDONLY | O_CLOEXEC);
+  if (ns < 0) return errno;
+  const int error = setns(ns, CLONE_NEWNS) == 0 ? 0 : errno;
+  close(ns);
+  return error;
+}
+
+int LockMounts() {
+  int ready[2];
+  if (pipe2(ready, O_CLOEXEC) != 0) return errno;
+  int hold[2];
+  if (pipe2(hold, O_CLOEXEC) != 0) {
+    const int error = errno;
+    close(ready[0]);
+    close(ready[1]);
+    return error;
+  }
+  const pid_t helper = fork();
+  if (helper < 0) {
+    const int error = errno;
+    for (const int fd : {ready[0], ready[1], hold[0], hold[1]}) close(fd);
+    return error;
+  }
+  if (helper == 0) {
+    close(ready[0]);
+    close(hold[1]);
+    const int error = UnshareLockedMounts();
+    (void)!write(ready[1], &error, sizeof(error));
+    // Stay alive (so the namespace does) until the parent has joined: it
+    // closes its end then, and read sees end-of-file.
+    char byte;
+    while (read(hold[0], &byte, 1) < 0 && errno == EINTR) {
+    }
+    _exit(0);
+  }
+  close(ready[1]);
+  close(hold[0]);
+  int error = 0;
+  if (read(ready[0], &error, sizeof(error)) != sizeof(error)) error = EIO;
+  close(ready[0]);
+  if (error == 0) error = JoinMountNamespaceOf(helper);
+  close(hold[1]);
+  while (waitpid(helper, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  return error;
 }
 
 }  // namespace cell

@@ -4,6 +4,8 @@
 #ifndef CELL_LAUNCHER_MOUNTS_H_
 #define CELL_LAUNCHER_MOUNTS_H_
 
+#include <sys/types.h>
+
 #include <cstddef>
 #include <vector>
 
@@ -34,6 +36,27 @@ int PivotInto(const char* new_root);
 // After PivotInto: makes the root mount itself read-only (the mounts on it
 // keep their own mode). Returns 0 or an errno.
 int RemountRootReadOnly();
+
+// Locking the cell's mounts. The kernel locks the flags of every mount it
+// copies into a mount namespace owned by a less privileged user namespace
+// (MNT_LOCK_READONLY and friends) and nothing clears them, so a command that
+// keeps CAP_SYS_ADMIN can no longer remount a read-only bind (the Nix store)
+// read-write. It takes two processes: a holder moves into a new, nested user
+// namespace and a locked copy of its mount namespace; the command joins that
+// mount namespace and stays in the cell's user namespace, so its
+// capabilities over the cell's network namespace are unchanged. All run
+// after the mounts are final, single-threaded, and return 0 or an errno.
+
+// The holder's half: unshare a user and a mount namespace.
+int UnshareLockedMounts();
+
+// The joiner's half: join the mount namespace of `holder` (resets the root
+// and the working directory to that namespace's root).
+int JoinMountNamespaceOf(pid_t holder);
+
+// Both halves, with a forked helper as the holder, for a process that has
+// no init to be its holder.
+int LockMounts();
 
 }  // namespace cell
 

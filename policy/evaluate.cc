@@ -340,12 +340,18 @@ std::vector<PropertyResult> Evaluate(const CellSpec& spec, const Policy& policy,
   if (spec.nix) {
     const Json read_only = At(o, "store", {"mount", "readOnly"});
     const Json error = At(o, "store", {"writeError"});
+    // Read-only until the command remounts it: the remount must fail too.
+    const Json remount = At(o, "store", {"remountWritable"});
     judge.Check(
         "store-read-only", !read_only.is_null(),
-        read_only == true && At(o, "store", {"writable"}) == false,
-        "/nix/store mounted read-only, writes fail with EROFS",
-        absl::StrCat("read-only ", Show(read_only), ", write: ", Show(error)),
-        "the store is writable from inside the cell");
+        read_only == true && At(o, "store", {"writable"}) == false &&
+            remount.is_string() && remount != "ok",
+        "/nix/store mounted read-only, writes fail with EROFS, a read-write "
+        "remount fails",
+        absl::StrCat("read-only ", Show(read_only), ", write: ", Show(error),
+                     ", remount read-write: ", Show(remount)),
+        remount == "ok" ? "the command can remount the store read-write"
+                        : "the store is writable from inside the cell");
     const Json config = At(o, "nix", {"NIX_CONFIG"});
     const Json remote = At(o, "nix", {"NIX_REMOTE"});
     judge.Check(

@@ -47,7 +47,8 @@ Observation DocumentedFacts() {
     "connect": [{"target": "127.0.0.1:5000", "status": 200},
                 {"target": "localhost:5000", "status": 403}]})");
   o.facts["store"] = Json::parse(R"({"mount": {"readOnly": true},
-    "writable": false, "writeError": "EROFS: Read-only file system"})");
+    "writable": false, "writeError": "EROFS: Read-only file system",
+    "remountWritable": "EPERM: Operation not permitted"})");
   o.facts["nix"] = Json::parse(R"({
     "NIX_CONFIG": "experimental-features = nix-command flakes\nsubstitute = true",
     "NIX_REMOTE": "unix:///run/nix/socket",
@@ -101,6 +102,8 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
        [](Observation* o) { o->facts["net"]["interfaces"]["eth0"] = {}; }},
       {"store-read-only",
        [](Observation* o) { o->facts["store"]["mount"]["readOnly"] = false; }},
+      {"store-read-only",
+       [](Observation* o) { o->facts["store"]["remountWritable"] = "ok"; }},
       {"nix-config",
        [](Observation* o) { o->facts["nix"]["NIX_CONFIG"] = "x"; }},
       {"nix-daemon",

@@ -16,6 +16,7 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -231,6 +232,30 @@ Facts TryMountInChild() {
   if (error < 0) return {{"error", "child died"}};
   if (error == 0) return {{"ok", true}};
   return {{"ok", false}, {"error", ErrnoFact(error)}};
+}
+
+// Whether the command could make the read-only mount at `path` writable:
+// a bind remount without MS_RDONLY, in a private copy of the mount namespace
+// (in a nested user namespace if this process may not unshare its own) so
+// that the cell itself never changes. Keeps the flags the kernel would
+// refuse to clear anyway (nosuid, nodev, ...): only read-only is tested.
+Facts TryRemountWritable(const std::string& path) {
+  return AttemptInChild([&path] {
+    if (unshare(CLONE_NEWNS) != 0 &&
+        unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
+      return errno;
+    }
+    struct statvfs info;
+    if (statvfs(path.c_str(), &info) != 0) return errno;
+    unsigned long flags = MS_REMOUNT | MS_BIND;
+    if (info.f_flag & ST_NOSUID) flags |= MS_NOSUID;
+    if (info.f_flag & ST_NODEV) flags |= MS_NODEV;
+    if (info.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
+    if (info.f_flag & ST_NOATIME) flags |= MS_NOATIME;
+    if (info.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
+    if (info.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+    return ErrnoOf(mount(nullptr, path.c_str(), nullptr, flags, nullptr));
+  });
 }
 
 // Whether CAP_NET_ADMIN works: set lo's flags to what they are.
@@ -463,6 +488,7 @@ Facts ProbeStore(const ProbeOptions& options) {
     facts["writeError"] = ErrnoFact(errno);
     facts["writable"] = false;
   }
+  facts["remountWritable"] = TryRemountWritable(options.nix_store);
   return facts;
 }
 

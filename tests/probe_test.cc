@@ -157,6 +157,13 @@ TEST_P(ProbeTest, PidNamespaceFlipsThePidFacts) {
   EXPECT_EQ(f["host-reach"]["target"]["visible"], false);
   EXPECT_THAT(f["host-reach"]["target"]["signal0"].get<std::string>(),
               HasSubstr("ESRCH"));
+  // The init holds the locked mounts: the command is PID 2, cannot remount
+  // the store read-write, and keeps its other capabilities.
+  EXPECT_EQ(f["pid"]["pid"], 2);
+  EXPECT_THAT(f["store"]["remountWritable"].get<std::string>(),
+              HasSubstr("EPERM"));
+  EXPECT_EQ(f["caps"]["setLoopbackFlags"]["ok"], true);
+  EXPECT_EQ(f["caps"]["mountInNewNamespace"]["ok"], true);
 }
 
 TEST_P(ProbeTest, IpcNamespaceFlipsTheIpcInode) {
@@ -173,6 +180,9 @@ TEST_P(ProbeTest, CapabilitiesNoneFlipsTheCapsFacts) {
   EXPECT_EQ(f["caps"]["mountInNewNamespace"]["ok"], false);
   EXPECT_EQ(f["caps"]["setLoopbackFlags"]["ok"], false);
   EXPECT_THAT(f["caps"]["setLoopbackFlags"]["error"].get<std::string>(),
+              HasSubstr("EPERM"));
+  // No lock needed without CAP_SYS_ADMIN, and none given: still no remount.
+  EXPECT_THAT(f["store"]["remountWritable"].get<std::string>(),
               HasSubstr("EPERM"));
 }
 
@@ -226,6 +236,11 @@ TEST_P(ProbeTest, EscapeCatalogueOfTheDocumentedCell) {
               HasSubstr("ENETUNREACH"));
   EXPECT_THAT(f["store"]["writeError"].get<std::string>(), HasSubstr("EROFS"))
       << "write to the store";
+  // Nor remounted read-write, with every capability: the cell's mounts are
+  // a locked copy.
+  EXPECT_THAT(f["store"]["remountWritable"].get<std::string>(),
+              HasSubstr("EPERM"))
+      << "remount the store read-write";
   // Possible: new namespaces and keyrings (no seccomp filter).
   EXPECT_EQ(f["seccomp"]["attempts"]["unshareUser"], "ok");
   EXPECT_EQ(f["seccomp"]["attempts"]["keyctl"], "ok");
@@ -255,6 +270,9 @@ TEST_P(ProbeTest, EscapeCatalogueOfAHardenedCell) {
                 HasSubstr("EPERM"))
         << route;
   }
+  EXPECT_THAT(f["store"]["remountWritable"].get<std::string>(),
+              HasSubstr("EPERM"))
+      << "remount the store read-write";
 }
 
 // Possible by design while the daemon socket is bound: adding store paths
