@@ -47,19 +47,6 @@ std::vector<std::string> ReadControllerList(const std::string& path) {
   return absl::StrSplit(*text, absl::ByAnyChar(" \n"), absl::SkipEmpty());
 }
 
-absl::Status WriteText(const std::string& path, absl::string_view text) {
-  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
-  const ssize_t n = write(fd, text.data(), text.size());
-  const int error = errno;
-  close(fd);
-  if (n != static_cast<ssize_t>(text.size())) {
-    return ErrnoStatus(n < 0 ? error : EIO,
-                       absl::StrCat("write '", text, "' to ", path));
-  }
-  return absl::OkStatus();
-}
-
 std::vector<pid_t> ProcsIn(const std::string& dir) {
   std::vector<pid_t> pids;
   absl::StatusOr<std::string> text =
@@ -154,7 +141,8 @@ absl::Status EnableInSubtree(const std::string& parent,
   if (Contains(ReadControllerList(control), controller)) {
     return absl::OkStatus();
   }
-  absl::Status enabled = WriteText(control, absl::StrCat("+", controller));
+  absl::Status enabled =
+      WriteControlFile(control, absl::StrCat("+", controller));
   if (enabled.ok()) return absl::OkStatus();
   const std::vector<pid_t> procs = ProcsIn(parent);
   if (procs.size() == 1 && procs[0] == getpid()) {
@@ -162,8 +150,8 @@ absl::Status EnableInSubtree(const std::string& parent,
       return ErrnoStatus(errno, absl::StrCat("mkdir ", launcher_leaf));
     }
     CELL_RETURN_IF_ERROR(
-        WriteText(absl::StrCat(launcher_leaf, "/cgroup.procs"), "0"));
-    enabled = WriteText(control, absl::StrCat("+", controller));
+        WriteControlFile(absl::StrCat(launcher_leaf, "/cgroup.procs"), "0"));
+    enabled = WriteControlFile(control, absl::StrCat("+", controller));
     if (enabled.ok()) return absl::OkStatus();
   }
   return absl::FailedPreconditionError(absl::StrCat(
@@ -274,7 +262,7 @@ bool ParseCgroupName(absl::string_view name, uint64_t* pid_namespace,
 absl::Status KillCgroup(const std::string& dir) {
   // v2 (Linux 5.14+) kills the whole cgroup atomically; elsewhere, kill
   // what is listed until nothing is (a fork may race one round).
-  (void)WriteText(absl::StrCat(dir, "/cgroup.kill"), "1");
+  (void)WriteControlFile(absl::StrCat(dir, "/cgroup.kill"), "1");
   const timespec pause = {0, 5 * 1000 * 1000};
   for (int round = 0; round < 400; ++round) {
     const std::vector<pid_t> pids = ProcsIn(dir);
@@ -333,7 +321,7 @@ absl::StatusOr<CellCgroup> CellCgroup::Create(const LimitsSpec& limits) {
       const bool optional =
           absl::StrContains(file, "swap") || absl::StrContains(file, "memsw");
       if (optional && access(path.c_str(), F_OK) != 0) continue;
-      absl::Status written = WriteText(path, value);
+      absl::Status written = WriteControlFile(path, value);
       if (!written.ok()) {
         return absl::FailedPreconditionError(
             absl::StrCat("field `", FieldFor(controller),
@@ -351,8 +339,8 @@ CellCgroup::~CellCgroup() { (void)KillAndRemove(); }
 
 absl::Status CellCgroup::AddProcess(pid_t pid) const {
   for (const std::string& dir : dirs_) {
-    CELL_RETURN_IF_ERROR(
-        WriteText(absl::StrCat(dir, "/cgroup.procs"), absl::StrCat(pid)));
+    CELL_RETURN_IF_ERROR(WriteControlFile(absl::StrCat(dir, "/cgroup.procs"),
+                                          absl::StrCat(pid)));
   }
   return absl::OkStatus();
 }

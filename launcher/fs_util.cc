@@ -86,6 +86,21 @@ absl::Status RemoveContents(int dir_fd, const std::string& path, dev_t device) {
 
 }  // namespace
 
+absl::Status WriteControlFile(absl::string_view path,
+                              absl::string_view content) {
+  const std::string path_text(path);
+  const int fd = open(path_text.c_str(), O_WRONLY | O_CLOEXEC);
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
+  const ssize_t n = write(fd, content.data(), content.size());
+  const int error = errno;
+  close(fd);
+  if (n != static_cast<ssize_t>(content.size())) {
+    return ErrnoStatus(n < 0 ? error : EIO,
+                       absl::StrCat("write '", content, "' to ", path));
+  }
+  return absl::OkStatus();
+}
+
 bool PathIsSameOrUnder(absl::string_view path, absl::string_view ancestor) {
   if (ancestor == "/") return true;
   return path == ancestor ||

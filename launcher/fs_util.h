@@ -25,6 +25,12 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path,
 absl::Status WriteNewFile(absl::string_view path, absl::string_view content,
                           int mode);
 
+// Writes `content` to the existing file `path` in one write(2), as kernel
+// control files (/proc/PID/uid_map, cgroup files) require; a short write
+// is an error naming the path and the content.
+absl::Status WriteControlFile(absl::string_view path,
+                              absl::string_view content);
+
 // True when `path` is `ancestor` or lies beneath it, comparing whole
 // components ("/a/bc" is not under "/a/b"); "/" is above everything. Both
 // must be absolute and normalised.

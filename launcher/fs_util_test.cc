@@ -18,6 +18,7 @@ namespace {
 using ::cell::testing::IsOk;
 using ::cell::testing::StatusIs;
 using ::cell::testing::TempDir;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 
 bool Exists(const std::string& path) {
@@ -88,6 +89,23 @@ TEST(WriteNewFileTest, RefusesExistingFilesAndSymlinks) {
             0);
   EXPECT_FALSE(WriteNewFile(dir.Path("link"), "x", 0600).ok());
   EXPECT_FALSE(Exists(dir.Path("elsewhere")));
+}
+
+TEST(WriteControlFileTest, WritesExistingFilesAndNamesWhatFailed) {
+  ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create());
+  std::ofstream(dir.Path("control")) << "old";
+  EXPECT_THAT(WriteControlFile(dir.Path("control"), "1"), IsOk());
+  ASSERT_OK_AND_ASSIGN(std::string content,
+                       ReadFileToString(dir.Path("control"), 100));
+  EXPECT_EQ(content, "1ld");  // Written in place, as kernel files are.
+  // Never creates: a missing control file is the caller's error.
+  EXPECT_THAT(WriteControlFile(dir.Path("missing"), "1"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("missing")));
+  EXPECT_FALSE(Exists(dir.Path("missing")));
+  EXPECT_THAT(WriteControlFile("/dev/full", "max"),
+              StatusIs(absl::StatusCode::kResourceExhausted,
+                       AllOf(HasSubstr("'max'"), HasSubstr("/dev/full"),
+                             HasSubstr("ENOSPC"))));
 }
 
 TEST(PathIsSameOrUnderTest, WholeComponents) {

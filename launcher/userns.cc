@@ -14,17 +14,7 @@ namespace {
 
 absl::Status WriteProcFile(pid_t child, const char* name,
                            const std::string& content) {
-  const std::string path = absl::StrCat("/proc/", child, "/", name);
-  const int fd = open(path.c_str(), O_WRONLY | O_CLOEXEC);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("open ", path));
-  const ssize_t n = write(fd, content.data(), content.size());
-  const int error = errno;
-  close(fd);
-  if (n != static_cast<ssize_t>(content.size())) {
-    return ErrnoStatus(n < 0 ? error : EIO,
-                       absl::StrCat("write '", content, "' to ", path));
-  }
-  return absl::OkStatus();
+  return WriteControlFile(absl::StrCat("/proc/", child, "/", name), content);
 }
 
 }  // namespace
