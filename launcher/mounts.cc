@@ -7,7 +7,6 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +14,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "launcher/mount_flags.h"
 #include "launcher/unique_fd.h"
 
 namespace cell {
@@ -96,19 +96,6 @@ int OpenBindSource(const char* src) {
   return fallback < 0 ? -errno : fallback;
 }
 
-unsigned long LockedFlags(const char* path) {
-  struct statvfs info;
-  if (statvfs(path, &info) != 0) return 0;
-  unsigned long flags = 0;
-  if (info.f_flag & ST_NOSUID) flags |= MS_NOSUID;
-  if (info.f_flag & ST_NODEV) flags |= MS_NODEV;
-  if (info.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
-  if (info.f_flag & ST_NOATIME) flags |= MS_NOATIME;
-  if (info.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
-  if (info.f_flag & ST_RELATIME) flags |= MS_RELATIME;
-  return flags;
-}
-
 int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
   UniqueFd source(OpenBindSource(op.src.c_str()));
   if (source.get() < 0) {
@@ -152,7 +139,7 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
   // EPERM. Submounts then stay as they were on the host.
   const FdPath mounted_path(mounted.get());
   const unsigned long flags =
-      MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags(mounted_path.text);
+      MS_REMOUNT | MS_BIND | MS_RDONLY | KeptMountFlags(mounted_path.text);
   if (mount(nullptr, mounted_path.text, nullptr, flags, nullptr) != 0) {
     return errno;
   }
@@ -273,7 +260,7 @@ int RemountRootReadOnly() {
   // A bind remount changes this mount's flags only, not the tmpfs's
   // superblock nor the mounts on top of it.
   if (mount(nullptr, "/", nullptr,
-            MS_REMOUNT | MS_BIND | MS_RDONLY | LockedFlags("/"),
+            MS_REMOUNT | MS_BIND | MS_RDONLY | KeptMountFlags("/"),
             nullptr) != 0) {
     return errno;
   }

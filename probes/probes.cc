@@ -16,7 +16,6 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/statvfs.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -28,6 +27,7 @@
 #include <functional>
 #include <sstream>
 
+#include "launcher/mount_flags.h"
 #include "probes/parsers.h"
 
 extern char** environ;
@@ -245,15 +245,8 @@ Facts TryRemountWritable(const std::string& path) {
         unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0) {
       return errno;
     }
-    struct statvfs info;
-    if (statvfs(path.c_str(), &info) != 0) return errno;
-    unsigned long flags = MS_REMOUNT | MS_BIND;
-    if (info.f_flag & ST_NOSUID) flags |= MS_NOSUID;
-    if (info.f_flag & ST_NODEV) flags |= MS_NODEV;
-    if (info.f_flag & ST_NOEXEC) flags |= MS_NOEXEC;
-    if (info.f_flag & ST_NOATIME) flags |= MS_NOATIME;
-    if (info.f_flag & ST_NODIRATIME) flags |= MS_NODIRATIME;
-    if (info.f_flag & ST_RELATIME) flags |= MS_RELATIME;
+    const unsigned long flags =
+        MS_REMOUNT | MS_BIND | KeptMountFlags(path.c_str());
     return ErrnoOf(mount(nullptr, path.c_str(), nullptr, flags, nullptr));
   });
 }
