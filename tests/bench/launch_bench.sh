@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# Launch latency of `cell run -- /bin/true` with no network, with the
-# builtin proxy engine and with a tinyproxy per run, against bubblewrap
-# with an equivalent mount set, `unshare -Urmn /bin/true`, and the seed's
-# pipeline (tests/bench/seed_cell.sh: shell + tinyproxy + two socats +
-# bwrap), side by side in one hyperfine run (noisy machines: read ratios).
+# Launch latency of `cell run -- /bin/true` with no network (documented,
+# hardened, and with limits), with the builtin proxy engine and with a
+# tinyproxy per run, against bubblewrap with an equivalent mount set,
+# `unshare -Urmn /bin/true`, and the seed's pipeline
+# (tests/bench/seed_cell.sh: shell + tinyproxy + two socats + bwrap), side
+# by side in one hyperfine run (noisy machines: read ratios).
 #
 #   tests/bench/launch_bench.sh [--runs=N] [--export=FILE.md] [--csv=FILE.csv]
 #
@@ -51,12 +52,22 @@ bwrap_cmd="bwrap --unshare-user --unshare-net ${bwrap_binds[*]} --bind /proc /pr
 --chdir /home/cell/worktree /bin/true"
 unshare_cmd="unshare -Urmn /bin/true"
 
+# Hardening and limits are opt-in; what they cost at launch. Limits need a
+# cgroup (root, or a delegated one).
+hardened="--pid-namespace --ipc-namespace --capabilities=none --seccomp --read-only-root"
+limited=()
+if [[ $(id -u) -eq 0 ]]; then
+  limited=(-n cell-limits "$cell_base --network=none --pids-max=512 --memory-max=512M --rlimit=nofile=1024 -- /bin/true")
+fi
+
 args=(-N --warmup 30 --runs "$runs")
 [[ -n "$export_file" ]] && args+=(--export-markdown "$export_file")
 [[ -n "$csv_file" ]] && args+=(--export-csv "$csv_file")
 hyperfine "${args[@]}" \
   -n unshare "$unshare_cmd" \
   -n cell-none "$cell_cmd" \
+  -n cell-hardened "$cell_base --network=none $hardened -- /bin/true" \
+  "${limited[@]}" \
   -n bwrap "$bwrap_cmd" \
   -n cell-builtin "$cell_base --engine=builtin -- /bin/true" \
   -n cell-tinyproxy "$cell_base --engine=tinyproxy -- /bin/true" \
