@@ -219,6 +219,33 @@ int ApplyOp(int root_fd, const MountOp& op) {
   return EINVAL;
 }
 
+// The helper LockMounts clones: it shares the child's memory (CLONE_VM)
+// and so its errno, but nothing else runs meanwhile (the child waits on the
+// pipe). Raw syscalls only, and no sanitizer instrumentation: it runs on
+// its own stack, which sanitizers do not know.
+struct LockHelperArgs {
+  int ready_fd;      // Write end: the errno of the unshare.
+  int hold_fd;       // Read end: end-of-file once the child has joined.
+  int other_fds[2];  // The child's ends, closed in the helper.
+};
+
+alignas(64) char lock_helper_stack[32 * 1024];
+
+__attribute__((no_sanitize("address", "undefined"))) int RunLockHelper(
+    void* raw) {
+  const LockHelperArgs* args = static_cast<const LockHelperArgs*>(raw);
+  syscall(SYS_close, args->other_fds[0]);
+  syscall(SYS_close, args->other_fds[1]);
+  int error = 0;
+  if (syscall(SYS_unshare, CLONE_NEWUSER | CLONE_NEWNS) != 0) error = errno;
+  syscall(SYS_write, args->ready_fd, &error, sizeof(error));
+  // Stay alive (so the namespace does) until the child has joined.
+  char byte;
+  while (syscall(SYS_read, args->hold_fd, &byte, 1) < 0 && errno == EINTR) {
+  }
+  return 0;
+}
+
 }  // namespace
 
 bool SetUpNewRoot(const char* new_root, const std::vector<MountOp>& ops,
@@ -305,23 +332,18 @@ int LockMounts() {
     close(ready[1]);
     return error;
   }
-  const pid_t helper = fork();
+  // CLONE_VM: a fork (copying the page tables, then tearing them down)
+  // made the whole lock cost about 2 ms of a 9 ms launch on our 2-core VMs;
+  // sharing them, about 0.2 ms. Not CLONE_FILES: the helper must drop its
+  // copies of the pipe ends for end-of-file to work.
+  LockHelperArgs args = {ready[1], hold[0], {ready[0], hold[1]}};
+  const pid_t helper =
+      clone(&RunLockHelper, lock_helper_stack + sizeof(lock_helper_stack),
+            CLONE_VM | SIGCHLD, &args);
   if (helper < 0) {
     const int error = errno;
     for (const int fd : {ready[0], ready[1], hold[0], hold[1]}) close(fd);
     return error;
-  }
-  if (helper == 0) {
-    close(ready[0]);
-    close(hold[1]);
-    const int error = UnshareLockedMounts();
-    (void)!write(ready[1], &error, sizeof(error));
-    // Stay alive (so the namespace does) until the parent has joined: it
-    // closes its end then, and read sees end-of-file.
-    char byte;
-    while (read(hold[0], &byte, 1) < 0 && errno == EINTR) {
-    }
-    _exit(0);
   }
   close(ready[1]);
   close(hold[0]);

@@ -54,7 +54,7 @@ int UnshareLockedMounts();
 // and the working directory to that namespace's root).
 int JoinMountNamespaceOf(pid_t holder);
 
-// Both halves, with a forked helper as the holder, for a process that has
+// Both halves, with a cloned helper as the holder, for a process that has
 // no init to be its holder.
 int LockMounts();
 
