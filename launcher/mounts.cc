@@ -334,7 +334,7 @@ int LockMounts() {
   }
   // CLONE_VM: a fork (copying the page tables, then tearing them down)
   // made the whole lock cost about 2 ms of a 9 ms launch on our 2-core VMs;
-  // sharing them, about 0.2 ms. Not CLONE_FILES: the helper must drop its
+  // sharing them, about 0.6 ms. Not CLONE_FILES: the helper must drop its
   // copies of the pipe ends for end-of-file to work.
   LockHelperArgs args = {ready[1], hold[0], {ready[0], hold[1]}};
   const pid_t helper =
