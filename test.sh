@@ -77,11 +77,11 @@ for step in build verify; do
   fi
 done
 
-# Every fuzz target under libFuzzer + ASan + UBSan for 20 s from its seed
+# Every fuzz target under libFuzzer + ASan + UBSan for 60 s from its seed
 # corpus, with a fixed seed so that a failure reproduces (the corpora also
 # replay in `bazel test` as *_corpus_test).
 fuzz_log="$prefix/fuzz.log"
-tests/fuzz/run_fuzzers.sh --seconds=20 --seed=1 > "$fuzz_log" 2>&1 || true
+tests/fuzz/run_fuzzers.sh --seconds=60 --seed=1 > "$fuzz_log" 2>&1 || true
 fuzz_ok=$(grep -c '^fuzz .*no crash$' "$fuzz_log" || true)
 fuzz_targets=$(bazel query --noshow_progress 'attr(name, "_fuzzer$", //...)' 2>/dev/null | wc -l)
 echo "fuzzing: $fuzz_ok of $fuzz_targets targets ran clean"
