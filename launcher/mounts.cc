@@ -96,6 +96,35 @@ int OpenBindSource(const char* src) {
   return fallback < 0 ? -errno : fallback;
 }
 
+// Makes the mount at `leaf` (just mounted) read-only, with every submount.
+int MakeReadOnly(int parent_fd, const char* leaf) {
+  // Reopen: an fd from before the mount names the covered inode, not the
+  // new mount.
+  UniqueFd mounted(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (mounted.get() < 0) return errno;
+  // Read-only must hold for every submount the recursive bind brought
+  // along (a bind of / brings /proc, /sys, ...; /proc/sys brings
+  // binfmt_misc): mount_setattr with AT_RECURSIVE does that in one call
+  // (Linux 5.12+).
+  mount_attr attr{};
+  attr.attr_set = MOUNT_ATTR_RDONLY;
+  if (mount_setattr(mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
+                    sizeof(attr)) == 0) {
+    return 0;
+  }
+  if (errno != ENOSYS) return errno;
+  // Older kernels: remount the top mount only, repeating the flags the
+  // kernel locked on the source mount (nosuid, nodev, ...) or it fails with
+  // EPERM. Submounts then stay as they were on the host.
+  const FdPath mounted_path(mounted.get());
+  const unsigned long flags =
+      MS_REMOUNT | MS_BIND | MS_RDONLY | KeptMountFlags(mounted_path.text);
+  if (mount(nullptr, mounted_path.text, nullptr, flags, nullptr) != 0) {
+    return errno;
+  }
+  return 0;
+}
+
 int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
   UniqueFd source(OpenBindSource(op.src.c_str()));
   if (source.get() < 0) {
@@ -120,30 +149,7 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
     return errno;
   }
   if (!read_only) return 0;
-  // Reopen: the fd from before the mount names the covered directory, not
-  // the new mount.
-  UniqueFd mounted(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  if (mounted.get() < 0) return errno;
-  // Read-only must hold for every submount the recursive bind brought
-  // along (a bind of / brings /proc, /sys, ...): mount_setattr with
-  // AT_RECURSIVE does that in one call (Linux 5.12+).
-  mount_attr attr{};
-  attr.attr_set = MOUNT_ATTR_RDONLY;
-  if (mount_setattr(mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
-                    sizeof(attr)) == 0) {
-    return 0;
-  }
-  if (errno != ENOSYS) return errno;
-  // Older kernels: remount the top mount only, repeating the flags the
-  // kernel locked on the source mount (nosuid, nodev, ...) or it fails with
-  // EPERM. Submounts then stay as they were on the host.
-  const FdPath mounted_path(mounted.get());
-  const unsigned long flags =
-      MS_REMOUNT | MS_BIND | MS_RDONLY | KeptMountFlags(mounted_path.text);
-  if (mount(nullptr, mounted_path.text, nullptr, flags, nullptr) != 0) {
-    return errno;
-  }
-  return 0;
+  return MakeReadOnly(parent_fd, leaf);
 }
 
 int MountFresh(int parent_fd, const char* leaf, const char* type,
@@ -155,6 +161,58 @@ int MountFresh(int parent_fd, const char* leaf, const char* type,
   const FdPath target_path(target.get());
   if (mount(type, target_path.text, type, flags, options) != 0) return errno;
   return 0;
+}
+
+// What the ops need besides the op itself.
+struct ApplyContext {
+  int root_fd = -1;
+  // An empty regular file in the new root (made on first use, unlinked
+  // when the mounts are done), bound over masked files.
+  int empty_file_fd = -1;
+};
+
+// The name of that file while it exists; nothing in the cell can see it.
+constexpr char kEmptyFileName[] = ".cell-empty";
+
+// kRoRebind: dst, already inside the new root, bound over itself
+// read-only. A missing dst is skipped (kernel interfaces vary by
+// configuration).
+int RebindReadOnly(int parent_fd, const char* leaf) {
+  UniqueFd existing(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (existing.get() < 0) return errno == ENOENT ? 0 : errno;
+  const FdPath path(existing.get());
+  if (mount(path.text, path.text, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
+    return errno;
+  }
+  return MakeReadOnly(parent_fd, leaf);
+}
+
+// kMask: an empty read-only directory (a tmpfs) over a directory, the
+// empty file bound read-only over anything else. A missing dst is skipped.
+int Mask(ApplyContext* context, int parent_fd, const char* leaf) {
+  UniqueFd existing(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
+  if (existing.get() < 0) return errno == ENOENT ? 0 : errno;
+  struct stat info;
+  if (fstat(existing.get(), &info) != 0) return errno;
+  const FdPath target(existing.get());
+  if (S_ISDIR(info.st_mode)) {
+    return mount("tmpfs", target.text, "tmpfs",
+                 MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+                 "mode=0555,size=4k,nr_inodes=1") == 0
+               ? 0
+               : errno;
+  }
+  if (context->empty_file_fd < 0) {
+    context->empty_file_fd =
+        openat(context->root_fd, kEmptyFileName,
+               O_RDONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0444);
+    if (context->empty_file_fd < 0) return errno;
+  }
+  const FdPath source(context->empty_file_fd);
+  if (mount(source.text, target.text, nullptr, MS_BIND, nullptr) != 0) {
+    return errno;
+  }
+  return MakeReadOnly(parent_fd, leaf);
 }
 
 int WriteFile(int parent_fd, const char* leaf, const MountOp& op) {
@@ -178,7 +236,7 @@ int WriteFile(int parent_fd, const char* leaf, const MountOp& op) {
   return 0;
 }
 
-int ApplyOp(int root_fd, const MountOp& op) {
+int ApplyOp(ApplyContext* context, const MountOp& op) {
   char parent[4096];
   const char* leaf = nullptr;
   if (const int error =
@@ -187,7 +245,7 @@ int ApplyOp(int root_fd, const MountOp& op) {
     return error;
   }
   if (*leaf == '\0') return EINVAL;
-  UniqueFd parent_fd(OpenDirBeneath(root_fd, parent, 0755));
+  UniqueFd parent_fd(OpenDirBeneath(context->root_fd, parent, 0755));
   if (parent_fd.get() < 0) return -parent_fd.get();
   char options[64];
   switch (op.kind) {
@@ -215,6 +273,10 @@ int ApplyOp(int root_fd, const MountOp& op) {
     case MountOpKind::kDevpts:
       return MountFresh(parent_fd.get(), leaf, "devpts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=620");
+    case MountOpKind::kRoRebind:
+      return RebindReadOnly(parent_fd.get(), leaf);
+    case MountOpKind::kMask:
+      return Mask(context, parent_fd.get(), leaf);
   }
   return EINVAL;
 }
@@ -264,9 +326,20 @@ bool SetUpNewRoot(const char* new_root, const std::vector<MountOp>& ops,
     *failure = {kMountStepRoot, errno};
     return false;
   }
+  ApplyContext context;
+  context.root_fd = root.get();
   for (size_t i = 0; i < ops.size(); ++i) {
-    if (const int error = ApplyOp(root.get(), ops[i]); error != 0) {
+    if (const int error = ApplyOp(&context, ops[i]); error != 0) {
+      if (context.empty_file_fd >= 0) close(context.empty_file_fd);
       *failure = {i, error};
+      return false;
+    }
+  }
+  if (context.empty_file_fd >= 0) {
+    // The binds keep the inode; the name must not stay in the root.
+    close(context.empty_file_fd);
+    if (unlinkat(root.get(), kEmptyFileName, 0) != 0) {
+      *failure = {kMountStepRoot, errno};
       return false;
     }
   }

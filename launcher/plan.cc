@@ -98,6 +98,10 @@ std::string DescribeMountOp(const MountOp& op) {
       return absl::StrCat("proc at ", op.dst);
     case MountOpKind::kDevpts:
       return absl::StrCat("devpts at ", op.dst);
+    case MountOpKind::kRoRebind:
+      return absl::StrCat("read-only ", op.dst);
+    case MountOpKind::kMask:
+      return absl::StrCat("mask over ", op.dst);
   }
   return "?";
 }
@@ -156,6 +160,14 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
     // host's PID namespace belongs to the initial user namespace); the
     // host's /proc is what the cell would see anyway.
     mounts.push_back(Op(MountOpKind::kBind, "/proc", "/proc"));
+  }
+  // Either /proc: the host's bound one and a fresh instance expose the
+  // same kernel interfaces.
+  for (const char* path : kProcReadOnlyPaths) {
+    mounts.push_back(Op(MountOpKind::kRoRebind, "", path));
+  }
+  for (const char* path : kProcMaskedPaths) {
+    mounts.push_back(Op(MountOpKind::kMask, "", path));
   }
   AddDev(&mounts);
   mounts.push_back(File("/etc/passwd", PasswdFile(host)));

@@ -28,6 +28,13 @@ enum class MountOpKind {
   kFile,     // Write `content` to a new file dst (mode).
   kProc,     // A fresh proc instance (needs a PID namespace).
   kDevpts,   // A new devpts instance at dst.
+  // Inside the new root (src unused): bind dst over itself read-only,
+  // submounts included; skipped when dst does not exist (kernel interfaces
+  // vary by configuration).
+  kRoRebind,
+  // Inside the new root: hide dst under an empty read-only file or
+  // directory; skipped when dst does not exist.
+  kMask,
 };
 
 struct MountOp {
@@ -85,6 +92,19 @@ struct CellPlan {
   // Applied by the command's process (not the PID-namespace init).
   std::vector<RlimitOp> rlimits;
 };
+
+// Kernel interfaces under /proc that every cell gets read-only: a
+// root-launched cell's uid is host uid 0, and the kernel's sysctl write
+// check looks at that uid, not at capabilities (core_pattern would run a
+// worktree script as host root).
+inline constexpr const char* kProcReadOnlyPaths[] = {
+    "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus", "/proc/fs"};
+// Kernel interfaces every cell gets masked (the OCI runtimes' set): kernel
+// memory, keys, logs and timing side channels.
+inline constexpr const char* kProcMaskedPaths[] = {
+    "/proc/kcore",       "/proc/keys",           "/proc/kmsg",
+    "/proc/timer_list",  "/proc/sched_debug",    "/proc/latency_stats",
+    "/proc/acpi",        "/proc/scsi"};
 
 // The proxy URL inside the cell, e.g. "http://127.0.0.1:3128".
 std::string ProxyUrl(int port);

@@ -55,7 +55,11 @@ TEST(MakePlanTest, BaseMountsInOrder) {
   EXPECT_THAT(
       Destinations(plan),
       ElementsAre("/nix/store", "/run/nix", "/home/cell", "/home/cell/worktree",
-                  "/tmp", "/proc", "/dev", "/dev/null", "/dev/zero",
+                  "/tmp", "/proc", "/proc/sys", "/proc/sysrq-trigger",
+                  "/proc/irq", "/proc/bus", "/proc/fs", "/proc/kcore",
+                  "/proc/keys", "/proc/kmsg", "/proc/timer_list",
+                  "/proc/sched_debug", "/proc/latency_stats", "/proc/acpi",
+                  "/proc/scsi", "/dev", "/dev/null", "/dev/zero",
                   "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
                   "/dev/pts", "/dev/ptmx", "/dev/shm", "/dev/fd", "/dev/stdin",
                   "/dev/stdout", "/dev/stderr", "/etc/passwd", "/etc/group",
@@ -68,6 +72,8 @@ TEST(MakePlanTest, BaseMountsInOrder) {
   EXPECT_EQ(FindOp(plan, "/tmp")->mode, 01777);
   EXPECT_EQ(*FindOp(plan, "/proc"),
             (MountOp{MountOpKind::kBind, "/proc", "/proc"}));
+  EXPECT_EQ(FindOp(plan, "/proc/sys")->kind, MountOpKind::kRoRebind);
+  EXPECT_EQ(FindOp(plan, "/proc/kcore")->kind, MountOpKind::kMask);
   EXPECT_EQ(FindOp(plan, "/dev/ptmx")->src, "pts/ptmx");
   EXPECT_EQ(plan.cwd, "/home/cell/worktree");
   EXPECT_FALSE(plan.pid_namespace);
@@ -91,6 +97,9 @@ TEST(MakePlanTest, OptionalPartsFollowTheSpec) {
   EXPECT_EQ(*FindOp(plan, "/home/cell/log"),
             (MountOp{MountOpKind::kBind, "/host/logs", "/home/cell/log"}));
   EXPECT_EQ(FindOp(plan, "/proc")->kind, MountOpKind::kProc);
+  // A fresh /proc gets the same read-only paths and masks as the host's.
+  EXPECT_EQ(FindOp(plan, "/proc/sysrq-trigger")->kind, MountOpKind::kRoRebind);
+  EXPECT_EQ(FindOp(plan, "/proc/acpi")->kind, MountOpKind::kMask);
   EXPECT_TRUE(plan.pid_namespace);
   EXPECT_TRUE(plan.ipc_namespace);
   EXPECT_FALSE(plan.keep_capabilities);

@@ -577,6 +577,47 @@ Facts ProbeCaps(const ProbeOptions& options) {
   return facts;
 }
 
+Facts ProbeKernel(const ProbeOptions& options) {
+  // Opening for writing is the attack's first step and changes nothing;
+  // nothing is ever written.
+  Facts write_open = Facts::object();
+  for (const char* relative :
+       {"/sys/kernel/core_pattern", "/sys/kernel/modprobe",
+        "/sys/kernel/hostname", "/sys/kernel/domainname",
+        "/sys/vm/panic_on_oom", "/sysrq-trigger"}) {
+    const std::string path = options.proc_root + relative;
+    const int fd = open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+    if (fd >= 0) close(fd);
+    write_open[std::string("/proc") + relative] =
+        fd >= 0 ? "ok" : ErrnoFact(errno);
+  }
+  // How many bytes a read of each shows (up to 4 KiB), or why none.
+  Facts reads = Facts::object();
+  for (const char* relative :
+       {"/kcore", "/kmsg", "/keys", "/timer_list", "/sched_debug"}) {
+    const std::string path = options.proc_root + relative;
+    const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    Facts result;
+    if (fd < 0) {
+      result = ErrnoFact(errno);
+    } else {
+      char buffer[4096];
+      const ssize_t n = read(fd, buffer, sizeof(buffer));
+      result = n >= 0 ? Facts(n) : Facts(ErrnoFact(errno));
+      close(fd);
+    }
+    reads[std::string("/proc") + relative] = result;
+  }
+  // Kernel addresses: "real" when a symbol shows a non-zero address.
+  std::string kallsyms = "absent";
+  std::ifstream symbols(options.proc_root + "/kallsyms");
+  std::string line;
+  if (std::getline(symbols, line)) {
+    kallsyms = line.find_first_not_of('0') == line.find(' ') ? "zeros" : "real";
+  }
+  return {{"writeOpen", write_open}, {"read", reads}, {"kallsyms", kallsyms}};
+}
+
 Facts ProbeSeccomp(const ProbeOptions& options) {
   Facts facts;
   const std::map<std::string, std::string> status =
@@ -805,6 +846,7 @@ const std::vector<std::pair<std::string, ProbeFunction>>& AllProbes() {
           {"env", ProbeEnv},
           {"host-reach", ProbeHostReach},
           {"seccomp", ProbeSeccomp},
+          {"kernel", ProbeKernel},
           {"limits", ProbeLimits}};
   return *probes;
 }

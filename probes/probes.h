@@ -59,6 +59,13 @@ Facts ProbeHostReach(const ProbeOptions& options);
 // each attempted: {"mode","filters","attempts":{"unshareUser",...}}.
 Facts ProbeSeccomp(const ProbeOptions& options);
 
+// Kernel interfaces: for each sysctl (and /proc/sysrq-trigger) that a
+// host-root process could abuse, whether an O_WRONLY open succeeds
+// ("writeOpen": path -> "ok" or the error; nothing is written); the bytes
+// a read of kcore, kmsg, keys, ... shows ("read": path -> count or error);
+// and whether /proc/kallsyms shows real addresses ("kallsyms").
+Facts ProbeKernel(const ProbeOptions& options);
+
 // Rlimits (soft, hard; null for unlimited) by name, the cgroup per
 // hierarchy, and with fork_max / alloc_mib how many children could be
 // started and how much memory touched before the cell's bounds stopped it.

@@ -80,7 +80,7 @@ class ProbeTest : public CellFixture {
       EXPECT_FALSE(parsed.is_discarded()) << line;
       if (!parsed.is_discarded()) facts[parsed["probe"]] = parsed["facts"];
     }
-    EXPECT_EQ(facts.size(), 13u) << result->stdout_text;
+    EXPECT_EQ(facts.size(), 14u) << result->stdout_text;
     return facts;
   }
 
