@@ -102,9 +102,9 @@ inline constexpr const char* kProcReadOnlyPaths[] = {
 // Kernel interfaces every cell gets masked (the OCI runtimes' set): kernel
 // memory, keys, logs and timing side channels.
 inline constexpr const char* kProcMaskedPaths[] = {
-    "/proc/kcore",       "/proc/keys",           "/proc/kmsg",
-    "/proc/timer_list",  "/proc/sched_debug",    "/proc/latency_stats",
-    "/proc/acpi",        "/proc/scsi"};
+    "/proc/kcore",      "/proc/keys",        "/proc/kmsg",
+    "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
+    "/proc/acpi",       "/proc/scsi"};
 
 // The proxy URL inside the cell, e.g. "http://127.0.0.1:3128".
 std::string ProxyUrl(int port);

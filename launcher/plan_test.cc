@@ -54,16 +54,15 @@ TEST(MakePlanTest, BaseMountsInOrder) {
   ASSERT_OK_AND_ASSIGN(CellPlan plan, MakePlan(ResolvedSpec(), {"ls"}, Host()));
   EXPECT_THAT(
       Destinations(plan),
-      ElementsAre("/nix/store", "/run/nix", "/home/cell", "/home/cell/worktree",
-                  "/tmp", "/proc", "/proc/sys", "/proc/sysrq-trigger",
-                  "/proc/irq", "/proc/bus", "/proc/fs", "/proc/kcore",
-                  "/proc/keys", "/proc/kmsg", "/proc/timer_list",
-                  "/proc/sched_debug", "/proc/latency_stats", "/proc/acpi",
-                  "/proc/scsi", "/dev", "/dev/null", "/dev/zero",
-                  "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty",
-                  "/dev/pts", "/dev/ptmx", "/dev/shm", "/dev/fd", "/dev/stdin",
-                  "/dev/stdout", "/dev/stderr", "/etc/passwd", "/etc/group",
-                  "/etc/hosts"));
+      ElementsAre(
+          "/nix/store", "/run/nix", "/home/cell", "/home/cell/worktree", "/tmp",
+          "/proc", "/proc/sys", "/proc/sysrq-trigger", "/proc/irq", "/proc/bus",
+          "/proc/fs", "/proc/kcore", "/proc/keys", "/proc/kmsg",
+          "/proc/timer_list", "/proc/sched_debug", "/proc/latency_stats",
+          "/proc/acpi", "/proc/scsi", "/dev", "/dev/null", "/dev/zero",
+          "/dev/full", "/dev/random", "/dev/urandom", "/dev/tty", "/dev/pts",
+          "/dev/ptmx", "/dev/shm", "/dev/fd", "/dev/stdin", "/dev/stdout",
+          "/dev/stderr", "/etc/passwd", "/etc/group", "/etc/hosts"));
   EXPECT_EQ(*FindOp(plan, "/nix/store"),
             (MountOp{MountOpKind::kRoBind, "/host/store", "/nix/store"}));
   EXPECT_EQ(FindOp(plan, "/run/nix")->kind, MountOpKind::kRoBind);

@@ -4,6 +4,7 @@
 #include <linux/seccomp.h>
 #include <sched.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <unistd.h>
@@ -40,7 +41,10 @@ const std::vector<std::string>& SeccompDeniedSyscalls() {
           "bpf", "perf_event_open", "userfaultfd", "init_module",
           "finit_module", "delete_module", "kexec_load", "kexec_file_load",
           // Escaping a bind mount through a file handle.
-          "open_by_handle_at"};
+          "open_by_handle_at",
+          // io_uring: a second syscall path, with a history of kernel
+          // escapes, that this filter could not see into.
+          "io_uring_setup", "io_uring_enter", "io_uring_register"};
   return *kDenied;
 }
 
@@ -68,6 +72,22 @@ absl::StatusOr<std::vector<sock_filter>> BuildSeccompFilter() {
                          SCMP_A0(SCMP_CMP_MASKED_EQ, flag, flag)),
         "clone"));
   }
+  // Terminal injection: TIOCSTI pushes input into a terminal (the
+  // caller's, run as the caller after the cell exits), TIOCLINUX can too on
+  // a virtual console. The request is an unsigned int: the kernel ignores
+  // the upper 32 bits, so compare only the lower ones.
+  for (const uint64_t request : {uint64_t{TIOCSTI}, uint64_t{TIOCLINUX}}) {
+    CELL_RETURN_IF_ERROR(check(
+        seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
+                         SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, request)),
+        "ioctl"));
+  }
+  // Other ABIs (i386's int 0x80, x32) have other syscall numbers the rules
+  // above do not name: the whole process dies on any of them.
+  CELL_RETURN_IF_ERROR(
+      check(seccomp_attr_set(ctx.get(), SCMP_FLTATR_ACT_BADARCH,
+                             SCMP_ACT_KILL_PROCESS),
+            "bad-arch action"));
   // clone3 passes its flags in memory, where a filter cannot look: ENOSYS
   // makes libc fall back to clone, which is checked.
   CELL_RETURN_IF_ERROR(check(

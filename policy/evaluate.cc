@@ -390,7 +390,8 @@ std::vector<PropertyResult> Evaluate(const CellSpec& spec, const Policy& policy,
         attempts.is_object() && !attempts.empty() && allowed.empty();
     judge.Check(
         "seccomp", !mode.is_null(), want ? mode == 2 && all_denied : mode == 0,
-        want ? "filter on (mode 2); unshare, ptrace, keyctl, bpf fail with "
+        want ? "filter on (mode 2); unshare, ptrace, keyctl, bpf, io_uring, "
+               "TIOCSTI fail with "
                "EPERM"
              : "no filter (mode 0)",
         absl::StrCat(

@@ -646,6 +646,16 @@ Facts ProbeSeccomp(const ProbeOptions& options) {
     // BPF_MAP_CREATE without attributes: EFAULT or EINVAL when allowed.
     return ErrnoOf(syscall(SYS_bpf, 0, nullptr, 0));
   });
+  attempts["ioUringSetup"] = AttemptInChild([] {
+    // No parameters: EFAULT when the kernel is reached.
+    return ErrnoOf(syscall(SYS_io_uring_setup, 1, nullptr));
+  });
+  attempts["tiocsti"] = AttemptInChild([] {
+    // On no descriptor, with the upper bits set as an attacker would:
+    // EBADF when the kernel is reached; never a real terminal.
+    char byte = 0;
+    return ErrnoOf(syscall(SYS_ioctl, -1, 0x100000000ul | TIOCSTI, &byte));
+  });
   facts["attempts"] = attempts;
   return facts;
 }

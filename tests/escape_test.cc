@@ -37,8 +37,8 @@ class EscapeTest : public CellFixture {
   // `cell-probe NAME` in a cell with `flags`: the probe's facts.
   nlohmann::json ProbeFacts(std::vector<std::string> flags,
                             const std::string& name) {
-    flags.push_back(absl::StrCat("--ro-bind=", Path("probes"),
-                                 ":/run/cell/probes"));
+    flags.push_back(
+        absl::StrCat("--ro-bind=", Path("probes"), ":/run/cell/probes"));
     absl::StatusOr<SubprocessResult> result =
         RunCell(flags, {"/run/cell/probes/cell-probe", name});
     EXPECT_TRUE(result.ok()) << result.status();
@@ -92,8 +92,8 @@ TEST_P(EscapeTest, KernelMemoryKeysAndLogsShowNothing) {
       if (outcome.is_number()) {
         EXPECT_EQ(outcome, 0) << name << " cell: " << path;
       } else {
-        EXPECT_FALSE(HostHas(path)) << name << " cell: " << path << ": "
-                                    << outcome;
+        EXPECT_FALSE(HostHas(path))
+            << name << " cell: " << path << ": " << outcome;
       }
     }
     // The same with the tools an agent would use.

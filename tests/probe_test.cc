@@ -197,8 +197,8 @@ TEST_P(ProbeTest, SeccompFlipsTheSeccompFacts) {
   std::map<std::string, Facts> on = Probe({"--seccomp"});
   EXPECT_EQ(on["seccomp"]["mode"], 2);
   EXPECT_EQ(on["seccomp"]["filters"], 1);
-  for (const char* attempt :
-       {"unshareUser", "ptraceTraceme", "keyctl", "bpf"}) {
+  for (const char* attempt : {"unshareUser", "ptraceTraceme", "keyctl", "bpf",
+                              "ioUringSetup", "tiocsti"}) {
     EXPECT_THAT(on["seccomp"]["attempts"][attempt].get<std::string>(),
                 HasSubstr("EPERM"))
         << attempt;
