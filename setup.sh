@@ -21,6 +21,8 @@ PACKAGES=(
   libxml2-utils
   # Benchmarks and side-by-side comparisons (socat: the seed's pipeline).
   hyperfine bubblewrap socat
+  # Terminal tests: a full-screen editor inside a cell (issue 16).
+  vim
   # Style.
   clang-format
 )

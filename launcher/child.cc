@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "launcher/fd_passing.h"
 #include "launcher/fs_util.h"
 #include "launcher/mounts.h"
 #include "launcher/net.h"
@@ -181,6 +182,19 @@ void RunChild(const ChildConfig& config) {
       Fail(config, ChildStep::kProxyListener, error);
     }
   }
+  // The cell's own pty, in its devpts; the launcher relays it.
+  int slave = -1;
+  if (config.terminal.enabled) {
+    int master = -1;
+    if (const int error = OpenCellPty(config.terminal, &master, &slave);
+        error != 0) {
+      Fail(config, ChildStep::kTerminal, error);
+    }
+    const int error = SendFd(config.terminal_channel_fd, master);
+    close(master);
+    close(config.terminal_channel_fd);
+    if (error != 0) Fail(config, ChildStep::kTerminal, error);
+  }
   // Only a command that keeps CAP_SYS_ADMIN over the cell's mount namespace
   // could remount; without it the lock is not needed, and would hand the
   // command (as owner of the nested user namespace) the mount rights it lost.
@@ -200,6 +214,12 @@ void RunChild(const ChildConfig& config) {
       // init never execs: it closes every other inherited fd itself (the
       // command could reach them through /proc/1/fd).
       close(config.failure_fd);
+      // The init must not keep the caller's terminal either: the command
+      // could make it act for it (it may ptrace it with every capability).
+      if (StartCellSession(config.terminal, slave,
+                           ControllingTerminal::kNone) != 0) {
+        _exit(125);
+      }
       if (lock_mounts) {
         const int error = UnshareLockedMounts();
         (void)!write(locked[1], &error, sizeof(error));
@@ -222,6 +242,11 @@ void RunChild(const ChildConfig& config) {
   }
   // After the lock, which resets the working directory.
   if (chdir(plan.cwd.c_str()) != 0) Fail(config, ChildStep::kChdir, errno);
+  if (const int error =
+          StartCellSession(config.terminal, slave, ControllingTerminal::kTake);
+      error != 0) {
+    Fail(config, ChildStep::kSession, error);
+  }
 
   // The command's process only: an init limited to a few descriptors or
   // processes could not reap or forward signals.
@@ -346,6 +371,11 @@ std::string DescribeChildFailure(const ChildFailure& failure,
       return absl::StrCat("cannot set field `limits.rlimits.", name,
                           "`: ", error);
     }
+    case ChildStep::kTerminal:
+      return absl::StrCat("cannot give the cell its own terminal (a pty of ",
+                          "its /dev/pts): ", error);
+    case ChildStep::kSession:
+      return absl::StrCat("cannot start the cell's session: ", error);
     case ChildStep::kFork:
       return absl::StrCat("cannot start the command under the cell's init: ",
                           error);

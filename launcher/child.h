@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "launcher/plan.h"
+#include "launcher/terminal.h"
 
 namespace cell {
 
@@ -42,6 +43,8 @@ enum class ChildStep : int32_t {
   kReadOnlyRoot,
   kRlimit,
   kLockMounts,
+  kTerminal,
+  kSession,
 };
 
 // Written by the child to the failure pipe; the pipe is close-on-exec, so
@@ -66,6 +69,10 @@ struct ChildConfig {
   // port inside the cell; -1 / 0 otherwise.
   int listener_channel_fd = -1;
   int proxy_port = 0;
+  // The caller's terminal, when it has one: the cell gets its own pty,
+  // whose master is sent over `terminal_channel_fd`.
+  TerminalConfig terminal;
+  int terminal_channel_fd = -1;
   // isolation.seccomp: the program to install last, built by the parent.
   const std::vector<sock_filter>* seccomp_program = nullptr;
 };

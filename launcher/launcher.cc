@@ -34,6 +34,7 @@
 #include "launcher/builtin_proxy.h"
 #include "launcher/cgroup.h"
 #include "launcher/child.h"
+#include "launcher/fd_passing.h"
 #include "launcher/filter.h"
 #include "launcher/fs_util.h"
 #include "launcher/host_filter.h"
@@ -44,6 +45,7 @@
 #include "launcher/relay.h"
 #include "launcher/seccomp.h"
 #include "launcher/status_macros.h"
+#include "launcher/terminal.h"
 #include "launcher/unique_fd.h"
 #include "launcher/userns.h"
 #include "nlohmann/json.hpp"
@@ -167,22 +169,29 @@ class SignalBlock {
 
 // Waits for `child` to exit, forwarding signals from `signals` to it and
 // serving the proxy front end (when there is one: `proxy_fd` >= 0, served by
-// `serve_proxy`) meanwhile.
+// `serve_proxy`) and the cell's terminal (when it has one) meanwhile.
 int WaitForChild(pid_t child, const SignalBlock& signals, int proxy_fd,
-                 const std::function<void()>& serve_proxy) {
+                 const std::function<void()>& serve_proxy,
+                 TerminalRelay* terminal) {
   while (true) {
     int status = 0;
     const pid_t done = waitpid(child, &status, WNOHANG);
     if (done == child) return status;
     if (done < 0 && errno != EINTR) return 0;
-    pollfd events[2] = {{signals.fd(), POLLIN, 0}, {proxy_fd, POLLIN, 0}};
-    if (poll(events, 2, -1) < 0) continue;
+    pollfd events[4] = {{signals.fd(), POLLIN, 0}, {proxy_fd, POLLIN, 0}};
+    const int terminal_fds =
+        terminal != nullptr ? terminal->PollFds(events + 2) : 0;
+    if (poll(events, 2 + terminal_fds, -1) < 0) continue;
     if (events[1].revents != 0) serve_proxy();
+    if (terminal_fds > 0) terminal->HandleEvents(events + 2, terminal_fds);
     if (events[0].revents == 0) continue;
     signalfd_siginfo info;
     const ssize_t n = read(signals.fd(), &info, sizeof(info));
     if (n != sizeof(info)) continue;
-    if (info.ssi_signo != SIGCHLD) {
+    if (info.ssi_signo == SIGWINCH && terminal != nullptr) {
+      // The pty's new size signals the cell's foreground job itself.
+      terminal->Resize();
+    } else if (info.ssi_signo != SIGCHLD) {
       kill(child, static_cast<int>(info.ssi_signo));
     }
   }
@@ -354,6 +363,18 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
     listener_parent.Reset(pair[0]);
     listener_child.Reset(pair[1]);
   }
+  // A terminal on the launcher's stdio: the cell gets a pty of its own,
+  // never the caller's terminal.
+  std::optional<CallerTerminal> caller_terminal = CallerTerminal::Detect();
+  UniqueFd terminal_parent, terminal_child;
+  if (caller_terminal.has_value()) {
+    int pair[2];
+    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+      return ErrnoStatus(errno, "socketpair");
+    }
+    terminal_parent.Reset(pair[0]);
+    terminal_child.Reset(pair[1]);
+  }
 
   // Everything the child needs, prepared here: it must not allocate.
   ChildConfig config;
@@ -378,6 +399,10 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   config.failure_fd = failure_write.get();
   config.listener_channel_fd = listener_child.get();
   config.proxy_port = spec.network.port;
+  if (caller_terminal.has_value()) {
+    config.terminal = caller_terminal->config();
+    config.terminal_channel_fd = terminal_child.get();
+  }
   config.restore_mask = signals.old_mask();
   std::vector<sock_filter> seccomp_program;
   if (plan.seccomp) {
@@ -405,6 +430,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   sync_read.Reset();
   failure_write.Reset();
   listener_child.Reset();
+  terminal_child.Reset();
   absl::Status maps = WriteIdentityMaps(child, host.uid, host.gid);
   if (maps.ok() && cgroup.has_value()) maps = cgroup->AddProcess(child);
   if (!maps.ok()) {
@@ -421,7 +447,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   std::unique_ptr<Relay> relay;
   std::unique_ptr<BuiltinProxy> builtin_proxy;
   if (proxied) {
-    const int listener = ReceiveProxyListener(listener_parent.get());
+    const int listener = ReceiveFd(listener_parent.get());
     listener_parent.Reset();
     if (listener >= 0) {
       absl::Status created;
@@ -447,6 +473,24 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
         waitpid(child, nullptr, 0);
         return created;
       }
+    }
+  }
+
+  // The pty's master, sent once the child opened it; nothing arrives when
+  // the child failed before, and the failure pipe says why.
+  std::optional<TerminalRelay> terminal;
+  if (caller_terminal.has_value()) {
+    const int master = ReceiveFd(terminal_parent.get());
+    terminal_parent.Reset();
+    if (master >= 0) {
+      absl::StatusOr<TerminalRelay> made =
+          TerminalRelay::Create(UniqueFd(master), *caller_terminal);
+      if (!made.ok()) {
+        kill(child, SIGKILL);
+        waitpid(child, nullptr, 0);
+        return made.status();
+      }
+      terminal.emplace(*std::move(made));
     }
   }
 
@@ -499,8 +543,19 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
     proxy_fd = builtin_proxy->fd();
     serve_proxy = [&builtin_proxy] { builtin_proxy->HandleEvents(); };
   }
+  // Raw mode only now: until the command runs, keys keep their meaning
+  // for the launcher (Ctrl-C stops a slow start). Not fatal: the cell
+  // works without it, only keys are then cooked twice.
+  if (terminal.has_value()) (void)caller_terminal->EnterRawMode();
   ExitReport report =
-      ReportFor(WaitForChild(child, signals, proxy_fd, serve_proxy));
+      ReportFor(WaitForChild(child, signals, proxy_fd, serve_proxy,
+                             terminal.has_value() ? &*terminal : nullptr));
+  if (terminal.has_value()) {
+    terminal->Drain();
+    // The caller's terminal as it was, before anything else can fail.
+    terminal.reset();
+    caller_terminal.reset();
+  }
   // Cleanup in order: what the command left in its cgroup (the tree does
   // not outlive a cell with limits), connections, the proxy, then $JD.
   absl::Status cgroup_removed;

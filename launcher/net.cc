@@ -10,6 +10,8 @@
 
 #include <cstring>
 
+#include "launcher/fd_passing.h"
+
 namespace cell {
 
 int BringUpLoopback() {
@@ -51,55 +53,10 @@ int SendProxyListener(int channel, int port) {
     close(fd);
     return error;
   }
-  char byte = 'L';
-  iovec data = {&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  std::memset(control, 0, sizeof(control));
-  msghdr message;
-  std::memset(&message, 0, sizeof(message));
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof(control);
-  cmsghdr* header = CMSG_FIRSTHDR(&message);
-  header->cmsg_level = SOL_SOCKET;
-  header->cmsg_type = SCM_RIGHTS;
-  header->cmsg_len = CMSG_LEN(sizeof(int));
-  std::memcpy(CMSG_DATA(header), &fd, sizeof(int));
-  const ssize_t sent = sendmsg(channel, &message, MSG_NOSIGNAL);
-  const int error = sent == 1 ? 0 : errno;
+  const int error = SendFd(channel, fd);
   close(fd);
   close(channel);
   return error;
-}
-
-int ReceiveProxyListener(int channel) {
-  char byte = 0;
-  iovec data = {&byte, 1};
-  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))];
-  msghdr message;
-  std::memset(&message, 0, sizeof(message));
-  message.msg_iov = &data;
-  message.msg_iovlen = 1;
-  message.msg_control = control;
-  message.msg_controllen = sizeof(control);
-  ssize_t received;
-  do {
-    received = recvmsg(channel, &message, MSG_CMSG_CLOEXEC);
-  } while (received < 0 && errno == EINTR);
-  if (received <= 0) {
-    if (received == 0) errno = 0;
-    return -1;
-  }
-  const cmsghdr* header = CMSG_FIRSTHDR(&message);
-  if (header == nullptr || header->cmsg_level != SOL_SOCKET ||
-      header->cmsg_type != SCM_RIGHTS) {
-    errno = EPROTO;
-    return -1;
-  }
-  int fd = -1;
-  std::memcpy(&fd, CMSG_DATA(header), sizeof(int));
-  return fd;
 }
 
 }  // namespace cell

@@ -16,14 +16,10 @@ int BringUpLoopback();
 
 // Child side: creates the proxy listener on 127.0.0.1:`port` in the cell's
 // network namespace and sends it over the Unix socket `channel` (then
-// closes both), so that the launcher can accept() from the host side.
+// closes both), so that the launcher can accept() from the host side
+// (it receives it with ReceiveFd).
 // Returns 0 or errno.
 int SendProxyListener(int channel, int port);
-
-// Parent side: receives the listener sent by SendProxyListener. Returns -1
-// with errno 0 when the child closed the channel without sending (it failed
-// and says why on its failure pipe).
-int ReceiveProxyListener(int channel);
 
 }  // namespace cell
 
