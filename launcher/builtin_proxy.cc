@@ -25,6 +25,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "launcher/fs_util.h"
+#include "launcher/host_path.h"
 #include "launcher/http_head.h"
 #include "launcher/splice_pump.h"
 #include "nlohmann/json.hpp"
@@ -543,14 +544,17 @@ absl::StatusOr<std::unique_ptr<BuiltinProxy>> BuiltinProxy::Create(
     }
   }
   if (!state->options.audit_log.empty()) {
-    state->audit_fd =
-        open(state->options.audit_log.c_str(),
-             O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-    if (state->audit_fd < 0) {
-      return ErrnoStatus(errno,
-                         absl::StrCat("cannot open the proxy audit log '",
-                                      state->options.audit_log, "'"));
-    }
+    // logDir may be writable by the cell (a symlink or a hard link
+    // planted there must not make the launcher write elsewhere).
+    const std::string& path = state->options.audit_log;
+    const size_t slash = path.rfind('/');
+    absl::StatusOr<UniqueFd> log =
+        slash == std::string::npos
+            ? OpenLogFile(".", path)
+            : OpenLogFile(slash == 0 ? "/" : path.substr(0, slash),
+                          path.substr(slash + 1));
+    if (!log.ok()) return log.status();
+    state->audit_fd = log->Release();
   }
   return proxy;
 }

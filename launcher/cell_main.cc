@@ -25,6 +25,7 @@
 #include "absl/strings/string_view.h"
 #include "launcher/audit_summary.h"
 #include "launcher/fs_util.h"
+#include "launcher/host_path.h"
 #include "launcher/json_text.h"
 #include "launcher/launcher.h"
 #include "launcher/pack.h"
@@ -433,7 +434,7 @@ absl::StatusOr<SpecSource> ReadSpecJson(const Invocation& invocation) {
     source.name = *invocation.spec_file;
     CELL_ASSIGN_OR_RETURN(
         std::string text,
-        cell::ReadFileToString(*invocation.spec_file, cell::kMaxJsonTextBytes));
+        cell::ReadConfigFile(*invocation.spec_file, cell::kMaxJsonTextBytes));
     CELL_ASSIGN_OR_RETURN(source.json, cell::ParseJsonText(text, source.name));
   }
   if (invocation.packed_file.has_value()) {

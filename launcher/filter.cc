@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "launcher/fs_util.h"
+#include "launcher/host_path.h"
 #include "launcher/status_macros.h"
 
 namespace cell {
@@ -314,8 +315,7 @@ absl::StatusOr<std::vector<FilterPattern>> ParseFilter(
 
 absl::StatusOr<std::vector<FilterPattern>> LoadFilterFile(
     absl::string_view path) {
-  absl::StatusOr<std::string> text =
-      ReadFileToString(path, kMaxFilterFileBytes);
+  absl::StatusOr<std::string> text = ReadConfigFile(path, kMaxFilterFileBytes);
   if (!text.ok()) {
     return absl::Status(text.status().code(),
                         absl::StrCat("filter file: ", text.status().message()));

@@ -148,14 +148,19 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path,
   // O_NONBLOCK: opening a FIFO must not hang; it is rejected below.
   const int fd = open(name.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot open ", name));
+  absl::StatusOr<std::string> content = ReadOpenFile(fd, name, max_bytes);
+  close(fd);
+  return content;
+}
+
+absl::StatusOr<std::string> ReadOpenFile(int fd, absl::string_view name,
+                                         size_t max_bytes) {
   struct stat info;
   if (fstat(fd, &info) != 0 || !S_ISREG(info.st_mode)) {
-    close(fd);
     return absl::InvalidArgumentError(
         absl::StrCat(name, " is not a regular file"));
   }
   if (static_cast<size_t>(info.st_size) > max_bytes) {
-    close(fd);
     return absl::InvalidArgumentError(absl::StrCat(
         name, " is ", info.st_size, " bytes; the limit is ", max_bytes));
   }
@@ -165,19 +170,15 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path,
     const ssize_t n = read(fd, buffer, sizeof(buffer));
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int error = errno;
-      close(fd);
-      return ErrnoStatus(error, absl::StrCat("cannot read ", name));
+      return ErrnoStatus(errno, absl::StrCat("cannot read ", name));
     }
     if (n == 0) break;
     content.append(buffer, n);
     if (content.size() > max_bytes) {
-      close(fd);
       return absl::InvalidArgumentError(absl::StrCat(
           name, " is larger than the limit of ", max_bytes, " bytes"));
     }
   }
-  close(fd);
   return content;
 }
 

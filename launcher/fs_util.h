@@ -21,6 +21,10 @@ absl::Status RemoveTree(absl::string_view path);
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path,
                                              size_t max_bytes);
 
+// The same for an open fd (opened O_NONBLOCK); `name` is for errors.
+absl::StatusOr<std::string> ReadOpenFile(int fd, absl::string_view name,
+                                         size_t max_bytes);
+
 // Writes `content` to a new file `path` (O_EXCL, O_NOFOLLOW) with `mode`.
 absl::Status WriteNewFile(absl::string_view path, absl::string_view content,
                           int mode);

@@ -38,6 +38,7 @@
 #include "launcher/filter.h"
 #include "launcher/fs_util.h"
 #include "launcher/host_filter.h"
+#include "launcher/host_path.h"
 #include "launcher/jd.h"
 #include "launcher/net.h"
 #include "launcher/plan.h"
@@ -202,7 +203,7 @@ absl::StatusOr<std::string> FilterText(const CellSpec& spec) {
   // Read once more: it was checked when the spec was resolved, but what
   // tinyproxy gets must be what was checked now.
   CELL_ASSIGN_OR_RETURN(std::string text,
-                        ReadFileToString(*spec.tinyproxy_filter, 1 << 20));
+                        ReadConfigFile(*spec.tinyproxy_filter, 1 << 20));
   absl::Status status = ParseFilter(text, *spec.tinyproxy_filter).status();
   if (!status.ok()) {
     return absl::InvalidArgumentError(

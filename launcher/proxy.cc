@@ -24,8 +24,10 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "launcher/fs_util.h"
+#include "launcher/host_path.h"
 #include "launcher/net.h"
 #include "launcher/status_macros.h"
+#include "launcher/unique_fd.h"
 
 namespace cell {
 namespace {
@@ -61,18 +63,38 @@ bool Accepts(int port) {
   return ok;
 }
 
-// The last lines of what tinyproxy said, for an error message.
-std::string Tail(const std::string& path, size_t lines) {
-  absl::StatusOr<std::string> text = ReadFileToString(path, 1 << 20);
-  if (!text.ok()) return "";
+// The fd number tinyproxy finds its log directory at: its LogFile is
+// "/proc/self/fd/3/tinyproxy.log", so no path component can be swapped
+// for a symlink after the launcher opened the directory (tinyproxy itself
+// refuses a symlink as the file).
+constexpr int kLogDirFd = 3;
+constexpr char kLogName[] = "tinyproxy.log";
+
+// The last lines of `text`, for an error message.
+std::string TailOf(absl::string_view text, size_t lines) {
   std::vector<absl::string_view> all = absl::StrSplit(
-      absl::StripTrailingAsciiWhitespace(*text), '\n', absl::SkipEmpty());
+      absl::StripTrailingAsciiWhitespace(text), '\n', absl::SkipEmpty());
   if (all.size() > lines) all.erase(all.begin(), all.end() - lines);
   return absl::StrJoin(all, " | ");
 }
 
+std::string Tail(const std::string& path, size_t lines) {
+  absl::StatusOr<std::string> text = ReadFileToString(path, 1 << 20);
+  return text.ok() ? TailOf(*text, lines) : "";
+}
+
+// The tail of tinyproxy's log in `dir_fd`, never through a symlink.
+std::string LogTail(int dir_fd, size_t lines) {
+  const int fd =
+      openat(dir_fd, kLogName, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return "";
+  absl::StatusOr<std::string> text = ReadOpenFile(fd, kLogName, 1 << 20);
+  close(fd);
+  return text.ok() ? TailOf(*text, lines) : "";
+}
+
 pid_t Spawn(const std::string& binary, const std::string& config,
-            const std::string& output) {
+            const std::string& output, int log_dir_fd) {
   const int out =
       open(output.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
   if (out < 0) return -1;
@@ -94,8 +116,9 @@ pid_t Spawn(const std::string& binary, const std::string& config,
   if (null >= 0) dup2(null, 0);
   dup2(out, 1);
   dup2(out, 2);
+  if (dup2(log_dir_fd, kLogDirFd) < 0) _exit(127);
   // Nothing else the launcher holds or inherited goes to tinyproxy.
-  syscall(SYS_close_range, 3u, ~0u, 0);
+  syscall(SYS_close_range, static_cast<unsigned>(kLogDirFd + 1), ~0u, 0);
   setsid();
   execl(binary.c_str(), binary.c_str(), "-d", "-c", config.c_str(),
         static_cast<char*>(nullptr));
@@ -147,8 +170,12 @@ absl::StatusOr<TinyproxyProcess> TinyproxyProcess::Start(
   paths.config = absl::StrCat(jd_dir, "/tinyproxy.conf");
   paths.filter = absl::StrCat(jd_dir, "/filter");
   paths.pid = absl::StrCat(jd_dir, "/tinyproxy.pid");
-  paths.log = log_dir.has_value() ? absl::StrCat(*log_dir, "/tinyproxy.log")
-                                  : absl::StrCat(jd_dir, "/tinyproxy.log");
+  // logDir may be writable by the cell: opened without symlinks, and
+  // handed to tinyproxy as a descriptor.
+  CELL_ASSIGN_OR_RETURN(
+      UniqueFd log_dir_fd,
+      OpenWithoutSymlinks(log_dir.value_or(jd_dir), O_PATH | O_DIRECTORY));
+  paths.log = absl::StrCat("/proc/self/fd/", kLogDirFd, "/", kLogName);
   const std::string output = absl::StrCat(jd_dir, "/tinyproxy.out");
   CELL_RETURN_IF_ERROR(WriteNewFile(paths.filter, filter_text, 0600));
 
@@ -158,7 +185,7 @@ absl::StatusOr<TinyproxyProcess> TinyproxyProcess::Start(
     unlink(paths.config.c_str());
     CELL_RETURN_IF_ERROR(
         WriteNewFile(paths.config, TinyproxyConfig(port, paths), 0600));
-    const pid_t pid = Spawn(binary, paths.config, output);
+    const pid_t pid = Spawn(binary, paths.config, output, log_dir_fd.get());
     if (pid < 0) return ErrnoStatus(errno, "cannot start " + binary);
     const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     if (pidfd < 0) {
@@ -182,11 +209,12 @@ absl::StatusOr<TinyproxyProcess> TinyproxyProcess::Start(
         return absl::DeadlineExceededError(absl::StrCat(
             "tinyproxy did not accept connections on 127.0.0.1:", port,
             " within ", absl::FormatDuration(kStartTimeout),
-            "; it said: ", Tail(output, 3), " ", Tail(paths.log, 3)));
+            "; it said: ", Tail(output, 3), " ", LogTail(log_dir_fd.get(), 3)));
       }
     }
     if (!exited) return process;
-    last_words = absl::StrCat(Tail(output, 3), " ", Tail(paths.log, 3));
+    last_words =
+        absl::StrCat(Tail(output, 3), " ", LogTail(log_dir_fd.get(), 3));
     process.Stop();
     if (last_words.find("Address already in use") == std::string::npos &&
         last_words.find("Could not create listening") == std::string::npos) {

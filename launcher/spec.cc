@@ -23,6 +23,7 @@
 #include "absl/strings/str_split.h"
 #include "launcher/filter.h"
 #include "launcher/fs_util.h"
+#include "launcher/host_path.h"
 #include "launcher/json_fields.h"
 #include "launcher/json_text.h"
 #include "launcher/status_macros.h"
@@ -336,29 +337,70 @@ bool HasKind(const struct stat& info, Kind kind) {
   return false;
 }
 
-// realpath() of `path` (relative to `cwd`), which must exist and be `kind`.
+// Where resolution followed a (root-owned) symlink: field -> the link.
+using FollowedLinks = std::vector<std::pair<std::string, std::string>>;
+
+// `path` (relative to `cwd`) resolved through trusted symlinks only
+// (launcher/host_path.h), noting those followed in `links`.
+absl::StatusOr<std::string> ResolveThroughTrustedLinks(
+    absl::string_view field, absl::string_view absolute, FollowedLinks* links) {
+  std::vector<std::string> followed;
+  absl::StatusOr<std::string> resolved =
+      ResolveTrustedPath(absolute, &followed);
+  for (std::string& link : followed)
+    links->emplace_back(field, std::move(link));
+  return resolved;
+}
+
+// The same for a field that must exist and be `kind`.
 absl::StatusOr<std::string> ResolveHostPath(absl::string_view field,
                                             absl::string_view path,
-                                            absl::string_view cwd, Kind kind) {
+                                            absl::string_view cwd, Kind kind,
+                                            FollowedLinks* links) {
   const std::string absolute = Absolute(path, cwd);
-  char resolved[PATH_MAX];
-  if (realpath(absolute.c_str(), resolved) == nullptr) {
-    const int error = errno;
-    if (error == ENOENT) {
+  absl::StatusOr<std::string> resolved =
+      ResolveThroughTrustedLinks(field, absolute, links);
+  if (!resolved.ok()) {
+    if (absl::IsNotFound(resolved.status())) {
       return absl::NotFoundError(
           absl::StrCat("field `", field, "`: '", absolute,
                        "' does not exist; create it or fix the path"));
     }
-    return absl::InvalidArgumentError(
-        absl::StrCat("field `", field, "`: cannot resolve '", absolute,
-                     "': ", std::strerror(error)));
+    return FieldError(field, resolved.status().message());
   }
   struct stat info;
-  if (stat(resolved, &info) != 0 || !HasKind(info, kind)) {
+  if (stat(resolved->c_str(), &info) != 0 || !HasKind(info, kind)) {
     return FieldError(field,
                       absl::StrCat("'", absolute, "' is not ", KindName(kind)));
   }
-  return std::string(resolved);
+  return *std::move(resolved);
+}
+
+// A cell that runs as host root makes root-owned links wherever it may
+// write: a link followed in resolution must not lie in a read-write bind.
+absl::Status CheckLinksOutsideWritableBinds(const CellSpec& spec,
+                                            const FollowedLinks& links) {
+  std::vector<std::string> writable = {spec.worktree_path};
+  if (spec.log_dir.has_value()) writable.push_back(*spec.log_dir);
+  for (const MountSpec& mount : spec.mounts) {
+    if (mount.type == MountType::kBind) writable.push_back(mount.src);
+  }
+  for (const auto& [field, link] : links) {
+    const std::string dir =
+        link.substr(0, std::max<size_t>(link.rfind('/'), 1));
+    for (const std::string& bind : writable) {
+      if (PathIsSameOrUnder(dir, bind)) {
+        return FieldError(
+            field, absl::StrCat("'", link, "' is a symlink in '", dir,
+                                "', which the cell can write (read-write "
+                                "bind of '",
+                                bind,
+                                "'): the cell could have made it; name the "
+                                "real path instead"));
+      }
+    }
+  }
+  return absl::OkStatus();
 }
 
 // Compares version strings such as "2.18.1" and "2.9" numerically by part.
@@ -505,9 +547,10 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     return absl::InvalidArgumentError(
         absl::StrCat("working directory '", cwd, "' is not absolute"));
   }
+  FollowedLinks links;
   CELL_ASSIGN_OR_RETURN(spec.worktree_path,
                         ResolveHostPath("worktreePath", spec.worktree_path, cwd,
-                                        Kind::kDirectory));
+                                        Kind::kDirectory, &links));
   if (spec.worktree_path == "/") {
     return FieldError("worktreePath",
                       "resolves to the host's root '/'; refusing to bind it "
@@ -517,12 +560,12 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     CELL_ASSIGN_OR_RETURN(
         *spec.tinyproxy_filter,
         ResolveHostPath("tinyproxyFilter", *spec.tinyproxy_filter, cwd,
-                        Kind::kRegularFile));
+                        Kind::kRegularFile, &links));
   }
   if (spec.log_dir.has_value()) {
-    CELL_ASSIGN_OR_RETURN(
-        *spec.log_dir,
-        ResolveHostPath("logDir", *spec.log_dir, cwd, Kind::kDirectory));
+    CELL_ASSIGN_OR_RETURN(*spec.log_dir,
+                          ResolveHostPath("logDir", *spec.log_dir, cwd,
+                                          Kind::kDirectory, &links));
     if (*spec.log_dir == "/") {
       return FieldError("logDir",
                         "resolves to the host's root '/'; refusing to "
@@ -530,13 +573,13 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     }
   }
   if (spec.nix) {
-    CELL_ASSIGN_OR_RETURN(
-        spec.nix_store,
-        ResolveHostPath("nixStore", spec.nix_store, cwd, Kind::kDirectory));
+    CELL_ASSIGN_OR_RETURN(spec.nix_store,
+                          ResolveHostPath("nixStore", spec.nix_store, cwd,
+                                          Kind::kDirectory, &links));
     CELL_ASSIGN_OR_RETURN(
         spec.nix_daemon_socket,
         ResolveHostPath("nixDaemonSocket", spec.nix_daemon_socket, cwd,
-                        Kind::kDirectory));
+                        Kind::kDirectory, &links));
     const std::string socket = absl::StrCat(spec.nix_daemon_socket, "/socket");
     struct stat info;
     if (lstat(socket.c_str(), &info) != 0 || !S_ISSOCK(info.st_mode)) {
@@ -556,16 +599,19 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     if (mount.type == MountType::kRoBind || mount.type == MountType::kBind) {
       const std::string field = absl::StrCat("mounts[", i, "].src");
       const std::string absolute = Absolute(mount.src, cwd);
-      char resolved[PATH_MAX];
-      if (realpath(absolute.c_str(), resolved) == nullptr) {
-        if (errno == ENOENT && mount.optional) continue;
+      absl::StatusOr<std::string> resolved =
+          ResolveThroughTrustedLinks(field, absolute, &links);
+      if (!resolved.ok()) {
+        if (!absl::IsNotFound(resolved.status())) {
+          return FieldError(field, resolved.status().message());
+        }
+        if (mount.optional) continue;
         return absl::NotFoundError(absl::StrCat(
-            "field `", field, "`: '", absolute, "' ",
-            errno == ENOENT ? "does not exist; create it, fix the path, or "
-                              "mark the mount \"optional\": true"
-                            : std::strerror(errno)));
+            "field `", field, "`: '", absolute,
+            "' does not exist; create it, fix the path, or mark the mount "
+            "\"optional\": true"));
       }
-      mount.src = resolved;
+      mount.src = *std::move(resolved);
       if (mount.type == MountType::kBind && mount.src == "/") {
         return FieldError(field,
                           "refusing to bind the host's root '/' "
@@ -575,6 +621,7 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     mounts.push_back(std::move(mount));
   }
   spec.mounts = std::move(mounts);
+  CELL_RETURN_IF_ERROR(CheckLinksOutsideWritableBinds(spec, links));
   if (!spec.path.has_value()) {
     std::vector<std::string> path;
     if (spec.nix) {

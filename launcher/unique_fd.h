@@ -22,6 +22,8 @@ class UniqueFd {
   ~UniqueFd() { Reset(); }
 
   int get() const { return fd_; }
+  // Gives up ownership: the caller closes the returned descriptor.
+  int Release() { return std::exchange(fd_, -1); }
   // Closes the current descriptor and owns `fd` instead.
   void Reset(int fd = -1) {
     if (fd_ >= 0) close(fd_);

@@ -1,9 +1,16 @@
 // Integration: the escape routes of issue 16, each attempted for real from
 // inside a documented and a hardened cell, as root and as uid 65534. Each
 // test fails on a launcher without the matching fix.
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <iostream>
 #include <map>
 #include <string>
 #include <vector>
@@ -20,6 +27,7 @@ namespace cell::testing {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::Optional;
 
 // The hardened cell of SECURITY.md.
@@ -105,6 +113,94 @@ TEST_P(EscapeTest, KernelMemoryKeysAndLogsShowNothing) {
                         "2>/dev/null | grep -v ':$' | grep -c . || true"}));
     EXPECT_EQ(result.stdout_text, "0\n0\n") << name << " cell";
   }
+}
+
+// Section 4: the agent owns directories the next launch mounts or reads
+// (here the worktree holds a bind source, logDir and the filter). From
+// inside a first cell it swaps each for a symlink to a host directory it
+// wants; the next launch must refuse, naming the field, and show nothing of
+// the target.
+TEST_P(EscapeTest, SymlinksPlantedForTheNextLaunchAreRefused) {
+  ASSERT_EQ(mkdir(Path("secret").c_str(), 0755), 0);
+  std::ofstream(Path("secret/marker")) << "SECRET\n";
+  std::ofstream(Path("secret/filter")) << ".*\n";
+  const std::vector<std::string> spec_paths = {
+      absl::StrCat("--bind=", Path("wt/data"), ":/data"),
+      absl::StrCat("--log-dir=", Path("wt/logs")),
+      absl::StrCat("--filter=", Path("wt/filter"))};
+  ASSERT_EQ(mkdir(Path("wt/data").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("wt/data").c_str(), uid(), gid()), 0);
+  // The first cell: everything as it should be; the agent plants links.
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult planted,
+      RunCell({spec_paths[0]},
+              {"/bin/sh", "-c",
+               absl::StrCat("echo good > data/marker && "
+                            "mv data data.old && ln -s ",
+                            Path("secret"), " data && ln -s ", Path("secret"),
+                            " logs && ln -s ", Path("secret/filter"),
+                            " filter && echo planted")}));
+  ASSERT_EQ(planted.stdout_text, "planted\n") << planted.stderr_text;
+  for (const auto& [flags, field] :
+       std::vector<std::pair<std::vector<std::string>, std::string>>{
+           {{spec_paths[0]}, "mounts[4].src"},  // After the base flags'.
+           {{spec_paths[1]}, "logDir"},
+           {{"--network=proxy", spec_paths[2]}, "tinyproxyFilter"}}) {
+    ASSERT_OK_AND_ASSIGN(
+        SubprocessResult result,
+        RunCell(flags, {"/bin/sh", "-c",
+                        "cat /data/marker /home/cell/log/marker 2>&1"}));
+    EXPECT_THAT(result.exit_code, Optional(125)) << field;
+    EXPECT_THAT(result.stderr_text, HasSubstr(absl::StrCat("`", field, "`")));
+    EXPECT_THAT(result.stderr_text, HasSubstr("symlink"));
+    EXPECT_THAT(result.stdout_text, Not(HasSubstr("SECRET")));
+  }
+}
+
+// The same swap raced: a process of the agent's user (as one left behind
+// by an earlier cell would) exchanges the bind source and a symlink to a
+// host directory as fast as it can while 40 cells start. A launch may fail;
+// none may ever show the symlink's target.
+TEST_P(EscapeTest, RacingSwapperNeverRedirectsABind) {
+  ASSERT_EQ(mkdir(Path("secret").c_str(), 0755), 0);
+  std::ofstream(Path("secret/marker")) << "SECRET\n";
+  ASSERT_EQ(mkdir(Path("wt/data").c_str(), 0755), 0);
+  std::ofstream(Path("wt/data/marker")) << "good\n";
+  ASSERT_EQ(chown(Path("wt/data").c_str(), uid(), gid()), 0);
+  ASSERT_EQ(symlink(Path("secret").c_str(), Path("wt/swap").c_str()), 0);
+  ASSERT_EQ(lchown(Path("wt/swap").c_str(), uid(), gid()), 0);
+  const pid_t swapper = fork();
+  ASSERT_GE(swapper, 0);
+  if (swapper == 0) {
+    if (setresgid(gid(), gid(), gid()) != 0 ||
+        setresuid(uid(), uid(), uid()) != 0) {
+      _exit(1);
+    }
+    const std::string data = Path("wt/data");
+    const std::string swap = Path("wt/swap");
+    while (true) {
+      syscall(SYS_renameat2, AT_FDCWD, data.c_str(), AT_FDCWD, swap.c_str(),
+              RENAME_EXCHANGE);
+    }
+  }
+  int shown = 0;
+  int refused = 0;
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_OK_AND_ASSIGN(
+        SubprocessResult result,
+        RunCell({absl::StrCat("--bind=", Path("wt/data"), ":/data")},
+                {"/bin/cat", "/data/marker"}));
+    EXPECT_THAT(result.stdout_text, Not(HasSubstr("SECRET"))) << i;
+    if (result.stdout_text == "good\n") ++shown;
+    if (result.exit_code == 125) ++refused;
+  }
+  kill(swapper, SIGKILL);
+  waitpid(swapper, nullptr, 0);
+  // Both outcomes happen (else the race did not run).
+  std::cerr << shown << " launches bound the directory, " << refused
+            << " were refused\n";
+  EXPECT_EQ(shown + refused, 40);
+  EXPECT_GT(refused, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, EscapeTest,

@@ -108,6 +108,16 @@ inline ::testing::PolymorphicMatcher<internal_status::StatusIsMatcher> StatusIs(
 #define CELL_TESTING_CONCAT_INNER_(x, y) x##y
 #define CELL_TESTING_CONCAT_(x, y) CELL_TESTING_CONCAT_INNER_(x, y)
 
+// A StatusOr that is OK and whose value matches `expected` (a value or a
+// matcher).
+MATCHER_P(IsOkAndHolds, expected, "") {
+  if (!arg.ok()) {
+    *result_listener << "status " << arg.status();
+    return false;
+  }
+  return ::testing::ExplainMatchResult(expected, *arg, result_listener);
+}
+
 #define EXPECT_OK(expr) EXPECT_THAT((expr), ::cell::testing::IsOk())
 #define ASSERT_OK(expr) ASSERT_THAT((expr), ::cell::testing::IsOk())
 

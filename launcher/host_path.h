@@ -1,0 +1,60 @@
+// Host paths the launcher mounts or reads for its own configuration (bind
+// sources, the worktree, logDir, the filter, the spec). Parent side, before
+// the clone.
+//
+// The cell's user may own directories among them (the worktree, a bind
+// source, logDir), and a process it left behind, or the agent through a
+// read-write bind, can swap one for a symlink between two launches. A
+// launcher that followed it would bind /etc read-write, or read another
+// user's file as its filter, on the next launch. So a path is resolved
+// following only symlinks the cell's user cannot have made (owned by root,
+// in a directory only root may change: /bin -> usr/bin), and what is read or
+// written is opened with no symlink at all (the child opens bind sources
+// the same way, so a swap after resolution makes the launch fail, never
+// follow).
+#ifndef CELL_LAUNCHER_HOST_PATH_H_
+#define CELL_LAUNCHER_HOST_PATH_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "launcher/unique_fd.h"
+
+namespace cell {
+
+// The canonical form of the absolute `path`: `.` and `..` applied, and
+// symlinks followed only where trusted (the link and the directory holding
+// it owned by root, the directory not writable by others unless sticky).
+// NotFound when a component is missing; InvalidArgument naming the
+// untrusted link (its owner and target) otherwise. The links followed are
+// added to `followed_links` when given: a cell that runs as root could
+// have made a link in any directory it may write, so the caller refuses
+// those inside the cell's read-write binds.
+absl::StatusOr<std::string> ResolveTrustedPath(
+    absl::string_view path, std::vector<std::string>* followed_links = nullptr);
+
+// open(2) of `path` refusing a symlink in any component (openat2 with
+// RESOLVE_NO_SYMLINKS; the last component only with O_NOFOLLOW on kernels
+// before 5.6). `flags` gets O_CLOEXEC.
+absl::StatusOr<UniqueFd> OpenWithoutSymlinks(absl::string_view path, int flags,
+                                             int mode = 0);
+
+// A whole regular file of at most `max_bytes` (`path` relative to the
+// working directory or absolute): resolved through trusted symlinks only,
+// then opened through none.
+absl::StatusOr<std::string> ReadConfigFile(absl::string_view path,
+                                           size_t max_bytes);
+
+// Opens (creating, 0600) `dir`/`name` for appending, where `dir` may be
+// writable by the cell: no symlink in `dir` or at `name`, and `name` must
+// be a regular file with one link (not a hard link the cell made to a
+// file of the user's elsewhere).
+absl::StatusOr<UniqueFd> OpenLogFile(absl::string_view dir,
+                                     absl::string_view name);
+
+}  // namespace cell
+
+#endif  // CELL_LAUNCHER_HOST_PATH_H_
