@@ -84,6 +84,9 @@ Overrides (each sets the spec field named in brackets):
   --filter=FILE             allowed hosts, one extended regex per line
                             [tinyproxyFilter]
   --log-dir=DIR             bound at /home/cell/log; proxy logs go there [logDir]
+  --host-user=NAME|UID      (root only) run the cell as this host user, as if
+                            it had started it: a cell of root is host root
+                            to the kernel and the Nix daemon [hostUser]
   --nix-daemon-socket=DIR   dir holding the daemon's `socket` [nixDaemonSocket]
   --nix-store=DIR           store bound read-only at /nix/store [nixStore]
   --no-nix                  no store, no socket, no NIX_* variables [nix]
@@ -313,6 +316,8 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
       invocation.overrides["tinyproxyFilter"] = value;
     } else if (name == "log-dir") {
       invocation.overrides["logDir"] = value;
+    } else if (name == "host-user") {
+      invocation.overrides["hostUser"] = value;
     } else if (name == "nix-daemon-socket") {
       invocation.overrides["nixDaemonSocket"] = value;
     } else if (name == "nix-store") {

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <linux/capability.h>
 #include <linux/close_range.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -97,6 +98,24 @@ void CloseFrom(int first, int max_fds) {
   for (int fd = first; fd < max_fds; ++fd) close(fd);
 }
 
+// Becomes the cell's user (its ids are mapped; the supplementary groups
+// were set by the launcher before the clone, and the map denies setgroups).
+// Changing the effective uid clears the parent-death signal and the
+// dumpable flag: both are set again, and a launcher that died in between
+// (its pidfd readable) ends the child here.
+int SwitchToCellUser(const ChildConfig& config) {
+  if (setresgid(config.cell_gid, config.cell_gid, config.cell_gid) != 0 ||
+      setresuid(config.cell_uid, config.cell_uid, config.cell_uid) != 0) {
+    return errno;
+  }
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return errno;
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) return errno;
+  pollfd launcher = {config.launcher_pidfd, POLLIN, 0};
+  if (poll(&launcher, 1, 0) != 0) _exit(125);
+  close(config.launcher_pidfd);
+  return 0;
+}
+
 volatile pid_t g_init_command_pid = 0;
 
 void InitForwardSignal(int signal_number) {
@@ -154,7 +173,18 @@ void RunChild(const ChildConfig& config) {
 
   // From here on the child holds every capability of its user namespace.
   MountFailure mount_failure;
-  if (!SetUpNewRoot(config.new_root.c_str(), plan.mounts, &mount_failure)) {
+  int root_fd = -1;
+  const bool prepared =
+      PrepareNewRoot(config.new_root.c_str(), config.cell_uid, config.cell_gid,
+                     &root_fd, &mount_failure) == 0;
+  // As the cell's user from here on, when the launcher (root) runs it as
+  // another: the binds are opened with that user's rights.
+  if (prepared && config.switch_user) {
+    if (const int error = SwitchToCellUser(config); error != 0) {
+      Fail(config, ChildStep::kSwitchUser, error);
+    }
+  }
+  if (!prepared || !ApplyMountOps(root_fd, plan.mounts, &mount_failure)) {
     if (mount_failure.index == kMountStepPrivate) {
       Fail(config, ChildStep::kMountPrivate, mount_failure.error);
     }
@@ -164,9 +194,10 @@ void RunChild(const ChildConfig& config) {
     Fail(config, ChildStep::kMount, mount_failure.error,
          static_cast<int64_t>(mount_failure.index));
   }
-  if (const int error = PivotInto(config.new_root.c_str()); error != 0) {
+  if (const int error = PivotInto(root_fd); error != 0) {
     Fail(config, ChildStep::kPivotRoot, error);
   }
+  close(root_fd);
   if (plan.read_only_root) {
     if (const int error = RemountRootReadOnly(); error != 0) {
       Fail(config, ChildStep::kReadOnlyRoot, error);
@@ -376,6 +407,9 @@ std::string DescribeChildFailure(const ChildFailure& failure,
                           "its /dev/pts): ", error);
     case ChildStep::kSession:
       return absl::StrCat("cannot start the cell's session: ", error);
+    case ChildStep::kSwitchUser:
+      return absl::StrCat("cannot switch to the host user of `hostUser`: ",
+                          error);
     case ChildStep::kFork:
       return absl::StrCat("cannot start the command under the cell's init: ",
                           error);

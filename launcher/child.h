@@ -45,6 +45,7 @@ enum class ChildStep : int32_t {
   kLockMounts,
   kTerminal,
   kSession,
+  kSwitchUser,
 };
 
 // Written by the child to the failure pipe; the pipe is close-on-exec, so
@@ -64,7 +65,14 @@ struct ChildConfig {
   int failure_fd = -1;      // Write end, O_CLOEXEC.
   sigset_t restore_mask;    // The launcher's mask before it blocked signals.
   int cap_last = 40;        // /proc/sys/kernel/cap_last_cap.
-  int max_fds = 1024;       // Soft RLIMIT_NOFILE, for the fd-closing fallback.
+  // The cell's host ids (mapped 1:1). With switch_user the child (root
+  // until then) becomes them after mounting the new root; launcher_pidfd
+  // then tells whether the launcher died meanwhile.
+  uid_t cell_uid = 0;
+  gid_t cell_gid = 0;
+  bool switch_user = false;
+  int launcher_pidfd = -1;
+  int max_fds = 1024;  // Soft RLIMIT_NOFILE, for the fd-closing fallback.
   // Proxy mode: the child's end of the channel for the listener, and the
   // port inside the cell; -1 / 0 otherwise.
   int listener_channel_fd = -1;

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <limits.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -13,11 +14,13 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -38,6 +41,7 @@
 #include "launcher/filter.h"
 #include "launcher/fs_util.h"
 #include "launcher/host_filter.h"
+#include "launcher/host_identity.h"
 #include "launcher/host_path.h"
 #include "launcher/jd.h"
 #include "launcher/net.h"
@@ -62,33 +66,58 @@ absl::Status MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
   return absl::OkStatus();
 }
 
-// The name of `id` in an /etc/passwd or /etc/group style file, or "".
-// Read directly rather than through NSS: the launcher is a static binary,
-// where getpwuid() would dlopen the host's NSS modules (and ask nscd), and
-// the cell only needs names for its own generated /etc files.
-std::string NameInIdFile(const char* path, unsigned id) {
+// /etc/passwd or /etc/group, read directly rather than through NSS: the
+// launcher is a static binary, where getpwuid() would dlopen the host's
+// NSS modules (and ask nscd), and the cell only needs names for its own
+// generated /etc files. "" when unreadable.
+std::string IdFileText(const char* path) {
   absl::StatusOr<std::string> text = ReadFileToString(path, 16 << 20);
-  if (!text.ok()) return "";
-  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
-    std::vector<absl::string_view> fields = absl::StrSplit(line, ':');
-    unsigned value = 0;
-    if (fields.size() >= 3 && !fields[0].empty() &&
-        absl::SimpleAtoi(fields[2], &value) && value == id) {
-      return std::string(fields[0]);
-    }
-  }
-  return "";
+  return text.ok() ? *std::move(text) : "";
 }
 
-HostFacts GatherHostFacts() {
+HostFacts GatherHostFacts(const HostIdentity& identity) {
   HostFacts host;
-  host.uid = getuid();
-  host.gid = getgid();
-  host.user_name = NameInIdFile("/etc/passwd", host.uid);
-  host.group_name = NameInIdFile("/etc/group", host.gid);
+  host.uid = identity.uid;
+  host.gid = identity.gid;
+  host.user_name = identity.user_name;
+  host.group_name = identity.group_name;
   if (const char* term = std::getenv("TERM")) host.term = term;
   if (const char* lang = std::getenv("LANG")) host.lang = lang;
   return host;
+}
+
+// A cell must never be a trusted user of the Nix daemon it reaches: a
+// trusted user may build with `--option sandbox false` and an empty
+// `build-users-group`, running its builder as the daemon's user (root) in
+// the host's namespaces. Only a daemon that answers at the socket counts.
+absl::Status CheckNixTrust(const CellSpec& spec, const HostIdentity& identity,
+                           absl::string_view group_text) {
+  if (!spec.nix) return absl::OkStatus();
+  const std::string socket_path =
+      absl::StrCat(spec.nix_daemon_socket, "/socket");
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  if (socket_path.size() >= sizeof(address.sun_path)) return absl::OkStatus();
+  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  if (fd.get() < 0 ||
+      connect(fd.get(), reinterpret_cast<const sockaddr*>(&address),
+              sizeof(address)) != 0) {
+    return absl::OkStatus();  // No daemon: nothing to trust the cell.
+  }
+  const char* conf_dir = std::getenv("NIX_CONF_DIR");
+  const std::string conf = IdFileText(
+      absl::StrCat(conf_dir != nullptr ? conf_dir : "/etc/nix", "/nix.conf")
+          .c_str());
+  if (!NixDaemonTrusts(identity, conf, group_text)) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "field `hostUser`: the cell would run as host ",
+      identity.uid == 0 ? std::string("root")
+                        : absl::StrCat("user ", identity.uid),
+      ", which the Nix daemon at ", socket_path,
+      " trusts: it could run builds with the sandbox off as the daemon's "
+      "user on the host. Run the cell as an untrusted user (--host-user=NAME "
+      "as root, or start cell as that user), or without Nix (--no-nix)"));
 }
 
 int ReadCapLast() {
@@ -317,7 +346,13 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   } else if (proxied) {
     CELL_ASSIGN_OR_RETURN(filter_text, FilterText(spec));
   }
-  const HostFacts host = GatherHostFacts();
+  const std::string group_text = IdFileText("/etc/group");
+  CELL_ASSIGN_OR_RETURN(
+      const HostIdentity identity,
+      ResolveHostIdentity(spec.host_user, getuid(), getgid(),
+                          IdFileText("/etc/passwd"), group_text));
+  CELL_RETURN_IF_ERROR(CheckNixTrust(spec, identity, group_text));
+  const HostFacts host = GatherHostFacts(identity);
   CELL_ASSIGN_OR_RETURN(
       CellPlan plan,
       MakePlan(spec, options.command.empty() ? spec.command : options.command,
@@ -411,6 +446,29 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
     config.seccomp_program = &seccomp_program;
   }
 
+  config.cell_uid = identity.uid;
+  config.cell_gid = identity.gid;
+  // Another user's cell: the child starts as root (the maps only name that
+  // user) and switches once the new root is mounted; it inherits the
+  // user's supplementary groups, which only the launcher can set. The
+  // launcher's own are restored after the clone.
+  std::vector<gid_t> launcher_groups;
+  UniqueFd launcher_pidfd;
+  if (identity.switched) {
+    config.switch_user = true;
+    launcher_pidfd.Reset(
+        static_cast<int>(syscall(SYS_pidfd_open, getpid(), 0)));
+    if (launcher_pidfd.get() < 0) return ErrnoStatus(errno, "pidfd_open");
+    config.launcher_pidfd = launcher_pidfd.get();
+    const int count = getgroups(0, nullptr);
+    launcher_groups.resize(count > 0 ? count : 0);
+    if (count < 0 || getgroups(count, launcher_groups.data()) != count ||
+        setgroups(identity.groups.size(), identity.groups.data()) != 0) {
+      return ErrnoStatus(errno,
+                         "cannot give the cell the groups of `hostUser`");
+    }
+  }
+
   unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | SIGCHLD;
   if (plan.pid_namespace) flags |= CLONE_NEWPID;
   if (plan.ipc_namespace) flags |= CLONE_NEWIPC;
@@ -425,6 +483,9 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
                        "user.max_user_namespaces)");
   }
   if (pid == 0) RunChild(config);  // Never returns.
+  if (identity.switched) {
+    (void)setgroups(launcher_groups.size(), launcher_groups.data());
+  }
 
   // Parent: the child waits on the sync pipe for its id maps.
   const pid_t child = static_cast<pid_t>(pid);
@@ -432,7 +493,9 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   failure_write.Reset();
   listener_child.Reset();
   terminal_child.Reset();
-  absl::Status maps = WriteIdentityMaps(child, host.uid, host.gid);
+  absl::Status maps = WriteIdentityMaps(
+      child, host.uid, host.gid,
+      identity.switched ? Setgroups::kDeny : Setgroups::kAllow);
   if (maps.ok() && cgroup.has_value()) maps = cgroup->AddProcess(child);
   if (!maps.ok()) {
     kill(child, SIGKILL);

@@ -310,24 +310,33 @@ __attribute__((no_sanitize("address", "undefined"))) int RunLockHelper(
 
 }  // namespace
 
-bool SetUpNewRoot(const char* new_root, const std::vector<MountOp>& ops,
-                  MountFailure* failure) {
+int PrepareNewRoot(const char* new_root, uid_t uid, gid_t gid, int* root_fd,
+                   MountFailure* failure) {
   if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
     *failure = {kMountStepPrivate, errno};
-    return false;
+    return failure->error;
   }
-  if (mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, "mode=0755") !=
-      0) {
+  // Owned by the cell's user, which may not be the process mounting it
+  // (a root launcher running the cell as another user).
+  char options[96];
+  std::snprintf(options, sizeof(options), "mode=0755,uid=%u,gid=%u",
+                static_cast<unsigned>(uid), static_cast<unsigned>(gid));
+  if (mount("tmpfs", new_root, "tmpfs", MS_NOSUID | MS_NODEV, options) != 0) {
     *failure = {kMountStepRoot, errno};
-    return false;
+    return failure->error;
   }
-  UniqueFd root(open(new_root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
-  if (root.get() < 0) {
+  *root_fd = open(new_root, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (*root_fd < 0) {
     *failure = {kMountStepRoot, errno};
-    return false;
+    return failure->error;
   }
+  return 0;
+}
+
+bool ApplyMountOps(int root_fd, const std::vector<MountOp>& ops,
+                   MountFailure* failure) {
   ApplyContext context;
-  context.root_fd = root.get();
+  context.root_fd = root_fd;
   for (size_t i = 0; i < ops.size(); ++i) {
     if (const int error = ApplyOp(&context, ops[i]); error != 0) {
       if (context.empty_file_fd >= 0) close(context.empty_file_fd);
@@ -338,7 +347,7 @@ bool SetUpNewRoot(const char* new_root, const std::vector<MountOp>& ops,
   if (context.empty_file_fd >= 0) {
     // The binds keep the inode; the name must not stay in the root.
     close(context.empty_file_fd);
-    if (unlinkat(root.get(), kEmptyFileName, 0) != 0) {
+    if (unlinkat(root_fd, kEmptyFileName, 0) != 0) {
       *failure = {kMountStepRoot, errno};
       return false;
     }
@@ -346,10 +355,12 @@ bool SetUpNewRoot(const char* new_root, const std::vector<MountOp>& ops,
   return true;
 }
 
-int PivotInto(const char* new_root) {
+int PivotInto(int root_fd) {
   // pivot_root(".", ".") stacks the old root on top of the new one; the
   // detach then removes it, leaving no path back to the host's tree.
-  if (chdir(new_root) != 0) return errno;
+  // Through the fd: the path to the new root ($JD) is the launcher's,
+  // which a cell run as another user may not traverse.
+  if (fchdir(root_fd) != 0) return errno;
   if (syscall(SYS_pivot_root, ".", ".") != 0) return errno;
   if (umount2(".", MNT_DETACH) != 0) return errno;
   if (chdir("/") != 0) return errno;

@@ -18,20 +18,25 @@ struct MountFailure {
   int error = 0;     // errno.
 };
 
-// Makes every mount private (nothing propagates back to the host), mounts a
-// tmpfs at `new_root` and applies `ops` beneath it. Paths inside the new
-// root are walked one component at a time with O_NOFOLLOW: a symlink planted
-// in a bound host directory (say, the worktree) cannot redirect a mount or a
-// mkdir onto the host. Returns true on success.
-bool SetUpNewRoot(const char* new_root, const std::vector<MountOp>& ops,
-                  MountFailure* failure);
+// Makes every mount private (nothing propagates back to the host) and
+// mounts a tmpfs owned by `uid`:`gid` at `new_root`; *root_fd gets an
+// O_PATH fd of it. Returns 0 or an errno (also in *failure).
+int PrepareNewRoot(const char* new_root, uid_t uid, gid_t gid, int* root_fd,
+                   MountFailure* failure);
+
+// Applies `ops` beneath `root_fd`. Paths inside the new root are walked one
+// component at a time with O_NOFOLLOW: a symlink planted in a bound host
+// directory (say, the worktree) cannot redirect a mount or a mkdir onto the
+// host. Returns true on success.
+bool ApplyMountOps(int root_fd, const std::vector<MountOp>& ops,
+                   MountFailure* failure);
 
 // Index value in MountFailure for steps that are not one of the ops.
 inline constexpr size_t kMountStepPrivate = static_cast<size_t>(-1);
 inline constexpr size_t kMountStepRoot = static_cast<size_t>(-2);
 
-// pivot_root into `new_root` and detach the old root. Returns 0 or errno.
-int PivotInto(const char* new_root);
+// pivot_root into the new root and detach the old root. Returns 0 or errno.
+int PivotInto(int root_fd);
 
 // After PivotInto: makes the root mount itself read-only (the mounts on it
 // keep their own mode). Returns 0 or an errno.

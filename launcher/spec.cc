@@ -475,11 +475,11 @@ absl::string_view MountTypeName(MountType type) {
 
 absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
   if (!json.is_object()) return TypeError("(top level)", "an object", json);
-  CELL_RETURN_IF_ERROR(
-      CheckKnownFields(json, "",
-                       {"version", "command", "worktreePath", "tinyproxyFilter",
-                        "logDir", "nixDaemonSocket", "nixStore", "nix", "path",
-                        "mounts", "env", "network", "isolation", "limits"}));
+  CELL_RETURN_IF_ERROR(CheckKnownFields(
+      json, "",
+      {"version", "command", "worktreePath", "tinyproxyFilter", "logDir",
+       "nixDaemonSocket", "nixStore", "nix", "path", "mounts", "env", "network",
+       "isolation", "limits", "hostUser"}));
   CellSpec spec;
   const Json* version = FindField(json, "version");
   if (version == nullptr) {
@@ -504,6 +504,14 @@ absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
   CELL_RETURN_IF_ERROR(
       ReadNullableString(json, "", "tinyproxyFilter", &spec.tinyproxy_filter));
   CELL_RETURN_IF_ERROR(ReadNullableString(json, "", "logDir", &spec.log_dir));
+  CELL_RETURN_IF_ERROR(
+      ReadNullableString(json, "", "hostUser", &spec.host_user));
+  if (spec.host_user.has_value() &&
+      (spec.host_user->empty() ||
+       spec.host_user->find_first_of(":\n") != std::string::npos)) {
+    return FieldError("hostUser",
+                      "must be a user name or a decimal uid, e.g. \"agent\"");
+  }
   CELL_RETURN_IF_ERROR(
       ReadString(json, "", "nixDaemonSocket", &spec.nix_daemon_socket));
   CELL_RETURN_IF_ERROR(ReadString(json, "", "nixStore", &spec.nix_store));
@@ -646,6 +654,8 @@ Json SpecToJson(const CellSpec& spec) {
   json["tinyproxyFilter"] =
       spec.tinyproxy_filter.has_value() ? Json(*spec.tinyproxy_filter) : Json();
   json["logDir"] = spec.log_dir.has_value() ? Json(*spec.log_dir) : Json();
+  json["hostUser"] =
+      spec.host_user.has_value() ? Json(*spec.host_user) : Json();
   json["nixDaemonSocket"] = spec.nix_daemon_socket;
   json["nixStore"] = spec.nix_store;
   json["nix"] = spec.nix;

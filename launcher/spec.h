@@ -80,6 +80,9 @@ struct CellSpec {
   std::string worktree_path;
   std::optional<std::string> tinyproxy_filter;
   std::optional<std::string> log_dir;
+  // A root launcher runs the cell as this host user (a name or a decimal
+  // uid), as if that user had started it (launcher/host_identity.h).
+  std::optional<std::string> host_user;
   std::string nix_daemon_socket = "/nix/var/nix/daemon-socket";
   std::string nix_store = "/nix/store";
   bool nix = true;

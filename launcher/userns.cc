@@ -19,8 +19,9 @@ absl::Status WriteProcFile(pid_t child, const char* name,
 
 }  // namespace
 
-absl::Status WriteIdentityMaps(pid_t child, uid_t uid, gid_t gid) {
-  if (geteuid() != 0) {
+absl::Status WriteIdentityMaps(pid_t child, uid_t uid, gid_t gid,
+                               Setgroups setgroups) {
+  if (geteuid() != 0 || setgroups == Setgroups::kDeny) {
     absl::Status status = WriteProcFile(child, "setgroups", "deny");
     if (!status.ok()) return status;
   }

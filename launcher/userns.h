@@ -9,10 +9,17 @@
 
 namespace cell {
 
-// Maps `uid` and `gid` to themselves (1:1 identity: the caller's ids appear
+enum class Setgroups {
+  kAllow,  // Root's own cell: setgroups(2) stays as for root.
+  kDeny,   // Required of an unprivileged writer; and a cell run as another
+           // user must not drop the groups it was given (a group can deny).
+};
+
+// Maps `uid` and `gid` to themselves (1:1 identity: the cell's ids appear
 // unchanged inside). An unprivileged caller must deny setgroups before it
-// may write a gid map; root keeps setgroups and may map itself.
-absl::Status WriteIdentityMaps(pid_t child, uid_t uid, gid_t gid);
+// may write a gid map, which kDeny does whatever `setgroups` says.
+absl::Status WriteIdentityMaps(pid_t child, uid_t uid, gid_t gid,
+                               Setgroups setgroups);
 
 }  // namespace cell
 

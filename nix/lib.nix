@@ -36,11 +36,12 @@ in
     , network ? { }
     , isolation ? { }
     , path ? null
+    , hostUser ? null
     }:
     let
       spec = import ./spec.nix {
         command = argvOf command;
-        inherit worktreePath logDir nixDaemonSocket network isolation path;
+        inherit worktreePath logDir nixDaemonSocket network isolation path hostUser;
         tinyproxyFilter = filterOf tinyproxyFilter;
         extraCombinators =
           map (c: if builtins.isFunction c then c pkgs else c) extraCombinators;

@@ -160,6 +160,8 @@ TEST_F(NixTest, GeneratedSpecLaunchesARealCell) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<NixDaemon> daemon,
                        NixDaemon::Start(dir_->Path("nix")));
   ASSERT_EQ(mkdir(dir_->Path("wt").c_str(), 0755), 0);
+  // The daemon trusts host root: this root-run test's cell runs as nobody.
+  ASSERT_EQ(chown(dir_->Path("wt").c_str(), 65534, 65534), 0);
   std::ofstream(dir_->Path("token")) << "s3cret";
   std::ofstream(dir_->Path("registry.json"))
       << R"({"version": 2, "flakes": []})";
@@ -169,7 +171,8 @@ TEST_F(NixTest, GeneratedSpecLaunchesARealCell) {
             "--argstr", "store", daemon->store_dir(), "--argstr", "daemon",
             daemon->socket_dir(), "--argstr", "secret", dir_->Path("token"),
             "--argstr", "registry", dir_->Path("registry.json"), "--argstr",
-            "bundle", dir_->Path("bundle.crt")});
+            "bundle", dir_->Path("bundle.crt"), "--argstr", "hostUser",
+            "nobody"});
   ASSERT_TRUE(spec.is_object());
   const std::string spec_file = dir_->Path("spec.json");
   std::ofstream(spec_file) << spec.dump(2);

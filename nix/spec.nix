@@ -38,6 +38,11 @@
 , # { rlimits = { nofile = 1024; ... }; memoryMax (bytes); pidsMax; },
   # partial; memoryMax and pidsMax need a cgroup (root or delegation).
   limits ? { }
+, # A root launcher runs the cell as this host user (a name or a uid), as
+  # if that user had started it; null = the launcher's own user. A cell
+  # of root is host root to the kernel and trusted by the Nix daemon, so
+  # a root launcher with nix needs one.
+  hostUser ? null
 }:
 let
   combinators = import ./combinators.nix;
@@ -68,3 +73,4 @@ assert builtins.isList command && command != [ ]
   limits = { rlimits = { }; memoryMax = null; pidsMax = null; }
     // known [ "rlimits" "memoryMax" "pidsMax" ] "limits" limits;
 } // (if path == null then { } else { path = map toString path; })
+  // (if hostUser == null then { } else { hostUser = toString hostUser; })

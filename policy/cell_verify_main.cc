@@ -27,6 +27,7 @@
 #include "absl/strings/str_split.h"
 #include "launcher/filter.h"
 #include "launcher/fs_util.h"
+#include "launcher/host_identity.h"
 #include "launcher/json_text.h"
 #include "launcher/net.h"
 #include "launcher/spec.h"
@@ -339,7 +340,7 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   return absl::OkStatus();
 }
 
-Observation HostFacts() {
+Observation HostFacts(const cell::CellSpec& spec) {
   Observation observation;
   observation.host_namespaces = cell::probes::HostNamespaceInodes();
   std::string comm = FileText("/proc/1/comm");
@@ -347,8 +348,16 @@ Observation HostFacts() {
   observation.host_pid1_comm = comm;
   observation.host_capability_count =
       std::atoi(FileText("/proc/sys/kernel/cap_last_cap").c_str()) + 1;
+  // The cell's host ids: this process's, or those of `hostUser`.
   observation.uid = getuid();
   observation.gid = getgid();
+  absl::StatusOr<cell::HostIdentity> identity = cell::ResolveHostIdentity(
+      spec.host_user, getuid(), getgid(), FileText("/etc/passwd"),
+      FileText("/etc/group"));
+  if (identity.ok()) {
+    observation.uid = identity->uid;
+    observation.gid = identity->gid;
+  }
   // What a cell without `limits` inherits: this process's, which the
   // launcher it starts inherits in turn.
   for (const auto& [name, resource] : cell::RlimitResources()) {
@@ -419,7 +428,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr,
                  "cell-verify: running the probes in a cell built from %s\n",
                  flags->spec.c_str());
-    Observation observation = HostFacts();
+    Observation observation = HostFacts(*spec);
     const absl::Status observed =
         ObserveCell(*flags, *spec, *cell_binary, *probe, &observation);
     if (!observed.ok()) return Fail(observed);

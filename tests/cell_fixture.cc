@@ -78,6 +78,12 @@ void CellFixture::InstallProbe() const {
   ASSERT_EQ(chmod(Path("probes/cell-probe").c_str(), 0755), 0);
 }
 
+std::vector<std::string> CellFixture::UntrustedUserFlags() const {
+  if (GetParam() != TestUser::kRoot) return {};
+  EXPECT_EQ(chown(Path("wt").c_str(), cell_uid(), cell_uid()), 0);
+  return {"--host-user=nobody"};
+}
+
 std::vector<std::string> CellFixture::BaseFlags() const {
   return {"--worktree=wt",  "--nix-store=store", "--nix-daemon-socket=daemon",
           "--network=none", "--ro-bind=/usr",    "--ro-bind=/bin",

@@ -45,6 +45,13 @@ class CellFixture : public ::testing::TestWithParam<TestUser> {
   // argv that runs `cell ARGS...` as the test user.
   std::vector<std::string> CellArgv(const std::vector<std::string>& args) const;
 
+  // What a cell that reaches a real Nix daemon needs: the daemon trusts
+  // host root, so a root launcher must run the cell as another user
+  // (--host-user=nobody, and nobody gets the worktree); the unprivileged
+  // launcher needs nothing. The cell's uid is then cell_uid().
+  std::vector<std::string> UntrustedUserFlags() const;
+  uid_t cell_uid() const { return 65534; }
+
   // Flags for a cell over this test's worktree, store and daemon dir, no
   // network, with the host's /usr, /bin, /lib, /lib64 bound read-only so
   // ordinary commands work.

@@ -90,9 +90,11 @@ TEST_F(CellVerifyTest, DocumentedCellPassesEveryProperty) {
 TEST_F(CellVerifyTest, NixCellThroughARealDaemon) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<NixDaemon> daemon,
                        NixDaemon::Start(dir_->Path("nix")));
-  const std::string spec = WriteSpec(
-      absl::StrCat(R"(, "nixStore": ")", daemon->store_dir(),
-                   R"(", "nixDaemonSocket": ")", daemon->socket_dir(), R"(")"));
+  // The daemon trusts host root: the root-run test cell runs as nobody.
+  ASSERT_EQ(chown(dir_->Path("wt").c_str(), 65534, 65534), 0);
+  const std::string spec = WriteSpec(absl::StrCat(
+      R"(, "hostUser": "nobody", "nixStore": ")", daemon->store_dir(),
+      R"(", "nixDaemonSocket": ")", daemon->socket_dir(), R"(")"));
   ASSERT_OK_AND_ASSIGN(SubprocessResult result,
                        Verify({"--spec=" + spec, "--format=json"}));
   EXPECT_THAT(result.exit_code, Optional(0))
@@ -201,9 +203,10 @@ TEST_F(CellVerifyTest, StaticOnlyJunitToAFile) {
 TEST_F(CellVerifyTest, BrokenCellsFailNamingTheProperty) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<NixDaemon> daemon,
                        NixDaemon::Start(dir_->Path("nix")));
-  const std::string nix =
-      absl::StrCat(R"(, "nixStore": ")", daemon->store_dir(),
-                   R"(", "nixDaemonSocket": ")", daemon->socket_dir(), R"(")");
+  ASSERT_EQ(chown(dir_->Path("wt").c_str(), 65534, 65534), 0);
+  const std::string nix = absl::StrCat(
+      R"(, "hostUser": "nobody", "nixStore": ")", daemon->store_dir(),
+      R"(", "nixDaemonSocket": ")", daemon->socket_dir(), R"(")");
   std::ofstream(dir_->Path("deny-github.json"))
       << R"({"version": 1, "network": {"mustDeny": ["github.com"]}})";
   struct Case {

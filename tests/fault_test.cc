@@ -150,11 +150,13 @@ TEST_P(FaultTest, DaemonGoneWhileRunningIsTheClientsErrorOnly) {
                        NixDaemon::Start(Path("nix")));
   const std::string socket = daemon->socket_dir() + "/socket";
   nlohmann::json started;
+  std::vector<std::string> flags = UntrustedUserFlags();
+  flags.push_back(absl::StrCat("--nix-store=", daemon->store_dir()));
+  flags.push_back(absl::StrCat("--nix-daemon-socket=", daemon->socket_dir()));
   ASSERT_OK_AND_ASSIGN(
       Subprocess cell,
       StartCellAndWait(
-          {absl::StrCat("--nix-store=", daemon->store_dir()),
-           absl::StrCat("--nix-daemon-socket=", daemon->socket_dir())},
+          flags,
           {"sh", "-c",
            "nix store ping --store \"$NIX_REMOTE\" >/dev/null 2>&1 "
            "&& echo first=ok; touch ready; "

@@ -53,9 +53,11 @@ class ProbeTest : public CellFixture {
     InstallProbe();
     if (HasFatalFailure()) return;
     std::ofstream(Path("filter")) << "^127\\.0\\.0\\.1$\n";
-    // A host process of the test user, for host-reach.
-    ASSERT_OK_AND_ASSIGN(Subprocess process,
-                         Subprocess::Start(AsTestUser({"sleep", "60"})));
+    // A host process of the cell's user, for host-reach.
+    ASSERT_OK_AND_ASSIGN(
+        Subprocess process,
+        Subprocess::Start({"/usr/bin/setpriv", "--reuid=65534", "--regid=65534",
+                           "--clear-groups", "--", "sleep", "60"}));
     sleeper_.emplace(std::move(process));
   }
 
@@ -65,6 +67,9 @@ class ProbeTest : public CellFixture {
     flags.insert(flags.begin(), {"--network=proxy", "--filter=filter",
                                  absl::StrCat("--ro-bind=", Path("probes"),
                                               ":/run/cell/probes")});
+    for (const std::string& flag : UntrustedUserFlags()) {
+      flags.insert(flags.begin(), flag);
+    }
     absl::StatusOr<SubprocessResult> result =
         RunCell(flags, {"/run/cell/probes/cell-probe", "all",
                         absl::StrCat("--connect=127.0.0.1:", server_->port()),
@@ -125,9 +130,11 @@ TEST_P(ProbeTest, DocumentedCellShowsEveryDocumentedProperty) {
   EXPECT_THAT(f["nix"]["daemon"]["protocolVersion"].get<std::string>(),
               ::testing::StartsWith("1."));
   // Identity ids, full capabilities that work.
-  EXPECT_EQ(f["identity"]["uid"], uid());
-  EXPECT_EQ(f["identity"]["gid"], gid());
-  EXPECT_EQ(f["identity"]["uidMap"], Facts::array({{uid(), uid(), 1}}));
+  // A root launcher runs it as nobody: the daemon trusts host root.
+  EXPECT_EQ(f["identity"]["uid"], cell_uid());
+  EXPECT_EQ(f["identity"]["gid"], cell_uid());
+  EXPECT_EQ(f["identity"]["uidMap"],
+            Facts::array({{cell_uid(), cell_uid(), 1}}));
   const int all_caps = std::stoi(HostFile("/proc/sys/kernel/cap_last_cap")) + 1;
   EXPECT_EQ(f["caps"]["CapEff"]["count"], all_caps);
   EXPECT_EQ(f["caps"]["CapAmb"]["count"], all_caps);
@@ -218,7 +225,15 @@ TEST_P(ProbeTest, EscapeCatalogueOfTheDocumentedCell) {
   EXPECT_EQ(reach["target"]["signal0"], "ok") << "signal host processes";
   EXPECT_GT(reach["readableCmdlines"], 0) << "read host cmdlines";
   EXPECT_GT(reach["parent"]["pid"], 1) << "the launcher is visible";
-  EXPECT_EQ(reach["parent"]["signal0"], "ok") << "signal the launcher";
+  if (GetParam() == TestUser::kRoot) {
+    // A root launcher running the cell as another user (--host-user):
+    // the cell may not signal it.
+    EXPECT_THAT(reach["parent"]["signal0"].get<std::string>(),
+                HasSubstr("EPERM"))
+        << "signal the launcher";
+  } else {
+    EXPECT_EQ(reach["parent"]["signal0"], "ok") << "signal the launcher";
+  }
   // Blocked by the user namespace: ptrace and /proc/PID/{root,cwd} of host
   // processes need CAP_SYS_PTRACE in the host's user namespace.
   for (const char* route : {"ptrace", "procRoot", "procCwd"}) {
@@ -285,7 +300,8 @@ TEST_P(ProbeTest, EscapeCatalogueStoreWritesGoThroughTheDaemon) {
   // counts is the new path in the host's store.
   ASSERT_OK_AND_ASSIGN(
       SubprocessResult added,
-      RunCell({}, {"nix-store", "--add", "/home/cell/worktree/payload"}));
+      RunCell(UntrustedUserFlags(),
+              {"nix-store", "--add", "/home/cell/worktree/payload"}));
   EXPECT_THAT(added.stderr_text, HasSubstr("-payload")) << added.stderr_text;
   std::vector<std::string> written;
   for (const std::filesystem::directory_entry& entry :
