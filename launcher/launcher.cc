@@ -93,6 +93,13 @@ HostFacts GatherHostFacts(const HostIdentity& identity) {
 absl::Status CheckNixTrust(const CellSpec& spec, const HostIdentity& identity,
                            absl::string_view group_text) {
   if (!spec.nix) return absl::OkStatus();
+  const char* conf_dir = std::getenv("NIX_CONF_DIR");
+  const std::string conf = IdFileText(
+      absl::StrCat(conf_dir != nullptr ? conf_dir : "/etc/nix", "/nix.conf")
+          .c_str());
+  if (!NixDaemonTrusts(identity, conf, group_text)) return absl::OkStatus();
+  // Trusted by its config: refused if a daemon answers at the socket (only
+  // now, so that an untrusted cell's launch adds nothing to its log).
   const std::string socket_path =
       absl::StrCat(spec.nix_daemon_socket, "/socket");
   sockaddr_un address{};
@@ -105,11 +112,6 @@ absl::Status CheckNixTrust(const CellSpec& spec, const HostIdentity& identity,
               sizeof(address)) != 0) {
     return absl::OkStatus();  // No daemon: nothing to trust the cell.
   }
-  const char* conf_dir = std::getenv("NIX_CONF_DIR");
-  const std::string conf = IdFileText(
-      absl::StrCat(conf_dir != nullptr ? conf_dir : "/etc/nix", "/nix.conf")
-          .c_str());
-  if (!NixDaemonTrusts(identity, conf, group_text)) return absl::OkStatus();
   return absl::FailedPreconditionError(absl::StrCat(
       "field `hostUser`: the cell would run as host ",
       identity.uid == 0 ? std::string("root")

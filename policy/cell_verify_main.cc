@@ -18,6 +18,8 @@
 #include <fstream>
 #include <optional>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -340,6 +342,16 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   return absl::OkStatus();
 }
 
+// The host ids the cell runs as: this process's (the launcher it starts
+// inherits them), or those of `hostUser`.
+std::pair<uid_t, gid_t> CellHostIds(const cell::CellSpec& spec) {
+  absl::StatusOr<cell::HostIdentity> identity = cell::ResolveHostIdentity(
+      spec.host_user, getuid(), getgid(), FileText("/etc/passwd"),
+      FileText("/etc/group"));
+  if (!identity.ok()) return {getuid(), getgid()};  // The launch says why.
+  return {identity->uid, identity->gid};
+}
+
 Observation HostFacts(const cell::CellSpec& spec) {
   Observation observation;
   observation.host_namespaces = cell::probes::HostNamespaceInodes();
@@ -348,16 +360,7 @@ Observation HostFacts(const cell::CellSpec& spec) {
   observation.host_pid1_comm = comm;
   observation.host_capability_count =
       std::atoi(FileText("/proc/sys/kernel/cap_last_cap").c_str()) + 1;
-  // The cell's host ids: this process's, or those of `hostUser`.
-  observation.uid = getuid();
-  observation.gid = getgid();
-  absl::StatusOr<cell::HostIdentity> identity = cell::ResolveHostIdentity(
-      spec.host_user, getuid(), getgid(), FileText("/etc/passwd"),
-      FileText("/etc/group"));
-  if (identity.ok()) {
-    observation.uid = identity->uid;
-    observation.gid = identity->gid;
-  }
+  std::tie(observation.uid, observation.gid) = CellHostIds(spec);
   // What a cell without `limits` inherits: this process's, which the
   // launcher it starts inherits in turn.
   for (const auto& [name, resource] : cell::RlimitResources()) {
@@ -410,7 +413,8 @@ int main(int argc, char** argv) {
 
   const char* home = std::getenv("HOME");
   absl::StatusOr<std::vector<cell::policy::Finding>> findings =
-      cell::policy::CheckSpecStatically(*spec, *policy, home ? home : "/");
+      cell::policy::CheckSpecStatically(*spec, *policy, home ? home : "/",
+                                        CellHostIds(*spec).first);
   if (!findings.ok()) return Fail(findings.status());
 
   cell::policy::Report report;

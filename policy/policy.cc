@@ -54,9 +54,11 @@ constexpr char kAgentStrictProfile[] = R"({
                        "*_API_KEY", "AWS_*", "GOOGLE_APPLICATION_CREDENTIALS",
                        "AZURE_*", "SSH_AUTH_SOCK"]
   },
+  // A cell of root is host root to the kernel's uid checks and trusted by
+  // the Nix daemon: a root launcher runs it as another user (hostUser).
   "isolation": {"pidNamespace": true, "ipcNamespace": true,
                 "capabilities": "none", "seccomp": true,
-                "readOnlyRoot": true}
+                "readOnlyRoot": true, "nonRootHostUser": true}
 })";
 
 absl::Status ReadOptionalBool(const Json& object, absl::string_view prefix,
@@ -140,7 +142,7 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
   const Json* isolation = nullptr;
   CELL_RETURN_IF_ERROR(Section(json, "isolation",
                                {"pidNamespace", "ipcNamespace", "capabilities",
-                                "seccomp", "readOnlyRoot"},
+                                "seccomp", "readOnlyRoot", "nonRootHostUser"},
                                &isolation));
   if (isolation != nullptr) {
     CELL_RETURN_IF_ERROR(ReadOptionalBool(*isolation, "isolation",
@@ -154,6 +156,9 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
     CELL_RETURN_IF_ERROR(ReadOptionalBool(*isolation, "isolation",
                                           "readOnlyRoot",
                                           &policy.isolation.read_only_root));
+    CELL_RETURN_IF_ERROR(
+        ReadOptionalBool(*isolation, "isolation", "nonRootHostUser",
+                         &policy.isolation.non_root_host_user));
     if (FindField(*isolation, "capabilities") != nullptr) {
       Capabilities capabilities = Capabilities::kAll;
       CELL_RETURN_IF_ERROR(ReadEnum(*isolation, "isolation", "capabilities",

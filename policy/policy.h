@@ -45,6 +45,8 @@ struct IsolationRules {
   std::optional<Capabilities> capabilities;
   std::optional<bool> seccomp;
   std::optional<bool> read_only_root;
+  // true: the cell must not run as host uid 0 (see hostUser).
+  std::optional<bool> non_root_host_user;
 };
 
 struct LimitRules {

@@ -108,7 +108,7 @@ void CheckEnv(const CellSpec& spec, const Policy& policy,
   }
 }
 
-void CheckIsolation(const CellSpec& spec, const Policy& policy,
+void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
                     std::vector<Finding>* findings) {
   const IsolationRules& rules = policy.isolation;
   auto require = [findings](bool ok, const std::string& message) {
@@ -148,6 +148,13 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy,
                 : "the policy requires a writable root; set "
                   "isolation.readOnlyRoot: false");
   }
+  if (rules.non_root_host_user.value_or(false)) {
+    require(cell_uid != 0,
+            "the cell runs as host root: to the kernel's uid checks (sysctls, "
+            "files on binds) and to the Nix daemon, which trusts it; launch "
+            "it as an unprivileged user, or set hostUser (--host-user=NAME) "
+            "when the launcher runs as root");
+  }
   for (const std::string& name : policy.limits.required) {
     const bool set = name == "memoryMax" ? spec.limits.memory_max.has_value()
                      : name == "pidsMax" ? spec.limits.pids_max.has_value()
@@ -175,11 +182,12 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy,
 }  // namespace
 
 absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
-    const CellSpec& spec, const Policy& policy, const std::string& home) {
+    const CellSpec& spec, const Policy& policy, const std::string& home,
+    uid_t cell_uid) {
   std::vector<Finding> findings;
   CheckMounts(spec, policy, home, &findings);
   CheckEnv(spec, policy, &findings);
-  CheckIsolation(spec, policy, &findings);
+  CheckIsolation(spec, policy, cell_uid, &findings);
   if (policy.nix_daemon_required && !spec.nix) {
     findings.push_back({"nix-policy", FindingLevel::kFail,
                         "the policy requires the Nix daemon; set \"nix\": true "

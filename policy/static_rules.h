@@ -4,6 +4,8 @@
 #ifndef CELL_POLICY_STATIC_RULES_H_
 #define CELL_POLICY_STATIC_RULES_H_
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
@@ -14,10 +16,12 @@
 
 namespace cell::policy {
 
-// `home` expands "~" in the policy's paths (the invoking user's home).
-// Errors only when the filter file cannot be read.
+// `home` expands "~" in the policy's paths (the invoking user's home);
+// `cell_uid` is the host uid the cell runs as (the launcher's, or
+// hostUser's). Errors only when the filter file cannot be read.
 absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
-    const CellSpec& spec, const Policy& policy, const std::string& home);
+    const CellSpec& spec, const Policy& policy, const std::string& home,
+    uid_t cell_uid);
 
 }  // namespace cell::policy
 

@@ -34,9 +34,10 @@ CellSpec Spec() {
   return spec;
 }
 
-std::vector<Finding> Check(const CellSpec& spec, const Policy& policy) {
+std::vector<Finding> Check(const CellSpec& spec, const Policy& policy,
+                           uid_t cell_uid = 1000) {
   absl::StatusOr<std::vector<Finding>> findings =
-      CheckSpecStatically(spec, policy, "/home/alice");
+      CheckSpecStatically(spec, policy, "/home/alice", cell_uid);
   EXPECT_TRUE(findings.ok()) << findings.status();
   return findings.ok() ? *findings : std::vector<Finding>{};
 }
@@ -59,6 +60,11 @@ TEST(StaticRulesTest, AgentStrictNamesTheFieldThatFixesEachDefault) {
   CellSpec hardened = Spec();
   hardened.isolation = {true, true, Capabilities::kNone, true, true};
   EXPECT_THAT(Check(hardened, strict), IsEmpty());
+  // The same cell run as host root (a root launcher without hostUser).
+  EXPECT_THAT(Check(hardened, strict, 0),
+              Has("isolation-policy", "--host-user=NAME"));
+  ASSERT_OK_AND_ASSIGN(Policy documented, BuiltinProfile("documented"));
+  EXPECT_THAT(Check(hardened, documented, 0), IsEmpty());
 }
 
 TEST(StaticRulesTest, RequiredLimitsNameTheFieldAndTheFlag) {
@@ -158,7 +164,7 @@ TEST(StaticRulesTest, NixRequiredAndTheFilter) {
   spec.tinyproxy_filter = dir.Path("filter");
   EXPECT_THAT(Check(spec, policy), IsEmpty());
   spec.tinyproxy_filter = dir.Path("absent");
-  EXPECT_FALSE(CheckSpecStatically(spec, policy, "/home/alice").ok());
+  EXPECT_FALSE(CheckSpecStatically(spec, policy, "/home/alice", 1000).ok());
 }
 
 }  // namespace

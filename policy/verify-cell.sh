@@ -36,6 +36,8 @@ if [[ ! -S /nix/var/nix/daemon-socket/socket ]]; then
   fi
   echo "== no Nix daemon on this host: starting nix-daemon on a private store in $work/nix"
   mkdir -p "$work"/nix/{store,state,log,conf,daemon}
+  # Stated, not assumed: only root is trusted, any user may connect.
+  printf 'trusted-users = root\nallowed-users = *\n' > "$work/nix/conf/nix.conf"
   NIX_STORE_DIR="$work/nix/store" NIX_STATE_DIR="$work/nix/state" \
   NIX_LOG_DIR="$work/nix/log" NIX_CONF_DIR="$work/nix/conf" \
   NIX_DAEMON_SOCKET_PATH="$work/nix/daemon/socket" \
@@ -54,9 +56,19 @@ if [[ ! -S /nix/var/nix/daemon-socket/socket ]]; then
   chmod 666 "$work/nix/daemon/socket"
   nix_flags=(--nix-store="$work/nix/store" --nix-daemon-socket="$work/nix/daemon")
 fi
+# The daemon trusts host root (and a trusted user may build with the
+# sandbox off, as root, on the host): run as root, the cell runs as an
+# unprivileged host user instead, the safe setup for any root launcher.
+user_flags=()
+if [[ $(id -u) -eq 0 ]]; then
+  cell_user="${CELL_VERIFY_HOST_USER:-nobody}"
+  user_flags=(--host-user="$cell_user")
+  chown "$cell_user" "$work/wt"
+  echo "== run as root: the cell runs as host user '$cell_user' (--host-user)"
+fi
 # check-spec's output is itself a spec, with this run's paths.
 "$bin/cell" check-spec --spec="$spec" --worktree="$work/wt" "${nix_flags[@]}" \
-  > "$work/spec.json"
+  "${user_flags[@]}" > "$work/spec.json"
 echo "== the spec"
 cat "$work/spec.json"
 echo "== cell-verify $*"

@@ -115,10 +115,13 @@ TEST_F(CellVerifyTest, AgentStrictFailsTheUnsafeDefaultsAndNamesTheFix) {
       result.stdout_text,
       AllOf(HasSubstr("FAIL  isolation-policy"), HasSubstr("--pid-namespace"),
             HasSubstr("--ipc-namespace"), HasSubstr("--capabilities=none"),
-            HasSubstr("--seccomp"), HasSubstr("--read-only-root")));
+            HasSubstr("--seccomp"), HasSubstr("--read-only-root"),
+            HasSubstr("--host-user=NAME")));
 
+  // Run by root (this test), the hardened cell runs as another user.
+  ASSERT_EQ(chown(dir_->Path("wt").c_str(), 65534, 65534), 0);
   const std::string hardened = WriteSpec(
-      R"(, "nix": false, "isolation": {"pidNamespace": true,
+      R"(, "nix": false, "hostUser": "nobody", "isolation": {"pidNamespace": true,
            "ipcNamespace": true, "capabilities": "none", "seccomp": true,
            "readOnlyRoot": true})");
   ASSERT_OK_AND_ASSIGN(SubprocessResult strict,

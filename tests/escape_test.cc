@@ -12,20 +12,25 @@
 #include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "tests/cell_fixture.h"
+#include "tests/nix_daemon.h"
 #include "tests/status_matchers.h"
 
 namespace cell::testing {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::Optional;
@@ -113,6 +118,71 @@ TEST_P(EscapeTest, KernelMemoryKeysAndLogsShowNothing) {
                         "2>/dev/null | grep -v ':$' | grep -c . || true"}));
     EXPECT_EQ(result.stdout_text, "0\n0\n") << name << " cell";
   }
+}
+
+// Section 1: a root launcher can run the cell as an unprivileged host user
+// (--host-user), for which the kernel's uid checks hold; only root may.
+TEST_P(EscapeTest, RootLauncherRunsTheCellAsAnotherHostUser) {
+  ASSERT_EQ(chown(Path("wt").c_str(), 65534, 65534), 0);
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({"--host-user=nobody", "--no-nix"},
+              {"/bin/sh", "-c",
+               "id -u; id -g; cat /proc/self/uid_map /proc/self/setgroups; "
+               "touch made; (exec 3>>/proc/sys/kernel/core_pattern) 2>&1 "
+               "| grep -o 'Permission denied\\|Read-only file system'"}));
+  if (GetParam() != TestUser::kRoot) {
+    EXPECT_THAT(result.exit_code, Optional(125));
+    EXPECT_THAT(result.stderr_text,
+                HasSubstr("field `hostUser`: only a launcher running as root"));
+    return;
+  }
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text,
+              ::testing::MatchesRegex("65534\n65534\n +65534 +65534 +1\n"
+                                      "deny\n(Permission denied|Read-only "
+                                      "file system)\n"));
+  struct stat made;
+  ASSERT_EQ(stat(Path("wt/made").c_str(), &made), 0);
+  EXPECT_EQ(made.st_uid, 65534u);
+}
+
+// Section 3: the Nix daemon trusts host root, and a trusted user may build
+// with the sandbox off as root on the host. A cell that would be trusted
+// is refused; one run as another user is not trusted: its restricted
+// settings are ignored (the daemon logs each client and whether it
+// trusts it).
+TEST_P(EscapeTest, NixDaemonNeverTrustsACell) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<NixDaemon> daemon,
+                       NixDaemon::Start(Path("nix")));
+  const std::vector<std::string> nix = {
+      absl::StrCat("--nix-store=", daemon->store_dir()),
+      absl::StrCat("--nix-daemon-socket=", daemon->socket_dir())};
+  const std::vector<std::string> attack = {
+      "nix-store", "--option", "sandbox",
+      "false",     "--option", "build-users-group",
+      "",          "--add",    "/home/cell/worktree/payload"};
+  if (GetParam() == TestUser::kRoot) {
+    ASSERT_OK_AND_ASSIGN(SubprocessResult trusted, RunCell(nix, attack));
+    EXPECT_THAT(trusted.exit_code, Optional(125));
+    EXPECT_THAT(trusted.stderr_text,
+                AllOf(HasSubstr("field `hostUser`"), HasSubstr("trusts"),
+                      HasSubstr("--host-user=NAME")));
+  }
+  std::vector<std::string> flags = UntrustedUserFlags();
+  flags.insert(flags.end(), nix.begin(), nix.end());
+  std::ofstream(Path("wt/payload")) << "from a cell\n";
+  ASSERT_OK_AND_ASSIGN(SubprocessResult untrusted, RunCell(flags, attack));
+  // The daemon logs "accepted connection from pid N, user NAME" and
+  // " (trusted)" after it for a trusted client; the cell is nobody.
+  std::string log;
+  for (int i = 0; i < 100; ++i) {
+    log = daemon->LogText();
+    if (log.find("user nobody") != std::string::npos) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  EXPECT_THAT(log, HasSubstr("user nobody\n"));
+  EXPECT_THAT(log, Not(HasSubstr("user nobody (trusted)")));
 }
 
 // Section 4: the agent owns directories the next launch mounts or reads

@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "tests/temp_dir.h"
 
 namespace cell::testing {
 namespace {
@@ -52,8 +53,10 @@ absl::StatusOr<std::unique_ptr<NixDaemon>> NixDaemon::Start(
       absl::StrCat("NIX_CONF_DIR=", dir, "/nix-conf"),
       absl::StrCat("NIX_DAEMON_SOCKET_PATH=", socket_path)};
   options.timeout = absl::Hours(1);
-  absl::StatusOr<Subprocess> process =
-      Subprocess::Start({"nix-daemon"}, options);
+  // Its log to a file the test may read while it runs.
+  const std::string log = dir + "/daemon.log";
+  absl::StatusOr<Subprocess> process = Subprocess::Start(
+      {"/bin/sh", "-c", "exec nix-daemon >\"$0\" 2>&1", log}, options);
   if (!process.ok()) return process.status();
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
   while (!Connectable(socket_path)) {
@@ -66,8 +69,10 @@ absl::StatusOr<std::unique_ptr<NixDaemon>> NixDaemon::Start(
   }
   chmod(socket_path.c_str(), 0666);
   return std::unique_ptr<NixDaemon>(
-      new NixDaemon(*std::move(process), store, socket_dir));
+      new NixDaemon(*std::move(process), store, socket_dir, log));
 }
+
+std::string NixDaemon::LogText() const { return ReadHostFile(log_); }
 
 NixDaemon::~NixDaemon() {
   kill(process_.pid(), SIGTERM);

@@ -20,15 +20,21 @@ class NixDaemon {
 
   const std::string& store_dir() const { return store_dir_; }
   const std::string& socket_dir() const { return socket_dir_; }
+  // What the daemon logged so far ("accepted connection from pid N, user
+  // NAME (trusted)" per client, ...).
+  std::string LogText() const;
 
  private:
-  NixDaemon(Subprocess process, std::string store_dir, std::string socket_dir)
+  NixDaemon(Subprocess process, std::string store_dir, std::string socket_dir,
+            std::string log)
       : process_(std::move(process)),
         store_dir_(std::move(store_dir)),
-        socket_dir_(std::move(socket_dir)) {}
+        socket_dir_(std::move(socket_dir)),
+        log_(std::move(log)) {}
   Subprocess process_;
   std::string store_dir_;
   std::string socket_dir_;
+  std::string log_;
 };
 
 }  // namespace cell::testing
