@@ -98,6 +98,11 @@ Overrides (each sets the spec field named in brackets):
   --ro-bind=SRC[:DST]       bind SRC read-only at DST (default: SRC) [mounts]
   --bind=SRC[:DST]          bind SRC read-write at DST (default: SRC) [mounts]
   --env=NAME=VALUE          set a variable inside [env]
+  --protect=PATH            keep worktree path PATH read-only inside, also
+                            when it does not exist yet (PATH/ for a
+                            directory); @defaults: git hooks and config,
+                            .envrc, .mcp.json, editor and agent settings,
+                            shell rc files [protect]
   --pid-namespace           own PID namespace and /proc [isolation.pidNamespace]
   --ipc-namespace           own IPC namespace [isolation.ipcNamespace]
   --seccomp                 deny the syscalls that leave or widen a cell
@@ -116,7 +121,11 @@ Overrides (each sets the spec field named in brackets):
                             [limits.pidsMax]
   --status-file=PATH        write JSON lines: {"event":"started",...} and
                             {"event":"exited","exitCode":N,"signal":S}
-Repeat --ro-bind, --bind, --env and --rlimit as often as needed.
+Repeat --ro-bind, --bind, --env, --protect and --rlimit as often as needed.
+
+Files that control a launch (the spec, the filter, this launcher or the
+packed cell, logDir) are read-only inside the cell wherever a read-write
+bind would show them.
 
 Examples:
   cell run --worktree=. --no-nix --network=none \
@@ -184,6 +193,7 @@ struct Invocation {
   Json overrides = Json::object();  // Field -> value, applied in order.
   std::vector<std::pair<std::string, Json>> appended_mounts;
   std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::string> protect;
   std::vector<std::string> command;
   bool help = false;
   bool unchecked_paths = false;  // pack --unchecked-paths.
@@ -360,6 +370,8 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
       CELL_ASSIGN_OR_RETURN(const uint64_t limit,
                             ParseLimit(name, value.substr(eq + 1), bytes));
       invocation.overrides[absl::StrCat("limits.rlimits.", resource)] = limit;
+    } else if (name == "protect") {
+      invocation.protect.push_back(value);
     } else if (name == "ro-bind" || name == "bind") {
       invocation.appended_mounts.emplace_back(arg, MountFromFlag(name, value));
     } else if (name == "env") {
@@ -394,6 +406,13 @@ void ApplyOverrides(const Invocation& invocation, Json* spec) {
     if (mounts.is_null()) mounts = Json::array();
     for (const auto& [flag, mount] : invocation.appended_mounts) {
       if (mounts.is_array()) mounts.push_back(mount);
+    }
+  }
+  if (!invocation.protect.empty()) {
+    Json& protect = (*spec)["protect"];
+    if (protect.is_null()) protect = Json::array();
+    for (const std::string& path : invocation.protect) {
+      if (protect.is_array()) protect.push_back(path);
     }
   }
   if (!invocation.env.empty()) {
@@ -522,6 +541,16 @@ int Run(const std::vector<std::string>& args) {
   cell::RunOptions options;
   options.command = loaded->invocation.command;
   options.status_file = loaded->invocation.status_file;
+  // The spec file controls the next launch: read-only inside the cell.
+  if (const std::optional<std::string>& file = loaded->invocation.spec_file;
+      file.has_value()) {
+    absl::StatusOr<std::string> cwd = CurrentDirectory();
+    absl::StatusOr<std::string> path = cell::ResolveTrustedPath(
+        !file->empty() && file->front() == '/'
+            ? *file
+            : absl::StrCat(cwd.ok() ? *cwd : "/", "/", *file));
+    if (path.ok()) options.control_files.push_back(*std::move(path));
+  }
   return RunWithOptions(loaded->spec, options);
 }
 

@@ -22,6 +22,7 @@ absl::StatusCode CodeForErrno(int error) {
       return absl::StatusCode::kNotFound;
     case EACCES:
     case EPERM:
+    case EROFS:
       return absl::StatusCode::kPermissionDenied;
     case EEXIST:
       return absl::StatusCode::kAlreadyExists;

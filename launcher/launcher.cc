@@ -46,6 +46,7 @@
 #include "launcher/jd.h"
 #include "launcher/net.h"
 #include "launcher/plan.h"
+#include "launcher/protect.h"
 #include "launcher/proxy.h"
 #include "launcher/relay.h"
 #include "launcher/seccomp.h"
@@ -360,6 +361,22 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
       MakePlan(spec, options.command.empty() ? spec.command : options.command,
                host));
   CELL_RETURN_IF_ERROR(CheckRlimits(plan));
+  // What controls the next launch stays read-only inside; applied after
+  // every other mount. The placeholders go when this function returns.
+  std::vector<std::string> control_files = options.control_files;
+  if (spec.tinyproxy_filter.has_value()) {
+    control_files.push_back(*spec.tinyproxy_filter);
+  }
+  if (spec.log_dir.has_value()) control_files.push_back(*spec.log_dir);
+  char self[PATH_MAX];
+  if (realpath("/proc/self/exe", self) != nullptr) {
+    control_files.push_back(self);
+  }
+  Placeholders placeholders;
+  CELL_ASSIGN_OR_RETURN(
+      std::vector<MountOp> protect_ops,
+      ProtectOps(spec, plan.mounts, control_files, &placeholders));
+  plan.mounts.insert(plan.mounts.end(), protect_ops.begin(), protect_ops.end());
   CELL_ASSIGN_OR_RETURN(StatusFile status_file,
                         StatusFile::Open(options.status_file));
 

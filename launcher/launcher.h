@@ -22,6 +22,9 @@ struct RunOptions {
   std::vector<std::string> command;
   // Receives JSON lines ("started", "exited"); empty for none.
   std::string status_file;
+  // Host files that control this launch besides those the spec names (the
+  // spec file itself); kept read-only inside (launcher/protect.h).
+  std::vector<std::string> control_files;
 };
 
 struct ExitReport {

@@ -135,10 +135,18 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
   if (S_ISDIR(info.st_mode)) {
     if (mkdirat(parent_fd, leaf, 0755) != 0 && errno != EEXIST) return errno;
   } else {
-    const int file = openat(parent_fd, leaf,
-                            O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0644);
-    if (file < 0) return errno;
-    close(file);
+    // A file to mount on: made only when missing. An existing one is not
+    // opened (it may be the running launcher, ETXTBSY for writing, or a
+    // FIFO the cell left there, which an open would wait on).
+    struct stat existing;
+    if (fstatat(parent_fd, leaf, &existing, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT) return errno;
+      const int file =
+          openat(parent_fd, leaf,
+                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
+      if (file < 0) return errno;
+      close(file);
+    }
   }
   UniqueFd target(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (target.get() < 0) return errno;

@@ -473,13 +473,62 @@ absl::string_view MountTypeName(MountType type) {
   return EnumName(MountTypes(), type);
 }
 
+const std::vector<std::string>& DefaultProtectedPaths() {
+  // Each runs code, or decides what runs, outside the cell later: git's
+  // hooks and config (core.fsmonitor, aliases, filters), submodule URLs,
+  // direnv, MCP servers, editor tasks, coding agents' own settings, shell
+  // start-up files (when the worktree is a home directory).
+  static const std::vector<std::string>* const kDefaults =
+      new std::vector<std::string>{
+          ".git/hooks/", ".git/config", ".gitmodules",   ".envrc",
+          ".mcp.json",   ".vscode/",    ".idea/",        ".claude/",
+          ".codex/",     ".bashrc",     ".bash_profile", ".profile",
+          ".zshrc",      ".zprofile"};
+  return *kDefaults;
+}
+
+// `protect`: worktree-relative paths, "@defaults" expanded.
+absl::Status ReadProtect(const Json& json, CellSpec* spec) {
+  std::vector<std::string> entries;
+  CELL_RETURN_IF_ERROR(ReadStringList(json, "", "protect", &entries));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string& entry = entries[i];
+    if (entry == "@defaults") {
+      for (const std::string& path : DefaultProtectedPaths()) {
+        if (std::find(spec->protect.begin(), spec->protect.end(), path) ==
+            spec->protect.end()) {
+          spec->protect.push_back(path);
+        }
+      }
+      continue;
+    }
+    const absl::string_view body = absl::StripSuffix(entry, "/");
+    bool valid = !body.empty() && body.front() != '/';
+    for (absl::string_view part : absl::StrSplit(body, '/')) {
+      valid = valid && !part.empty() && part != "." && part != "..";
+    }
+    if (!valid) {
+      return FieldError(absl::StrCat("protect[", i, "]"),
+                        absl::StrCat("'", entry,
+                                     "' must be a path inside the worktree "
+                                     "(relative, no `.` or `..`), or "
+                                     "\"@defaults\""));
+    }
+    if (std::find(spec->protect.begin(), spec->protect.end(), entry) ==
+        spec->protect.end()) {
+      spec->protect.push_back(entry);
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
   if (!json.is_object()) return TypeError("(top level)", "an object", json);
   CELL_RETURN_IF_ERROR(CheckKnownFields(
       json, "",
       {"version", "command", "worktreePath", "tinyproxyFilter", "logDir",
        "nixDaemonSocket", "nixStore", "nix", "path", "mounts", "env", "network",
-       "isolation", "limits", "hostUser"}));
+       "isolation", "limits", "hostUser", "protect"}));
   CellSpec spec;
   const Json* version = FindField(json, "version");
   if (version == nullptr) {
@@ -530,6 +579,7 @@ absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
     }
     spec.path = std::move(path);
   }
+  CELL_RETURN_IF_ERROR(ReadProtect(json, &spec));
   CELL_RETURN_IF_ERROR(ReadMounts(json, &spec));
   CELL_RETURN_IF_ERROR(ReadEnv(json, &spec));
   CELL_RETURN_IF_ERROR(ReadNetwork(json, &spec));
@@ -656,6 +706,7 @@ Json SpecToJson(const CellSpec& spec) {
   json["logDir"] = spec.log_dir.has_value() ? Json(*spec.log_dir) : Json();
   json["hostUser"] =
       spec.host_user.has_value() ? Json(*spec.host_user) : Json();
+  json["protect"] = spec.protect;
   json["nixDaemonSocket"] = spec.nix_daemon_socket;
   json["nixStore"] = spec.nix_store;
   json["nix"] = spec.nix;

@@ -83,6 +83,12 @@ struct CellSpec {
   // A root launcher runs the cell as this host user (a name or a decimal
   // uid), as if that user had started it (launcher/host_identity.h).
   std::optional<std::string> host_user;
+  // Worktree-relative paths kept read-only inside the cell, also when they
+  // do not exist yet (launcher/protect.h): what the user's tools run or
+  // trust after the cell exits (git hooks and config, .envrc, editor and
+  // agent settings). "@defaults" in the spec stands for
+  // DefaultProtectedPaths(); a trailing '/' marks a directory.
+  std::vector<std::string> protect;
   std::string nix_daemon_socket = "/nix/var/nix/daemon-socket";
   std::string nix_store = "/nix/store";
   bool nix = true;
@@ -109,6 +115,9 @@ inline constexpr absl::string_view kCellWorktree = "/home/cell/worktree";
 inline constexpr absl::string_view kCellLogDir = "/home/cell/log";
 inline constexpr absl::string_view kCellNixStore = "/nix/store";
 inline constexpr absl::string_view kCellNixDaemonDir = "/run/nix";
+
+// The paths "@defaults" in `protect` stands for.
+const std::vector<std::string>& DefaultProtectedPaths();
 
 // Environment names the launcher sets itself; the spec's `env` may not.
 const std::vector<std::string>& ForcedEnvNames();

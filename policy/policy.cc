@@ -56,9 +56,12 @@ constexpr char kAgentStrictProfile[] = R"({
   },
   // A cell of root is host root to the kernel's uid checks and trusted by
   // the Nix daemon: a root launcher runs it as another user (hostUser).
+  // What runs code outside the cell later (git hooks, .envrc, ...) stays
+  // read-only inside: "protect": ["@defaults"].
   "isolation": {"pidNamespace": true, "ipcNamespace": true,
                 "capabilities": "none", "seccomp": true,
-                "readOnlyRoot": true, "nonRootHostUser": true}
+                "readOnlyRoot": true, "nonRootHostUser": true,
+                "protectDefaults": true}
 })";
 
 absl::Status ReadOptionalBool(const Json& object, absl::string_view prefix,
@@ -140,10 +143,11 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
                                         &policy.env.forbidden_names));
   }
   const Json* isolation = nullptr;
-  CELL_RETURN_IF_ERROR(Section(json, "isolation",
-                               {"pidNamespace", "ipcNamespace", "capabilities",
-                                "seccomp", "readOnlyRoot", "nonRootHostUser"},
-                               &isolation));
+  CELL_RETURN_IF_ERROR(
+      Section(json, "isolation",
+              {"pidNamespace", "ipcNamespace", "capabilities", "seccomp",
+               "readOnlyRoot", "nonRootHostUser", "protectDefaults"},
+              &isolation));
   if (isolation != nullptr) {
     CELL_RETURN_IF_ERROR(ReadOptionalBool(*isolation, "isolation",
                                           "pidNamespace",
@@ -159,6 +163,9 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
     CELL_RETURN_IF_ERROR(
         ReadOptionalBool(*isolation, "isolation", "nonRootHostUser",
                          &policy.isolation.non_root_host_user));
+    CELL_RETURN_IF_ERROR(ReadOptionalBool(*isolation, "isolation",
+                                          "protectDefaults",
+                                          &policy.isolation.protect_defaults));
     if (FindField(*isolation, "capabilities") != nullptr) {
       Capabilities capabilities = Capabilities::kAll;
       CELL_RETURN_IF_ERROR(ReadEnum(*isolation, "isolation", "capabilities",

@@ -47,6 +47,8 @@ struct IsolationRules {
   std::optional<bool> read_only_root;
   // true: the cell must not run as host uid 0 (see hostUser).
   std::optional<bool> non_root_host_user;
+  // true: `protect` must cover DefaultProtectedPaths().
+  std::optional<bool> protect_defaults;
 };
 
 struct LimitRules {

@@ -2,12 +2,14 @@
 
 #include <fnmatch.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "launcher/filter.h"
 #include "launcher/fs_util.h"
 #include "launcher/status_macros.h"
@@ -154,6 +156,20 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
             "files on binds) and to the Nix daemon, which trusts it; launch "
             "it as an unprivileged user, or set hostUser (--host-user=NAME) "
             "when the launcher runs as root");
+  }
+  if (rules.protect_defaults.value_or(false)) {
+    std::vector<std::string> missing;
+    for (const std::string& path : DefaultProtectedPaths()) {
+      if (std::find(spec.protect.begin(), spec.protect.end(), path) ==
+          spec.protect.end()) {
+        missing.push_back(path);
+      }
+    }
+    require(missing.empty(),
+            absl::StrCat("the cell may write ", absl::StrJoin(missing, ", "),
+                         ", which run code or decide what runs outside the "
+                         "cell later; set \"protect\": [\"@defaults\"] "
+                         "(--protect=@defaults)"));
   }
   for (const std::string& name : policy.limits.required) {
     const bool set = name == "memoryMax" ? spec.limits.memory_max.has_value()

@@ -57,8 +57,10 @@ TEST(StaticRulesTest, AgentStrictNamesTheFieldThatFixesEachDefault) {
   EXPECT_THAT(findings, Has("isolation-policy", "--capabilities=none"));
   EXPECT_THAT(findings, Has("isolation-policy", "isolation.seccomp: true"));
   EXPECT_THAT(findings, Has("isolation-policy", "--read-only-root"));
+  EXPECT_THAT(findings, Has("isolation-policy", "--protect=@defaults"));
   CellSpec hardened = Spec();
   hardened.isolation = {true, true, Capabilities::kNone, true, true};
+  hardened.protect = DefaultProtectedPaths();
   EXPECT_THAT(Check(hardened, strict), IsEmpty());
   // The same cell run as host root (a root launcher without hostUser).
   EXPECT_THAT(Check(hardened, strict, 0),
@@ -137,6 +139,7 @@ TEST(StaticRulesTest, ForbiddenEnvNames) {
   ASSERT_OK_AND_ASSIGN(Policy strict, BuiltinProfile("agent-strict"));
   CellSpec spec = Spec();
   spec.isolation = {true, true, Capabilities::kNone, true, true};
+  spec.protect = DefaultProtectedPaths();
   spec.env = {{"GITHUB_TOKEN", "x"}, {"AWS_REGION", "eu"}, {"EDITOR", "vi"}};
   const std::vector<Finding> findings = Check(spec, strict);
   EXPECT_THAT(findings, Has("env-policy",

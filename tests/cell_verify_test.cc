@@ -121,7 +121,8 @@ TEST_F(CellVerifyTest, AgentStrictFailsTheUnsafeDefaultsAndNamesTheFix) {
   // Run by root (this test), the hardened cell runs as another user.
   ASSERT_EQ(chown(dir_->Path("wt").c_str(), 65534, 65534), 0);
   const std::string hardened = WriteSpec(
-      R"(, "nix": false, "hostUser": "nobody", "isolation": {"pidNamespace": true,
+      R"(, "nix": false, "hostUser": "nobody", "protect": ["@defaults"],
+           "isolation": {"pidNamespace": true,
            "ipcNamespace": true, "capabilities": "none", "seccomp": true,
            "readOnlyRoot": true})");
   ASSERT_OK_AND_ASSIGN(SubprocessResult strict,

@@ -23,6 +23,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "policy/subprocess.h"
 #include "tests/cell_fixture.h"
 #include "tests/nix_daemon.h"
 #include "tests/status_matchers.h"
@@ -183,6 +184,58 @@ TEST_P(EscapeTest, NixDaemonNeverTrustsACell) {
   }
   EXPECT_THAT(log, HasSubstr("user nobody\n"));
   EXPECT_THAT(log, Not(HasSubstr("user nobody (trusted)")));
+}
+
+// Section 5: the files that control the next launch, and what the user's
+// tools run after the cell exits, lie in the worktree the agent may write.
+// From inside, the agent tries to rewrite each (and to create the missing
+// ones); every attempt must fail, and nothing may be left behind.
+TEST_P(EscapeTest, ControlFilesAndProtectedPathsStayReadOnly) {
+  ASSERT_EQ(mkdir(Path("wt/logs").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("wt/logs").c_str(), uid(), gid()), 0);
+  std::ofstream(Path("wt/filter")) << "^example\\.org$\n";
+  ASSERT_EQ(mkdir(Path("wt/.git").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(Path("wt/.git/hooks").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("wt/.git/hooks").c_str(), uid(), gid()), 0);
+  const std::string spec = Path("wt/agent.json");
+  std::ofstream(spec) << absl::StrCat(
+      R"({"version": 1, "worktreePath": ")", Path("wt"),
+      R"(", "tinyproxyFilter": ")", Path("wt/filter"), R"(", "logDir": ")",
+      Path("wt/logs"), R"(", "protect": ["@defaults"]})");
+  // The launcher run from the worktree, as a packed cell would be.
+  ASSERT_EQ(link(cell_.c_str(), Path("wt/agent-cell").c_str()), 0);
+  const std::string before = ReadHostFile(spec);
+  std::vector<std::string> argv = {Path("wt/agent-cell"), "run",
+                                   absl::StrCat("--spec=", spec)};
+  for (const std::string& flag : BaseFlags()) {
+    if (flag.rfind("--worktree", 0) != 0) argv.push_back(flag);
+  }
+  argv.push_back("--network=proxy");
+  const std::string attempts =
+      "for f in agent.json filter agent-cell .git/hooks/pre-commit "
+      ".git/config .envrc .mcp.json .gitmodules .bashrc; do "
+      "  (echo evil >> $f) 2>/dev/null && echo \"wrote $f\"; done; "
+      "for d in .vscode .claude .codex .idea; do "
+      "  mkdir $d 2>/dev/null && echo \"made $d\"; "
+      "  (echo evil > $d/settings.json) 2>/dev/null && echo \"wrote $d\"; "
+      "done; "
+      "mv logs logs.old 2>/dev/null && echo moved logs; "
+      "rm -f agent-cell 2>/dev/null; test -e agent-cell || echo removed cell; "
+      "echo done";
+  argv.insert(argv.end(), {"--", "/bin/sh", "-c", attempts});
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       RunSubprocess(AsTestUser(argv), Options()));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "done\n");
+  EXPECT_EQ(ReadHostFile(spec), before);
+  EXPECT_EQ(ReadHostFile(Path("wt/filter")), "^example\\.org$\n");
+  // The placeholders for what did not exist are gone again.
+  for (const char* name :
+       {".envrc", ".mcp.json", ".gitmodules", ".bashrc", ".vscode", ".claude",
+        ".codex", ".idea", ".git/config", ".git/hooks/pre-commit"}) {
+    EXPECT_FALSE(HostHas(Path(absl::StrCat("wt/", name)))) << name;
+  }
+  EXPECT_TRUE(HostHas(Path("wt/.git/hooks")));
 }
 
 // Section 4: the agent owns directories the next launch mounts or reads
