@@ -57,11 +57,14 @@ constexpr char kAgentStrictProfile[] = R"({
   // A cell of root is host root to the kernel's uid checks and trusted by
   // the Nix daemon: a root launcher runs it as another user (hostUser).
   // What runs code outside the cell later (git hooks, .envrc, ...) stays
-  // read-only inside: "protect": ["@defaults"].
+  // read-only inside: "protect": ["@defaults"]. The Nix daemon's own
+  // downloads pass no filter: a site policy that accepts them says so
+  // ("nixDaemonEgress": "accept").
   "isolation": {"pidNamespace": true, "ipcNamespace": true,
                 "capabilities": "none", "seccomp": true,
                 "readOnlyRoot": true, "nonRootHostUser": true,
-                "protectDefaults": true}
+                "protectDefaults": true},
+  "nixDaemonEgress": "fail"
 })";
 
 absl::Status ReadOptionalBool(const Json& object, absl::string_view prefix,
@@ -89,7 +92,7 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
   CELL_RETURN_IF_ERROR(CheckKnownFields(
       json, "",
       {"version", "name", "network", "mounts", "env", "isolation", "limits",
-       "nixDaemonRequired", "severity"}));
+       "nixDaemonRequired", "nixDaemonEgress", "severity"}));
   const Json* version = FindField(json, "version");
   if (version == nullptr || !version->is_number_integer() ||
       version->get<int64_t>() != 1) {
@@ -195,6 +198,13 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
   }
   CELL_RETURN_IF_ERROR(
       ReadBool(json, "", "nixDaemonRequired", &policy.nix_daemon_required));
+  static const auto* const kDaemonEgress =
+      new std::vector<std::pair<absl::string_view, Policy::DaemonEgress>>{
+          {"accept", Policy::DaemonEgress::kAccept},
+          {"warn", Policy::DaemonEgress::kWarn},
+          {"fail", Policy::DaemonEgress::kFail}};
+  CELL_RETURN_IF_ERROR(ReadEnum(json, "", "nixDaemonEgress", *kDaemonEgress,
+                                &policy.nix_daemon_egress));
 
   const Json* severity = FindField(json, "severity");
   if (severity != nullptr) {

@@ -65,6 +65,12 @@ struct Policy {
   IsolationRules isolation;
   LimitRules limits;
   bool nix_daemon_required = false;
+  // What to make of the Nix daemon fetching for the cell on the host
+  // (fixed-output derivations, substitutes: not through the cell's proxy
+  // and filter): a warning by default; "fail" in agent-strict unless a
+  // site policy says "accept".
+  enum class DaemonEgress { kAccept, kWarn, kFail };
+  DaemonEgress nix_daemon_egress = DaemonEgress::kWarn;
   // Property id -> severity; properties not listed fail.
   std::map<std::string, Severity> severity;
 };

@@ -204,6 +204,18 @@ absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
   CheckMounts(spec, policy, home, &findings);
   CheckEnv(spec, policy, &findings);
   CheckIsolation(spec, policy, cell_uid, &findings);
+  if (spec.nix && policy.nix_daemon_egress != Policy::DaemonEgress::kAccept) {
+    findings.push_back(
+        {"nix-policy",
+         policy.nix_daemon_egress == Policy::DaemonEgress::kFail
+             ? FindingLevel::kFail
+             : FindingLevel::kWarn,
+         "the Nix daemon downloads for the cell on the host, past its proxy "
+         "and filter (fixed-output derivations such as fetchurl, and "
+         "substitutes): a derivation can fetch any URL the host can reach; "
+         "set \"nix\": false (--no-nix), or accept it in the policy "
+         "(\"nixDaemonEgress\": \"accept\")"});
+  }
   if (policy.nix_daemon_required && !spec.nix) {
     findings.push_back({"nix-policy", FindingLevel::kFail,
                         "the policy requires the Nix daemon; set \"nix\": true "

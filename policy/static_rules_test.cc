@@ -24,8 +24,11 @@ auto Has(const std::string& property, const std::string& text) {
                         Field(&Finding::message, HasSubstr(text))));
 }
 
+// Without Nix unless a test asks: with it, every profile but an accepting
+// one adds the daemon-egress finding (its own test below).
 CellSpec Spec() {
   CellSpec spec;
+  spec.nix = false;
   spec.worktree_path = "/srv/work/repo";
   spec.nix_store = "/nix/store";
   spec.nix_daemon_socket = "/nix/var/nix/daemon-socket";
@@ -124,8 +127,10 @@ TEST(StaticRulesTest, WritableBindsMustComeFromAllowedPlaces) {
 }
 
 TEST(StaticRulesTest, AWritableBindOfTheStoreFailsUnderAnyProfile) {
-  ASSERT_OK_AND_ASSIGN(Policy documented, BuiltinProfile("documented"));
+  Policy documented;
+  documented.nix_daemon_egress = Policy::DaemonEgress::kAccept;
   CellSpec spec = Spec();
+  spec.nix = true;
   spec.mounts = {{MountType::kBind, "/nix/store/abc-hello", "/hello"},
                  {MountType::kRoBind, "/nix/store", "/store-again"}};
   const std::vector<Finding> findings = Check(spec, documented);
@@ -165,9 +170,34 @@ TEST(StaticRulesTest, NixRequiredAndTheFilter) {
   std::ofstream(dir.Path("filter")) << "^github\\.com$\n";
   spec.nix = true;
   spec.tinyproxy_filter = dir.Path("filter");
+  policy.nix_daemon_egress = Policy::DaemonEgress::kAccept;
   EXPECT_THAT(Check(spec, policy), IsEmpty());
   spec.tinyproxy_filter = dir.Path("absent");
   EXPECT_FALSE(CheckSpecStatically(spec, policy, "/home/alice", 1000).ok());
+}
+
+// The daemon fetches fixed-output derivations and substitutes on the host,
+// past the cell's filter: a warning in the documented profile, a failure in
+// agent-strict, nothing where a site policy accepts it.
+TEST(StaticRulesTest, NixDaemonEgressIsAFinding) {
+  CellSpec spec = Spec();
+  spec.nix = true;
+  ASSERT_OK_AND_ASSIGN(Policy documented, BuiltinProfile("documented"));
+  EXPECT_THAT(Check(spec, documented),
+              Contains(AllOf(Field(&Finding::property, "nix-policy"),
+                             Field(&Finding::level, FindingLevel::kWarn),
+                             Field(&Finding::message,
+                                   HasSubstr("past its proxy and filter")))));
+  ASSERT_OK_AND_ASSIGN(Policy strict, BuiltinProfile("agent-strict"));
+  EXPECT_THAT(Check(spec, strict),
+              Contains(AllOf(Field(&Finding::property, "nix-policy"),
+                             Field(&Finding::level, FindingLevel::kFail))));
+  ASSERT_OK_AND_ASSIGN(
+      Policy site, ParsePolicy(R"({"version": 1, "nixDaemonEgress": "accept"})",
+                               "site.json"));
+  EXPECT_THAT(Check(spec, site), IsEmpty());
+  EXPECT_FALSE(
+      ParsePolicy(R"({"version": 1, "nixDaemonEgress": "maybe"})", "x").ok());
 }
 
 }  // namespace

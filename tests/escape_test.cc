@@ -25,6 +25,7 @@
 #include "nlohmann/json.hpp"
 #include "policy/subprocess.h"
 #include "tests/cell_fixture.h"
+#include "tests/http_server.h"
 #include "tests/nix_daemon.h"
 #include "tests/status_matchers.h"
 
@@ -184,6 +185,45 @@ TEST_P(EscapeTest, NixDaemonNeverTrustsACell) {
   }
   EXPECT_THAT(log, HasSubstr("user nobody\n"));
   EXPECT_THAT(log, Not(HasSubstr("user nobody (trusted)")));
+}
+
+// Section 3, daemon-side egress: fixed-output derivations are fetched by
+// the daemon on the host, past the cell's proxy and filter. A filter that
+// denies host loopback (the cell's own request gets 403) does not stop a
+// derivation from fetching from it: it is documented, and cell-verify
+// reports it (nix-policy).
+TEST_P(EscapeTest, NixDaemonFetchesPastTheFilterAndIsReported) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<NixDaemon> daemon,
+                       NixDaemon::Start(Path("nix")));
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpServer> server, HttpServer::Start());
+  std::ofstream(Path("filter")) << "^example\\.org$\n";
+  const std::string url =
+      absl::StrCat("http://127.0.0.1:", server->port(), "/hello");
+  std::ofstream(Path("wt/fetch.nix")) << absl::StrCat(
+      R"(derivation { name = "hello"; builder = "builtin:fetchurl";
+           system = "builtin"; url = ")",
+      url, R"("; outputHashMode = "flat"; outputHashAlgo = "sha256";
+           outputHash =
+             "e4a985feba6c291b0de2319ce53b41e44d6a1413c535c586a649e896ac623743";
+         })");
+  std::vector<std::string> flags = UntrustedUserFlags();
+  flags.insert(flags.end(),
+               {"--network=proxy", "--filter=filter",
+                absl::StrCat("--nix-store=", daemon->store_dir()),
+                absl::StrCat("--nix-daemon-socket=", daemon->socket_dir())});
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell(
+          flags,
+          {"/bin/sh", "-c",
+           absl::StrCat(
+               "curl -s --noproxy '' -o /dev/null -w 'proxy %{http_code}\\n' ",
+               url, "; NIX_STORE_DIR=", daemon->store_dir(),
+               " nix-build fetch.nix --no-out-link >/dev/null "
+               "2>&1; echo built $?")}));
+  // The cell's own request is denied; the daemon's is not.
+  EXPECT_EQ(result.stdout_text, "proxy 403\nbuilt 0\n") << result.stderr_text;
+  EXPECT_EQ(server->requests(), 1);
 }
 
 // Section 5: the files that control the next launch, and what the user's

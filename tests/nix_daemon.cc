@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -44,6 +45,12 @@ absl::StatusOr<std::unique_ptr<NixDaemon>> NixDaemon::Start(
     mkdir(sub.c_str(), 0755);  // Some may exist already.
   }
   unlink(socket_path.c_str());
+  // Builds as root without build users, and no binary cache (no network
+  // here): what a daemon on a private store can do in a test. Only root is
+  // trusted, stated.
+  std::ofstream(dir + "/nix-conf/nix.conf")
+      << "build-users-group =\nsubstituters =\nsandbox = false\n"
+         "trusted-users = root\n";
   SubprocessOptions options;
   options.env = std::vector<std::string>{
       "PATH=/usr/bin:/bin:/usr/sbin:/sbin",
