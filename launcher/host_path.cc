@@ -27,11 +27,15 @@ std::string Parent(const std::string& path) {
   return slash == 0 || slash == std::string::npos ? "/" : path.substr(0, slash);
 }
 
-// A symlink only root could have made or could replace.
-bool Trusted(const struct stat& link, const struct stat& dir) {
-  const bool others_may_write = (dir.st_mode & (S_IWGRP | S_IWOTH)) != 0;
-  return link.st_uid == 0 && dir.st_uid == 0 &&
-         (!others_may_write || (dir.st_mode & S_ISVTX) != 0);
+// A symlink the cell cannot have made: root's, directly in the host's "/"
+// (the merged-/usr links /bin, /lib, /lib64, /sbin; /home -> var/home),
+// which no cell may write ("/" is never bound read-write). Ownership alone
+// is not enough: a cell launched by root makes root-owned links wherever a
+// spec, today's or an earlier one, let it write.
+bool Trusted(const struct stat& link, const std::string& dir,
+             const struct stat& dir_info) {
+  return dir == "/" && link.st_uid == 0 && dir_info.st_uid == 0 &&
+         (dir_info.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }
 
 // Pushes the components of `path` so that the first is popped first.
@@ -44,8 +48,7 @@ void PushComponents(absl::string_view path, std::vector<std::string>* stack) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ResolveTrustedPath(
-    absl::string_view path, std::vector<std::string>* followed_links) {
+absl::StatusOr<std::string> ResolveTrustedPath(absl::string_view path) {
   if (path.empty() || path.front() != '/') {
     return absl::InvalidArgumentError(
         absl::StrCat("'", path, "' is not an absolute path"));
@@ -85,18 +88,18 @@ absl::StatusOr<std::string> ResolveTrustedPath(
     target[length] = '\0';
     struct stat dir;
     const std::string parent = resolved.empty() ? "/" : resolved;
-    if (lstat(parent.c_str(), &dir) != 0 || !Trusted(info, dir)) {
+    if (lstat(parent.c_str(), &dir) != 0 || !Trusted(info, parent, dir)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "'", next, "' is a symlink (-> ", target, ", owned by uid ",
           info.st_uid,
-          ") that the cell's user could have made to redirect this path; "
-          "name the real path instead"));
+          "): a cell may have made it to redirect this path, so only root's "
+          "links in / (such as /bin -> usr/bin) are followed; name the real "
+          "path instead (realpath)"));
     }
     if (++links > kMaxLinks) {
       return absl::InvalidArgumentError(
           absl::StrCat("too many symlinks resolving '", path, "'"));
     }
-    if (followed_links != nullptr) followed_links->push_back(next);
     if (target[0] == '/') resolved.clear();
     PushComponents(target, &pending);
   }
@@ -149,16 +152,18 @@ absl::StatusOr<std::string> ReadConfigFile(absl::string_view path,
 }
 
 absl::StatusOr<UniqueFd> OpenLogFile(absl::string_view dir,
-                                     absl::string_view name) {
+                                     absl::string_view name, LogFileMode how,
+                                     int mode) {
   absl::StatusOr<UniqueFd> dir_fd =
       OpenWithoutSymlinks(dir, O_PATH | O_DIRECTORY);
   if (!dir_fd.ok()) return dir_fd.status();
   const std::string leaf(name);
   const std::string shown = absl::StrCat(dir, "/", name);
+  const int append = how == LogFileMode::kAppend ? O_APPEND : 0;
   UniqueFd fd(openat(dir_fd->get(), leaf.c_str(),
-                     O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK |
+                     O_WRONLY | O_CREAT | append | O_NOFOLLOW | O_NONBLOCK |
                          O_NOCTTY | O_CLOEXEC,
-                     0600));
+                     mode));
   if (fd.get() < 0) {
     const int error = errno;
     return ErrnoStatus(error,
@@ -175,7 +180,35 @@ absl::StatusOr<UniqueFd> OpenLogFile(absl::string_view dir,
         "' is not a plain file of its own (a FIFO, a device or a hard link "
         "to another file); remove it"));
   }
+  if (how == LogFileMode::kTruncate && ftruncate(fd.get(), 0) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("cannot truncate '", shown, "'"));
+  }
   return fd;
+}
+
+absl::StatusOr<UniqueFd> OpenOutputFile(absl::string_view path, LogFileMode how,
+                                        int mode) {
+  std::string absolute(path);
+  if (absolute.empty() || absolute.front() != '/') {
+    char cwd[PATH_MAX];
+    if (getcwd(cwd, sizeof(cwd)) == nullptr) {
+      return ErrnoStatus(errno, "getcwd");
+    }
+    absolute = absl::StrCat(cwd, "/", path);
+  }
+  const size_t slash = absolute.rfind('/');
+  const std::string name = absolute.substr(slash + 1);
+  absl::StatusOr<std::string> dir =
+      ResolveTrustedPath(slash == 0 ? "/" : absolute.substr(0, slash));
+  if (!dir.ok()) {
+    return absl::Status(dir.status().code(),
+                        absl::StrCat("'", path, "': ", dir.status().message()));
+  }
+  if (name.empty() || name == "." || name == "..") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", path, "' names a directory, not a file"));
+  }
+  return OpenLogFile(*dir, name, how, mode);
 }
 
 }  // namespace cell

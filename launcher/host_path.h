@@ -7,8 +7,8 @@
 // read-write bind, can swap one for a symlink between two launches. A
 // launcher that followed it would bind /etc read-write, or read another
 // user's file as its filter, on the next launch. So a path is resolved
-// following only symlinks the cell's user cannot have made (owned by root,
-// in a directory only root may change: /bin -> usr/bin), and what is read or
+// following only symlinks no cell can have made (root's, in "/": /bin ->
+// usr/bin), and what is read or
 // written is opened with no symlink at all (the child opens bind sources
 // the same way, so a swap after resolution makes the launch fail, never
 // follow).
@@ -17,7 +17,6 @@
 
 #include <cstddef>
 #include <string>
-#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -26,15 +25,10 @@
 namespace cell {
 
 // The canonical form of the absolute `path`: `.` and `..` applied, and
-// symlinks followed only where trusted (the link and the directory holding
-// it owned by root, the directory not writable by others unless sticky).
-// NotFound when a component is missing; InvalidArgument naming the
-// untrusted link (its owner and target) otherwise. The links followed are
-// added to `followed_links` when given: a cell that runs as root could
-// have made a link in any directory it may write, so the caller refuses
-// those inside the cell's read-write binds.
-absl::StatusOr<std::string> ResolveTrustedPath(
-    absl::string_view path, std::vector<std::string>* followed_links = nullptr);
+// only trusted symlinks followed: root's, directly in "/" (/bin -> usr/bin
+// and the like), which no cell can write. NotFound when a component is
+// missing; InvalidArgument naming any other link (its owner and target).
+absl::StatusOr<std::string> ResolveTrustedPath(absl::string_view path);
 
 // open(2) of `path` refusing a symlink in any component (openat2 with
 // RESOLVE_NO_SYMLINKS; the last component only with O_NOFOLLOW on kernels
@@ -48,12 +42,22 @@ absl::StatusOr<UniqueFd> OpenWithoutSymlinks(absl::string_view path, int flags,
 absl::StatusOr<std::string> ReadConfigFile(absl::string_view path,
                                            size_t max_bytes);
 
-// Opens (creating, 0600) `dir`/`name` for appending, where `dir` may be
-// writable by the cell: no symlink in `dir` or at `name`, and `name` must
-// be a regular file with one link (not a hard link the cell made to a
-// file of the user's elsewhere).
+enum class LogFileMode { kAppend, kTruncate };
+
+// Opens (creating, `mode`) `dir`/`name` for writing, where `dir` may be
+// writable by a cell: no symlink in `dir` or at `name`, and `name` must be
+// a regular file with one link (not a hard link a cell made to a file of
+// the user's elsewhere); truncated only once that is checked.
 absl::StatusOr<UniqueFd> OpenLogFile(absl::string_view dir,
-                                     absl::string_view name);
+                                     absl::string_view name,
+                                     LogFileMode how = LogFileMode::kAppend,
+                                     int mode = 0600);
+
+// OpenLogFile for a whole path (relative to the working directory),
+// resolved through trusted symlinks only; for files a caller names, such
+// as --status-file.
+absl::StatusOr<UniqueFd> OpenOutputFile(absl::string_view path, LogFileMode how,
+                                        int mode);
 
 }  // namespace cell
 

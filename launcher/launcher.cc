@@ -139,14 +139,16 @@ class StatusFile {
  public:
   static absl::StatusOr<StatusFile> Open(const std::string& path) {
     if (path.empty()) return StatusFile(UniqueFd());
-    const int fd =
-        open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY,
-             0644);
-    if (fd < 0) {
-      return ErrnoStatus(
-          errno, absl::StrCat("--status-file: cannot open '", path, "'"));
+    // It may lie where a cell writes (a worktree): no symlink or hard link
+    // there may make a root launcher truncate another file.
+    absl::StatusOr<UniqueFd> fd =
+        OpenOutputFile(path, LogFileMode::kTruncate, 0644);
+    if (!fd.ok()) {
+      return absl::Status(
+          fd.status().code(),
+          absl::StrCat("--status-file: ", fd.status().message()));
     }
-    return StatusFile(UniqueFd(fd));
+    return StatusFile(*std::move(fd));
   }
   void Write(const nlohmann::json& event) {
     if (fd_.get() < 0) return;

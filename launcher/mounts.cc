@@ -182,17 +182,17 @@ struct ApplyContext {
 // The name of that file while it exists; nothing in the cell can see it.
 constexpr char kEmptyFileName[] = ".cell-empty";
 
-// kRoRebind: dst, already inside the new root, bound over itself
-// read-only. A missing dst is skipped (kernel interfaces vary by
-// configuration).
-int RebindReadOnly(int parent_fd, const char* leaf) {
+// kRoRebind and kPin: dst, already inside the new root, bound over itself
+// (with its submounts), then made read-only for kRoRebind. A missing dst is
+// skipped (kernel interfaces vary by configuration).
+int Rebind(int parent_fd, const char* leaf, MountOpKind kind) {
   UniqueFd existing(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (existing.get() < 0) return errno == ENOENT ? 0 : errno;
   const FdPath path(existing.get());
   if (mount(path.text, path.text, nullptr, MS_BIND | MS_REC, nullptr) != 0) {
     return errno;
   }
-  return MakeReadOnly(parent_fd, leaf);
+  return kind == MountOpKind::kRoRebind ? MakeReadOnly(parent_fd, leaf) : 0;
 }
 
 // kMask: an empty read-only directory (a tmpfs) over a directory, the
@@ -282,7 +282,8 @@ int ApplyOp(ApplyContext* context, const MountOp& op) {
       return MountFresh(parent_fd.get(), leaf, "devpts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=620");
     case MountOpKind::kRoRebind:
-      return RebindReadOnly(parent_fd.get(), leaf);
+    case MountOpKind::kPin:
+      return Rebind(parent_fd.get(), leaf, op.kind);
     case MountOpKind::kMask:
       return Mask(context, parent_fd.get(), leaf);
   }

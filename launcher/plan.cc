@@ -102,6 +102,8 @@ std::string DescribeMountOp(const MountOp& op) {
       return absl::StrCat("read-only ", op.dst);
     case MountOpKind::kMask:
       return absl::StrCat("mask over ", op.dst);
+    case MountOpKind::kPin:
+      return absl::StrCat("pinned directory ", op.dst);
   }
   return "?";
 }

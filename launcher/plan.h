@@ -35,6 +35,10 @@ enum class MountOpKind {
   // Inside the new root: hide dst under an empty read-only file or
   // directory; skipped when dst does not exist.
   kMask,
+  // Inside the new root: bind directory dst over itself, read-write. A
+  // mount point cannot be renamed or removed inside the cell, so a file
+  // protected below it cannot be swapped out by renaming its directory.
+  kPin,
 };
 
 struct MountOp {

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <utility>
@@ -21,6 +22,26 @@
 
 namespace cell {
 namespace {
+
+MountOp Pin(std::string dst) {
+  MountOp op;
+  op.kind = MountOpKind::kPin;
+  op.dst = std::move(dst);
+  return op;
+}
+
+// Pins for each directory between `root` (a mount point already) and the
+// protected path `path` beneath it, outermost first, added to `pins` once.
+void AddPins(const std::string& root, const std::string& path,
+             std::vector<MountOp>* pins) {
+  size_t slash = root.size();
+  while ((slash = path.find('/', slash + 1)) != std::string::npos) {
+    MountOp pin = Pin(path.substr(0, slash));
+    if (std::find(pins->begin(), pins->end(), pin) == pins->end()) {
+      pins->push_back(std::move(pin));
+    }
+  }
+}
 
 MountOp ReadOnlyBind(std::string src, std::string dst) {
   MountOp op;
@@ -168,7 +189,20 @@ absl::StatusOr<std::vector<MountOp>> ProtectOps(
   for (const std::string& file : control_files) {
     for (MountOp& op : ProtectViews(file, mounts)) ops.push_back(std::move(op));
   }
-  return ops;
+  // The directories on the way are pinned first, so that none can be
+  // renamed away with what it protects and replaced (pins are recursive
+  // binds: they would also carry binds made before them).
+  std::vector<MountOp> pinned;
+  for (const MountOp& op : ops) {
+    for (const MountOp& mount : mounts) {
+      if (mount.kind == MountOpKind::kBind && mount.dst != op.dst &&
+          PathIsSameOrUnder(op.dst, mount.dst)) {
+        AddPins(mount.dst, op.dst, &pinned);
+      }
+    }
+  }
+  pinned.insert(pinned.end(), ops.begin(), ops.end());
+  return pinned;
 }
 
 }  // namespace cell

@@ -10,6 +10,11 @@
 //   run, bound read-only, so the cell cannot create it either; the
 //   placeholder is removed after the command, if still empty and the same.
 //
+// The directories between a read-write bind's mount point and each
+// protected path are pinned (bound over themselves): a mount point cannot
+// be renamed inside the cell, so a protected file cannot be swapped out
+// with its directory.
+//
 // Paths in the worktree are walked without following a symlink: a link
 // there is the cell's to point anywhere, so `protect` through one is an
 // error naming it.

@@ -112,6 +112,27 @@ TEST_F(ProtectOpsTest, APlaceholderTheUserFilledStays) {
   EXPECT_EQ(testing::ReadHostFile(Wt(".envrc")), "written by the host user\n");
 }
 
+// A control file below a directory of a writable bind: that directory is
+// pinned first (renaming it away would swap the file), then the file made
+// read-only.
+TEST_F(ProtectOpsTest, DirectoriesOnTheWayArePinnedFirst) {
+  const std::vector<MountOp> mounts = {
+      Bind(spec_.worktree_path, "/home/cell/worktree")};
+  Placeholders placeholders;
+  ASSERT_OK_AND_ASSIGN(
+      std::vector<MountOp> ops,
+      ProtectOps(spec_, mounts, {Wt("conf/cell/agent.json")}, &placeholders));
+  MountOp pin_conf;
+  pin_conf.kind = MountOpKind::kPin;
+  pin_conf.dst = "/home/cell/worktree/conf";
+  MountOp pin_cell = pin_conf;
+  pin_cell.dst = "/home/cell/worktree/conf/cell";
+  EXPECT_THAT(ops, ElementsAre(pin_conf, pin_cell,
+                               ReadOnly(Wt("conf/cell/agent.json"),
+                                        "/home/cell/worktree/conf/cell/"
+                                        "agent.json")));
+}
+
 TEST_F(ProtectOpsTest, ASymlinkOnTheWayIsRefused) {
   ASSERT_EQ(symlink("/etc", Wt(".git").c_str()), 0);
   spec_.protect = {".git/hooks/"};

@@ -337,29 +337,13 @@ bool HasKind(const struct stat& info, Kind kind) {
   return false;
 }
 
-// Where resolution followed a (root-owned) symlink: field -> the link.
-using FollowedLinks = std::vector<std::pair<std::string, std::string>>;
-
 // `path` (relative to `cwd`) resolved through trusted symlinks only
-// (launcher/host_path.h), noting those followed in `links`.
-absl::StatusOr<std::string> ResolveThroughTrustedLinks(
-    absl::string_view field, absl::string_view absolute, FollowedLinks* links) {
-  std::vector<std::string> followed;
-  absl::StatusOr<std::string> resolved =
-      ResolveTrustedPath(absolute, &followed);
-  for (std::string& link : followed)
-    links->emplace_back(field, std::move(link));
-  return resolved;
-}
-
-// The same for a field that must exist and be `kind`.
+// (launcher/host_path.h); it must exist and be `kind`.
 absl::StatusOr<std::string> ResolveHostPath(absl::string_view field,
                                             absl::string_view path,
-                                            absl::string_view cwd, Kind kind,
-                                            FollowedLinks* links) {
+                                            absl::string_view cwd, Kind kind) {
   const std::string absolute = Absolute(path, cwd);
-  absl::StatusOr<std::string> resolved =
-      ResolveThroughTrustedLinks(field, absolute, links);
+  absl::StatusOr<std::string> resolved = ResolveTrustedPath(absolute);
   if (!resolved.ok()) {
     if (absl::IsNotFound(resolved.status())) {
       return absl::NotFoundError(
@@ -374,33 +358,6 @@ absl::StatusOr<std::string> ResolveHostPath(absl::string_view field,
                       absl::StrCat("'", absolute, "' is not ", KindName(kind)));
   }
   return *std::move(resolved);
-}
-
-// A cell that runs as host root makes root-owned links wherever it may
-// write: a link followed in resolution must not lie in a read-write bind.
-absl::Status CheckLinksOutsideWritableBinds(const CellSpec& spec,
-                                            const FollowedLinks& links) {
-  std::vector<std::string> writable = {spec.worktree_path};
-  if (spec.log_dir.has_value()) writable.push_back(*spec.log_dir);
-  for (const MountSpec& mount : spec.mounts) {
-    if (mount.type == MountType::kBind) writable.push_back(mount.src);
-  }
-  for (const auto& [field, link] : links) {
-    const std::string dir =
-        link.substr(0, std::max<size_t>(link.rfind('/'), 1));
-    for (const std::string& bind : writable) {
-      if (PathIsSameOrUnder(dir, bind)) {
-        return FieldError(
-            field, absl::StrCat("'", link, "' is a symlink in '", dir,
-                                "', which the cell can write (read-write "
-                                "bind of '",
-                                bind,
-                                "'): the cell could have made it; name the "
-                                "real path instead"));
-      }
-    }
-  }
-  return absl::OkStatus();
 }
 
 // Compares version strings such as "2.18.1" and "2.9" numerically by part.
@@ -605,10 +562,9 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     return absl::InvalidArgumentError(
         absl::StrCat("working directory '", cwd, "' is not absolute"));
   }
-  FollowedLinks links;
   CELL_ASSIGN_OR_RETURN(spec.worktree_path,
                         ResolveHostPath("worktreePath", spec.worktree_path, cwd,
-                                        Kind::kDirectory, &links));
+                                        Kind::kDirectory));
   if (spec.worktree_path == "/") {
     return FieldError("worktreePath",
                       "resolves to the host's root '/'; refusing to bind it "
@@ -618,12 +574,12 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     CELL_ASSIGN_OR_RETURN(
         *spec.tinyproxy_filter,
         ResolveHostPath("tinyproxyFilter", *spec.tinyproxy_filter, cwd,
-                        Kind::kRegularFile, &links));
+                        Kind::kRegularFile));
   }
   if (spec.log_dir.has_value()) {
-    CELL_ASSIGN_OR_RETURN(*spec.log_dir,
-                          ResolveHostPath("logDir", *spec.log_dir, cwd,
-                                          Kind::kDirectory, &links));
+    CELL_ASSIGN_OR_RETURN(
+        *spec.log_dir,
+        ResolveHostPath("logDir", *spec.log_dir, cwd, Kind::kDirectory));
     if (*spec.log_dir == "/") {
       return FieldError("logDir",
                         "resolves to the host's root '/'; refusing to "
@@ -631,13 +587,13 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     }
   }
   if (spec.nix) {
-    CELL_ASSIGN_OR_RETURN(spec.nix_store,
-                          ResolveHostPath("nixStore", spec.nix_store, cwd,
-                                          Kind::kDirectory, &links));
+    CELL_ASSIGN_OR_RETURN(
+        spec.nix_store,
+        ResolveHostPath("nixStore", spec.nix_store, cwd, Kind::kDirectory));
     CELL_ASSIGN_OR_RETURN(
         spec.nix_daemon_socket,
         ResolveHostPath("nixDaemonSocket", spec.nix_daemon_socket, cwd,
-                        Kind::kDirectory, &links));
+                        Kind::kDirectory));
     const std::string socket = absl::StrCat(spec.nix_daemon_socket, "/socket");
     struct stat info;
     if (lstat(socket.c_str(), &info) != 0 || !S_ISSOCK(info.st_mode)) {
@@ -657,8 +613,7 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     if (mount.type == MountType::kRoBind || mount.type == MountType::kBind) {
       const std::string field = absl::StrCat("mounts[", i, "].src");
       const std::string absolute = Absolute(mount.src, cwd);
-      absl::StatusOr<std::string> resolved =
-          ResolveThroughTrustedLinks(field, absolute, &links);
+      absl::StatusOr<std::string> resolved = ResolveTrustedPath(absolute);
       if (!resolved.ok()) {
         if (!absl::IsNotFound(resolved.status())) {
           return FieldError(field, resolved.status().message());
@@ -679,7 +634,6 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     mounts.push_back(std::move(mount));
   }
   spec.mounts = std::move(mounts);
-  CELL_RETURN_IF_ERROR(CheckLinksOutsideWritableBinds(spec, links));
   if (!spec.path.has_value()) {
     std::vector<std::string> path;
     if (spec.nix) {

@@ -301,7 +301,7 @@ class ResolveSpecTest : public ::testing::Test {
 
   absl::StatusOr<CellSpec> Resolve(const std::string& extra) {
     const std::string text = absl::StrCat(
-        R"({"version": 1, "worktreePath": "link", "nixStore": "store",
+        R"({"version": 1, "worktreePath": "wt", "nixStore": "store",
             "nixDaemonSocket": "daemon")",
         extra, "}");
     absl::StatusOr<CellSpec> spec = ParseSpec(text, "spec.json");
@@ -320,13 +320,28 @@ TEST_F(ResolveSpecTest, PathsBecomeAbsoluteAndCanonical) {
       Resolve(R"(, "logDir": "logs/", "tinyproxyFilter": "./filter",
                  "mounts": [{"type": "ro-bind", "src": "wt", "dst": "/w"},
                             {"type": "symlink", "src": "rel", "dst": "/l"}])"));
-  EXPECT_EQ(spec.worktree_path, root_ + "/wt");  // The symlink is resolved.
+  EXPECT_EQ(spec.worktree_path, root_ + "/wt");
   EXPECT_EQ(spec.log_dir, root_ + "/logs");
   EXPECT_EQ(spec.tinyproxy_filter, root_ + "/filter");
   EXPECT_EQ(spec.nix_store, root_ + "/store");
   EXPECT_EQ(spec.nix_daemon_socket, root_ + "/daemon");
   EXPECT_EQ(spec.mounts[0].src, root_ + "/wt");
   EXPECT_EQ(spec.mounts[1].src, "rel");  // A link target, not a host path.
+}
+
+// A symlink a cell could have made (here root's own, outside "/") is never
+// followed: the error names the field, the link and the fix.
+TEST_F(ResolveSpecTest, SymlinksAreNotFollowed) {
+  EXPECT_THAT(ResolveSpec(*ParseSpec(R"({"version": 1, "worktreePath": "link",
+                                         "nix": false})",
+                                     "s"),
+                          root_),
+              StatusIs(kInvalid, AllOf(HasSubstr("field `worktreePath`"),
+                                       HasSubstr(root_ + "/link' is a symlink"),
+                                       HasSubstr("realpath"))));
+  EXPECT_THAT(Resolve(R"(, "mounts": [{"type": "ro-bind", "src": "link/x",
+                                       "dst": "/x", "optional": true}])"),
+              StatusIs(kInvalid, HasSubstr("field `mounts[0].src`")));
 }
 
 TEST_F(ResolveSpecTest, MissingPathsNameFieldAndPath) {
@@ -390,12 +405,13 @@ TEST_F(ResolveSpecTest, HostRootIsNeverBoundWritable) {
                   root_),
       StatusIs(kInvalid, HasSubstr("host's root")));
   ASSERT_EQ(symlink("/", (root_ + "/rootlink").c_str()), 0);
+  // Through a link: refused as a link, before it could reach "/".
   EXPECT_THAT(Resolve(R"(, "logDir": "rootlink")"),
-              StatusIs(kInvalid, HasSubstr("host's root")));
-  EXPECT_THAT(Resolve(R"(, "mounts": [{"type": "bind", "src": "rootlink",
+              StatusIs(kInvalid, HasSubstr("is a symlink")));
+  EXPECT_THAT(Resolve(R"(, "mounts": [{"type": "bind", "src": "/",
                                        "dst": "/host"}])"),
               StatusIs(kInvalid, HasSubstr("host's root")));
-  EXPECT_THAT(Resolve(R"(, "mounts": [{"type": "ro-bind", "src": "rootlink",
+  EXPECT_THAT(Resolve(R"(, "mounts": [{"type": "ro-bind", "src": "/",
                                        "dst": "/host"}])"),
               IsOk());
 }

@@ -4,6 +4,8 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+#include <climits>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <string>
@@ -124,10 +126,12 @@ TEST_F(NixTest, SpecGeneratorGivesExactlyTheExpectedSpecs) {
 // example's, not this machine's) and embeds it.
 TEST_F(NixTest, GeneratedSpecsAreSpecsTheLauncherReads) {
   for (const std::string& file : FilesIn(Nix("tests/expected"), ".json")) {
+    // Runfiles are symlinks, which the launcher does not follow.
+    char real[PATH_MAX];
+    ASSERT_NE(realpath(Nix("tests/expected/" + file).c_str(), real), nullptr);
     ASSERT_OK_AND_ASSIGN(
         SubprocessResult packed,
-        RunSubprocess({cell_, "pack",
-                       absl::StrCat("--spec=", Nix("tests/expected/" + file)),
+        RunSubprocess({cell_, "pack", absl::StrCat("--spec=", real),
                        absl::StrCat("--output=", dir_->Path("packed")),
                        "--unchecked-paths"}));
     EXPECT_THAT(packed.exit_code, Optional(0))
@@ -166,13 +170,28 @@ TEST_F(NixTest, GeneratedSpecLaunchesARealCell) {
   std::ofstream(dir_->Path("registry.json"))
       << R"({"version": 2, "flakes": []})";
   std::ofstream(dir_->Path("bundle.crt")) << "-----BEGIN CERTIFICATE-----\n";
-  const Json spec =
-      Eval({Nix("tests/contract.nix"), "--argstr", "worktree", dir_->Path("wt"),
-            "--argstr", "store", daemon->store_dir(), "--argstr", "daemon",
-            daemon->socket_dir(), "--argstr", "secret", dir_->Path("token"),
-            "--argstr", "registry", dir_->Path("registry.json"), "--argstr",
-            "bundle", dir_->Path("bundle.crt"), "--argstr", "hostUser",
-            "nobody"});
+  const Json spec = Eval({Nix("tests/contract.nix"),
+                          "--argstr",
+                          "worktree",
+                          dir_->Path("wt"),
+                          "--argstr",
+                          "store",
+                          daemon->store_dir(),
+                          "--argstr",
+                          "daemon",
+                          daemon->socket_dir(),
+                          "--argstr",
+                          "secret",
+                          dir_->Path("token"),
+                          "--argstr",
+                          "registry",
+                          dir_->Path("registry.json"),
+                          "--argstr",
+                          "bundle",
+                          dir_->Path("bundle.crt"),
+                          "--argstr",
+                          "hostUser",
+                          "nobody"});
   ASSERT_TRUE(spec.is_object());
   const std::string spec_file = dir_->Path("spec.json");
   std::ofstream(spec_file) << spec.dump(2);

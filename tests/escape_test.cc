@@ -269,6 +269,25 @@ TEST_P(EscapeTest, ControlFilesAndProtectedPathsStayReadOnly) {
   EXPECT_EQ(result.stdout_text, "done\n");
   EXPECT_EQ(ReadHostFile(spec), before);
   EXPECT_EQ(ReadHostFile(Path("wt/filter")), "^example\\.org$\n");
+  // A spec in a subdirectory: the directory cannot be renamed away and
+  // replaced with a rewritten copy.
+  ASSERT_EQ(mkdir(Path("wt/conf").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("wt/conf").c_str(), uid(), gid()), 0);
+  const std::string nested = Path("wt/conf/agent.json");
+  std::ofstream(nested) << absl::StrCat(R"({"version": 1, "worktreePath": ")",
+                                        Path("wt"), R"("})");
+  std::vector<std::string> swap = {cell_, "run",
+                                   absl::StrCat("--spec=", nested)};
+  for (const std::string& flag : BaseFlags()) {
+    if (flag.rfind("--worktree", 0) != 0) swap.push_back(flag);
+  }
+  swap.insert(swap.end(),
+              {"--", "/bin/sh", "-c",
+               "mv conf conf.old 2>/dev/null && echo moved; "
+               "rm -rf conf 2>/dev/null; test -d conf && echo kept"});
+  ASSERT_OK_AND_ASSIGN(SubprocessResult swapped,
+                       RunSubprocess(AsTestUser(swap), Options()));
+  EXPECT_EQ(swapped.stdout_text, "kept\n") << swapped.stderr_text;
   // The placeholders for what did not exist are gone again.
   for (const char* name :
        {".envrc", ".mcp.json", ".gitmodules", ".bashrc", ".vscode", ".claude",
@@ -307,6 +326,9 @@ TEST_P(EscapeTest, SymlinksPlantedForTheNextLaunchAreRefused) {
   for (const auto& [flags, field] :
        std::vector<std::pair<std::vector<std::string>, std::string>>{
            {{spec_paths[0]}, "mounts[4].src"},  // After the base flags'.
+           // The link was planted under another spec's writable bind: a
+           // root-run cell's links are root's, and still not followed.
+           {{absl::StrCat("--worktree=", Path("wt/data"))}, "worktreePath"},
            {{spec_paths[1]}, "logDir"},
            {{"--network=proxy", spec_paths[2]}, "tinyproxyFilter"}}) {
     ASSERT_OK_AND_ASSIGN(
@@ -318,6 +340,25 @@ TEST_P(EscapeTest, SymlinksPlantedForTheNextLaunchAreRefused) {
     EXPECT_THAT(result.stderr_text, HasSubstr("symlink"));
     EXPECT_THAT(result.stdout_text, Not(HasSubstr("SECRET")));
   }
+}
+
+// A --status-file the next launch writes, where the agent can plant a
+// link (or a hard link) to a file it wants truncated: refused, the file
+// untouched.
+TEST_P(EscapeTest, StatusFileLinksAreRefused) {
+  std::ofstream(Path("victim")) << "precious\n";
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult planted,
+      RunCell({}, {"/bin/sh", "-c",
+                   absl::StrCat("ln -s ", Path("victim"), " status.json")}));
+  ASSERT_THAT(planted.exit_code, Optional(0)) << planted.stderr_text;
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({absl::StrCat("--status-file=", Path("wt/status.json"))},
+              {"/bin/true"}));
+  EXPECT_THAT(result.exit_code, Optional(125));
+  EXPECT_THAT(result.stderr_text, HasSubstr("--status-file"));
+  EXPECT_EQ(ReadHostFile(Path("victim")), "precious\n");
 }
 
 // The same swap raced: a process of the agent's user (as one left behind

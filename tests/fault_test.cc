@@ -111,7 +111,8 @@ TEST_P(FaultTest, HostileSpecsAreRefused) {
       "NUL byte");
   ExpectSpecRefused("{\"version\":1,\"worktreePath\":\"wt\xff\"}", "UTF-8");
   ASSERT_EQ(symlink("/", Path("root-link").c_str()), 0);
-  ExpectRefused({"--worktree=root-link"}, "host's root");
+  ExpectRefused({"--worktree=root-link"}, "is a symlink");
+  ExpectRefused({"--worktree=/"}, "host's root");
   ExpectRefused({"--bind=store:/home/cell/../../etc"}, "contains `..`");
 }
 
