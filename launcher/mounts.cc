@@ -175,8 +175,16 @@ int MountFresh(int parent_fd, const char* leaf, const char* type,
 struct ApplyContext {
   int root_fd = -1;
   // An empty regular file in the new root (made on first use, unlinked
-  // when the mounts are done), bound over masked files.
+  // when the mounts are done), bound over the first masked file.
   int empty_file_fd = -1;
+  // That first mask, read-only: later masks are binds of it, which keep
+  // its read-only flag without a mount_setattr each.
+  int read_only_mask_fd = -1;
+  // The directory the last op was applied in: consecutive ops in one
+  // directory (/proc/..., /dev/...) skip walking to it again. Forgotten
+  // when an op mounts on it or above it.
+  char parent[4096] = {};
+  int parent_fd = -1;
 };
 
 // The name of that file while it exists; nothing in the cell can see it.
@@ -210,6 +218,12 @@ int Mask(ApplyContext* context, int parent_fd, const char* leaf) {
                ? 0
                : errno;
   }
+  if (context->read_only_mask_fd >= 0) {
+    const FdPath source(context->read_only_mask_fd);
+    return mount(source.text, target.text, nullptr, MS_BIND, nullptr) == 0
+               ? 0
+               : errno;
+  }
   if (context->empty_file_fd < 0) {
     context->empty_file_fd =
         openat(context->root_fd, kEmptyFileName,
@@ -220,7 +234,12 @@ int Mask(ApplyContext* context, int parent_fd, const char* leaf) {
   if (mount(source.text, target.text, nullptr, MS_BIND, nullptr) != 0) {
     return errno;
   }
-  return MakeReadOnly(parent_fd, leaf);
+  if (const int error = MakeReadOnly(parent_fd, leaf); error != 0) {
+    return error;
+  }
+  context->read_only_mask_fd =
+      openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+  return context->read_only_mask_fd < 0 ? errno : 0;
 }
 
 int WriteFile(int parent_fd, const char* leaf, const MountOp& op) {
@@ -244,7 +263,7 @@ int WriteFile(int parent_fd, const char* leaf, const MountOp& op) {
   return 0;
 }
 
-int ApplyOp(ApplyContext* context, const MountOp& op) {
+int ApplyOpInParent(ApplyContext* context, const MountOp& op) {
   char parent[4096];
   const char* leaf = nullptr;
   if (const int error =
@@ -253,39 +272,48 @@ int ApplyOp(ApplyContext* context, const MountOp& op) {
     return error;
   }
   if (*leaf == '\0') return EINVAL;
-  UniqueFd parent_fd(OpenDirBeneath(context->root_fd, parent, 0755));
-  if (parent_fd.get() < 0) return -parent_fd.get();
+  if (context->parent_fd < 0 || std::strcmp(context->parent, parent) != 0) {
+    if (context->parent_fd >= 0) close(context->parent_fd);
+    context->parent_fd = OpenDirBeneath(context->root_fd, parent, 0755);
+    if (context->parent_fd < 0) {
+      const int error = -context->parent_fd;
+      context->parent_fd = -1;
+      return error;
+    }
+    std::memcpy(context->parent, parent, sizeof(parent));
+  }
+  const int parent_fd = context->parent_fd;
   char options[64];
   switch (op.kind) {
     case MountOpKind::kTmpfs:
       std::snprintf(options, sizeof(options), "mode=%04o", op.mode);
-      return MountFresh(parent_fd.get(), leaf, "tmpfs", MS_NOSUID | MS_NODEV,
+      return MountFresh(parent_fd, leaf, "tmpfs", MS_NOSUID | MS_NODEV,
                         options);
     case MountOpKind::kBind:
-      return Bind(parent_fd.get(), leaf, op, /*read_only=*/false);
+      return Bind(parent_fd, leaf, op, /*read_only=*/false);
     case MountOpKind::kRoBind:
-      return Bind(parent_fd.get(), leaf, op, /*read_only=*/true);
+      return Bind(parent_fd, leaf, op, /*read_only=*/true);
     case MountOpKind::kDir: {
-      if (mkdirat(parent_fd.get(), leaf, op.mode) != 0 && errno != EEXIST) {
+      if (mkdirat(parent_fd, leaf, op.mode) != 0 && errno != EEXIST) {
         return errno;
       }
       return 0;
     }
     case MountOpKind::kSymlink:
-      return symlinkat(op.src.c_str(), parent_fd.get(), leaf) == 0 ? 0 : errno;
+      return symlinkat(op.src.c_str(), parent_fd, leaf) == 0 ? 0 : errno;
     case MountOpKind::kFile:
-      return WriteFile(parent_fd.get(), leaf, op);
+      return WriteFile(parent_fd, leaf, op);
     case MountOpKind::kProc:
-      return MountFresh(parent_fd.get(), leaf, "proc",
+      return MountFresh(parent_fd, leaf, "proc",
                         MS_NOSUID | MS_NODEV | MS_NOEXEC, nullptr);
     case MountOpKind::kDevpts:
-      return MountFresh(parent_fd.get(), leaf, "devpts", MS_NOSUID | MS_NOEXEC,
+      return MountFresh(parent_fd, leaf, "devpts", MS_NOSUID | MS_NOEXEC,
                         "newinstance,ptmxmode=0666,mode=620");
     case MountOpKind::kRoRebind:
     case MountOpKind::kPin:
-      return Rebind(parent_fd.get(), leaf, op.kind);
+      return Rebind(parent_fd, leaf, op.kind);
     case MountOpKind::kMask:
-      return Mask(context, parent_fd.get(), leaf);
+      return Mask(context, parent_fd, leaf);
   }
   return EINVAL;
 }
@@ -342,17 +370,44 @@ int PrepareNewRoot(const char* new_root, uid_t uid, gid_t gid, int* root_fd,
   return 0;
 }
 
+// True when `ancestor` (relative, no leading '/') is `path` or above it.
+bool SameOrAbove(const char* ancestor, const char* path) {
+  const size_t length = std::strlen(ancestor);
+  return length == 0 || (std::strncmp(ancestor, path, length) == 0 &&
+                         (path[length] == '\0' || path[length] == '/'));
+}
+
+int ApplyOp(ApplyContext* context, const MountOp& op) {
+  const int error = ApplyOpInParent(context, op);
+  // A mount on the remembered directory or above it: its fd now names
+  // what is covered.
+  const char* dst = op.dst.c_str();
+  while (*dst == '/') ++dst;
+  if (context->parent_fd >= 0 && SameOrAbove(dst, context->parent)) {
+    close(context->parent_fd);
+    context->parent_fd = -1;
+  }
+  return error;
+}
+
 bool ApplyMountOps(int root_fd, const std::vector<MountOp>& ops,
                    MountFailure* failure) {
   ApplyContext context;
   context.root_fd = root_fd;
+  auto close_all = [&context] {
+    for (const int fd : {context.parent_fd, context.read_only_mask_fd}) {
+      if (fd >= 0) close(fd);
+    }
+  };
   for (size_t i = 0; i < ops.size(); ++i) {
     if (const int error = ApplyOp(&context, ops[i]); error != 0) {
       if (context.empty_file_fd >= 0) close(context.empty_file_fd);
+      close_all();
       *failure = {i, error};
       return false;
     }
   }
+  close_all();
   if (context.empty_file_fd >= 0) {
     // The binds keep the inode; the name must not stay in the root.
     close(context.empty_file_fd);
