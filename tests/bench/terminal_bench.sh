@@ -42,12 +42,9 @@ for dir in /usr /bin /lib /lib64; do
   [[ -e $dir ]] && binds+=" --ro-bind=$dir"
 done
 cell_cat="$cell run --worktree=$work/wt --no-nix --network=none$binds -- cat big.txt"
-cell_true="$cell run --worktree=$work/wt --no-nix --network=none$binds -- true"
 
 args=(-N --warmup 1 --runs "$runs")
 [[ -n "$export_file" ]] && args+=(--export-markdown "$export_file")
 hyperfine "${args[@]}" \
   -n "host: cat ${mib} MiB to a pty" "script -qec 'cat $work/wt/big.txt' /dev/null" \
-  -n "cell: cat ${mib} MiB to a pty (relayed)" "script -qec 'cd $work && $cell_cat' /dev/null" \
-  -n "host: true on a pty" "script -qec true /dev/null" \
-  -n "cell: true on a pty (launch, pty set-up)" "script -qec 'cd $work && $cell_true' /dev/null"
+  -n "cell: cat ${mib} MiB to a pty (relayed)" "script -qec 'cd $work && $cell_cat' /dev/null"
