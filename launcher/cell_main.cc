@@ -100,9 +100,9 @@ Overrides (each sets the spec field named in brackets):
   --env=NAME=VALUE          set a variable inside [env]
   --protect=PATH            keep worktree path PATH read-only inside, also
                             when it does not exist yet (PATH/ for a
-                            directory); @defaults: git hooks and config,
-                            .envrc, .mcp.json, editor and agent settings,
-                            shell rc files [protect]
+                            directory); @defaults: git hooks and every
+                            config git reads, .envrc, .mcp.json, editor
+                            and agent settings, shell rc files [protect]
   --pid-namespace           own PID namespace and /proc [isolation.pidNamespace]
   --ipc-namespace           own IPC namespace [isolation.ipcNamespace]
   --seccomp                 deny the syscalls that leave or widen a cell

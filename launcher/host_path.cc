@@ -148,6 +148,16 @@ absl::StatusOr<std::string> ReadConfigFile(absl::string_view path,
   absl::StatusOr<UniqueFd> fd =
       OpenWithoutSymlinks(*resolved, O_RDONLY | O_NOCTTY | O_NONBLOCK);
   if (!fd.ok()) return fd.status();
+  // A second name, made by a cell that could write beside it, would let
+  // the cell change it where it is not read-only.
+  struct stat info;
+  if (fstat(fd->get(), &info) == 0 && S_ISREG(info.st_mode) &&
+      info.st_nlink != 1) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "cannot read ", path, ": it has ", info.st_nlink,
+        " hard links; a cell may have made one to change it; remove the "
+        "other links"));
+  }
   return ReadOpenFile(fd->get(), path, max_bytes);
 }
 

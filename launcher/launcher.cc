@@ -71,9 +71,9 @@ absl::Status MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
 // launcher is a static binary, where getpwuid() would dlopen the host's
 // NSS modules (and ask nscd), and the cell only needs names for its own
 // generated /etc files. "" when unreadable.
-std::string IdFileText(const char* path) {
+std::string IdFileText(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFileToString(path, 16 << 20);
-  return text.ok() ? *std::move(text) : "";
+  return text.ok() ? *std::move(text) : std::string();
 }
 
 HostFacts GatherHostFacts(const HostIdentity& identity) {
@@ -91,22 +91,51 @@ HostFacts GatherHostFacts(const HostIdentity& identity) {
 // trusted user may build with `--option sandbox false` and an empty
 // `build-users-group`, running its builder as the daemon's user (root) in
 // the host's namespaces. Only a daemon that answers at the socket counts.
+// A nix.conf with the files it includes (`include F`, `!include F`,
+// relative to its directory), which may add trusted users.
+std::string NixConfText(const std::string& path, int depth) {
+  std::string text = IdFileText(path.c_str());
+  if (depth >= 10) return text;
+  std::string included;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    line = absl::StripLeadingAsciiWhitespace(line);
+    if (!absl::ConsumePrefix(&line, "!include ") &&
+        !absl::ConsumePrefix(&line, "include ")) {
+      continue;
+    }
+    const std::string file(absl::StripAsciiWhitespace(line));
+    if (file.empty()) continue;
+    const std::string dir = path.substr(0, path.rfind('/'));
+    absl::StrAppend(
+        &included, "\n",
+        NixConfText(file.front() == '/' ? file : absl::StrCat(dir, "/", file),
+                    depth + 1));
+  }
+  return absl::StrCat(text, included);
+}
+
 absl::Status CheckNixTrust(const CellSpec& spec, const HostIdentity& identity,
                            absl::string_view group_text) {
   if (!spec.nix) return absl::OkStatus();
   const char* conf_dir = std::getenv("NIX_CONF_DIR");
-  const std::string conf = IdFileText(
-      absl::StrCat(conf_dir != nullptr ? conf_dir : "/etc/nix", "/nix.conf")
-          .c_str());
+  const std::string conf = NixConfText(
+      absl::StrCat(conf_dir != nullptr ? conf_dir : "/etc/nix", "/nix.conf"),
+      0);
   if (!NixDaemonTrusts(identity, conf, group_text)) return absl::OkStatus();
   // Trusted by its config: refused if a daemon answers at the socket (only
   // now, so that an untrusted cell's launch adds nothing to its log).
+  // Through the directory's fd: a socket path may be longer than sun_path
+  // allows, and inside the cell it is the short /run/nix/socket.
+  UniqueFd dir(
+      open(spec.nix_daemon_socket.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+  if (dir.get() < 0) return absl::OkStatus();  // The mount will say why.
   const std::string socket_path =
       absl::StrCat(spec.nix_daemon_socket, "/socket");
+  const std::string short_path =
+      absl::StrCat("/proc/self/fd/", dir.get(), "/socket");
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  if (socket_path.size() >= sizeof(address.sun_path)) return absl::OkStatus();
-  std::memcpy(address.sun_path, socket_path.c_str(), socket_path.size() + 1);
+  std::memcpy(address.sun_path, short_path.c_str(), short_path.size() + 1);
   UniqueFd fd(socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
   if (fd.get() < 0 ||
       connect(fd.get(), reinterpret_cast<const sockaddr*>(&address),
@@ -317,6 +346,15 @@ absl::Status CheckRlimits(const CellPlan& plan) {
   return absl::OkStatus();
 }
 
+// The host directories the cell may write: its read-write binds.
+std::vector<std::string> WritableSources(const CellPlan& plan) {
+  std::vector<std::string> writable;
+  for (const MountOp& mount : plan.mounts) {
+    if (mount.kind == MountOpKind::kBind) writable.push_back(mount.src);
+  }
+  return writable;
+}
+
 ExitReport ReportFor(int wait_status) {
   ExitReport report;
   if (WIFEXITED(wait_status)) report.exit_code = WEXITSTATUS(wait_status);
@@ -410,7 +448,8 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
     if (!builtin) {
       CELL_ASSIGN_OR_RETURN(
           TinyproxyProcess started,
-          TinyproxyProcess::Start(jd.path(), filter_text, spec.log_dir));
+          TinyproxyProcess::Start(jd.path(), filter_text, spec.log_dir,
+                                  WritableSources(plan)));
       proxy.emplace(std::move(started));
     }
     int pair[2];

@@ -127,7 +127,16 @@ absl::StatusOr<std::optional<MountOp>> ProtectInWorktree(
     }
     // A file where a directory was expected (a `.git` file of a git
     // worktree, naming the real git dir): that file is what to protect.
-    if (last || !S_ISDIR(info.st_mode)) return ReadOnlyBind(host, cell);
+    if (last || !S_ISDIR(info.st_mode)) {
+      // A second name for it, made by a cell earlier, would stay writable.
+      if (!S_ISDIR(info.st_mode) && info.st_nlink != 1) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "field `", field, "`: '", host, "' has ", info.st_nlink,
+            " hard links; a cell may have made one to change it where it is "
+            "not protected; remove the other links"));
+      }
+      return ReadOnlyBind(host, cell);
+    }
     const int next = openat(dir.get(), part.c_str(),
                             O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     if (next < 0) {
@@ -159,7 +168,9 @@ std::vector<MountOp> ProtectViews(const std::string& host_path,
 Placeholders::~Placeholders() { RemoveAll(); }
 
 void Placeholders::RemoveAll() {
-  for (const Entry& entry : entries_) {
+  // Innermost first: a placeholder may have been made inside another.
+  for (auto it = entries_.rbegin(); it != entries_.rend(); ++it) {
+    const Entry& entry = *it;
     struct stat info;
     if (fstatat(entry.dir.get(), entry.name.c_str(), &info,
                 AT_SYMLINK_NOFOLLOW) != 0 ||
@@ -184,7 +195,12 @@ absl::StatusOr<std::vector<MountOp>> ProtectOps(
         std::optional<MountOp> op,
         ProtectInWorktree(spec.worktree_path, spec.protect[i],
                           absl::StrCat("protect[", i, "]"), placeholders));
-    if (op.has_value()) ops.push_back(*std::move(op));
+    if (!op.has_value()) continue;
+    // Over every read-write view of it: the worktree's, and any bind of a
+    // directory holding the worktree.
+    std::vector<MountOp> views = ProtectViews(op->src, mounts);
+    if (views.empty()) views.push_back(*std::move(op));
+    for (MountOp& view : views) ops.push_back(std::move(view));
   }
   for (const std::string& file : control_files) {
     for (MountOp& op : ProtectViews(file, mounts)) ops.push_back(std::move(op));

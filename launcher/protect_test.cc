@@ -102,6 +102,51 @@ TEST_F(ProtectOpsTest, MissingPathsGetPlaceholdersRemovedAfterwards) {
   }
 }
 
+// One placeholder inside another (root may create in its own 0555
+// directory): removed innermost first, so nothing is left.
+TEST_F(ProtectOpsTest, NestedPlaceholdersAreAllRemoved) {
+  spec_.protect = {".git/hooks/", ".git/config"};
+  {
+    Placeholders placeholders;
+    ASSERT_OK(ProtectOps(spec_, {}, {}, &placeholders).status());
+    ASSERT_EQ(placeholders.size(), 2u);  // .git, then .git/config in it.
+  }
+  EXPECT_NE(access(Wt(".git").c_str(), F_OK), 0);
+}
+
+// A protected file with a second name (a cell's hard link elsewhere in the
+// worktree, writable there) is refused.
+TEST_F(ProtectOpsTest, AHardLinkedProtectedFileIsRefused) {
+  std::ofstream(Wt(".envrc")) << "export X=1\n";
+  ASSERT_EQ(link(Wt(".envrc").c_str(), Wt("alias").c_str()), 0);
+  spec_.protect = {".envrc"};
+  Placeholders placeholders;
+  EXPECT_THAT(ProtectOps(spec_, {}, {}, &placeholders).status().message(),
+              HasSubstr("hard links"));
+}
+
+// Every read-write view of a protected path is covered, not only the
+// worktree's.
+TEST_F(ProtectOpsTest, EveryViewOfAProtectedPath) {
+  std::ofstream(Wt(".envrc")) << "export X=1\n";
+  spec_.protect = {".envrc"};
+  const std::vector<MountOp> mounts = {
+      Bind(spec_.worktree_path, "/home/cell/worktree"),
+      Bind(dir_->path(), "/mnt/outer")};
+  Placeholders placeholders;
+  ASSERT_OK_AND_ASSIGN(std::vector<MountOp> ops,
+                       ProtectOps(spec_, mounts, {}, &placeholders));
+  // The worktree seen through the outer bind is pinned (it could be
+  // renamed there), then both views are made read-only.
+  MountOp pin;
+  pin.kind = MountOpKind::kPin;
+  pin.dst = "/mnt/outer/wt";
+  EXPECT_THAT(
+      ops,
+      ElementsAre(pin, ReadOnly(Wt(".envrc"), "/home/cell/worktree/.envrc"),
+                  ReadOnly(Wt(".envrc"), "/mnt/outer/wt/.envrc")));
+}
+
 TEST_F(ProtectOpsTest, APlaceholderTheUserFilledStays) {
   spec_.protect = {".envrc"};
   Placeholders placeholders;

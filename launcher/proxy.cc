@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <climits>
 #include <cstdlib>
 #include <string>
 #include <utility>
@@ -138,23 +139,40 @@ std::string TinyproxyConfig(int port, const TinyproxyPaths& paths) {
       "FilterCaseSensitive No\n", "FilterURLs No\n", "DisableViaHeader Yes\n");
 }
 
-absl::StatusOr<std::string> FindTinyproxy() {
+absl::StatusOr<std::string> FindTinyproxy(
+    const std::vector<std::string>& cell_writable) {
   if (const char* configured = std::getenv("CELL_TINYPROXY");
       configured != nullptr && *configured != '\0') {
     if (access(configured, X_OK) == 0) return std::string(configured);
     return absl::NotFoundError(absl::StrCat("CELL_TINYPROXY='", configured,
                                             "' is not an executable file"));
   }
+  // Absolute PATH entries only: a relative one (".", node_modules/.bin)
+  // names the directory the launcher runs in, often the worktree.
   std::vector<std::string> dirs;
   if (const char* path = std::getenv("PATH")) {
     for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
-      dirs.emplace_back(dir);
+      if (dir.front() == '/') dirs.emplace_back(dir);
     }
   }
   dirs.insert(dirs.end(), {"/usr/bin", "/usr/sbin"});
   for (const std::string& dir : dirs) {
     std::string candidate = absl::StrCat(dir, "/tinyproxy");
-    if (access(candidate.c_str(), X_OK) == 0) return candidate;
+    if (access(candidate.c_str(), X_OK) != 0) continue;
+    // It runs on the host: never one a cell could have written.
+    char real[PATH_MAX];
+    const std::string resolved =
+        realpath(candidate.c_str(), real) != nullptr ? real : candidate;
+    for (const std::string& writable : cell_writable) {
+      if (PathIsSameOrUnder(resolved, writable)) {
+        return absl::FailedPreconditionError(absl::StrCat(
+            "tinyproxy on PATH is '", resolved,
+            "', inside the cell's read-write bind of '", writable,
+            "': a cell could have put it there; set CELL_TINYPROXY to the "
+            "system's tinyproxy, or fix PATH"));
+      }
+    }
+    return candidate;
   }
   return absl::NotFoundError(
       "tinyproxy is not installed (network.mode \"proxy\" needs it): install "
@@ -164,8 +182,9 @@ absl::StatusOr<std::string> FindTinyproxy() {
 
 absl::StatusOr<TinyproxyProcess> TinyproxyProcess::Start(
     const std::string& jd_dir, absl::string_view filter_text,
-    const std::optional<std::string>& log_dir) {
-  CELL_ASSIGN_OR_RETURN(std::string binary, FindTinyproxy());
+    const std::optional<std::string>& log_dir,
+    const std::vector<std::string>& cell_writable) {
+  CELL_ASSIGN_OR_RETURN(std::string binary, FindTinyproxy(cell_writable));
   TinyproxyPaths paths;
   paths.config = absl::StrCat(jd_dir, "/tinyproxy.conf");
   paths.filter = absl::StrCat(jd_dir, "/filter");

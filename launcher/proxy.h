@@ -9,6 +9,7 @@
 
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -34,9 +35,12 @@ class TinyproxyProcess {
   // Writes config and filter (`filter_text`) into `jd_dir`, starts
   // tinyproxy and returns once it accepts connections. The log goes to
   // `log_dir`/tinyproxy.log when set. Errors quote tinyproxy's own words.
+  // `cell_writable`: host directories the cell may write; a tinyproxy
+  // found in one of them is refused.
   static absl::StatusOr<TinyproxyProcess> Start(
       const std::string& jd_dir, absl::string_view filter_text,
-      const std::optional<std::string>& log_dir);
+      const std::optional<std::string>& log_dir,
+      const std::vector<std::string>& cell_writable);
 
   TinyproxyProcess(TinyproxyProcess&& other) noexcept;
   TinyproxyProcess& operator=(TinyproxyProcess&&) = delete;
@@ -58,9 +62,11 @@ class TinyproxyProcess {
   int port_ = 0;
 };
 
-// Where tinyproxy is: $CELL_TINYPROXY, else the first `tinyproxy` on PATH,
-// /usr/bin or /usr/sbin.
-absl::StatusOr<std::string> FindTinyproxy();
+// Where tinyproxy is: $CELL_TINYPROXY, else the first `tinyproxy` in an
+// absolute PATH entry, /usr/bin or /usr/sbin; refused when it lies in one
+// of `cell_writable`.
+absl::StatusOr<std::string> FindTinyproxy(
+    const std::vector<std::string>& cell_writable);
 
 }  // namespace cell
 

@@ -437,10 +437,20 @@ const std::vector<std::string>& DefaultProtectedPaths() {
   // start-up files (when the worktree is a home directory).
   static const std::vector<std::string>* const kDefaults =
       new std::vector<std::string>{
-          ".git/hooks/", ".git/config", ".gitmodules",   ".envrc",
-          ".mcp.json",   ".vscode/",    ".idea/",        ".claude/",
-          ".codex/",     ".bashrc",     ".bash_profile", ".profile",
-          ".zshrc",      ".zprofile"};
+          // git: hooks, and every file it reads config from (commondir
+          // and worktrees redirect to another config; modules hold
+          // submodules' own), hooks elsewhere (husky's core.hooksPath).
+          ".git/hooks/", ".git/config", ".git/commondir",
+          ".git/config.worktree", ".git/worktrees/", ".git/modules/",
+          ".gitmodules", ".gitconfig", ".husky/",
+          // Environments and tools that run what a file says.
+          ".envrc", ".mcp.json", ".devcontainer/",
+          // Editors' and coding agents' settings (tasks, MCP servers).
+          ".vscode/", ".idea/", ".zed/", ".cursor/", ".claude/", ".codex/",
+          ".gemini/", ".continue/", ".windsurf/",
+          // Shell start-up files, when the worktree is a home directory.
+          ".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc",
+          ".zprofile", ".zshenv", ".zlogin"};
   return *kDefaults;
 }
 

@@ -264,9 +264,11 @@ TEST_P(EscapeTest, ControlFilesAndProtectedPathsStayReadOnly) {
   argv.push_back("--network=proxy");
   const std::string attempts =
       "for f in agent.json filter agent-cell .git/hooks/pre-commit "
-      ".git/config .envrc .mcp.json .gitmodules .bashrc; do "
+      ".git/config .git/commondir .git/config.worktree .envrc .mcp.json "
+      ".gitmodules .gitconfig .bashrc .zshenv; do "
       "  (echo evil >> $f) 2>/dev/null && echo \"wrote $f\"; done; "
-      "for d in .vscode .claude .codex .idea; do "
+      "for d in .vscode .claude .codex .idea .cursor .husky .devcontainer "
+      ".git/worktrees .git/modules; do "
       "  mkdir $d 2>/dev/null && echo \"made $d\"; "
       "  (echo evil > $d/settings.json) 2>/dev/null && echo \"wrote $d\"; "
       "done; "
@@ -301,11 +303,79 @@ TEST_P(EscapeTest, ControlFilesAndProtectedPathsStayReadOnly) {
   EXPECT_EQ(swapped.stdout_text, "kept\n") << swapped.stderr_text;
   // The placeholders for what did not exist are gone again.
   for (const char* name :
-       {".envrc", ".mcp.json", ".gitmodules", ".bashrc", ".vscode", ".claude",
-        ".codex", ".idea", ".git/config", ".git/hooks/pre-commit"}) {
+       {".envrc", ".mcp.json", ".gitmodules", ".gitconfig", ".bashrc",
+        ".zshenv", ".vscode", ".claude", ".codex", ".idea", ".cursor", ".husky",
+        ".devcontainer", ".git/config", ".git/commondir",
+        ".git/config.worktree", ".git/worktrees", ".git/modules",
+        ".git/hooks/pre-commit"}) {
     EXPECT_FALSE(HostHas(Path(absl::StrCat("wt/", name)))) << name;
   }
   EXPECT_TRUE(HostHas(Path("wt/.git/hooks")));
+}
+
+// Protection holds through every read-write view of the worktree, here a
+// bind of the directory holding it.
+TEST_P(EscapeTest, ProtectedPathsAreReadOnlyInEveryView) {
+  ASSERT_EQ(mkdir(Path("outer").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(Path("outer/proj").c_str(), 0755), 0);
+  for (const char* dir : {"outer", "outer/proj"}) {
+    ASSERT_EQ(chown(Path(dir).c_str(), uid(), gid()), 0);
+  }
+  std::ofstream(Path("outer/proj/.envrc")) << "export SAFE=1\n";
+  ASSERT_EQ(chown(Path("outer/proj/.envrc").c_str(), uid(), gid()), 0);
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({absl::StrCat("--worktree=", Path("outer/proj")),
+               absl::StrCat("--bind=", Path("outer"), ":/mnt/outer"),
+               "--protect=@defaults"},
+              {"/bin/sh", "-c",
+               "cd /mnt/outer/proj; (echo evil >> .envrc) 2>/dev/null && "
+               "echo wrote .envrc; mkdir .git 2>/dev/null && echo made .git; "
+               "(echo evil > .gitconfig) 2>/dev/null && echo wrote .gitconfig; "
+               "cd /mnt/outer && mv proj proj.old 2>/dev/null && echo moved; "
+               "echo done"}));
+  EXPECT_EQ(result.stdout_text, "done\n") << result.stderr_text;
+  EXPECT_EQ(ReadHostFile(Path("outer/proj/.envrc")), "export SAFE=1\n");
+  EXPECT_FALSE(HostHas(Path("outer/proj/.git")));
+}
+
+// A second name for a file that controls a launch (a hard link the agent
+// made while it could write beside it) is refused, not trusted.
+TEST_P(EscapeTest, HardLinkedSpecIsRefused) {
+  const std::string spec = Path("wt/agent.json");
+  std::ofstream(spec) << absl::StrCat(R"({"version": 1, "worktreePath": ")",
+                                      Path("wt"), R"("})");
+  ASSERT_EQ(link(spec.c_str(), Path("wt/alias").c_str()), 0);
+  std::vector<std::string> argv = {cell_, "run", absl::StrCat("--spec=", spec)};
+  for (const std::string& flag : BaseFlags()) {
+    if (flag.rfind("--worktree", 0) != 0) argv.push_back(flag);
+  }
+  argv.insert(argv.end(), {"--", "/bin/true"});
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       RunSubprocess(AsTestUser(argv), Options()));
+  EXPECT_THAT(result.exit_code, Optional(125));
+  EXPECT_THAT(result.stderr_text, HasSubstr("hard links"));
+}
+
+// tinyproxy runs on the host: one the agent put on the launcher's PATH
+// inside the worktree is never started.
+TEST_P(EscapeTest, TinyproxyFromTheWorktreeIsRefused) {
+  ASSERT_EQ(mkdir(Path("wt/bin").c_str(), 0755), 0);
+  std::ofstream(Path("wt/bin/tinyproxy"))
+      << "#!/bin/sh\necho ran > " << Path("hijacked") << "\n";
+  ASSERT_EQ(chmod(Path("wt/bin/tinyproxy").c_str(), 0755), 0);
+  SubprocessOptions options = Options();
+  for (std::string& entry : *options.env) {
+    if (entry.rfind("PATH=", 0) == 0) {
+      entry = absl::StrCat("PATH=", Path("wt/bin"), ":/usr/bin:/bin");
+    }
+  }
+  std::vector<std::string> argv =
+      RunArgv({"--network=proxy", "--engine=tinyproxy"}, {"/bin/true"});
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, RunSubprocess(argv, options));
+  EXPECT_THAT(result.exit_code, Optional(125));
+  EXPECT_THAT(result.stderr_text, HasSubstr("read-write bind"));
+  EXPECT_FALSE(HostHas(Path("hijacked")));
 }
 
 // Section 4: the agent owns directories the next launch mounts or reads
