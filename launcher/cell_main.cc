@@ -544,11 +544,7 @@ int Run(const std::vector<std::string>& args) {
   // The spec file controls the next launch: read-only inside the cell.
   if (const std::optional<std::string>& file = loaded->invocation.spec_file;
       file.has_value()) {
-    absl::StatusOr<std::string> cwd = CurrentDirectory();
-    absl::StatusOr<std::string> path = cell::ResolveTrustedPath(
-        !file->empty() && file->front() == '/'
-            ? *file
-            : absl::StrCat(cwd.ok() ? *cwd : "/", "/", *file));
+    absl::StatusOr<std::string> path = cell::ResolveTrustedPathFromCwd(*file);
     if (path.ok()) options.control_files.push_back(*std::move(path));
   }
   return RunWithOptions(loaded->spec, options);

@@ -46,7 +46,21 @@ void PushComponents(absl::string_view path, std::vector<std::string>* stack) {
   }
 }
 
+// `path` made absolute against the working directory.
+absl::StatusOr<std::string> Absolute(absl::string_view path) {
+  if (!path.empty() && path.front() == '/') return std::string(path);
+  char cwd[PATH_MAX];
+  if (getcwd(cwd, sizeof(cwd)) == nullptr) return ErrnoStatus(errno, "getcwd");
+  return absl::StrCat(cwd, "/", path);
+}
+
 }  // namespace
+
+absl::StatusOr<std::string> ResolveTrustedPathFromCwd(absl::string_view path) {
+  absl::StatusOr<std::string> absolute = Absolute(path);
+  if (!absolute.ok()) return absolute.status();
+  return ResolveTrustedPath(*absolute);
+}
 
 absl::StatusOr<std::string> ResolveTrustedPath(absl::string_view path) {
   if (path.empty() || path.front() != '/') {
@@ -130,15 +144,7 @@ absl::StatusOr<UniqueFd> OpenWithoutSymlinks(absl::string_view path, int flags,
 
 absl::StatusOr<std::string> ReadConfigFile(absl::string_view path,
                                            size_t max_bytes) {
-  std::string absolute(path);
-  if (absolute.empty() || absolute.front() != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof(cwd)) == nullptr) {
-      return ErrnoStatus(errno, "getcwd");
-    }
-    absolute = absl::StrCat(cwd, "/", path);
-  }
-  absl::StatusOr<std::string> resolved = ResolveTrustedPath(absolute);
+  absl::StatusOr<std::string> resolved = ResolveTrustedPathFromCwd(path);
   if (!resolved.ok()) {
     return absl::Status(
         resolved.status().code(),
@@ -198,14 +204,9 @@ absl::StatusOr<UniqueFd> OpenLogFile(absl::string_view dir,
 
 absl::StatusOr<UniqueFd> OpenOutputFile(absl::string_view path, LogFileMode how,
                                         int mode) {
-  std::string absolute(path);
-  if (absolute.empty() || absolute.front() != '/') {
-    char cwd[PATH_MAX];
-    if (getcwd(cwd, sizeof(cwd)) == nullptr) {
-      return ErrnoStatus(errno, "getcwd");
-    }
-    absolute = absl::StrCat(cwd, "/", path);
-  }
+  absl::StatusOr<std::string> made_absolute = Absolute(path);
+  if (!made_absolute.ok()) return made_absolute.status();
+  const std::string& absolute = *made_absolute;
   const size_t slash = absolute.rfind('/');
   const std::string name = absolute.substr(slash + 1);
   absl::StatusOr<std::string> dir =

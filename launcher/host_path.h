@@ -30,6 +30,9 @@ namespace cell {
 // missing; InvalidArgument naming any other link (its owner and target).
 absl::StatusOr<std::string> ResolveTrustedPath(absl::string_view path);
 
+// The same for `path` relative to the working directory (or absolute).
+absl::StatusOr<std::string> ResolveTrustedPathFromCwd(absl::string_view path);
+
 // open(2) of `path` refusing a symlink in any component (openat2 with
 // RESOLVE_NO_SYMLINKS; the last component only with O_NOFOLLOW on kernels
 // before 5.6). `flags` gets O_CLOEXEC.

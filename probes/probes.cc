@@ -618,6 +618,30 @@ Facts ProbeKernel(const ProbeOptions& options) {
   return {{"writeOpen", write_open}, {"read", reads}, {"kallsyms", kallsyms}};
 }
 
+Facts ProbeTerminal(const ProbeOptions& options) {
+  Facts facts;
+  facts["pid"] = getpid();
+  facts["sid"] = getsid(0);
+  facts["sessionLeader"] = getsid(0) == getpid();
+  Facts stdio = Facts::array();
+  for (int fd = 0; fd < 3; ++fd) {
+    const char* name = isatty(fd) == 1 ? ttyname(fd) : nullptr;
+    stdio.push_back(name != nullptr ? Facts(name) : Facts(nullptr));
+  }
+  facts["stdioTtys"] = stdio;
+  // The controlling terminal, if any: the cell's own pty or none, never
+  // the caller's (its name would not be in this /dev/pts).
+  const int tty = open("/dev/tty", O_RDWR | O_NOCTTY | O_CLOEXEC);
+  if (tty >= 0) {
+    const char* name = ttyname(tty);
+    facts["devTty"] = name != nullptr ? name : "open";
+    close(tty);
+  } else {
+    facts["devTty"] = ErrnoFact(errno);
+  }
+  return facts;
+}
+
 Facts ProbeSeccomp(const ProbeOptions& options) {
   Facts facts;
   const std::map<std::string, std::string> status =
@@ -857,6 +881,7 @@ const std::vector<std::pair<std::string, ProbeFunction>>& AllProbes() {
           {"host-reach", ProbeHostReach},
           {"seccomp", ProbeSeccomp},
           {"kernel", ProbeKernel},
+          {"terminal", ProbeTerminal},
           {"limits", ProbeLimits}};
   return *probes;
 }

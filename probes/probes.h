@@ -66,6 +66,11 @@ Facts ProbeSeccomp(const ProbeOptions& options);
 // and whether /proc/kallsyms shows real addresses ("kallsyms").
 Facts ProbeKernel(const ProbeOptions& options);
 
+// The session and terminal: pid and session id (a cell's command leads a
+// session of its own), the tty name of each standard fd, and what opening
+// /dev/tty gives (the cell's own pty, or ENXIO without one).
+Facts ProbeTerminal(const ProbeOptions& options);
+
 // Rlimits (soft, hard; null for unlimited) by name, the cgroup per
 // hierarchy, and with fork_max / alloc_mib how many children could be
 // started and how much memory touched before the cell's bounds stopped it.

@@ -85,7 +85,7 @@ class ProbeTest : public CellFixture {
       EXPECT_FALSE(parsed.is_discarded()) << line;
       if (!parsed.is_discarded()) facts[parsed["probe"]] = parsed["facts"];
     }
-    EXPECT_EQ(facts.size(), 14u) << result->stdout_text;
+    EXPECT_EQ(facts.size(), 15u) << result->stdout_text;
     return facts;
   }
 
@@ -148,6 +148,9 @@ TEST_P(ProbeTest, DocumentedCellShowsEveryDocumentedProperty) {
   EXPECT_EQ(f["fs"]["worktree"]["writable"], true);
   EXPECT_EQ(f["fs"]["tmp"]["writable"], true);
   EXPECT_EQ(f["env"]["variables"]["HOME"], "/home/cell");
+  // No terminal on stdio: a session of its own, no controlling terminal.
+  EXPECT_EQ(f["terminal"]["sessionLeader"], true);
+  EXPECT_THAT(f["terminal"]["devTty"].get<std::string>(), HasSubstr("ENXIO"));
   // The unsafe part, reported honestly: a same-uid host process can be
   // signalled and host command lines are readable.
   EXPECT_EQ(f["host-reach"]["target"]["visible"], true);
