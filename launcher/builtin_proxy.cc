@@ -18,6 +18,7 @@
 #include <mutex>
 #include <optional>
 #include <set>
+#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -163,6 +164,25 @@ bool ForwardBody(const BodyFraming& framing, int from, int to,
   return SpliceBytes(from, to, length - buffered, moved);
 }
 
+// Starts `body` on a detached thread; false when the system has no thread
+// to give (the cell may have used up the user's process limit), which must
+// never end the launcher: std::thread reports it by throwing.
+template <typename Body>
+bool StartDetached(Body body) {
+  try {
+    std::thread(std::move(body)).detach();
+    return true;
+  } catch (const std::system_error&) {
+    return false;
+  }
+}
+
+// The answer when the launcher cannot take a request on (no thread).
+std::string Unavailable(absl::string_view why) {
+  return ProxyResponse(503, "Service Unavailable", {},
+                       absl::StrCat("cell proxy: ", why, "\n"));
+}
+
 // getaddrinfo cannot be cancelled, so it runs on its own detached thread
 // and the connection waits for it with a timeout.
 struct Resolution {
@@ -248,7 +268,7 @@ absl::StatusOr<int> BuiltinProxy::State::Connect(const std::string& host,
   } else if (inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
     add(&v6, sizeof(v6));
   } else {
-    std::thread([resolution, host, port] {
+    const bool started = StartDetached([resolution, host, port] {
       addrinfo hints{};
       hints.ai_family = AF_UNSPEC;
       hints.ai_socktype = SOCK_STREAM;
@@ -266,7 +286,11 @@ absl::StatusOr<int> BuiltinProxy::State::Connect(const std::string& host,
       if (result != nullptr) freeaddrinfo(result);
       resolution->done = true;
       resolution->done_cv.notify_all();
-    }).detach();
+    });
+    if (!started) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("no thread to resolve ", host, " (process limit)"));
+    }
   }
   const absl::Time deadline = absl::Now() + options.resolve_timeout;
   {
@@ -324,8 +348,13 @@ absl::StatusOr<int> BuiltinProxy::State::Connect(const std::string& host,
 
 namespace {
 
-// The response for a failed upstream: 504 for timeouts, 502 otherwise.
+// The response for a failed upstream: 504 for timeouts, 503 when the
+// launcher ran out of threads, 502 otherwise.
 std::string GatewayError(const absl::Status& status, int* code) {
+  if (absl::IsResourceExhausted(status)) {
+    *code = 503;
+    return Unavailable(status.message());
+  }
   *code = absl::IsDeadlineExceeded(status) ? 504 : 502;
   return ProxyResponse(*code, *code == 504 ? "Gateway Timeout" : "Bad Gateway",
                        {},
@@ -359,7 +388,9 @@ bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
     // Denied before any resolution or connection: the host never learns.
     const std::string body =
         absl::StrCat("blocked by cell filter: ", request.host, "\n");
-    SendAll(client, ProxyResponse(403, "Forbidden",
+    // The reason in the status line too: clients that print only that
+    // (curl -v, proxies' logs) name the cause.
+    SendAll(client, ProxyResponse(403, "Forbidden by cell filter",
                                   {{"X-Cell-Filter-Lines",
                                     std::to_string(filter.line_count())}},
                                   body));
@@ -595,7 +626,7 @@ void BuiltinProxy::HandleEvents() {
     s.open_fds.insert(client);
     ++s.active;
     std::shared_ptr<State> state = state_;
-    std::thread([state, client] {
+    const bool started = StartDetached([state, client] {
       state->Serve(client);
       std::lock_guard<std::mutex> lock(state->mu);
       state->open_fds.erase(client);
@@ -606,7 +637,21 @@ void BuiltinProxy::HandleEvents() {
         (void)!write(state->wake_fd, &one, sizeof(one));
       }
       state->idle_cv.notify_all();
-    }).detach();
+    });
+    if (!started) {
+      // Answered here, on the event loop (a short write to a fresh
+      // socket), and recorded; the cell goes on.
+      SendAll(client, Unavailable("no thread for this connection "
+                                  "(process limit reached)"));
+      s.Audit({{"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
+                                         absl::UTCTimeZone())},
+               {"decision", "error"},
+               {"error", "no thread for this connection"},
+               {"status", 503}});
+      s.open_fds.erase(client);
+      close(client);
+      --s.active;
+    }
   }
   pause = pause || s.active >= kMaxConnections;
   if (pause != s.paused) {

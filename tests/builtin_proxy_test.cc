@@ -82,7 +82,8 @@ TEST_P(BuiltinProxyTest, AllowedHostGetsTheBodyFilteredHostGetsOur403) {
                        Url("localhost", "/hello"))));
   EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
   EXPECT_THAT(result.stdout_text,
-              AllOf(HasSubstr(kHelloBody), HasSubstr("HTTP/1.1 403 Forbidden"),
+              AllOf(HasSubstr(kHelloBody),
+                    HasSubstr("HTTP/1.1 403 Forbidden by cell filter\r\n"),
                     HasSubstr("X-Cell-Filter-Lines: 2"),
                     HasSubstr("blocked by cell filter: localhost")));
   EXPECT_EQ(server_->requests(), 1) << "the filtered request reached the host";

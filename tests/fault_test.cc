@@ -22,6 +22,7 @@
 #include "tests/cell_fixture.h"
 #include "tests/http_server.h"
 #include "tests/nix_daemon.h"
+#include "tests/runfiles.h"
 #include "tests/status_matchers.h"
 
 namespace cell::testing {
@@ -223,6 +224,57 @@ TEST_P(FaultTest, ProcessTreeDiesWithAPidNamespaceOnly) {
       RunSubprocess({"pkill", "-x", "-f", "sleep 300"}, Options())
           .IgnoreError();
     }
+  }
+}
+
+// The cell uses up its user's process limit, then makes a proxy request.
+// A launcher of the same user has no thread left for it: the request gets
+// 503 and an audit line, and the launcher goes on (it used to die of an
+// uncaught std::system_error, leaving $JD and no `exited` line). A root
+// launcher (the cell run as nobody) is not limited and serves it.
+TEST_P(FaultTest, TheProcessLimitNeverEndsTheLauncher) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpServer> server, HttpServer::Start());
+  ASSERT_EQ(mkdir(Path("logs").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("logs").c_str(), uid(), gid()), 0);
+  std::vector<std::string> flags = UntrustedUserFlags();
+  // A PID namespace ends the sleepers with the command.
+  flags.insert(
+      flags.end(),
+      {"--no-nix", "--network=proxy", "--log-dir=logs", "--pid-namespace",
+       absl::StrCat("--status-file=", Path("tmp/status.jsonl"))});
+  const std::string url =
+      absl::StrCat("http://127.0.0.1:", server->port(), "/hello");
+  // Fill the limit, free one slot, ask through the proxy in it.
+  ASSERT_OK_AND_ASSIGN(std::string helper,
+                       RunfilePath("tests/helpers/fill_process_limit"));
+  {
+    std::ifstream in(helper, std::ios::binary);
+    std::ofstream out(Path("wt/fill_process_limit"), std::ios::binary);
+    out << in.rdbuf();
+  }
+  ASSERT_EQ(chmod(Path("wt/fill_process_limit").c_str(), 0755), 0);
+  std::vector<std::string> argv = RunArgv(
+      flags, {"./fill_process_limit", "/usr/bin/curl", "-s", "--noproxy", "",
+              "-o", "/dev/null", "-w", "status %{http_code}\n", url});
+  // The launcher and the cell under one limit of the cell's user: room for
+  // the launcher's own start and the cell's first processes.
+  argv.insert(argv.begin(), {"/usr/bin/prlimit", "--nproc=100:100"});
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, RunSubprocess(argv, Options()));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  const std::string expected =
+      GetParam() == TestUser::kRoot ? "status 200\n" : "status 503\n";
+  EXPECT_THAT(result.stdout_text, HasSubstr(expected));
+  EXPECT_THAT(result.stderr_text, HasSubstr("forked "));
+  // The launcher finished its job: `exited`, $JD gone, nothing left.
+  bool exited = false;
+  for (const nlohmann::json& event : ReadEvents(Path("tmp/status.jsonl"))) {
+    exited = exited || event.value("event", "") == "exited";
+  }
+  EXPECT_TRUE(exited);
+  EXPECT_THAT(JobDirs(), IsEmpty());
+  if (GetParam() != TestUser::kRoot) {
+    EXPECT_THAT(ReadHostFile(Path("logs/proxy-audit.jsonl")),
+                HasSubstr("\"status\":503"));
   }
 }
 
