@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 
 namespace cell {
 namespace {
@@ -144,6 +145,45 @@ absl::string_view Field(const std::string& url, const http_parser_url& u,
                                        u.field_data[field].len);
 }
 
+// Framing a proxy must not guess at (RFC 9112): a bare LF as a line end
+// (a head ending in one, followed by a CRLF head, was forwarded upstream
+// as one request), obs-fold continuation lines, and any Transfer-Encoding
+// but a single "chunked", or one with a Content-Length beside it. The
+// messages are fit for a 400 response.
+absl::Status CheckRequestFraming(absl::string_view head,
+                                 const HttpHeaders& headers) {
+  for (size_t i = 0; i < head.size(); ++i) {
+    if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) {
+      return absl::InvalidArgumentError(
+          "a line of the request head ends in a bare LF; end lines with CRLF");
+    }
+    if (head[i] == '\n' && i + 1 < head.size() &&
+        (head[i + 1] == ' ' || head[i + 1] == '\t')) {
+      return absl::InvalidArgumentError(
+          "folded header lines (obs-fold) are refused");
+    }
+  }
+  int transfer_encodings = 0;
+  bool content_length = false;
+  for (const auto& [name, value] : headers) {
+    if (absl::EqualsIgnoreCase(name, "content-length")) content_length = true;
+    if (!absl::EqualsIgnoreCase(name, "transfer-encoding")) continue;
+    ++transfer_encodings;
+    if (!absl::EqualsIgnoreCase(absl::StripAsciiWhitespace(value), "chunked")) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "Transfer-Encoding '", value, "' is not supported; only chunked"));
+    }
+  }
+  if (transfer_encodings > 1) {
+    return absl::InvalidArgumentError("more than one Transfer-Encoding header");
+  }
+  if (transfer_encodings == 1 && content_length) {
+    return absl::InvalidArgumentError(
+        "both Transfer-Encoding and Content-Length");
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 std::optional<size_t> FindHeadEnd(absl::string_view buffer) {
@@ -157,6 +197,10 @@ absl::StatusOr<RequestHead> ParseRequestHead(absl::string_view head) {
   HeadCollector collector;
   absl::Status parsed = ParseHead(head, HTTP_REQUEST, &parser, &collector);
   if (!parsed.ok()) return parsed;
+  if (absl::Status framing = CheckRequestFraming(head, collector.headers);
+      !framing.ok()) {
+    return framing;
+  }
   RequestHead request;
   request.method = http_method_str(static_cast<http_method>(parser.method));
   request.target = collector.url;
@@ -232,16 +276,17 @@ absl::StatusOr<ResponseHead> ParseResponseHead(
 std::string UpstreamRequestHead(const RequestHead& request) {
   std::string out =
       absl::StrCat(request.method, " ", request.path, " HTTP/1.1\r\n");
-  bool has_host = false;
-  for (const auto& [name, value] : request.headers) {
-    has_host = has_host || absl::EqualsIgnoreCase(name, "host");
+  // Host is always the request line's authority, which the filter judged:
+  // a client's own Host header could name another virtual host there.
+  absl::StrAppend(&out, "Host: ", request.host,
+                  request.port == 80 ? "" : absl::StrCat(":", request.port),
+                  "\r\n");
+  HttpHeaders headers;
+  for (const auto& header : request.headers) {
+    if (!absl::EqualsIgnoreCase(header.first, "host"))
+      headers.push_back(header);
   }
-  if (!has_host) {
-    absl::StrAppend(&out, "Host: ", request.host,
-                    request.port == 80 ? "" : absl::StrCat(":", request.port),
-                    "\r\n");
-  }
-  AppendHeaders(request.headers, &out);
+  AppendHeaders(headers, &out);
   absl::StrAppend(&out, "Connection: close\r\n\r\n");
   return out;
 }

@@ -64,7 +64,9 @@ std::optional<size_t> FindHeadEnd(absl::string_view buffer);
 
 // `head` is a complete request head (FindHeadEnd). Errors say what is wrong
 // in words fit for a 400 response: malformed, not absolute-form, a scheme
-// other than http, CONNECT without a port.
+// other than http, CONNECT without a port; a bare-LF line end, obs-fold,
+// a Transfer-Encoding other than one "chunked", or one beside a
+// Content-Length (framing a proxy must not guess at).
 absl::StatusOr<RequestHead> ParseRequestHead(absl::string_view head);
 
 // `head` is a complete response head to a request with `request_method`.
@@ -73,7 +75,8 @@ absl::StatusOr<ResponseHead> ParseResponseHead(
 
 // The request to send upstream: origin-form target, hop-by-hop headers
 // (Connection and what it names, Proxy-Connection, Keep-Alive,
-// Proxy-Authorization, TE, Upgrade) removed, Host kept or added, and
+// Proxy-Authorization, TE, Upgrade) removed, Host set to the request
+// line's authority (the client's own Host is dropped), and
 // `Connection: close` (each request gets its own upstream connection, so
 // every request is filtered on its own host).
 std::string UpstreamRequestHead(const RequestHead& request);

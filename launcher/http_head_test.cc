@@ -75,6 +75,53 @@ TEST(ParseRequestHeadTest, RefusesWhatAProxyCannotServe) {
                        HasSubstr("HTTP head over")));
 }
 
+// Framing a proxy must not guess at: each was forwarded upstream before
+// (a bare-LF head followed by a CRLF head went up as one request; unknown
+// or doubled Transfer-Encodings and obs-fold went up with no body).
+TEST(ParseRequestHeadTest, RefusesAmbiguousFraming) {
+  EXPECT_THAT(
+      ParseRequestHead("GET http://a.test/ HTTP/1.1\nHost: a.test\n\n"
+                       "GET http://b.test/ HTTP/1.1\r\nHost: b\r\n\r\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bare LF")));
+  EXPECT_THAT(
+      ParseRequestHead("GET http://a.test/ HTTP/1.1\r\nX-A: 1\n\r\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("bare LF")));
+  EXPECT_THAT(
+      ParseRequestHead("POST http://a.test/ HTTP/1.1\r\n"
+                       "Transfer-Encoding: xchunked\r\n\r\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("only chunked")));
+  EXPECT_THAT(ParseRequestHead("POST http://a.test/ HTTP/1.1\r\n"
+                               "Transfer-Encoding: chunked\r\n"
+                               "Transfer-Encoding: chunked\r\n\r\n"),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("more than one Transfer-Encoding")));
+  EXPECT_THAT(
+      ParseRequestHead("POST http://a.test/ HTTP/1.1\r\n"
+                       "Transfer-Encoding: chunked\r\nContent-Length: 4\r\n"
+                       "\r\n"),
+      Not(IsOk()));
+  EXPECT_THAT(
+      ParseRequestHead("GET http://a.test/ HTTP/1.1\r\n"
+                       "X-A: one\r\n two\r\n\r\n"),
+      StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("obs-fold")));
+  // What is fine stays fine.
+  EXPECT_THAT(ParseRequestHead("POST http://a.test/ HTTP/1.1\r\n"
+                               "Transfer-Encoding: Chunked \r\n\r\n"),
+              IsOk());
+}
+
+// Host is the authority the filter judged, whatever the client sent.
+TEST(UpstreamRequestHeadTest, HostIsTheRequestLinesAuthority) {
+  ASSERT_OK_AND_ASSIGN(
+      RequestHead r,
+      ParseRequestHead("GET http://allowed.test:8080/x HTTP/1.1\r\n"
+                       "Host: other.test\r\nHOST: third.test\r\n"
+                       "Accept: */*\r\n\r\n"));
+  EXPECT_EQ(UpstreamRequestHead(r),
+            "GET /x HTTP/1.1\r\nHost: allowed.test:8080\r\nAccept: */*\r\n"
+            "Connection: close\r\n\r\n");
+}
+
 TEST(UpstreamRequestHeadTest, DropsHopByHopHeaders) {
   ASSERT_OK_AND_ASSIGN(
       RequestHead r,

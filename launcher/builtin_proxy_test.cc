@@ -1,0 +1,136 @@
+// The builtin engine's HTTP path over real sockets, without cells or curl:
+// a listener on loopback served by BuiltinProxy, raw requests written to
+// it, and the loopback test server as the upstream (its /head endpoint
+// answers with the request head as it arrived).
+#include "launcher/builtin_proxy.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "launcher/filter.h"
+#include "launcher/host_filter.h"
+#include "tests/http_server.h"
+#include "tests/status_matchers.h"
+
+namespace cell {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+class BuiltinProxyHttpTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_OK_AND_ASSIGN(server_, testing::HttpServer::Start());
+    const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(listener, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_EQ(
+        bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
+        0);
+    ASSERT_EQ(listen(listener, 16), 0);
+    socklen_t length = sizeof(address);
+    ASSERT_EQ(
+        getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length),
+        0);
+    proxy_port_ = ntohs(address.sin_port);
+    ASSERT_OK_AND_ASSIGN(std::vector<FilterPattern> patterns,
+                         ParseFilter("^127\\.0\\.0\\.1$\n", "filter"));
+    ASSERT_OK_AND_ASSIGN(HostFilter filter,
+                         HostFilter::Compile(patterns, "filter"));
+    ASSERT_OK_AND_ASSIGN(proxy_,
+                         BuiltinProxy::Create(listener, std::move(filter), {}));
+    // The launcher's event loop, reduced to the proxy.
+    loop_ = std::thread([this] {
+      while (!stop_) {
+        pollfd event = {proxy_->fd(), POLLIN, 0};
+        if (poll(&event, 1, 20) > 0) proxy_->HandleEvents();
+      }
+    });
+  }
+  void TearDown() override {
+    stop_ = true;
+    if (loop_.joinable()) loop_.join();
+    proxy_.reset();
+  }
+
+  // Sends `request` on a fresh connection; the whole answer.
+  std::string Exchange(const std::string& request) {
+    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(proxy_port_));
+    EXPECT_EQ(
+        connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    EXPECT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL),
+              static_cast<ssize_t>(request.size()));
+    shutdown(fd, SHUT_WR);
+    std::string answer;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = read(fd, buffer, sizeof(buffer))) > 0) answer.append(buffer, n);
+    close(fd);
+    return answer;
+  }
+
+  std::string Url(const std::string& path) const {
+    return absl::StrCat("http://127.0.0.1:", server_->port(), path);
+  }
+
+  std::unique_ptr<testing::HttpServer> server_;
+  std::unique_ptr<BuiltinProxy> proxy_;
+  int proxy_port_ = 0;
+  std::atomic<bool> stop_{false};
+  std::thread loop_;
+};
+
+TEST_F(BuiltinProxyHttpTest, HostIsRewrittenToTheAuthorityTheFilterJudged) {
+  const std::string answer = Exchange(absl::StrCat(
+      "GET ", Url("/head"), " HTTP/1.1\r\nHost: other.test\r\n\r\n"));
+  EXPECT_THAT(answer, StartsWith("HTTP/1.1 200"));
+  EXPECT_THAT(answer,
+              HasSubstr(absl::StrCat("Host: 127.0.0.1:", server_->port())));
+  EXPECT_THAT(answer, Not(HasSubstr("other.test")));
+}
+
+TEST_F(BuiltinProxyHttpTest, AmbiguousFramingIsRefusedBeforeAnyUpstream) {
+  for (const std::string& request :
+       {// A bare-LF head followed by a CRLF head.
+        absl::StrCat("GET ", Url("/hello"), " HTTP/1.1\nHost: a\n\n", "GET ",
+                     Url("/head"), " HTTP/1.1\r\n\r\n"),
+        absl::StrCat("POST ", Url("/echo"),
+                     " HTTP/1.1\r\nTransfer-Encoding: xchunked\r\n\r\n"
+                     "0\r\n\r\n"),
+        absl::StrCat("POST ", Url("/echo"),
+                     " HTTP/1.1\r\nTransfer-Encoding: chunked\r\n"
+                     "Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n"),
+        absl::StrCat("GET ", Url("/hello"),
+                     " HTTP/1.1\r\nX-A: one\r\n two\r\n\r\n")}) {
+    EXPECT_THAT(Exchange(request), StartsWith("HTTP/1.1 400")) << request;
+  }
+  EXPECT_EQ(server_->requests(), 0);
+}
+
+TEST_F(BuiltinProxyHttpTest, DeniedHostsAreNamedInTheStatusLine) {
+  EXPECT_THAT(Exchange("CONNECT denied.test:443 HTTP/1.1\r\n\r\n"),
+              StartsWith("HTTP/1.1 403 Forbidden by cell filter\r\n"));
+  EXPECT_EQ(server_->requests(), 0);
+}
+
+}  // namespace
+}  // namespace cell
