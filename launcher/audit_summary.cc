@@ -18,16 +18,33 @@ int64_t Int(const nlohmann::json& record, const char* field) {
 
 }  // namespace
 
-void AddAuditLines(absl::string_view jsonl, AuditSummary* summary) {
+void AddAuditLines(absl::string_view jsonl, absl::string_view source,
+                   AuditSummary* summary) {
   std::map<std::string, HostActivity> hosts;
   for (HostActivity& host : summary->hosts) hosts[host.host] = host;
-  for (absl::string_view line :
-       absl::StrSplit(jsonl, '\n', absl::SkipEmpty())) {
+  UnreadableLines unreadable{std::string(source)};
+  int64_t number = 0;
+  for (absl::string_view line : absl::StrSplit(jsonl, '\n')) {
+    ++number;
+    if (line.empty()) continue;
     const nlohmann::json record =
         nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
+    // A record: an object with a decision the engine writes.
+    const nlohmann::json decision_field =
+        record.is_object() ? record.value("decision", nlohmann::json())
+                           : nlohmann::json();
+    if (!decision_field.is_string()) {
+      if (unreadable.count++ == 0) unreadable.first = number;
+      continue;
+    }
     ++summary->requests;
-    if (!record.is_object() ||
-        !record.value("host", nlohmann::json()).is_string()) {
+    if (const auto run = record.find("run");
+        run != record.end() && run->is_string() &&
+        std::find(summary->runs.begin(), summary->runs.end(),
+                  run->get<std::string>()) == summary->runs.end()) {
+      summary->runs.push_back(run->get<std::string>());
+    }
+    if (!record.value("host", nlohmann::json()).is_string()) {
       ++summary->errors;
       continue;
     }
@@ -48,6 +65,7 @@ void AddAuditLines(absl::string_view jsonl, AuditSummary* summary) {
       ++summary->errors;
     }
   }
+  if (unreadable.count > 0) summary->unreadable.push_back(unreadable);
   summary->hosts.clear();
   for (auto& [name, activity] : hosts) summary->hosts.push_back(activity);
   std::sort(summary->hosts.begin(), summary->hosts.end(),
@@ -63,6 +81,15 @@ std::string FormatAuditSummary(const AuditSummary& summary, int top) {
       "down\n",
       summary.requests, summary.allowed, summary.denied, summary.errors,
       summary.bytes_up, summary.bytes_down);
+  if (!summary.runs.empty()) {
+    absl::StrAppendFormat(&out, "%d runs\n", summary.runs.size());
+  }
+  for (const UnreadableLines& lines : summary.unreadable) {
+    absl::StrAppendFormat(&out,
+                          "%s: %d lines are not audit records (first: line "
+                          "%d); not counted\n",
+                          lines.source, lines.count, lines.first);
+  }
   absl::StrAppend(&out, "\ntop hosts:\n");
   absl::StrAppendFormat(&out, "  %8s %8s %12s %12s  %s\n", "requests", "denied",
                         "bytes up", "bytes down", "host");

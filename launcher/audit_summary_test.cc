@@ -20,11 +20,16 @@ not json
 
 TEST(AuditSummaryTest, CountsHostsAndDecisions) {
   AuditSummary summary;
-  AddAuditLines(kLog, &summary);
-  EXPECT_EQ(summary.requests, 6);
+  AddAuditLines(kLog, "a.jsonl", &summary);
+  EXPECT_EQ(summary.requests, 5);
   EXPECT_EQ(summary.allowed, 3);
   EXPECT_EQ(summary.denied, 1);
-  EXPECT_EQ(summary.errors, 2);
+  EXPECT_EQ(summary.errors, 1);
+  // "not json" is reported where it is, not counted as a request.
+  ASSERT_EQ(summary.unreadable.size(), 1u);
+  EXPECT_EQ(summary.unreadable[0].source, "a.jsonl");
+  EXPECT_EQ(summary.unreadable[0].count, 1);
+  EXPECT_EQ(summary.unreadable[0].first, 5);
   EXPECT_EQ(summary.bytes_up, 16);
   EXPECT_EQ(summary.bytes_down, 157);
   ASSERT_EQ(summary.hosts.size(), 3u);
@@ -36,10 +41,14 @@ TEST(AuditSummaryTest, CountsHostsAndDecisions) {
 
 TEST(AuditSummaryTest, AddsFilesTogetherAndFormats) {
   AuditSummary summary;
-  AddAuditLines(kLog, &summary);
-  AddAuditLines(R"({"host":"evil.example","decision":"deny"})", &summary);
+  AddAuditLines(kLog, "a.jsonl", &summary);
+  AddAuditLines(R"({"host":"evil.example","decision":"deny","run":"r1"})",
+                "b.jsonl", &summary);
   const std::string text = FormatAuditSummary(summary, /*top=*/2);
-  EXPECT_THAT(text, HasSubstr("7 requests: 3 allowed, 2 denied, 2 errors"));
+  EXPECT_THAT(text, HasSubstr("6 requests: 3 allowed, 2 denied, 1 errors"));
+  EXPECT_THAT(text, HasSubstr("1 runs\n"));
+  EXPECT_THAT(text, HasSubstr("a.jsonl: 1 lines are not audit records "
+                              "(first: line 5); not counted"));
   EXPECT_THAT(text, HasSubstr("github.com"));
   EXPECT_THAT(text, HasSubstr("denied hosts:\n         2  evil.example\n"));
   // Only the top 2 in the host table: evil.example and github.com (2

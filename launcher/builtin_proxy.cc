@@ -229,8 +229,9 @@ struct BuiltinProxy::State {
     return stopping;
   }
 
-  void Audit(const Json& record) {
+  void Audit(Json record) {
     if (audit_fd < 0) return;
+    if (!options.run_id.empty()) record["run"] = options.run_id;
     const std::string line =
         record.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
     std::lock_guard<std::mutex> lock(audit_mu);

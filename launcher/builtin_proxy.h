@@ -33,6 +33,9 @@ namespace cell {
 struct BuiltinProxyOptions {
   // JSON lines appended here; empty for none.
   std::string audit_log;
+  // Every record carries it ("run"), as the `started` status line does:
+  // runs that share a log are told apart.
+  std::string run_id;
   absl::Duration resolve_timeout = absl::Seconds(10);
   absl::Duration connect_timeout = absl::Seconds(10);
   // How long a client may take to send a request head.

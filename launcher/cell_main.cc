@@ -83,7 +83,9 @@ Overrides (each sets the spec field named in brackets):
                             the cwd inside [worktreePath]
   --filter=FILE             allowed hosts, one extended regex per line
                             [tinyproxyFilter]
-  --log-dir=DIR             bound at /home/cell/log; proxy logs go there [logDir]
+  --log-dir=DIR             proxy logs go there; bound read-only at
+                            /home/cell/log (the cell reads them, cannot
+                            change them) [logDir]
   --host-user=NAME|UID      (root only) run the cell as this host user, as if
                             it had started it: a cell of root is host root
                             to the kernel and the Nix daemon [hostUser]
@@ -762,7 +764,7 @@ int Log(const std::vector<std::string>& args) {
       PrintError(text.status());
       return kExitUsage;
     }
-    cell::AddAuditLines(*text, &summary);
+    cell::AddAuditLines(*text, file, &summary);
   }
   std::fputs(cell::FormatAuditSummary(summary, top).c_str(), stdout);
   return 0;

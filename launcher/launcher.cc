@@ -9,6 +9,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/random.h>
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/socket.h>
@@ -34,6 +35,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "launcher/builtin_proxy.h"
 #include "launcher/cgroup.h"
 #include "launcher/child.h"
@@ -355,6 +358,23 @@ std::vector<std::string> WritableSources(const CellPlan& plan) {
   return writable;
 }
 
+// 16 hex digits from the kernel's random source: this run's id in the
+// status file and the audit log.
+std::string NewRunId() {
+  unsigned char bytes[8] = {};
+  if (getrandom(bytes, sizeof(bytes), 0) != sizeof(bytes)) {
+    const uint64_t fallback =
+        static_cast<uint64_t>(getpid()) ^
+        static_cast<uint64_t>(absl::ToUnixNanos(absl::Now()));
+    std::memcpy(bytes, &fallback, sizeof(bytes));
+  }
+  std::string id;
+  for (const unsigned char byte : bytes) {
+    absl::StrAppend(&id, absl::Hex(byte, absl::kZeroPad2));
+  }
+  return id;
+}
+
 ExitReport ReportFor(int wait_status) {
   ExitReport report;
   if (WIFEXITED(wait_status)) report.exit_code = WEXITSTATUS(wait_status);
@@ -419,6 +439,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   plan.mounts.insert(plan.mounts.end(), protect_ops.begin(), protect_ops.end());
   CELL_ASSIGN_OR_RETURN(StatusFile status_file,
                         StatusFile::Open(options.status_file));
+  const std::string run_id = NewRunId();
 
   const std::string jd_parent = JobDirParent();
   CELL_RETURN_IF_ERROR(CheckBindsHideJobDirs(plan.mounts, jd_parent));
@@ -577,6 +598,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
       absl::Status created;
       if (builtin) {
         BuiltinProxyOptions proxy_options;
+        proxy_options.run_id = run_id;
         proxy_options.audit_log =
             spec.log_dir.has_value()
                 ? absl::StrCat(*spec.log_dir, "/", kProxyAuditLogName)
@@ -645,6 +667,7 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
   }
 
   nlohmann::json started = {{"event", "started"},
+                            {"runId", run_id},
                             {"jd", jd.path()},
                             {"pid", child},
                             {"proxyPort", nullptr}};

@@ -151,8 +151,10 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
   mounts.push_back(
       Op(MountOpKind::kBind, spec.worktree_path, std::string(kCellWorktree)));
   if (spec.log_dir.has_value()) {
+    // Read-only: the launcher's records there (the proxy's audit log and
+    // logs) are read, never changed, from inside.
     mounts.push_back(
-        Op(MountOpKind::kBind, *spec.log_dir, std::string(kCellLogDir)));
+        Op(MountOpKind::kRoBind, *spec.log_dir, std::string(kCellLogDir)));
   }
   mounts.push_back(Op(MountOpKind::kTmpfs, "", "/tmp", 01777));
   if (spec.isolation.pid_namespace) {

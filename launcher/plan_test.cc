@@ -94,7 +94,7 @@ TEST(MakePlanTest, OptionalPartsFollowTheSpec) {
   EXPECT_EQ(FindOp(plan, "/nix/store"), nullptr);
   EXPECT_EQ(FindOp(plan, "/run/nix"), nullptr);
   EXPECT_EQ(*FindOp(plan, "/home/cell/log"),
-            (MountOp{MountOpKind::kBind, "/host/logs", "/home/cell/log"}));
+            (MountOp{MountOpKind::kRoBind, "/host/logs", "/home/cell/log"}));
   EXPECT_EQ(FindOp(plan, "/proc")->kind, MountOpKind::kProc);
   // A fresh /proc gets the same read-only paths and masks as the host's.
   EXPECT_EQ(FindOp(plan, "/proc/sysrq-trigger")->kind, MountOpKind::kRoRebind);

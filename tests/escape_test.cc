@@ -378,6 +378,41 @@ TEST_P(EscapeTest, TinyproxyFromTheWorktreeIsRefused) {
   EXPECT_FALSE(HostHas(Path("hijacked")));
 }
 
+// Issue 17: the proxy's audit log is the host's record of what the cell
+// reached. The agent may read it, never change it: truncating it or
+// appending a forged request from inside fails, and every record carries
+// the run's id from the status file.
+TEST_P(EscapeTest, TheAuditLogCannotBeRewrittenFromInside) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpServer> server, HttpServer::Start());
+  ASSERT_EQ(mkdir(Path("logs").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("logs").c_str(), uid(), gid()), 0);
+  std::ofstream(Path("filter")) << "^127\\.0\\.0\\.1$\n";
+  const std::string url =
+      absl::StrCat("http://127.0.0.1:", server->port(), "/hello");
+  nlohmann::json started;
+  ASSERT_OK_AND_ASSIGN(
+      Subprocess cell,
+      StartCellAndWait(
+          {"--network=proxy", "--filter=filter", "--log-dir=logs"},
+          {"/bin/sh", "-c",
+           absl::StrCat("curl -s --noproxy '' -o /dev/null ", url,
+                        "; log=/home/cell/log/proxy-audit.jsonl; "
+                        "(: > $log) 2>/dev/null && echo truncated; "
+                        "(echo '{\"host\":\"forged\",\"decision\":\"allow\"}' "
+                        ">> $log) 2>/dev/null && echo appended; "
+                        "rm -f $log 2>/dev/null; test -e $log && echo kept")},
+          &started));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, cell.Wait());
+  EXPECT_EQ(result.stdout_text, "kept\n") << result.stderr_text;
+  const std::string log = ReadHostFile(Path("logs/proxy-audit.jsonl"));
+  EXPECT_THAT(log, HasSubstr("\"host\":\"127.0.0.1\""));
+  EXPECT_THAT(log, Not(HasSubstr("forged")));
+  ASSERT_TRUE(started.contains("runId")) << started.dump();
+  EXPECT_THAT(
+      log, HasSubstr(absl::StrCat("\"run\":\"",
+                                  started["runId"].get<std::string>(), "\"")));
+}
+
 // Section 4: the agent owns directories the next launch mounts or reads
 // (here the worktree holds a bind source, logDir and the filter). From
 // inside a first cell it swaps each for a symlink to a host directory it
