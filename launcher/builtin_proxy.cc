@@ -25,6 +25,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "launcher/address_policy.h"
 #include "launcher/fs_util.h"
 #include "launcher/host_path.h"
 #include "launcher/http_head.h"
@@ -238,7 +239,11 @@ struct BuiltinProxy::State {
     (void)!write(audit_fd, line.data(), line.size());
   }
 
-  absl::StatusOr<int> Connect(const std::string& host, uint16_t port);
+  // Resolves `host` once and connects to one of its addresses, never to a
+  // special-use one (loopback, private, link-local, ...) unless one of
+  // `allowing` (the filter lines that allowed the host) names it.
+  absl::StatusOr<int> Connect(const std::string& host, uint16_t port,
+                              const std::vector<std::string>& allowing);
   void Serve(int client);
   // Serves one request whose head was parsed; returns whether the client
   // connection may carry another.
@@ -246,8 +251,9 @@ struct BuiltinProxy::State {
                     Json* record);
 };
 
-absl::StatusOr<int> BuiltinProxy::State::Connect(const std::string& host,
-                                                 uint16_t port) {
+absl::StatusOr<int> BuiltinProxy::State::Connect(
+    const std::string& host, uint16_t port,
+    const std::vector<std::string>& allowing) {
   auto resolution = std::make_shared<Resolution>();
   // Numeric addresses need no resolver (and no thread): the common case of
   // a loopback or literal-IP target stays fast.
@@ -308,8 +314,33 @@ absl::StatusOr<int> BuiltinProxy::State::Connect(const std::string& host,
           "cannot resolve ", host, ": ", gai_strerror(resolution->error)));
     }
   }
-  std::string last_error = "no address";
+  // The addresses it may go to, decided here and connected to as they are
+  // (no second lookup: a name cannot rebind between check and connect).
+  std::vector<size_t> usable;
+  std::string refused;
   for (size_t i = 0; i < resolution->addresses.size(); ++i) {
+    const sockaddr& address =
+        reinterpret_cast<const sockaddr&>(resolution->addresses[i]);
+    const AddressKind kind = ClassifyAddress(address);
+    const bool named = std::any_of(allowing.begin(), allowing.end(),
+                                   [&address](const std::string& line) {
+                                     return LineNamesAddress(line, address);
+                                   });
+    if (kind == AddressKind::kPublic || named) {
+      usable.push_back(i);
+    } else if (refused.empty()) {
+      refused =
+          absl::StrCat(AddressText(address), " (", AddressKindName(kind), ")");
+    }
+  }
+  if (usable.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        host, " is ", refused,
+        ", which no filter line names; a line that is exactly the address "
+        "allows it"));
+  }
+  std::string last_error = "no address";
+  for (const size_t i : usable) {
     const sockaddr_storage& address = resolution->addresses[i];
     const int fd = socket(address.ss_family,
                           SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
@@ -397,7 +428,20 @@ bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
                                   body));
     return finish(403, false);
   }
-  absl::StatusOr<int> connected = Connect(request.host, request.port);
+  absl::StatusOr<int> connected = Connect(
+      request.host, request.port, filter.MatchingPatterns(request.host));
+  if (absl::IsPermissionDenied(connected.status())) {
+    // The host was allowed, the address it stands for is not.
+    const std::string why(connected.status().message());
+    SendAll(client,
+            ProxyResponse(
+                403, "Forbidden by cell filter",
+                {{"X-Cell-Filter-Lines", std::to_string(filter.line_count())}},
+                absl::StrCat("blocked by cell filter: ", why, "\n")));
+    (*record)["decision"] = "deny";
+    (*record)["error"] = why;
+    return finish(403, false);
+  }
   if (!connected.ok()) {
     int code = 502;
     SendAll(client, GatewayError(connected.status(), &code));

@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -49,7 +50,7 @@ class BuiltinProxyHttpTest : public ::testing::Test {
         0);
     proxy_port_ = ntohs(address.sin_port);
     ASSERT_OK_AND_ASSIGN(std::vector<FilterPattern> patterns,
-                         ParseFilter("^127\\.0\\.0\\.1$\n", "filter"));
+                         ParseFilter(FilterText(), "filter"));
     ASSERT_OK_AND_ASSIGN(HostFilter filter,
                          HostFilter::Compile(patterns, "filter"));
     ASSERT_OK_AND_ASSIGN(proxy_,
@@ -62,6 +63,9 @@ class BuiltinProxyHttpTest : public ::testing::Test {
       }
     });
   }
+  // The filter the proxy applies: the server's literal address.
+  virtual std::string FilterText() const { return "^127\\.0\\.0\\.1$\n"; }
+
   void TearDown() override {
     stop_ = true;
     if (loop_.joinable()) loop_.join();
@@ -129,6 +133,43 @@ TEST_F(BuiltinProxyHttpTest, AmbiguousFramingIsRefusedBeforeAnyUpstream) {
 TEST_F(BuiltinProxyHttpTest, DeniedHostsAreNamedInTheStatusLine) {
   EXPECT_THAT(Exchange("CONNECT denied.test:443 HTTP/1.1\r\n\r\n"),
               StartsWith("HTTP/1.1 403 Forbidden by cell filter\r\n"));
+  EXPECT_EQ(server_->requests(), 0);
+}
+
+// A filter that allows every name: the host as written passes, and what it
+// stands for is still refused when it is the host's own loopback (or any
+// special-use address) that no line names. Every spelling of loopback a
+// resolver or the kernel accepts, tunnelled and plain.
+class AllowAllFilterTest : public BuiltinProxyHttpTest {
+ protected:
+  std::string FilterText() const override { return ".*\n"; }
+};
+
+TEST_F(AllowAllFilterTest, NoSpellingOfLoopbackReachesIt) {
+  char hostname[256] = {};
+  ASSERT_EQ(gethostname(hostname, sizeof(hostname) - 1), 0);
+  const std::string port = std::to_string(server_->port());
+  // Each of these resolves to a loopback or unspecified address: refused.
+  for (const std::string& host : std::vector<std::string>{
+           "localhost", "127.0.0.1", "127.1", "0", "0.0.0.0", "2130706433",
+           "0x7f000001", "017700000001", "[::ffff:127.0.0.1]", "[::1]",
+           "[::]"}) {
+    SCOPED_TRACE(host);
+    EXPECT_THAT(Exchange(absl::StrCat("CONNECT ", host, ":", port,
+                                      " HTTP/1.1\r\n\r\n")),
+                StartsWith("HTTP/1.1 403 Forbidden by cell filter"));
+    EXPECT_THAT(Exchange(absl::StrCat("GET http://", host, ":", port,
+                                      "/hello HTTP/1.1\r\n\r\n")),
+                StartsWith("HTTP/1.1 403 Forbidden by cell filter"));
+  }
+  // These may not resolve at all here; they never reach the server.
+  for (const std::string& host :
+       std::vector<std::string>{"localhost.", std::string(hostname)}) {
+    SCOPED_TRACE(host);
+    EXPECT_THAT(Exchange(absl::StrCat("CONNECT ", host, ":", port,
+                                      " HTTP/1.1\r\n\r\n")),
+                Not(StartsWith("HTTP/1.1 200")));
+  }
   EXPECT_EQ(server_->requests(), 0);
 }
 

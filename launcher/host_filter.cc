@@ -165,4 +165,15 @@ FilterDecision HostFilter::Decide(absl::string_view host) const {
   return {true, lines.front()};
 }
 
+std::vector<std::string> HostFilter::MatchingPatterns(
+    absl::string_view host) const {
+  std::vector<std::string> patterns;
+  for (const int line : MatchingLines(host)) {
+    for (const FilterPattern& pattern : patterns_) {
+      if (pattern.line == line) patterns.push_back(pattern.pattern);
+    }
+  }
+  return patterns;
+}
+
 }  // namespace cell

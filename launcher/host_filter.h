@@ -42,6 +42,8 @@ class HostFilter {
   FilterDecision Decide(absl::string_view host) const;
   // Every matching line (1-based), in file order.
   std::vector<int> MatchingLines(absl::string_view host) const;
+  // The text of the patterns at those lines.
+  std::vector<std::string> MatchingPatterns(absl::string_view host) const;
 
   bool allow_all() const { return allow_all_; }
   // Lines in the filter (for the 403 response's header).

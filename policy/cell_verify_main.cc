@@ -7,6 +7,7 @@
 // 2 usage or setup error.
 #include <arpa/inet.h>
 #include <limits.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <sys/resource.h>
@@ -14,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <optional>
@@ -27,8 +29,10 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "launcher/address_policy.h"
 #include "launcher/filter.h"
 #include "launcher/fs_util.h"
+#include "launcher/host_filter.h"
 #include "launcher/host_identity.h"
 #include "launcher/json_text.h"
 #include "launcher/net.h"
@@ -52,6 +56,34 @@ using Json = nlohmann::json;
 constexpr int kExitPass = 0;
 constexpr int kExitFail = 1;
 constexpr int kExitError = 2;
+
+// Whether the builtin engine would connect to `host` (the canary, on host
+// loopback): one of its addresses is public, or named by a filter line
+// that allows the host (launcher/address_policy.h), as the engine asks.
+absl::StatusOr<bool> LoopbackAllowed(
+    const std::vector<cell::FilterPattern>& patterns, const std::string& host,
+    bool has_filter) {
+  if (!has_filter) return false;  // No line names any address.
+  CELL_ASSIGN_OR_RETURN(cell::HostFilter filter,
+                        cell::HostFilter::Compile(patterns, "filter"));
+  const std::vector<std::string> allowing = filter.MatchingPatterns(host);
+  addrinfo hints{};
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* result = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &result) != 0) return false;
+  bool allowed = false;
+  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+    const sockaddr& address = *ai->ai_addr;
+    allowed = allowed ||
+              cell::ClassifyAddress(address) == cell::AddressKind::kPublic ||
+              std::any_of(allowing.begin(), allowing.end(),
+                          [&address](const std::string& line) {
+                            return cell::LineNamesAddress(line, address);
+                          });
+  }
+  freeaddrinfo(result);
+  return allowed;
+}
 
 // The canary: a listening socket on the host's loopback. The proxy is asked
 // to CONNECT to it under two names; the filter (as the static analysis
@@ -282,8 +314,16 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   for (const char* host : kCanaryHosts) {
     connect_flags.push_back(
         absl::StrCat("--connect=", host, ":", canary.second));
-    const bool allowed = !spec.tinyproxy_filter.has_value() ||
-                         cell::FilterAllows(patterns, host);
+    bool allowed = !spec.tinyproxy_filter.has_value() ||
+                   cell::FilterAllows(patterns, host);
+    // The builtin engine also refuses the canary's loopback address unless
+    // a line allowing the host names it (tinyproxy cannot tell).
+    if (allowed && spec.network.engine == cell::ProxyEngine::kBuiltin) {
+      CELL_ASSIGN_OR_RETURN(
+          bool reachable,
+          LoopbackAllowed(patterns, host, spec.tinyproxy_filter.has_value()));
+      allowed = reachable;
+    }
     observation->expected_connect_statuses.push_back(allowed ? 200 : 403);
   }
   const std::string status_file = work + "/status.jsonl";

@@ -1,5 +1,7 @@
 #include "policy/filter_analysis.h"
 
+#include <unistd.h>
+
 #include <map>
 #include <memory>
 #include <string>
@@ -33,20 +35,21 @@ bool Anchored(const std::string& pattern) {
 }  // namespace
 
 const std::vector<std::string>& PrivateProbeHosts() {
-  static const auto* hosts =
-      new std::vector<std::string>{"localhost",
-                                   "127.0.0.1",
-                                   "10.0.0.1",
-                                   "172.16.0.1",
-                                   "192.168.1.1",
-                                   "169.254.169.254",
-                                   "metadata.google.internal",
-                                   "metadata",
-                                   "100.100.100.200",
-                                   "::1",
-                                   "[::1]",
-                                   "fd00::1",
-                                   "fe80::1"};
+  static const auto* hosts = new std::vector<std::string>{
+      // Loopback, in every spelling a resolver or the kernel accepts.
+      "localhost", "localhost.", "LOCALHOST", "localhost.localdomain",
+      "127.0.0.1", "127.1", "127.0.1", "127.255.255.254", "2130706433",
+      "0x7f000001", "0x7f.0.0.1", "017700000001", "0177.0.0.1", "0", "0.0.0.0",
+      "0x0", "::1", "[::1]", "0:0:0:0:0:0:0:1", "::", "::ffff:127.0.0.1",
+      "[::ffff:127.0.0.1]", "::ffff:7f00:1", "::127.0.0.1", "ip6-localhost",
+      "ip6-loopback",
+      // Private and shared networks.
+      "10.0.0.1", "172.16.0.1", "192.168.1.1", "100.64.0.1", "::ffff:10.0.0.1",
+      "fd00::1", "fc00::1",
+      // Link-local and cloud metadata.
+      "169.254.169.254", "[fd00:ec2::254]", "fd00:ec2::254", "fe80::1",
+      "metadata.google.internal", "metadata", "100.100.100.200",
+      "instance-data", "instance-data.ec2.internal"};
   return *hosts;
 }
 
@@ -162,7 +165,13 @@ std::vector<Finding> AnalyzeFilter(const std::vector<FilterPattern>& patterns,
     report_allowed(host, "mustDeny host");
   }
   if (rules.forbid_private_addresses) {
-    for (const std::string& host : PrivateProbeHosts()) {
+    std::vector<std::string> hosts = PrivateProbeHosts();
+    // This machine's own name resolves to it.
+    char name[256] = {};
+    if (gethostname(name, sizeof(name) - 1) == 0 && name[0] != '\0') {
+      hosts.emplace_back(name);
+    }
+    for (const std::string& host : hosts) {
       report_allowed(host, "private or metadata address");
     }
   }

@@ -2,6 +2,8 @@
 // real cells, as root and as uid 65534, against a loopback HTTP server on
 // the host. Hosts `127.0.0.1` (allowed) and `localhost` (not) tell the
 // filter's decisions apart; `127.0.0.2` is allowed but nothing listens.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +19,9 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "launcher/address_policy.h"
+#include "launcher/filter.h"
+#include "launcher/host_filter.h"
 #include "nlohmann/json.hpp"
 #include "tests/cell_fixture.h"
 #include "tests/http_server.h"
@@ -272,6 +277,25 @@ TEST_P(BuiltinProxyTest, FilterLinesRe2ReadsDifferentlyFailBeforeLaunch) {
 // through real tinyproxy and through the builtin engine give the same
 // allow/deny decisions. Every host is a loopback address (or localhost), so
 // nothing leaves the machine even when allowed.
+// Whether `filter` allows loopback `host` and one of the lines that allow it
+// names its address itself (what the builtin engine also asks).
+bool NamedLiterally(const std::string& filter, const std::string& host) {
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  if (inet_pton(AF_INET, host.c_str(), &address.sin_addr) != 1) return false;
+  absl::StatusOr<std::vector<FilterPattern>> patterns =
+      ParseFilter(filter, "filter");
+  if (!patterns.ok()) return false;
+  absl::StatusOr<HostFilter> compiled = HostFilter::Compile(*patterns, "f");
+  if (!compiled.ok()) return false;
+  for (const std::string& line : compiled->MatchingPatterns(host)) {
+    if (LineNamesAddress(line, reinterpret_cast<const sockaddr&>(address))) {
+      return true;
+    }
+  }
+  return false;
+}
+
 TEST_P(BuiltinProxyTest, TinyproxyAndBuiltinDecideTheSame) {
   std::mt19937 random(42);
   auto number = [&random](int max) {
@@ -301,22 +325,45 @@ TEST_P(BuiltinProxyTest, TinyproxyAndBuiltinDecideTheSame) {
                       host, " %{http_connect}\\n' http://", host, ":",
                       server_->port(), "/hello; ");
     }
+    // tinyproxy's decisions (its status), the builtin engine's filter
+    // decisions (its audit log: a matching line, or none) and its answers.
+    // Every host here is loopback: the builtin engine then also needs a
+    // matching line that names the address itself, which tinyproxy cannot
+    // check (SECURITY.md).
     std::string decisions[2];
+    std::string expected_answers, answers;
     for (int engine = 0; engine < 2; ++engine) {
       std::ofstream(Path("engine.json"))
           << absl::StrCat(R"({"version": 1, "network": {"engine": ")",
                           engine == 0 ? "tinyproxy" : "builtin", R"("}})");
+      unlink(Path("log/proxy-audit.jsonl").c_str());
       ASSERT_OK_AND_ASSIGN(SubprocessResult result, Run(script + "true"));
       ASSERT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
       const std::vector<std::string> lines =
           absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
+      if (engine == 0) {
+        for (const std::string& line : lines) {
+          const bool denied = absl::EndsWith(line, " 403");
+          absl::StrAppend(&decisions[0], line.substr(0, line.find(' ')),
+                          denied ? " deny\n" : " allow\n");
+        }
+        continue;
+      }
+      for (const Json& record : Audit()) {
+        absl::StrAppend(&decisions[1], record.value("host", ""),
+                        record.value("filterLine", Json()).is_null()
+                            ? " deny\n"
+                            : " allow\n");
+      }
       for (const std::string& line : lines) {
-        const bool denied = absl::EndsWith(line, " 403");
-        absl::StrAppend(&decisions[engine], line.substr(0, line.find(' ')),
-                        denied ? " deny\n" : " allow\n");
+        absl::StrAppend(&answers, line, "\n");
+        const std::string host = line.substr(0, line.find(' '));
+        absl::StrAppend(&expected_answers, host,
+                        NamedLiterally(filter, host) ? " 200\n" : " 403\n");
       }
     }
     EXPECT_EQ(decisions[0], decisions[1]) << "filter:\n" << filter;
+    EXPECT_EQ(answers, expected_answers) << "filter:\n" << filter;
     EXPECT_EQ(std::count(decisions[1].begin(), decisions[1].end(), '\n'),
               static_cast<long>(hosts.size()));
   }

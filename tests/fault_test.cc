@@ -236,12 +236,14 @@ TEST_P(FaultTest, TheProcessLimitNeverEndsTheLauncher) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpServer> server, HttpServer::Start());
   ASSERT_EQ(mkdir(Path("logs").c_str(), 0755), 0);
   ASSERT_EQ(chown(Path("logs").c_str(), uid(), gid()), 0);
+  // The server is on host loopback: a line naming the address.
+  std::ofstream(Path("loopback-filter")) << "^127\\.0\\.0\\.1$\n";
   std::vector<std::string> flags = UntrustedUserFlags();
   // A PID namespace ends the sleepers with the command.
-  flags.insert(
-      flags.end(),
-      {"--no-nix", "--network=proxy", "--log-dir=logs", "--pid-namespace",
-       absl::StrCat("--status-file=", Path("tmp/status.jsonl"))});
+  flags.insert(flags.end(),
+               {"--no-nix", "--network=proxy", "--log-dir=logs",
+                "--pid-namespace", "--filter=loopback-filter",
+                absl::StrCat("--status-file=", Path("tmp/status.jsonl"))});
   const std::string url =
       absl::StrCat("http://127.0.0.1:", server->port(), "/hello");
   // Fill the limit, free one slot, ask through the proxy in it.
@@ -263,7 +265,8 @@ TEST_P(FaultTest, TheProcessLimitNeverEndsTheLauncher) {
   EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
   const std::string expected =
       GetParam() == TestUser::kRoot ? "status 200\n" : "status 503\n";
-  EXPECT_THAT(result.stdout_text, HasSubstr(expected));
+  EXPECT_THAT(result.stdout_text, HasSubstr(expected))
+      << ReadHostFile(Path("logs/proxy-audit.jsonl"));
   EXPECT_THAT(result.stderr_text, HasSubstr("forked "));
   // The launcher finished its job: `exited`, $JD gone, nothing left.
   bool exited = false;
@@ -282,12 +285,15 @@ TEST_P(FaultTest, FiftyConcurrentCellsWithTheirOwnProxies) {
   ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpServer> server, HttpServer::Start());
   const std::string url =
       absl::StrCat("http://127.0.0.1:", server->port(), "/hello");
+  // The server is on host loopback: a line naming the address lets the
+  // builtin engine connect to it.
+  std::ofstream(Path("loopback-filter")) << "^127\\.0\\.0\\.1$\n";
   std::vector<Subprocess> cells;
   for (int i = 0; i < 50; ++i) {
     // Alternate engines: 25 tinyproxy processes and 25 builtin engines.
     ASSERT_OK_AND_ASSIGN(
         Subprocess cell,
-        StartCell({"--network=proxy",
+        StartCell({"--network=proxy", "--filter=loopback-filter",
                    i % 2 == 0 ? "--engine=builtin" : "--engine=tinyproxy"},
                   {"curl", "-sf", "--noproxy", "", url}));
     cells.push_back(std::move(cell));

@@ -127,10 +127,17 @@ TEST_P(ProxyTest, SpecPortAndDefaultAllowAll) {
                        RunCell({"--spec=spec.json", "--network=proxy"},
                                {"sh", "-c",
                                 absl::StrCat("echo $http_proxy; ", kCurl,
+                                             "-w '%{http_code}\\n' ",
                                              Url("localhost", "/hello"))}));
   EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
-  EXPECT_EQ(result.stdout_text,
-            absl::StrCat("http://127.0.0.1:8080\n", kHelloBody));
+  // Allow-all allows every host, and no address of the host's own: a name
+  // that is loopback is refused without a filter line naming the address.
+  EXPECT_THAT(result.stdout_text,
+              ::testing::StartsWith("http://127.0.0.1:8080\nblocked by cell "
+                                    "filter: localhost is "));
+  EXPECT_THAT(result.stdout_text, HasSubstr("(loopback)"));
+  EXPECT_THAT(result.stdout_text, ::testing::EndsWith("403\n"));
+  EXPECT_EQ(server_->requests(), 0);
 }
 
 TEST_P(ProxyTest, TwoHundredConcurrentRequestsAllSucceed) {
