@@ -233,6 +233,19 @@ absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
                        policy.network)) {
       findings.push_back(std::move(finding));
     }
+    // tinyproxy judges names only: one that resolves to the host's own
+    // loopback or a private network is let through (the builtin engine
+    // checks the address it connects to).
+    if (spec.network.engine == ProxyEngine::kTinyproxy) {
+      findings.push_back(
+          {"filter-policy",
+           policy.network.forbid_private_addresses ? FindingLevel::kFail
+                                                   : FindingLevel::kWarn,
+           "the tinyproxy engine judges host names only: a name the filter "
+           "allows may resolve to host loopback, a private network or a "
+           "metadata address; use the builtin engine (\"engine\": "
+           "\"builtin\", --engine=builtin), which checks the address"});
+    }
   }
   return findings;
 }

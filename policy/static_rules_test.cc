@@ -200,5 +200,27 @@ TEST(StaticRulesTest, NixDaemonEgressIsAFinding) {
       ParsePolicy(R"({"version": 1, "nixDaemonEgress": "maybe"})", "x").ok());
 }
 
+// tinyproxy cannot check addresses: a finding, failing where the policy
+// forbids private addresses.
+TEST(StaticRulesTest, TinyproxyJudgesNamesOnly) {
+  CellSpec spec = Spec();
+  spec.network.mode = NetworkMode::kProxy;
+  spec.network.engine = ProxyEngine::kTinyproxy;
+  ASSERT_OK_AND_ASSIGN(Policy documented, BuiltinProfile("documented"));
+  EXPECT_THAT(Check(spec, documented),
+              Contains(AllOf(Field(&Finding::level, FindingLevel::kWarn),
+                             Field(&Finding::message,
+                                   HasSubstr("judges host names only")))));
+  ASSERT_OK_AND_ASSIGN(Policy strict, BuiltinProfile("agent-strict"));
+  EXPECT_THAT(
+      Check(spec, strict),
+      Contains(AllOf(Field(&Finding::level, FindingLevel::kFail),
+                     Field(&Finding::message, HasSubstr("--engine=builtin")))));
+  spec.network.engine = ProxyEngine::kBuiltin;
+  EXPECT_THAT(Check(spec, documented),
+              Not(Contains(Field(&Finding::message,
+                                 HasSubstr("judges host names only")))));
+}
+
 }  // namespace
 }  // namespace cell::policy
