@@ -81,8 +81,10 @@ directory.
 Overrides (each sets the spec field named in brackets):
   --worktree=DIR            host dir bound read-write at /home/cell/worktree,
                             the cwd inside [worktreePath]
-  --filter=FILE             allowed hosts, one extended regex per line
-                            [tinyproxyFilter]
+  --filter=FILE             allowed hosts, one extended regex per line; the
+                            builtin engine reaches a loopback, private or
+                            metadata address only through a line that is
+                            exactly that address [tinyproxyFilter]
   --log-dir=DIR             proxy logs go there; bound read-only at
                             /home/cell/log (the cell reads them, cannot
                             change them) [logDir]
@@ -108,8 +110,8 @@ Overrides (each sets the spec field named in brackets):
   --pid-namespace           own PID namespace and /proc [isolation.pidNamespace]
   --ipc-namespace           own IPC namespace [isolation.ipcNamespace]
   --seccomp                 deny the syscalls that leave or widen a cell
-                            (namespaces, ptrace, keyrings, bpf, modules)
-                            with EPERM [isolation.seccomp]
+                            (namespaces, ptrace, keyrings, bpf, io_uring,
+                            modules, TIOCSTI) with EPERM [isolation.seccomp]
   --capabilities=all|none   capabilities kept across exec inside the user
                             namespace [isolation.capabilities]
   --read-only-root          the cell's root (/, /etc, /bin links) read-only;
