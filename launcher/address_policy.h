@@ -25,13 +25,23 @@ enum class AddressKind {
   kLinkLocal,    // 169.254/16 (cloud metadata), fe80::/10
   kUniqueLocal,  // fc00::/7 (fd00:ec2::254, a metadata address)
   kMulticast,    // 224/4, ff00::/8
-  kReserved,     // 240/4, 255.255.255.255
+  kReserved,     // 240/4, broadcast, documentation, benchmarking, 6to4,
+                 // Teredo, local-use NAT64, ...
+  kHostOwn,      // An address of the host's own interfaces.
 };
 
 // The kind of an AF_INET or AF_INET6 address; IPv4-mapped (::ffff:a.b.c.d),
-// IPv4-compatible (::a.b.c.d) and NAT64 (64:ff9b::a.b.c.d) forms are judged
-// by the IPv4 address they carry. Other families are kReserved.
+// IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) and SIIT
+// (::ffff:0:a.b.c.d) forms are judged by the IPv4 address they carry. Other
+// families are kReserved.
 AddressKind ClassifyAddress(const sockaddr& address);
+
+// The same, where `host_addresses` are the host's own interface addresses
+// (getifaddrs): a service bound to 0.0.0.0 answers on each of them, so
+// reaching one is reaching the host, whatever range it is in.
+AddressKind ClassifyAddress(
+    const sockaddr& address,
+    const std::vector<sockaddr_storage>& host_addresses);
 
 // "loopback", "private", ...
 absl::string_view AddressKindName(AddressKind kind);

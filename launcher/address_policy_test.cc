@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <string>
+#include <vector>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -52,10 +53,38 @@ TEST(AddressPolicyTest, EverySpecialUseRangeAndItsIpv6Forms) {
   EXPECT_EQ(Kind("ff02::1"), AddressKind::kMulticast);
   EXPECT_EQ(Kind("255.255.255.255"), AddressKind::kReserved);
   EXPECT_EQ(Kind("240.0.0.1"), AddressKind::kReserved);
+  // Found by an attacker review: documentation, benchmarking and relay
+  // ranges, and IPv6 forms that a gateway translates to IPv4.
+  for (const char* text :
+       {"192.0.0.1", "192.0.2.2", "198.51.100.1", "203.0.113.1", "198.18.0.1",
+        "198.19.255.1", "192.88.99.1", "2001:db8::1", "100::1", "2001:2::1",
+        "2001:10::1", "3fff::1", "5f00::1", "64:ff9b:1::7f00:1",
+        "2002:7f00:1::1", "2001:0:1::1"}) {
+    EXPECT_EQ(Kind(text), AddressKind::kReserved) << text;
+  }
+  EXPECT_EQ(Kind("fec0::1"), AddressKind::kPrivate);           // Site-local.
+  EXPECT_EQ(Kind("::ffff:0:7f00:1"), AddressKind::kLoopback);  // SIIT.
   for (const char* text : {"140.82.112.3", "172.32.0.1", "100.128.0.1",
                            "2606:4700::1111", "::ffff:8.8.8.8"}) {
     EXPECT_EQ(Kind(text), AddressKind::kPublic) << text;
   }
+}
+
+// The host's own public address is the host: a service bound to 0.0.0.0
+// answers there. Also in an IPv6 form that carries it.
+TEST(AddressPolicyTest, TheHostsOwnAddressesAreTheHost) {
+  const std::vector<sockaddr_storage> own = {Address("140.82.112.3"),
+                                             Address("2606:4700::1111")};
+  for (const char* text :
+       {"140.82.112.3", "::ffff:140.82.112.3", "2606:4700::1111"}) {
+    const sockaddr_storage address = Address(text);
+    EXPECT_EQ(ClassifyAddress(reinterpret_cast<const sockaddr&>(address), own),
+              AddressKind::kHostOwn)
+        << text;
+  }
+  const sockaddr_storage other = Address("140.82.112.4");
+  EXPECT_EQ(ClassifyAddress(reinterpret_cast<const sockaddr&>(other), own),
+            AddressKind::kPublic);
 }
 
 TEST(AddressPolicyTest, OnlyALiteralLineNamesAnAddress) {

@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ifaddrs.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -178,6 +179,25 @@ bool StartDetached(Body body) {
   }
 }
 
+// The addresses of the host's own interfaces, now (they may change while
+// a cell runs): a service bound to 0.0.0.0 answers on each.
+std::vector<sockaddr_storage> HostAddresses() {
+  std::vector<sockaddr_storage> addresses;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) return addresses;
+  for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+    if (entry->ifa_addr == nullptr) continue;
+    const int family = entry->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6) continue;
+    sockaddr_storage address{};
+    std::memcpy(&address, entry->ifa_addr,
+                family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    addresses.push_back(address);
+  }
+  freeifaddrs(list);
+  return addresses;
+}
+
 // The answer when the launcher cannot take a request on (no thread).
 std::string Unavailable(absl::string_view why) {
   return ProxyResponse(503, "Service Unavailable", {},
@@ -318,10 +338,11 @@ absl::StatusOr<int> BuiltinProxy::State::Connect(
   // (no second lookup: a name cannot rebind between check and connect).
   std::vector<size_t> usable;
   std::string refused;
+  const std::vector<sockaddr_storage> host_addresses = HostAddresses();
   for (size_t i = 0; i < resolution->addresses.size(); ++i) {
     const sockaddr& address =
         reinterpret_cast<const sockaddr&>(resolution->addresses[i]);
-    const AddressKind kind = ClassifyAddress(address);
+    const AddressKind kind = ClassifyAddress(address, host_addresses);
     const bool named = std::any_of(allowing.begin(), allowing.end(),
                                    [&address](const std::string& line) {
                                      return LineNamesAddress(line, address);

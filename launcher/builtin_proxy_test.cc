@@ -5,6 +5,8 @@
 #include "launcher/builtin_proxy.h"
 
 #include <arpa/inet.h>
+#include <ifaddrs.h>
+#include <net/if.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -19,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "launcher/address_policy.h"
 #include "launcher/filter.h"
 #include "launcher/host_filter.h"
 #include "tests/http_server.h"
@@ -162,6 +165,25 @@ TEST_F(AllowAllFilterTest, NoSpellingOfLoopbackReachesIt) {
                                       "/hello HTTP/1.1\r\n\r\n")),
                 StartsWith("HTTP/1.1 403 Forbidden by cell filter"));
   }
+  // The host's own interface addresses (a service bound to 0.0.0.0 answers
+  // on each): refused whatever range they are in.
+  ifaddrs* list = nullptr;
+  ASSERT_EQ(getifaddrs(&list), 0);
+  int own = 0;
+  for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+    if (entry->ifa_addr == nullptr || entry->ifa_addr->sa_family != AF_INET ||
+        (entry->ifa_flags & IFF_LOOPBACK) != 0) {
+      continue;
+    }
+    const std::string address = AddressText(*entry->ifa_addr);
+    SCOPED_TRACE(address);
+    EXPECT_THAT(Exchange(absl::StrCat("CONNECT ", address, ":", port,
+                                      " HTTP/1.1\r\n\r\n")),
+                StartsWith("HTTP/1.1 403 Forbidden by cell filter"));
+    ++own;
+  }
+  freeifaddrs(list);
+  EXPECT_GT(own, 0) << "no non-loopback IPv4 address to try";
   // These may not resolve at all here; they never reach the server.
   for (const std::string& host :
        std::vector<std::string>{"localhost.", std::string(hostname)}) {

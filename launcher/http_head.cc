@@ -2,6 +2,7 @@
 
 #include <http_parser.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "absl/strings/ascii.h"
@@ -163,6 +164,39 @@ absl::Status CheckRequestFraming(absl::string_view head,
           "folded header lines (obs-fold) are refused");
     }
   }
+  // Header names are tokens and values hold no control characters but
+  // HTAB (RFC 9110 5.1, 5.5): "Transfer-Encoding : chunked",
+  // "Transfer_Encoding", "\v" before a value are read differently by
+  // different servers.
+  static constexpr absl::string_view kTokenExtra = "!#$%&'*+-.^_`|~";
+  for (const auto& [name, value] : headers) {
+    if (name.empty()) return absl::InvalidArgumentError("empty header name");
+    for (const char c : name) {
+      if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) &&
+          kTokenExtra.find(c) == absl::string_view::npos) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("header name '", name, "' is not a token"));
+      }
+    }
+    // Servers that map '_' to '-' (CGI, some frameworks) would read these
+    // as the framing headers the proxy did not.
+    if (name.find('_') != std::string::npos) {
+      std::string dashed = name;
+      std::replace(dashed.begin(), dashed.end(), '_', '-');
+      if (absl::EqualsIgnoreCase(dashed, "transfer-encoding") ||
+          absl::EqualsIgnoreCase(dashed, "content-length")) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("header name '", name, "' is ambiguous"));
+      }
+    }
+    for (const char c : value) {
+      const unsigned char u = static_cast<unsigned char>(c);
+      if ((u < 0x20 && c != '\t') || u == 0x7f) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("header '", name, "' holds a control character"));
+      }
+    }
+  }
   int transfer_encodings = 0;
   bool content_length = false;
   for (const auto& [name, value] : headers) {
@@ -187,9 +221,19 @@ absl::Status CheckRequestFraming(absl::string_view head,
 }  // namespace
 
 std::optional<size_t> FindHeadEnd(absl::string_view buffer) {
-  const size_t end = buffer.find("\r\n\r\n");
-  if (end == absl::string_view::npos) return std::nullopt;
-  return end + 4;
+  // A head of bare-LF lines ends too (and is then refused), rather than
+  // waiting for a CRLF blank line that never comes. In a CRLF head "\n\n"
+  // cannot occur.
+  const size_t crlf = buffer.find("\r\n\r\n");
+  const size_t lf = buffer.find("\n\n");
+  if (crlf == absl::string_view::npos && lf == absl::string_view::npos) {
+    return std::nullopt;
+  }
+  if (lf != absl::string_view::npos &&
+      (crlf == absl::string_view::npos || lf < crlf)) {
+    return lf + 2;
+  }
+  return crlf + 4;
 }
 
 absl::StatusOr<RequestHead> ParseRequestHead(absl::string_view head) {
@@ -278,9 +322,12 @@ std::string UpstreamRequestHead(const RequestHead& request) {
       absl::StrCat(request.method, " ", request.path, " HTTP/1.1\r\n");
   // Host is always the request line's authority, which the filter judged:
   // a client's own Host header could name another virtual host there.
-  absl::StrAppend(&out, "Host: ", request.host,
-                  request.port == 80 ? "" : absl::StrCat(":", request.port),
-                  "\r\n");
+  // An IPv6 literal keeps its brackets, or the port would read as part of
+  // the address.
+  const bool ipv6 = request.host.find(':') != std::string::npos;
+  absl::StrAppend(
+      &out, "Host: ", ipv6 ? "[" : "", request.host, ipv6 ? "]" : "",
+      request.port == 80 ? "" : absl::StrCat(":", request.port), "\r\n");
   HttpHeaders headers;
   for (const auto& header : request.headers) {
     if (!absl::EqualsIgnoreCase(header.first, "host"))

@@ -104,6 +104,18 @@ TEST(ParseRequestHeadTest, RefusesAmbiguousFraming) {
       ParseRequestHead("GET http://a.test/ HTTP/1.1\r\n"
                        "X-A: one\r\n two\r\n\r\n"),
       StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("obs-fold")));
+  // Found by an attacker review: a space before the colon, a name that is
+  // not a token, a control character before a value.
+  for (const char* header :
+       {"Transfer-Encoding : chunked", "Transfer_Encoding: chunked", "X Y: z",
+        "Transfer-Encoding:\x0b"
+        "chunked"}) {
+    EXPECT_FALSE(
+        ParseRequestHead(absl::StrCat("POST http://a.test/ HTTP/1.1\r\n",
+                                      header, "\r\n\r\n"))
+            .ok())
+        << header;
+  }
   // What is fine stays fine.
   EXPECT_THAT(ParseRequestHead("POST http://a.test/ HTTP/1.1\r\n"
                                "Transfer-Encoding: Chunked \r\n\r\n"),
@@ -120,6 +132,22 @@ TEST(UpstreamRequestHeadTest, HostIsTheRequestLinesAuthority) {
   EXPECT_EQ(UpstreamRequestHead(r),
             "GET /x HTTP/1.1\r\nHost: allowed.test:8080\r\nAccept: */*\r\n"
             "Connection: close\r\n\r\n");
+}
+
+TEST(UpstreamRequestHeadTest, AnIpv6LiteralKeepsItsBrackets) {
+  ASSERT_OK_AND_ASSIGN(
+      RequestHead r,
+      ParseRequestHead("GET http://[2001:db8::1]:8080/ HTTP/1.1\r\n\r\n"));
+  EXPECT_THAT(UpstreamRequestHead(r),
+              HasSubstr("\r\nHost: [2001:db8::1]:8080\r\n"));
+}
+
+// A head of bare-LF lines ends (and is refused), not waited on.
+TEST(FindHeadEndTest, ABareLfHeadEndsToo) {
+  EXPECT_EQ(FindHeadEnd("GET http://a/ HTTP/1.1\nHost: a\n\nrest"),
+            std::optional<size_t>(32));
+  EXPECT_EQ(FindHeadEnd("GET / HTTP/1.1\r\nA: b\r\n\r\nx"),
+            std::optional<size_t>(24));
 }
 
 TEST(UpstreamRequestHeadTest, DropsHopByHopHeaders) {
