@@ -24,6 +24,7 @@
 #include "launcher/address_policy.h"
 #include "launcher/filter.h"
 #include "launcher/host_filter.h"
+#include "launcher/net.h"
 #include "tests/http_server.h"
 #include "tests/status_matchers.h"
 
@@ -38,20 +39,9 @@ class BuiltinProxyHttpTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_OK_AND_ASSIGN(server_, testing::HttpServer::Start());
-    const int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    ASSERT_GE(listener, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(
-        bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-        0);
-    ASSERT_EQ(listen(listener, 16), 0);
-    socklen_t length = sizeof(address);
-    ASSERT_EQ(
-        getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length),
-        0);
-    proxy_port_ = ntohs(address.sin_port);
+    ASSERT_OK_AND_ASSIGN(auto listening, ListenOnLoopback(16));
+    const int listener = listening.first;
+    proxy_port_ = listening.second;
     ASSERT_OK_AND_ASSIGN(std::vector<FilterPattern> patterns,
                          ParseFilter(FilterText(), "filter"));
     ASSERT_OK_AND_ASSIGN(HostFilter filter,

@@ -70,6 +70,18 @@ absl::Status MakePipe(UniqueFd* read_end, UniqueFd* write_end) {
   return absl::OkStatus();
 }
 
+// A socketpair for handing the launcher one descriptor from the child
+// (launcher/fd_passing.h).
+absl::Status MakeChannel(UniqueFd* parent_end, UniqueFd* child_end) {
+  int pair[2];
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
+    return ErrnoStatus(errno, "socketpair");
+  }
+  parent_end->Reset(pair[0]);
+  child_end->Reset(pair[1]);
+  return absl::OkStatus();
+}
+
 // /etc/passwd or /etc/group, read directly rather than through NSS: the
 // launcher is a static binary, where getpwuid() would dlopen the host's
 // NSS modules (and ask nscd), and the cell only needs names for its own
@@ -90,14 +102,10 @@ HostFacts GatherHostFacts(const HostIdentity& identity) {
   return host;
 }
 
-// A cell must never be a trusted user of the Nix daemon it reaches: a
-// trusted user may build with `--option sandbox false` and an empty
-// `build-users-group`, running its builder as the daemon's user (root) in
-// the host's namespaces. Only a daemon that answers at the socket counts.
 // A nix.conf with the files it includes (`include F`, `!include F`,
 // relative to its directory), which may add trusted users.
 std::string NixConfText(const std::string& path, int depth) {
-  std::string text = IdFileText(path.c_str());
+  std::string text = IdFileText(path);
   if (depth >= 10) return text;
   std::string included;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
@@ -117,6 +125,10 @@ std::string NixConfText(const std::string& path, int depth) {
   return absl::StrCat(text, included);
 }
 
+// A cell must never be a trusted user of the Nix daemon it reaches: a
+// trusted user may build with `--option sandbox false` and an empty
+// `build-users-group`, running its builder as the daemon's user (root) in
+// the host's namespaces. Only a daemon that answers at the socket counts.
 absl::Status CheckNixTrust(const CellSpec& spec, const HostIdentity& identity,
                            absl::string_view group_text) {
   if (!spec.nix) return absl::OkStatus();
@@ -473,24 +485,14 @@ absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
                                   WritableSources(plan)));
       proxy.emplace(std::move(started));
     }
-    int pair[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-      return ErrnoStatus(errno, "socketpair");
-    }
-    listener_parent.Reset(pair[0]);
-    listener_child.Reset(pair[1]);
+    CELL_RETURN_IF_ERROR(MakeChannel(&listener_parent, &listener_child));
   }
   // A terminal on the launcher's stdio: the cell gets a pty of its own,
   // never the caller's terminal.
   std::optional<CallerTerminal> caller_terminal = CallerTerminal::Detect();
   UniqueFd terminal_parent, terminal_child;
   if (caller_terminal.has_value()) {
-    int pair[2];
-    if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) != 0) {
-      return ErrnoStatus(errno, "socketpair");
-    }
-    terminal_parent.Reset(pair[0]);
-    terminal_child.Reset(pair[1]);
+    CELL_RETURN_IF_ERROR(MakeChannel(&terminal_parent, &terminal_child));
   }
 
   // Everything the child needs, prepared here: it must not allocate.

@@ -4,10 +4,18 @@
 
 #include <netinet/in.h>
 
+#include <utility>
+
+#include "absl/status/statusor.h"
+
 namespace cell {
 
 // 127.0.0.1:`port` (0: any free port when bound).
 sockaddr_in LoopbackAddress(int port);
+
+// Host side: a listening TCP socket (close-on-exec) on a free port of
+// 127.0.0.1, and that port. The caller closes the fd.
+absl::StatusOr<std::pair<int, int>> ListenOnLoopback(int backlog);
 
 // Child side: brings up `lo` in the cell's fresh network namespace (it
 // starts down). No other interface exists, so there is no route out.

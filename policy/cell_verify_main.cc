@@ -87,26 +87,10 @@ absl::StatusOr<bool> LoopbackAllowed(
 
 // The canary: a listening socket on the host's loopback. The proxy is asked
 // to CONNECT to it under two names; the filter (as the static analysis
-// reads it) decides which should succeed, and the proxy must agree. Nothing
-// leaves the machine: both names are the host's loopback.
+// reads it, with the builtin engine's address rule) decides which should
+// succeed, and the proxy must agree. Nothing leaves the machine: both names
+// are the host's loopback.
 constexpr const char* kCanaryHosts[] = {"127.0.0.1", "localhost"};
-
-// Listens on 127.0.0.1:0; returns {fd, port}. The kernel completes the
-// proxy's connection from the backlog, so nothing needs to accept().
-absl::StatusOr<std::pair<int, int>> ListenOnLoopback() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in address = cell::LoopbackAddress(0);
-  socklen_t length = sizeof(address);
-  if (fd < 0 ||
-      bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      listen(fd, 16) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    const absl::Status status = cell::ErrnoStatus(errno, "canary listener");
-    if (fd >= 0) close(fd);
-    return status;
-  }
-  return std::make_pair(fd, static_cast<int>(ntohs(address.sin_port)));
-}
 
 constexpr char kUsage[] =
     R"(Usage: cell-verify --spec=FILE [--policy=FILE | --profile=NAME]
@@ -300,7 +284,9 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   } cleanup{work};
   CELL_ASSIGN_OR_RETURN(std::string probe_dir, StageProbe(probe, work));
 
-  CELL_ASSIGN_OR_RETURN(auto canary, ListenOnLoopback());
+  // The kernel completes the proxy's connection from the backlog, so
+  // nothing needs to accept().
+  CELL_ASSIGN_OR_RETURN(auto canary, cell::ListenOnLoopback(16));
   struct CloseFd {
     int fd;
     ~CloseFd() { close(fd); }

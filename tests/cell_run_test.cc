@@ -20,6 +20,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "launcher/net.h"
 #include "tests/cell_fixture.h"
 #include "tests/status_matchers.h"
 
@@ -121,19 +122,8 @@ TEST_P(CellRunTest, PidAndIpcNamespacesOnRequest) {
 
 TEST_P(CellRunTest, OnlyLoopbackAndNoRoutes) {
   // A service on the host's loopback must not be reachable from inside.
-  const int listener = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(listener, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(
-      bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof(address)),
-      0);
-  ASSERT_EQ(listen(listener, 4), 0);
-  socklen_t length = sizeof(address);
-  ASSERT_EQ(
-      getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  const int port = ntohs(address.sin_port);
+  ASSERT_OK_AND_ASSIGN(auto listening, ListenOnLoopback(4));
+  const auto [listener, port] = listening;
   ASSERT_RUN(result, {},
              {"bash", "-c",
               absl::StrCat("tail -n +3 /proc/net/dev | cut -d: -f1; "

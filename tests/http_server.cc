@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "launcher/fs_util.h"
+#include "launcher/net.h"
 
 namespace cell::testing {
 namespace {
@@ -54,21 +55,10 @@ std::string PatternBytes(size_t offset, size_t length) {
 }
 
 absl::StatusOr<std::unique_ptr<HttpServer>> HttpServer::Start() {
-  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (fd < 0) return ErrnoStatus(errno, "socket");
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t length = sizeof(address);
-  if (bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0 ||
-      listen(fd, 1024) != 0 ||
-      getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length) != 0) {
-    const absl::Status status = ErrnoStatus(errno, "http server");
-    close(fd);
-    return status;
-  }
-  std::unique_ptr<HttpServer> server(
-      new HttpServer(fd, ntohs(address.sin_port)));
+  absl::StatusOr<std::pair<int, int>> listening = ListenOnLoopback(1024);
+  if (!listening.ok()) return listening.status();
+  const auto [fd, port] = *listening;
+  std::unique_ptr<HttpServer> server(new HttpServer(fd, port));
   server->acceptor_ = std::thread([raw = server.get()] { raw->AcceptLoop(); });
   return server;
 }
