@@ -17,6 +17,8 @@ PACKAGES=(
   clang libclang-rt-14-dev
   # What a cell runs with, and what the tests exercise for real.
   tinyproxy nix-bin curl iproute2 util-linux procps
+  # Clients whose messages show the proxy's reason for a 403 (tested).
+  wget python3
   # JUnit reports are validated as XML in the tests.
   libxml2-utils
   # Benchmarks and side-by-side comparisons (socat: the seed's pipeline).

@@ -16,6 +16,7 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstring>
+#include <exception>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -96,13 +97,35 @@ absl::StatusOr<size_t> ReadHead(int fd, std::string* buffer,
   }
 }
 
+// SpliceBytes without a pipe, for when the launcher has no descriptor to
+// make one (the cell holds many connections): the body still goes through.
+bool CopyBytes(int from, int to, std::optional<uint64_t> count,
+               uint64_t* moved) {
+  char chunk[16384];
+  uint64_t left_total = count.value_or(UINT64_MAX);
+  while (left_total > 0) {
+    const ssize_t in = read(
+        from, chunk,
+        static_cast<size_t>(std::min<uint64_t>(left_total, sizeof(chunk))));
+    if (in < 0 && errno == EINTR) continue;
+    if (in == 0 && !count.has_value()) return true;
+    if (in <= 0) return false;
+    if (!SendAll(to, absl::string_view(chunk, static_cast<size_t>(in)))) {
+      return false;
+    }
+    *moved += static_cast<uint64_t>(in);
+    if (count.has_value()) left_total -= static_cast<uint64_t>(in);
+  }
+  return true;
+}
+
 // Moves bytes from `from` to `to` with splice (blocking sockets): exactly
 // `count` of them, or with no count until `from` ends. False when either
 // side fails, or `from` ends before `count` bytes.
 bool SpliceBytes(int from, int to, std::optional<uint64_t> count,
                  uint64_t* moved) {
   SpliceDirection pipe;
-  if (!pipe.OpenPipe()) return false;
+  if (!pipe.OpenPipe()) return CopyBytes(from, to, count, moved);
   uint64_t left_total = count.value_or(UINT64_MAX);
   while (left_total > 0) {
     const ssize_t in = splice(
@@ -180,11 +203,20 @@ bool StartDetached(Body body) {
 }
 
 // The addresses of the host's own interfaces, now (they may change while
-// a cell runs): a service bound to 0.0.0.0 answers on each.
-std::vector<sockaddr_storage> HostAddresses() {
+// a cell runs): a service bound to 0.0.0.0 answers on each. An error
+// when they cannot be listed: the check fails closed (a cell that used up
+// the launcher's descriptors must not turn it off).
+absl::StatusOr<std::vector<sockaddr_storage>> HostAddresses() {
   std::vector<sockaddr_storage> addresses;
   ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) return addresses;
+  if (getifaddrs(&list) != 0) {
+    if (errno == EMFILE || errno == ENFILE) {
+      return absl::ResourceExhaustedError(
+          "no descriptor to list the host's addresses (open-file limit "
+          "reached)");
+    }
+    return ErrnoStatus(errno, "cannot list the host's addresses");
+  }
   for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
     if (entry->ifa_addr == nullptr) continue;
     const int family = entry->ifa_addr->sa_family;
@@ -196,6 +228,11 @@ std::vector<sockaddr_storage> HostAddresses() {
   }
   freeifaddrs(list);
   return addresses;
+}
+
+// An audit record's time: UTC, milliseconds.
+std::string AuditTime(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
 }
 
 // The answer when the launcher cannot take a request on (no thread).
@@ -224,6 +261,9 @@ struct BuiltinProxy::State {
   HostFilter filter = HostFilter::AllowAll();
   BuiltinProxyOptions options;
   int audit_fd = -1;
+  // Held so that a launcher out of descriptors can still accept one more
+  // connection, to answer it 503 instead of leaving it in the backlog.
+  int spare_fd = -1;
 
   std::mutex mu;
   std::condition_variable idle_cv;
@@ -248,6 +288,17 @@ struct BuiltinProxy::State {
   bool Stopping() {
     std::lock_guard<std::mutex> lock(mu);
     return stopping;
+  }
+
+  // Answers a connection the launcher cannot serve (no thread, no
+  // descriptor) with 503 and records it; on the event loop, so a short
+  // write to a fresh socket. The cell goes on.
+  void Refuse(int client, absl::string_view why) {
+    SendAll(client, Unavailable(why));
+    Audit({{"time", AuditTime(absl::Now())},
+           {"decision", "error"},
+           {"error", std::string(why)},
+           {"status", 503}});
   }
 
   void Audit(Json record) {
@@ -338,11 +389,13 @@ absl::StatusOr<int> BuiltinProxy::State::Connect(
   // (no second lookup: a name cannot rebind between check and connect).
   std::vector<size_t> usable;
   std::string refused;
-  const std::vector<sockaddr_storage> host_addresses = HostAddresses();
+  absl::StatusOr<std::vector<sockaddr_storage>> host_addresses =
+      HostAddresses();
+  if (!host_addresses.ok()) return host_addresses.status();
   for (size_t i = 0; i < resolution->addresses.size(); ++i) {
     const sockaddr& address =
         reinterpret_cast<const sockaddr&>(resolution->addresses[i]);
-    const AddressKind kind = ClassifyAddress(address, host_addresses);
+    const AddressKind kind = ClassifyAddress(address, *host_addresses);
     const bool named = std::any_of(allowing.begin(), allowing.end(),
                                    [&address](const std::string& line) {
                                      return LineNamesAddress(line, address);
@@ -365,6 +418,11 @@ absl::StatusOr<int> BuiltinProxy::State::Connect(
     const sockaddr_storage& address = resolution->addresses[i];
     const int fd = socket(address.ss_family,
                           SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+      return absl::ResourceExhaustedError(
+          "no descriptor for the upstream connection (open-file limit "
+          "reached)");
+    }
     if (fd < 0) {
       last_error = ErrnoName(errno);
       continue;
@@ -402,7 +460,7 @@ absl::StatusOr<int> BuiltinProxy::State::Connect(
 namespace {
 
 // The response for a failed upstream: 504 for timeouts, 503 when the
-// launcher ran out of threads, 502 otherwise.
+// launcher ran out of threads or descriptors, 502 otherwise.
 std::string GatewayError(const absl::Status& status, int* code) {
   if (absl::IsResourceExhausted(status)) {
     *code = 503;
@@ -473,20 +531,30 @@ bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
   bool keep = false;
   int status = 0;
   if (request.connect) {
-    status = 200;
-    if (SendAll(client, "HTTP/1.1 200 Connection established\r\n\r\n") &&
-        SendAll(upstream, *buffer)) {
-      up += buffer->size();
-      buffer->clear();
-      // Both directions in this thread, non-blocking, spliced.
-      SetBlocking(client, /*blocking=*/false);
-      SetBlocking(upstream, /*blocking=*/false);
-      SpliceDirection to_upstream, to_client;
-      to_upstream.from = client;
-      to_upstream.to = upstream;
-      to_client.from = upstream;
-      to_client.to = client;
-      if (to_upstream.OpenPipe() && to_client.OpenPipe()) {
+    // The tunnel's pipes before its 200: a launcher out of descriptors
+    // answers 503 instead of a tunnel that closes at once.
+    SpliceDirection to_upstream, to_client;
+    to_upstream.from = client;
+    to_upstream.to = upstream;
+    to_client.from = upstream;
+    to_client.to = client;
+    if (!to_upstream.OpenPipe() || !to_client.OpenPipe()) {
+      int code = 503;
+      SendAll(client, GatewayError(absl::ResourceExhaustedError(
+                                       "no descriptor for the tunnel "
+                                       "(open-file limit reached)"),
+                                   &code));
+      (*record)["error"] = "no descriptor for the tunnel";
+      status = code;
+    } else {
+      status = 200;
+      if (SendAll(client, "HTTP/1.1 200 Connection established\r\n\r\n") &&
+          SendAll(upstream, *buffer)) {
+        up += buffer->size();
+        buffer->clear();
+        // Both directions in this thread, non-blocking, spliced.
+        SetBlocking(client, /*blocking=*/false);
+        SetBlocking(upstream, /*blocking=*/false);
         while (!(to_upstream.Done() && to_client.Done())) {
           if (!to_upstream.Pump() || !to_client.Pump()) break;
           pollfd events[2] = {
@@ -593,8 +661,7 @@ void BuiltinProxy::State::Serve(int client) {
     absl::StatusOr<RequestHead> request =
         ParseRequestHead(absl::string_view(buffer).substr(0, *head_length));
     buffer.erase(0, *head_length);
-    Json record = {{"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", start,
-                                             absl::UTCTimeZone())}};
+    Json record = {{"time", AuditTime(start)}};
     if (!request.ok()) {
       SendAll(
           client,
@@ -629,7 +696,8 @@ absl::StatusOr<std::unique_ptr<BuiltinProxy>> BuiltinProxy::Create(
   }
   state->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
   state->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-  if (state->epoll_fd < 0 || state->wake_fd < 0) {
+  state->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (state->epoll_fd < 0 || state->wake_fd < 0 || state->spare_fd < 0) {
     return ErrnoStatus(errno, "builtin proxy: epoll");
   }
   for (int fd : {listener, state->wake_fd}) {
@@ -667,7 +735,7 @@ BuiltinProxy::~BuiltinProxy() {
     state_->idle_cv.wait(lock, [this] { return state_->active == 0; });
   }
   for (int fd : {state_->listener, state_->epoll_fd, state_->wake_fd,
-                 state_->audit_fd}) {
+                 state_->audit_fd, state_->spare_fd}) {
     if (fd >= 0) close(fd);
   }
 }
@@ -684,6 +752,21 @@ void BuiltinProxy::HandleEvents() {
   while (s.active < kMaxConnections) {
     const int client =
         accept4(s.listener, nullptr, nullptr, SOCK_CLOEXEC);  // Blocking I/O.
+    if (client < 0 && (errno == EMFILE || errno == ENFILE) && s.spare_fd >= 0) {
+      // The spare descriptor makes room for one: accept, answer, close,
+      // take the spare back. Without it, wait for a connection to end.
+      close(s.spare_fd);
+      s.spare_fd = -1;
+      const int refused = accept4(s.listener, nullptr, nullptr, SOCK_CLOEXEC);
+      if (refused >= 0) {
+        s.Refuse(refused,
+                 "no descriptor for this connection (open-file "
+                 "limit reached)");
+        close(refused);
+      }
+      s.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (refused >= 0) continue;
+    }
     if (client < 0) {
       pause = errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
               errno == ENOMEM;
@@ -693,7 +776,16 @@ void BuiltinProxy::HandleEvents() {
     ++s.active;
     std::shared_ptr<State> state = state_;
     const bool started = StartDetached([state, client] {
-      state->Serve(client);
+      // Nothing a connection does may end the launcher: an exception
+      // (a bug) ends this connection only.
+      try {
+        state->Serve(client);
+      } catch (const std::exception& e) {
+        state->Audit({{"time", AuditTime(absl::Now())},
+                      {"decision", "error"},
+                      {"error", absl::StrCat("internal error: ", e.what())},
+                      {"status", 500}});
+      }
       std::lock_guard<std::mutex> lock(state->mu);
       state->open_fds.erase(client);
       close(client);
@@ -705,15 +797,9 @@ void BuiltinProxy::HandleEvents() {
       state->idle_cv.notify_all();
     });
     if (!started) {
-      // Answered here, on the event loop (a short write to a fresh
-      // socket), and recorded; the cell goes on.
-      SendAll(client, Unavailable("no thread for this connection "
-                                  "(process limit reached)"));
-      s.Audit({{"time", absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                         absl::UTCTimeZone())},
-               {"decision", "error"},
-               {"error", "no thread for this connection"},
-               {"status", 503}});
+      s.Refuse(client,
+               "no thread for this connection (process limit "
+               "reached)");
       s.open_fds.erase(client);
       close(client);
       --s.active;

@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <memory>
 #include <string>
@@ -25,6 +26,7 @@
 #include "launcher/filter.h"
 #include "launcher/host_filter.h"
 #include "launcher/net.h"
+#include "tests/descriptor_fill.h"
 #include "tests/http_server.h"
 #include "tests/status_matchers.h"
 
@@ -67,7 +69,10 @@ class BuiltinProxyHttpTest : public ::testing::Test {
 
   // Sends `request` on a fresh connection; the whole answer.
   std::string Exchange(const std::string& request) {
-    const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    return ExchangeOn(socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0), request);
+  }
+  // The same on socket `fd`, made beforehand (and closed here).
+  std::string ExchangeOn(int fd, const std::string& request) {
     sockaddr_in address{};
     address.sin_family = AF_INET;
     address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -77,6 +82,9 @@ class BuiltinProxyHttpTest : public ::testing::Test {
     EXPECT_EQ(send(fd, request.data(), request.size(), MSG_NOSIGNAL),
               static_cast<ssize_t>(request.size()));
     shutdown(fd, SHUT_WR);
+    // An engine that never answers fails the test, not its timeout.
+    const timeval limit = {10, 0};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &limit, sizeof(limit));
     std::string answer;
     char buffer[4096];
     ssize_t n;
@@ -127,6 +135,33 @@ TEST_F(BuiltinProxyHttpTest, DeniedHostsAreNamedInTheStatusLine) {
   EXPECT_THAT(Exchange("CONNECT denied.test:443 HTTP/1.1\r\n\r\n"),
               StartsWith("HTTP/1.1 403 Forbidden by cell filter\r\n"));
   EXPECT_EQ(server_->requests(), 0);
+}
+
+// Out of descriptors, the engine can still take a connection (it holds a
+// spare one for this) and answers 503 with the reason; with one descriptor
+// free it takes the request and has none for the upstream: 503 again. The
+// server never sees either, and afterwards a request goes through.
+TEST_F(BuiltinProxyHttpTest, NoDescriptorLeftIsA503NotAnEnd) {
+  const std::string request =
+      absl::StrCat("GET ", Url("/hello"), " HTTP/1.1\r\n\r\n");
+  const int first = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const int second = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(first, 0);
+  ASSERT_GE(second, 0);
+  std::string no_connection, no_upstream;
+  {
+    testing::DescriptorFill fill;
+    ASSERT_TRUE(fill.Full());
+    no_connection = ExchangeOn(first, request);
+    // ExchangeOn closed `first`: exactly one descriptor is free now.
+    no_upstream = ExchangeOn(second, request);
+  }
+  EXPECT_THAT(no_connection, StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(no_connection, HasSubstr("no descriptor for this connection"));
+  EXPECT_THAT(no_upstream, StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(no_upstream, HasSubstr("no descriptor"));
+  EXPECT_EQ(server_->requests(), 0);
+  EXPECT_THAT(Exchange(request), StartsWith("HTTP/1.1 200"));
 }
 
 // A filter that allows every name: the host as written passes, and what it

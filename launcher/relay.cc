@@ -9,9 +9,11 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "launcher/fs_util.h"
 #include "launcher/splice_pump.h"
 
@@ -151,7 +153,16 @@ void Relay::Accept() {
         socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (connection->upstream < 0 || !connection->to_upstream.OpenPipe() ||
         !connection->to_client.OpenPipe()) {
-      continue;  // The destructor closes what was opened.
+      // No descriptor left: the client speaks HTTP to a proxy, so it gets
+      // the proxy's answer for that (a short write to a fresh socket)
+      // rather than a bare close. The destructor closes what was opened.
+      constexpr absl::string_view kWhy =
+          "cell relay: no descriptor for this connection (nofile)\n";
+      const std::string answer = absl::StrCat(
+          "HTTP/1.1 503 Service Unavailable\r\nContent-Length: ", kWhy.size(),
+          "\r\nConnection: close\r\n\r\n", kWhy);
+      (void)!send(client, answer.data(), answer.size(), MSG_NOSIGNAL);
+      continue;
     }
     // Requests and responses are small writes; waiting to coalesce them
     // (Nagle) would add latency to every request through the cell.

@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "launcher/net.h"
+#include "tests/descriptor_fill.h"
 #include "tests/status_matchers.h"
 
 namespace cell {
@@ -185,6 +186,30 @@ TEST(RelayTest, ManyConcurrentConnections) {
               absl::StrCat("got ", data.size(), " bytes, sum ", Sum(data)))
         << "client " << i;
   }
+}
+
+// With one descriptor left the relay takes the connection and has none
+// for its upstream: the client gets a proxy's 503, not a bare close.
+TEST(RelayTest, NoDescriptorForTheUpstreamIsA503) {
+  CountingUpstream upstream;
+  RunningRelay relay(upstream.port());
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(fd, 0);
+  const sockaddr_in address = LoopbackAddress(relay.port());
+  std::string answer;
+  {
+    testing::DescriptorFill fill;
+    ASSERT_TRUE(fill.Full());
+    fill.Free(1);
+    ASSERT_EQ(connect(fd, reinterpret_cast<const sockaddr*>(&address),
+                      sizeof(address)),
+              0);
+    answer = ReadToEof(fd);
+  }
+  close(fd);
+  EXPECT_THAT(answer, ::testing::StartsWith("HTTP/1.1 503"));
+  EXPECT_THAT(answer, ::testing::HasSubstr("no descriptor"));
+  EXPECT_EQ(Exchange(relay.port(), "hello"), "got 5 bytes, sum 532");
 }
 
 TEST(RelayTest, DeadUpstreamClosesTheClientAtOnce) {

@@ -35,6 +35,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::Optional;
+using ::testing::StartsWith;
 using Json = nlohmann::json;
 
 constexpr char kCurl[] = "curl -s --noproxy '' ";
@@ -103,6 +104,35 @@ TEST_P(BuiltinProxyTest, ConnectTunnelsAreFilteredByHostToo) {
   EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
   EXPECT_EQ(result.stdout_text, absl::StrCat(kHelloBody, "403\n"));
   EXPECT_EQ(server_->requests(), 1);
+}
+
+// The reason for a denied tunnel is in the 403's status line, where the
+// clients that show one put it in their message: wget, Python (pip) and
+// the verbose modes of curl and git. (curl's and git's one-line errors
+// hold only the code, "CONNECT tunnel failed, response 403".)
+TEST_P(BuiltinProxyTest, ClientsShowWhyATunnelWasDenied) {
+  const std::string url = "https://denied.test/x.git";
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      Run(absl::StrCat(
+          "echo curl: $(curl -sSv ", url, " 2>&1 | grep 'HTTP/1.1 403'); ",
+          "echo git: $(GIT_CURL_VERBOSE=1 git ls-remote ", url,
+          " 2>&1 | grep 'HTTP/1.1 403'); ", "echo wget: $(wget -O /dev/null ",
+          url, " 2>&1 | grep 'tunneling failed'); ",
+          "echo python: $(python3 -c 'import urllib.request as r; "
+          "r.urlopen(\"",
+          url, "\")' 2>&1 | grep 'Tunnel connection'); ")));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  const std::vector<std::string> lines =
+      absl::StrSplit(result.stdout_text, '\n', absl::SkipEmpty());
+  const std::vector<std::string> clients = {
+      "curl: ", "git: ", "wget: ", "python: "};
+  ASSERT_EQ(lines.size(), clients.size()) << result.stdout_text;
+  for (size_t i = 0; i < clients.size(); ++i) {
+    EXPECT_THAT(lines[i], AllOf(StartsWith(clients[i]),
+                                HasSubstr("Forbidden by cell filter")));
+  }
+  EXPECT_EQ(server_->requests(), 0);
 }
 
 // A kept-alive client connection: each request is judged on its own host.

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <iterator>
 #include <memory>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -279,6 +280,56 @@ TEST_P(FaultTest, TheProcessLimitNeverEndsTheLauncher) {
     EXPECT_THAT(ReadHostFile(Path("logs/proxy-audit.jsonl")),
                 HasSubstr("\"status\":503"));
   }
+}
+
+// The launcher with few descriptors (what a cell holding many tunnels
+// leads to): connections beyond them get 503 and an audit line, and none
+// ends the launcher. Afterwards a request still works, and the run ends as
+// always: `exited`, $JD removed, an audit log of whole records.
+TEST_P(FaultTest, RunningOutOfDescriptorsNeverEndsTheLauncher) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpServer> server, HttpServer::Start());
+  ASSERT_EQ(mkdir(Path("logs").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("logs").c_str(), uid(), gid()), 0);
+  std::ofstream(Path("loopback-filter")) << "^127\\.0\\.0\\.1$\n";
+  std::vector<std::string> flags = UntrustedUserFlags();
+  flags.insert(flags.end(),
+               {"--no-nix", "--network=proxy", "--log-dir=logs",
+                "--filter=loopback-filter",
+                absl::StrCat("--status-file=", Path("tmp/status.jsonl"))});
+  const std::string base = absl::StrCat("http://127.0.0.1:", server->port());
+  // 24 slow tunnels at once (each holds a client socket, an upstream socket
+  // and two pipes in the launcher), then one quick request.
+  const std::string script = absl::StrCat(
+      "seq 24 | xargs -P 24 -I{} curl -s -p --noproxy '' --max-time 3 "
+      "--limit-rate 200k -o /dev/null -w '%{http_connect}\\n' ",
+      base,
+      "/zeros/100000000 | sort | uniq -c >&2; "
+      "curl -s -p --noproxy '' --max-time 10 -w '\\nfinal %{http_code}\\n' ",
+      base, "/hello");
+  std::vector<std::string> argv = RunArgv(flags, {"/bin/sh", "-c", script});
+  argv.insert(argv.begin(), {"/usr/bin/prlimit", "--nofile=48:48"});
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, RunSubprocess(argv, Options()));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text,
+              AllOf(HasSubstr(kHelloBody), HasSubstr("final 200")))
+      << result.stderr_text;
+  bool exited = false;
+  for (const nlohmann::json& event : ReadEvents(Path("tmp/status.jsonl"))) {
+    exited = exited || event.value("event", "") == "exited";
+  }
+  EXPECT_TRUE(exited);
+  EXPECT_THAT(JobDirs(), IsEmpty());
+  std::istringstream log(ReadHostFile(Path("logs/proxy-audit.jsonl")));
+  int records = 0;
+  for (std::string line; std::getline(log, line);) {
+    EXPECT_FALSE(nlohmann::json::parse(line, nullptr, false).is_discarded())
+        << line;
+    ++records;
+  }
+  EXPECT_GT(records, 0);
+  EXPECT_THAT(result.stderr_text, HasSubstr(" 503"));
+  EXPECT_THAT(ReadHostFile(Path("logs/proxy-audit.jsonl")),
+              AllOf(HasSubstr("\"status\":503"), HasSubstr("open-file limit")));
 }
 
 TEST_P(FaultTest, FiftyConcurrentCellsWithTheirOwnProxies) {
