@@ -16,11 +16,11 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "policy/subprocess.h"
-#include "tests/nix_daemon.h"
-#include "tests/runfiles.h"
-#include "tests/status_matchers.h"
-#include "tests/temp_dir.h"
+#include "base/subprocess.h"
+#include "testing/nix_daemon.h"
+#include "testing/runfiles.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cell::testing {
 namespace {

@@ -29,21 +29,21 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "launcher/address_policy.h"
-#include "launcher/filter.h"
-#include "launcher/fs_util.h"
-#include "launcher/host_filter.h"
-#include "launcher/host_identity.h"
-#include "launcher/json_text.h"
-#include "launcher/net.h"
-#include "launcher/spec.h"
-#include "launcher/status_macros.h"
+#include "launcher/proxy/address_policy.h"
+#include "launcher/proxy/filter.h"
+#include "base/fs_util.h"
+#include "launcher/proxy/host_filter.h"
+#include "launcher/spec/host_identity.h"
+#include "base/json_text.h"
+#include "base/loopback.h"
+#include "launcher/spec/spec.h"
+#include "base/status_macros.h"
 #include "nlohmann/json.hpp"
 #include "policy/evaluate.h"
 #include "policy/policy.h"
 #include "policy/report.h"
 #include "policy/static_rules.h"
-#include "policy/subprocess.h"
+#include "base/subprocess.h"
 #include "probes/host.h"
 
 namespace {
@@ -59,7 +59,7 @@ constexpr int kExitError = 2;
 
 // Whether the builtin engine would connect to `host` (the canary, on host
 // loopback): one of its addresses is public, or named by a filter line
-// that allows the host (launcher/address_policy.h), as the engine asks.
+// that allows the host (launcher/proxy/address_policy.h), as the engine asks.
 absl::StatusOr<bool> LoopbackAllowed(
     const std::vector<cell::FilterPattern>& patterns, const std::string& host,
     bool has_filter) {

@@ -11,8 +11,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "launcher/fs_util.h"
-#include "launcher/plan.h"
+#include "base/fs_util.h"
+#include "launcher/spec/plan.h"
 
 namespace cell::policy {
 namespace {

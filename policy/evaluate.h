@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "launcher/spec.h"
+#include "launcher/spec/spec.h"
 #include "nlohmann/json.hpp"
 #include "policy/finding.h"
 #include "policy/policy.h"

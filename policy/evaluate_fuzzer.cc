@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 
-#include "launcher/spec.h"
+#include "launcher/spec/spec.h"
 #include "policy/evaluate.h"
 #include "policy/policy.h"
 

@@ -5,7 +5,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/status_matchers.h"
+#include "testing/status_matchers.h"
 
 namespace cell::policy {
 namespace {

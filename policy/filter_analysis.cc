@@ -10,7 +10,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "launcher/host_filter.h"
+#include "launcher/proxy/host_filter.h"
 #include "re2/re2.h"
 
 namespace cell::policy {

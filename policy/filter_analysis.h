@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "launcher/filter.h"
+#include "launcher/proxy/filter.h"
 #include "policy/finding.h"
 #include "policy/policy.h"
 

@@ -5,8 +5,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "launcher/filter.h"
-#include "tests/status_matchers.h"
+#include "launcher/proxy/filter.h"
+#include "testing/status_matchers.h"
 
 namespace cell::policy {
 namespace {

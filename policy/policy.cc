@@ -7,9 +7,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "launcher/json_fields.h"
-#include "launcher/json_text.h"
-#include "launcher/status_macros.h"
+#include "base/json_fields.h"
+#include "base/json_text.h"
+#include "base/status_macros.h"
 
 namespace cell::policy {
 namespace {

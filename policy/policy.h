@@ -12,7 +12,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "launcher/spec.h"
+#include "launcher/spec/spec.h"
 
 namespace cell::policy {
 

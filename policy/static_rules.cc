@@ -10,9 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "launcher/filter.h"
-#include "launcher/fs_util.h"
-#include "launcher/status_macros.h"
+#include "launcher/proxy/filter.h"
+#include "base/fs_util.h"
+#include "base/status_macros.h"
 #include "policy/filter_analysis.h"
 
 namespace cell::policy {

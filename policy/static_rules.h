@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "launcher/spec.h"
+#include "launcher/spec/spec.h"
 #include "policy/finding.h"
 #include "policy/policy.h"
 

@@ -6,8 +6,8 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "tests/status_matchers.h"
-#include "tests/temp_dir.h"
+#include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cell::policy {
 namespace {

@@ -27,7 +27,7 @@
 #include <functional>
 #include <sstream>
 
-#include "launcher/mount_flags.h"
+#include "base/mount_flags.h"
 #include "probes/parsers.h"
 
 extern char** environ;

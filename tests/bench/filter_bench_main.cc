@@ -10,8 +10,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "launcher/filter.h"
-#include "launcher/host_filter.h"
+#include "launcher/proxy/filter.h"
+#include "launcher/proxy/host_filter.h"
 
 namespace {
 
@@ -49,7 +49,7 @@ int main() {
       allowed += filter->Decide(host).allowed;
   }
   const auto re2_done = std::chrono::steady_clock::now();
-  // tinyproxy compiles every line once (same flags as launcher/filter.cc),
+  // tinyproxy compiles every line once (same flags as launcher/proxy/filter.cc),
   // then runs regexec over the lines in order until one matches.
   std::vector<regex_t> compiled_lines(patterns->size());
   for (size_t i = 0; i < patterns->size(); ++i) {

@@ -1,9 +1,9 @@
 // A loopback HTTP server for the network benchmarks: prints its port, then
-// serves until stdin closes (tests/http_server.h lists the routes).
+// serves until stdin closes (testing/http_server.h lists the routes).
 #include <cstdio>
 #include <memory>
 
-#include "tests/http_server.h"
+#include "testing/http_server.h"
 
 int main() {
   absl::StatusOr<std::unique_ptr<cell::testing::HttpServer>> server =

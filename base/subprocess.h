@@ -1,0 +1,71 @@
+// Runs a program to completion and captures what it printed: how
+// cell-verify drives the built `cell` (as a user would), and how end-to-end
+// tests drive both.
+#ifndef CELL_BASE_SUBPROCESS_H_
+#define CELL_BASE_SUBPROCESS_H_
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+
+namespace cell {
+
+struct SubprocessResult {
+  // Exactly one of these is set: the exit code, or the terminating signal.
+  std::optional<int> exit_code;
+  std::optional<int> signal;
+  std::string stdout_text;
+  std::string stderr_text;
+};
+
+struct SubprocessOptions {
+  // Replaces the environment when set ("NAME=VALUE" entries).
+  std::optional<std::vector<std::string>> env;
+  std::string stdin_text;
+  std::string cwd;  // Empty: inherit.
+  // Killed with SIGKILL after this long; the result then says so.
+  absl::Duration timeout = absl::Seconds(60);
+};
+
+// A started child process whose output is collected by Wait().
+class Subprocess {
+ public:
+  // Starts argv[0] (a path, or looked up on PATH) with `argv`.
+  static absl::StatusOr<Subprocess> Start(
+      const std::vector<std::string>& argv,
+      const SubprocessOptions& options = {});
+  Subprocess(Subprocess&& other) noexcept;
+  Subprocess& operator=(Subprocess&&) = delete;
+  ~Subprocess();  // Kills and reaps a process that was never waited for.
+
+  pid_t pid() const { return pid_; }
+
+  // Feeds stdin, collects output until the process exits. Errors are only
+  // for the timeout (the process is then killed) or a broken wait; a
+  // non-zero exit is a result.
+  absl::StatusOr<SubprocessResult> Wait();
+
+ private:
+  Subprocess() = default;
+  pid_t pid_ = -1;
+  int stdin_fd_ = -1;
+  int stdout_fd_ = -1;
+  int stderr_fd_ = -1;
+  std::vector<std::string> argv_;
+  SubprocessOptions options_;
+  absl::Time deadline_;
+};
+
+// Start + Wait.
+absl::StatusOr<SubprocessResult> RunSubprocess(
+    const std::vector<std::string>& argv,
+    const SubprocessOptions& options = {});
+
+}  // namespace cell
+
+#endif  // CELL_BASE_SUBPROCESS_H_

@@ -1,0 +1,66 @@
+#include "base/subprocess.h"
+
+#include <signal.h>
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/status_matchers.h"
+
+namespace cell {
+namespace {
+
+using ::cell::testing::StatusIs;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+TEST(RunSubprocessTest, CapturesOutputAndExitCode) {
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunSubprocess({"/bin/sh", "-c", "echo out; echo err >&2; exit 3"}));
+  EXPECT_THAT(result.exit_code, Optional(3));
+  EXPECT_FALSE(result.signal.has_value());
+  EXPECT_EQ(result.stdout_text, "out\n");
+  EXPECT_EQ(result.stderr_text, "err\n");
+}
+
+TEST(RunSubprocessTest, ReportsSignal) {
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       RunSubprocess({"/bin/sh", "-c", "kill -TERM $$"}));
+  EXPECT_FALSE(result.exit_code.has_value());
+  EXPECT_THAT(result.signal, Optional(SIGTERM));
+}
+
+TEST(RunSubprocessTest, FeedsStdinAndSetsEnvAndCwd) {
+  SubprocessOptions options;
+  options.stdin_text = std::string(200000, 'x');  // Larger than a pipe.
+  options.env = {{"ONLY=this"}};
+  options.cwd = "/";
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunSubprocess(
+          {"/bin/sh", "-c", "wc -c; echo $ONLY; pwd; env | grep -c PATH; true"},
+          options));
+  EXPECT_THAT(result.exit_code, Optional(0));
+  EXPECT_EQ(result.stdout_text, "200000\nthis\n/\n0\n");
+}
+
+TEST(RunSubprocessTest, MissingProgramIs127) {
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       RunSubprocess({"/nonexistent/program"}));
+  EXPECT_THAT(result.exit_code, Optional(127));
+}
+
+TEST(RunSubprocessTest, TimeoutKills) {
+  SubprocessOptions options;
+  options.timeout = absl::Milliseconds(200);
+  EXPECT_THAT(RunSubprocess({"/bin/sleep", "30"}, options),
+              StatusIs(absl::StatusCode::kDeadlineExceeded,
+                       HasSubstr("/bin/sleep 30")));
+}
+
+}  // namespace
+}  // namespace cell

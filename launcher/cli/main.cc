@@ -1,0 +1,825 @@
+// `cell`: the launcher's command line. Flags live only here; everything else
+// is in libraries that return absl::Status. Overrides are applied to the
+// spec's JSON before it is parsed, so a flag and the field it sets are
+// validated by the same code and errors name the same field.
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
+#include "launcher/proxy/audit_summary.h"
+#include "base/fs_util.h"
+#include "base/host_path.h"
+#include "base/json_text.h"
+#include "launcher/jail/run.h"
+#include "launcher/cli/pack.h"
+#include "launcher/spec/spec.h"
+#include "base/status_macros.h"
+#include "nlohmann/json.hpp"
+
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr int kExitLaunchFailed = 125;
+constexpr int kExitUsage = 2;
+
+constexpr char kUsage[] = R"(cell - run a command in a sandbox cell
+
+Usage:
+  cell run [--spec=FILE] [OVERRIDES] [-- COMMAND [ARG...]]
+  cell check-spec [--spec=FILE] [OVERRIDES]
+  cell pack --spec=FILE --output=FILE [OVERRIDES]
+  cell log [--top=N] AUDIT_LOG...
+  cell help [COMMAND]
+
+A cell is a command packaged with its jail: new user (ids mapped 1:1, all
+capabilities inside), mount and network namespaces; only explicitly bound
+paths exist inside; the network is reachable only through an HTTP proxy on
+the host that applies a domain filter. The host's PID and IPC namespaces are
+shared unless the spec's `isolation` asks otherwise.
+
+Commands:
+  run         launch the command inside a cell; exits with the command's status
+  check-spec  validate a spec and print it fully resolved, as JSON
+  pack        write a self-contained executable with the spec baked in
+              (arguments given to it are appended to the spec's command)
+  log         summarise the builtin proxy's audit log: top hosts, denials
+
+Exit status of `cell run`: the command's own; 128+N if it died of signal N;
+125 if the launcher failed before the command started (one line on stderr
+names the field or path and the fix); 126 command not executable; 127
+command not found inside the cell.
+
+Run `cell help run` for the overrides.
+)";
+
+constexpr char kRunUsage[] =
+    R"(Usage: cell run [--spec=FILE] [OVERRIDES] [-- COMMAND [ARG...]]
+
+Runs COMMAND (or the spec's `command`) inside a cell and exits with its
+status. Without --spec, the cell is built from the overrides alone
+(--worktree is then required). Relative paths are relative to the current
+directory.
+
+Overrides (each sets the spec field named in brackets):
+  --worktree=DIR            host dir bound read-write at /home/cell/worktree,
+                            the cwd inside [worktreePath]
+  --filter=FILE             allowed hosts, one extended regex per line; the
+                            builtin engine reaches a loopback, private or
+                            metadata address only through a line that is
+                            exactly that address [tinyproxyFilter]
+  --log-dir=DIR             proxy logs go there; bound read-only at
+                            /home/cell/log (the cell reads them, cannot
+                            change them) [logDir]
+  --host-user=NAME|UID      (root only) run the cell as this host user, as if
+                            it had started it: a cell of root is host root
+                            to the kernel and the Nix daemon [hostUser]
+  --nix-daemon-socket=DIR   dir holding the daemon's `socket` [nixDaemonSocket]
+  --nix-store=DIR           store bound read-only at /nix/store [nixStore]
+  --no-nix                  no store, no socket, no NIX_* variables [nix]
+  --network=proxy|none      proxy: egress only through the filtering proxy;
+                            none: loopback only [network.mode]
+  --engine=builtin|tinyproxy
+                            the proxy: builtin (in the launcher, default) or
+                            a tinyproxy process per run [network.engine]
+  --ro-bind=SRC[:DST]       bind SRC read-only at DST (default: SRC) [mounts]
+  --bind=SRC[:DST]          bind SRC read-write at DST (default: SRC) [mounts]
+  --env=NAME=VALUE          set a variable inside [env]
+  --protect=PATH            keep worktree path PATH read-only inside, also
+                            when it does not exist yet (PATH/ for a
+                            directory); @defaults: git hooks and every
+                            config git reads, .envrc, .mcp.json, editor
+                            and agent settings, shell rc files [protect]
+  --pid-namespace           own PID namespace and /proc [isolation.pidNamespace]
+  --ipc-namespace           own IPC namespace [isolation.ipcNamespace]
+  --seccomp                 deny the syscalls that leave or widen a cell
+                            (namespaces, ptrace, keyrings, bpf, io_uring,
+                            modules, TIOCSTI) with EPERM [isolation.seccomp]
+  --capabilities=all|none   capabilities kept across exec inside the user
+                            namespace [isolation.capabilities]
+  --read-only-root          the cell's root (/, /etc, /bin links) read-only;
+                            mounts keep their mode [isolation.readOnlyRoot]
+  --rlimit=NAME=VALUE       set rlimit NAME (nofile, nproc, as, cpu, fsize,
+                            core, ...) as soft and hard limit [limits.rlimits]
+  --memory-max=SIZE         the cell's own cgroup with this much memory, e.g.
+                            512M (needs root or a delegated cgroup)
+                            [limits.memoryMax]
+  --pids-max=N              the cell's own cgroup with at most N tasks
+                            [limits.pidsMax]
+  --status-file=PATH        write JSON lines: {"event":"started",...} and
+                            {"event":"exited","exitCode":N,"signal":S}
+Repeat --ro-bind, --bind, --env, --protect and --rlimit as often as needed.
+
+Files that control a launch (the spec, the filter, this launcher or the
+packed cell, logDir) are read-only inside the cell wherever a read-write
+bind would show them.
+
+Examples:
+  cell run --worktree=. --no-nix --network=none \
+      --ro-bind=/usr --ro-bind=/bin --ro-bind=/lib --ro-bind=/lib64 -- ls -la
+  cell run --spec=agent.json -- claude
+)";
+
+constexpr char kCheckSpecUsage[] =
+    R"(Usage: cell check-spec [--spec=FILE | --packed=CELL] [OVERRIDES]
+
+Validates the spec (and any overrides, as for `cell run`) without launching
+anything, and prints it fully resolved as JSON: every default filled in,
+every path absolute and canonical. Exit 0, or 2 with one line per error.
+
+  --packed=CELL   read the spec embedded in a packed cell (see `cell help
+                  pack`), resolved as it would be if CELL ran here now
+)";
+
+constexpr char kPackUsage[] =
+    R"(Usage: cell pack --spec=FILE --output=FILE [--unchecked-paths] [OVERRIDES]
+
+Writes a self-contained executable: this launcher (a static binary) with the
+spec appended. Running it is `cell run` with that spec; arguments given to
+it are appended to the spec's `command`. It needs nothing beside it but what
+the spec itself names on the host (worktree, filter, store, daemon socket,
+tinyproxy), so it can be copied anywhere and run.
+
+The spec is checked now, as `cell check-spec` would, and embedded with every
+default filled in. Host paths are kept as written and resolved each time the
+cell runs, so a relative `worktreePath` such as "." means the directory the
+packed cell is run in. OVERRIDES (see `cell help run`) are applied first.
+
+  --spec=FILE          the spec to embed
+  --output=FILE        where to write the cell (replaced atomically)
+  --unchecked-paths    do not require the host paths to exist now (they are
+                       checked whenever the cell runs); for packing on another
+                       machine than the one that runs the cell, e.g. in a Nix
+                       build
+
+A packed cell takes these options before its first argument:
+  --help, --cell-help        which spec it carries, and how to run it
+  --cell-status-file=PATH    as `cell run --status-file`
+  --                         ends the options (`CELL -- --help` passes --help
+                             to the command)
+
+`cell check-spec --packed=CELL` prints the spec a packed cell carries.
+
+Example:
+  cell pack --spec=agent.json --output=agent-cell
+  cd ~/project && ./agent-cell --model=fast    # runs the spec's command
+)";
+
+constexpr char kLogUsage[] = R"(Usage: cell log [--top=N] AUDIT_LOG...
+
+Summarises the builtin proxy engine's audit log (logDir/proxy-audit.jsonl,
+one JSON line per request): totals, the N busiest hosts (default 10) and
+every denied host. Several files are added together.
+)";
+
+struct Invocation {
+  std::optional<std::string> spec_file;
+  std::optional<std::string> packed_file;  // check-spec --packed=CELL.
+  std::string status_file;
+  std::string output;
+  Json overrides = Json::object();  // Field -> value, applied in order.
+  std::vector<std::pair<std::string, Json>> appended_mounts;
+  std::vector<std::pair<std::string, std::string>> env;
+  std::vector<std::string> protect;
+  std::vector<std::string> command;
+  bool help = false;
+  bool unchecked_paths = false;  // pack --unchecked-paths.
+};
+
+absl::Status UsageError(absl::string_view message) {
+  return absl::InvalidArgumentError(message);
+}
+
+Json MountFromFlag(absl::string_view type, absl::string_view value) {
+  Json mount = {{"type", type}};
+  const size_t colon = value.find(':');
+  if (colon == absl::string_view::npos) {
+    mount["src"] = std::string(value);
+  } else {
+    mount["src"] = std::string(value.substr(0, colon));
+    mount["dst"] = std::string(value.substr(colon + 1));
+  }
+  return mount;
+}
+
+enum class Subcommand { kRun, kCheckSpec, kPack };
+
+// Flags that only some subcommands take; the overrides are common to all.
+absl::Status CheckFlagApplies(absl::string_view name, Subcommand subcommand) {
+  const bool ok = (name == "status-file" && subcommand == Subcommand::kRun) ||
+                  (name == "packed" && subcommand == Subcommand::kCheckSpec) ||
+                  ((name == "output" || name == "unchecked-paths") &&
+                   subcommand == Subcommand::kPack);
+  if (ok) return absl::OkStatus();
+  const char* owner = name == "status-file" ? "cell run"
+                      : name == "packed"    ? "cell check-spec"
+                                            : "cell pack";
+  return UsageError(
+      absl::StrCat("--", name, " is an option of `", owner, "` only"));
+}
+
+// A limit from a flag: a whole number, for sizes (`bytes`) optionally with
+// a binary suffix K, M, G or T (512M = 512 MiB).
+absl::StatusOr<uint64_t> ParseLimit(absl::string_view flag,
+                                    absl::string_view text, bool bytes) {
+  uint64_t scale = 1;
+  if (bytes && !text.empty()) {
+    const char suffix = absl::ascii_toupper(text.back());
+    const absl::string_view suffixes = "KMGT";
+    if (const size_t at = suffixes.find(suffix);
+        at != absl::string_view::npos) {
+      scale = uint64_t{1} << (10 * (at + 1));
+      text.remove_suffix(1);
+    }
+  }
+  uint64_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || text.empty() || text[0] == '-' ||
+      text[0] == '+' || value > (uint64_t{1} << 62) / scale) {
+    return UsageError(absl::StrCat(
+        "--", flag, ": '", text, "' is not a whole number",
+        bytes ? " of bytes (suffixes K, M, G, T allowed, e.g. 512M)" : ""));
+  }
+  return value * scale;
+}
+
+absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
+                                      Subcommand subcommand) {
+  const bool allow_command = subcommand == Subcommand::kRun;
+  Invocation invocation;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--") {
+      if (!allow_command) return UsageError("unexpected `--`: no command here");
+      invocation.command.assign(args.begin() + i + 1, args.end());
+      break;
+    }
+    if (arg == "--help" || arg == "-h") {
+      invocation.help = true;
+      continue;
+    }
+    if (!absl::StartsWith(arg, "--")) {
+      return UsageError(absl::StrCat(
+          "unexpected argument '", arg,
+          "'; put the command after `--`, e.g. cell run --worktree=. -- ",
+          arg));
+    }
+    const size_t equals = arg.find('=');
+    const std::string name = arg.substr(
+        2, equals == std::string::npos ? std::string::npos : equals - 2);
+    if (name == "status-file" || name == "packed" || name == "output" ||
+        name == "unchecked-paths") {
+      CELL_RETURN_IF_ERROR(CheckFlagApplies(name, subcommand));
+    }
+    // Switches take no value.
+    if (name == "no-nix" || name == "pid-namespace" ||
+        name == "ipc-namespace" || name == "seccomp" ||
+        name == "read-only-root" || name == "unchecked-paths") {
+      if (equals != std::string::npos) {
+        return UsageError(absl::StrCat("--", name, " takes no value"));
+      }
+      if (name == "no-nix") invocation.overrides["nix"] = false;
+      if (name == "unchecked-paths") invocation.unchecked_paths = true;
+      if (name == "pid-namespace") {
+        invocation.overrides["isolation.pidNamespace"] = true;
+      }
+      if (name == "ipc-namespace") {
+        invocation.overrides["isolation.ipcNamespace"] = true;
+      }
+      if (name == "seccomp") invocation.overrides["isolation.seccomp"] = true;
+      if (name == "read-only-root") {
+        invocation.overrides["isolation.readOnlyRoot"] = true;
+      }
+      continue;
+    }
+    std::string value;
+    if (equals != std::string::npos) {
+      value = arg.substr(equals + 1);
+    } else if (i + 1 < args.size() && args[i + 1] != "--") {
+      value = args[++i];
+    } else {
+      return UsageError(absl::StrCat("--", name, " needs a value"));
+    }
+    if (name == "spec") {
+      invocation.spec_file = value;
+    } else if (name == "packed") {
+      invocation.packed_file = value;
+    } else if (name == "status-file") {
+      invocation.status_file = value;
+    } else if (name == "output") {
+      invocation.output = value;
+    } else if (name == "worktree") {
+      invocation.overrides["worktreePath"] = value;
+    } else if (name == "filter") {
+      invocation.overrides["tinyproxyFilter"] = value;
+    } else if (name == "log-dir") {
+      invocation.overrides["logDir"] = value;
+    } else if (name == "host-user") {
+      invocation.overrides["hostUser"] = value;
+    } else if (name == "nix-daemon-socket") {
+      invocation.overrides["nixDaemonSocket"] = value;
+    } else if (name == "nix-store") {
+      invocation.overrides["nixStore"] = value;
+    } else if (name == "network") {
+      if (value != "proxy" && value != "none") {
+        return UsageError(
+            absl::StrCat("--network=", value, ": expected proxy or none"));
+      }
+      invocation.overrides["network.mode"] = value;
+    } else if (name == "engine") {
+      if (value != "builtin" && value != "tinyproxy") {
+        return UsageError(absl::StrCat("--engine=", value,
+                                       ": expected builtin or tinyproxy"));
+      }
+      invocation.overrides["network.engine"] = value;
+    } else if (name == "capabilities") {
+      if (value != "all" && value != "none") {
+        return UsageError(
+            absl::StrCat("--capabilities=", value, ": expected all or none"));
+      }
+      invocation.overrides["isolation.capabilities"] = value;
+    } else if (name == "memory-max" || name == "pids-max") {
+      CELL_ASSIGN_OR_RETURN(const uint64_t limit,
+                            ParseLimit(name, value, name == "memory-max"));
+      invocation.overrides[name == "memory-max" ? "limits.memoryMax"
+                                                : "limits.pidsMax"] = limit;
+    } else if (name == "rlimit") {
+      const size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0 || value.find('.') < eq) {
+        return UsageError(absl::StrCat(
+            "--rlimit=", value, ": expected NAME=VALUE, e.g. nofile=1024"));
+      }
+      const std::string resource = value.substr(0, eq);
+      // Sizes take K/M/G/T; counts (nofile, nproc, cpu seconds) do not.
+      const bool bytes = resource == "as" || resource == "core" ||
+                         resource == "data" || resource == "fsize" ||
+                         resource == "memlock" || resource == "msgqueue" ||
+                         resource == "rss" || resource == "stack";
+      CELL_ASSIGN_OR_RETURN(const uint64_t limit,
+                            ParseLimit(name, value.substr(eq + 1), bytes));
+      invocation.overrides[absl::StrCat("limits.rlimits.", resource)] = limit;
+    } else if (name == "protect") {
+      invocation.protect.push_back(value);
+    } else if (name == "ro-bind" || name == "bind") {
+      invocation.appended_mounts.emplace_back(arg, MountFromFlag(name, value));
+    } else if (name == "env") {
+      const size_t eq = value.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return UsageError(
+            absl::StrCat("--env=", value, ": expected NAME=VALUE"));
+      }
+      invocation.env.emplace_back(value.substr(0, eq), value.substr(eq + 1));
+    } else {
+      return UsageError(
+          absl::StrCat("unknown flag --", name, " (see 'cell help run')"));
+    }
+  }
+  return invocation;
+}
+
+// Applies the overrides to the spec's JSON; "a.b.c" names a nested field.
+void ApplyOverrides(const Invocation& invocation, Json* spec) {
+  for (const auto& [field, value] : invocation.overrides.items()) {
+    Json* parent = spec;
+    std::vector<std::string> path = absl::StrSplit(field, '.');
+    for (size_t i = 0; i + 1 < path.size(); ++i) {
+      Json& next = (*parent)[path[i]];
+      if (!next.is_object()) next = Json::object();
+      parent = &next;
+    }
+    (*parent)[path.back()] = value;
+  }
+  if (!invocation.appended_mounts.empty()) {
+    Json& mounts = (*spec)["mounts"];
+    if (mounts.is_null()) mounts = Json::array();
+    for (const auto& [flag, mount] : invocation.appended_mounts) {
+      if (mounts.is_array()) mounts.push_back(mount);
+    }
+  }
+  if (!invocation.protect.empty()) {
+    Json& protect = (*spec)["protect"];
+    if (protect.is_null()) protect = Json::array();
+    for (const std::string& path : invocation.protect) {
+      if (protect.is_array()) protect.push_back(path);
+    }
+  }
+  if (!invocation.env.empty()) {
+    Json& env = (*spec)["env"];
+    if (env.is_null()) env = Json::object();
+    for (const auto& [name, value] : invocation.env) {
+      if (env.is_object()) env[name] = value;
+    }
+  }
+}
+
+absl::StatusOr<std::string> CurrentDirectory() {
+  char buffer[PATH_MAX];
+  if (getcwd(buffer, sizeof(buffer)) == nullptr) {
+    return cell::ErrnoStatus(errno, "cannot read the current directory");
+  }
+  return std::string(buffer);
+}
+
+// `json` read as a spec; errors are prefixed with where it came from.
+absl::StatusOr<cell::CellSpec> SpecFrom(const Json& json,
+                                        absl::string_view source) {
+  absl::StatusOr<cell::CellSpec> spec = cell::SpecFromJson(json);
+  if (!spec.ok()) {
+    return absl::Status(spec.status().code(),
+                        absl::StrCat(source, ": ", spec.status().message()));
+  }
+  return spec;
+}
+
+struct SpecSource {
+  Json json;
+  std::string name;  // For errors: the file, or "command line".
+};
+
+// The spec's JSON from --spec or --packed (or none), overrides applied.
+absl::StatusOr<SpecSource> ReadSpecJson(const Invocation& invocation) {
+  SpecSource source{{{"version", 1}}, "command line"};
+  if (invocation.spec_file.has_value() && invocation.packed_file.has_value()) {
+    return UsageError("give --spec or --packed, not both");
+  }
+  if (invocation.spec_file.has_value()) {
+    source.name = *invocation.spec_file;
+    CELL_ASSIGN_OR_RETURN(
+        std::string text,
+        cell::ReadConfigFile(*invocation.spec_file, cell::kMaxJsonTextBytes));
+    CELL_ASSIGN_OR_RETURN(source.json, cell::ParseJsonText(text, source.name));
+  }
+  if (invocation.packed_file.has_value()) {
+    source.name = absl::StrCat(*invocation.packed_file, " (packed spec)");
+    CELL_ASSIGN_OR_RETURN(std::optional<cell::PackedSpec> packed,
+                          cell::ReadPackedSpec(*invocation.packed_file));
+    if (!packed.has_value()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--packed=", *invocation.packed_file,
+                       ": not a packed cell (no spec is appended to it); "
+                       "make one with `cell pack`"));
+    }
+    source.json = std::move(packed->spec);
+  }
+  ApplyOverrides(invocation, &source.json);
+  return source;
+}
+
+absl::StatusOr<cell::CellSpec> LoadSpec(const Invocation& invocation) {
+  CELL_ASSIGN_OR_RETURN(SpecSource source, ReadSpecJson(invocation));
+  CELL_ASSIGN_OR_RETURN(cell::CellSpec spec,
+                        SpecFrom(source.json, source.name));
+  CELL_ASSIGN_OR_RETURN(std::string cwd, CurrentDirectory());
+  return cell::ResolveSpec(std::move(spec), cwd);
+}
+
+void PrintError(const absl::Status& status) {
+  std::fprintf(stderr, "cell: %s\n", std::string(status.message()).c_str());
+}
+
+struct Loaded {
+  Invocation invocation;
+  cell::CellSpec spec;
+};
+
+// Flags, then the spec they describe. Without a spec, `*exit_code` says how
+// to exit: 0 after printing `usage` for --help, `error_exit` after printing
+// the error.
+std::optional<Loaded> ParseAndLoad(const std::vector<std::string>& args,
+                                   Subcommand subcommand, const char* usage,
+                                   int error_exit, int* exit_code) {
+  absl::StatusOr<Invocation> invocation = ParseFlags(args, subcommand);
+  if (!invocation.ok()) {
+    PrintError(invocation.status());
+    *exit_code = error_exit;
+    return std::nullopt;
+  }
+  if (invocation->help) {
+    std::fputs(usage, stdout);
+    *exit_code = 0;
+    return std::nullopt;
+  }
+  absl::StatusOr<cell::CellSpec> spec = LoadSpec(*invocation);
+  if (!spec.ok()) {
+    PrintError(spec.status());
+    *exit_code = error_exit;
+    return std::nullopt;
+  }
+  return Loaded{*std::move(invocation), *std::move(spec)};
+}
+
+int RunWithOptions(const cell::CellSpec& spec,
+                   const cell::RunOptions& options) {
+  absl::StatusOr<cell::ExitReport> report = cell::RunCell(spec, options);
+  if (!report.ok()) {
+    PrintError(report.status());
+    return kExitLaunchFailed;
+  }
+  if (!report->diagnostic.empty()) {
+    std::fprintf(stderr, "cell: %s\n", report->diagnostic.c_str());
+  }
+  return report->ExitStatus();
+}
+
+int Run(const std::vector<std::string>& args) {
+  int exit_code = 0;
+  std::optional<Loaded> loaded = ParseAndLoad(args, Subcommand::kRun, kRunUsage,
+                                              kExitLaunchFailed, &exit_code);
+  if (!loaded.has_value()) return exit_code;
+  cell::RunOptions options;
+  options.command = loaded->invocation.command;
+  options.status_file = loaded->invocation.status_file;
+  // The spec file controls the next launch: read-only inside the cell.
+  if (const std::optional<std::string>& file = loaded->invocation.spec_file;
+      file.has_value()) {
+    absl::StatusOr<std::string> path = cell::ResolveTrustedPathFromCwd(*file);
+    if (path.ok()) options.control_files.push_back(*std::move(path));
+  }
+  return RunWithOptions(loaded->spec, options);
+}
+
+int CheckSpec(const std::vector<std::string>& args) {
+  int exit_code = 0;
+  std::optional<Loaded> loaded = ParseAndLoad(
+      args, Subcommand::kCheckSpec, kCheckSpecUsage, kExitUsage, &exit_code);
+  if (!loaded.has_value()) return exit_code;
+  // A packed cell's host paths are resolved where it runs, not here.
+  if (!loaded->invocation.packed_file.has_value()) {
+    if (const absl::Status filter = cell::CheckFilter(loaded->spec);
+        !filter.ok()) {
+      std::fprintf(stderr, "cell: %s\n", std::string(filter.message()).c_str());
+      return kExitUsage;
+    }
+  }
+  std::printf("%s\n", cell::SpecToJson(loaded->spec).dump(2).c_str());
+  return 0;
+}
+
+// Where this executable's image is read from (to copy it, or to find the
+// spec packed into it).
+constexpr char kSelfExe[] = "/proc/self/exe";
+
+// The launcher's file for messages: its real path, else argv[0].
+std::string SelfName(const char* argv0) {
+  char buffer[PATH_MAX];
+  const ssize_t n = readlink(kSelfExe, buffer, sizeof(buffer) - 1);
+  return n > 0 ? std::string(buffer, n) : std::string(argv0);
+}
+
+bool SameFile(const std::string& a, const std::string& b) {
+  struct stat sa, sb;
+  return stat(a.c_str(), &sa) == 0 && stat(b.c_str(), &sb) == 0 &&
+         sa.st_dev == sb.st_dev && sa.st_ino == sb.st_ino;
+}
+
+absl::Status PackCell(const Invocation& invocation) {
+  if (invocation.output.empty()) {
+    return UsageError(
+        "--output=FILE is required: where to write the packed cell");
+  }
+  if (invocation.packed_file.has_value()) {
+    return UsageError(
+        "cell pack reads --spec=FILE; to re-pack a packed cell, extract its "
+        "spec with `cell check-spec --packed=CELL`");
+  }
+  if (invocation.spec_file.has_value() &&
+      SameFile(*invocation.spec_file, invocation.output)) {
+    return UsageError(absl::StrCat("--output=", invocation.output,
+                                   " is the spec file itself; refusing to "
+                                   "overwrite it"));
+  }
+  CELL_ASSIGN_OR_RETURN(SpecSource source, ReadSpecJson(invocation));
+  CELL_ASSIGN_OR_RETURN(cell::CellSpec spec,
+                        SpecFrom(source.json, source.name));
+  if (!invocation.unchecked_paths) {
+    CELL_ASSIGN_OR_RETURN(std::string cwd, CurrentDirectory());
+    absl::Status resolved = cell::ResolveSpec(spec, cwd).status();
+    if (!resolved.ok()) {
+      return absl::Status(
+          resolved.code(),
+          absl::StrCat(resolved.message(),
+                       " (or pass --unchecked-paths to check host paths only "
+                       "when the cell runs)"));
+    }
+  }
+  cell::PackedSpec packed{cell::SpecToJson(spec), source.name};
+  if (invocation.spec_file.has_value()) {
+    char absolute[PATH_MAX];
+    if (realpath(invocation.spec_file->c_str(), absolute) != nullptr) {
+      packed.source = absolute;
+    }
+  }
+  return cell::WritePackedCell(kSelfExe, packed, invocation.output);
+}
+
+int Pack(const std::vector<std::string>& args) {
+  absl::StatusOr<Invocation> invocation = ParseFlags(args, Subcommand::kPack);
+  if (invocation.ok() && invocation->help) {
+    std::fputs(kPackUsage, stdout);
+    return 0;
+  }
+  absl::Status status =
+      invocation.ok() ? PackCell(*invocation) : invocation.status();
+  if (!status.ok()) {
+    PrintError(status);
+    return kExitUsage;
+  }
+  std::fprintf(stderr, "cell: packed %s; run `%s --help` to see its spec\n",
+               invocation->output.c_str(), invocation->output.c_str());
+  return 0;
+}
+
+// A packed cell: `NAME [--cell-OPTION...] [--] [ARG...]`. Every argument
+// from the first that is not one of its options goes to the command, so the
+// cell behaves like the program it wraps.
+constexpr char kPackedUsage[] =
+    R"(Usage: %s [--cell-status-file=PATH] [--] [ARG...]
+
+This is a packed cell: it runs
+  %s [ARG...]
+inside a cell built from the spec below, packed from %s.
+Host paths are resolved each time it runs; relative ones against the current
+directory (so a worktreePath of "." is the directory you run it in).
+
+Options, recognised only before the first argument:
+  --help, --cell-help        this text
+  --cell-status-file=PATH    write JSON lines: {"event":"started",...} and
+                             {"event":"exited","exitCode":N,"signal":S}
+  --                         end of options: `%s -- --help` passes --help on
+
+Exit status: the command's own; 128+N if it died of signal N; 125 if the
+cell could not be built (one line on stderr says why); 126 command not
+executable; 127 command not found inside the cell.
+
+Spec:
+%s
+)";
+
+int RunPacked(const cell::PackedSpec& packed, const char* name,
+              const std::vector<std::string>& args) {
+  cell::RunOptions options;
+  size_t first = 0;
+  for (; first < args.size(); ++first) {
+    const std::string& arg = args[first];
+    if (arg == "--") {
+      ++first;
+      break;
+    }
+    if (arg == "--help" || arg == "--cell-help") {
+      absl::StatusOr<cell::CellSpec> spec = SpecFrom(packed.spec, "");
+      const std::string command =
+          spec.ok() ? absl::StrJoin(spec->command, " ") : "(damaged spec)";
+      std::printf(kPackedUsage, name, command.c_str(), packed.source.c_str(),
+                  name, packed.spec.dump(2).c_str());
+      return 0;
+    }
+    if (absl::StartsWith(arg, "--cell-status-file=")) {
+      options.status_file = arg.substr(std::strlen("--cell-status-file="));
+      continue;
+    }
+    if (absl::StartsWith(arg, "--cell-")) {
+      PrintError(UsageError(absl::StrCat(
+          "unknown packed-cell option ", arg,
+          "; the options are --cell-help and --cell-status-file=PATH (put "
+          "`--` first to pass it to the command)")));
+      return kExitLaunchFailed;
+    }
+    break;
+  }
+  absl::StatusOr<cell::CellSpec> spec = SpecFrom(
+      packed.spec,
+      absl::StrCat(name, ": the packed spec (from ", packed.source, ")"));
+  absl::StatusOr<std::string> cwd = CurrentDirectory();
+  if (!spec.ok() || !cwd.ok()) {
+    PrintError(spec.ok() ? cwd.status() : spec.status());
+    return kExitLaunchFailed;
+  }
+  spec = cell::ResolveSpec(*std::move(spec), *cwd);
+  if (!spec.ok()) {
+    // Relative paths in a packed spec are relative to where it runs.
+    PrintError(absl::Status(spec.status().code(),
+                            absl::StrCat(name, " (packed spec, run in ", *cwd,
+                                         "): ", spec.status().message())));
+    return kExitLaunchFailed;
+  }
+  options.command = spec->command;
+  options.command.insert(options.command.end(), args.begin() + first,
+                         args.end());
+  if (options.command.empty()) {
+    PrintError(UsageError(
+        "the packed spec has no `command`; give the command as arguments"));
+    return kExitLaunchFailed;
+  }
+  return RunWithOptions(*spec, options);
+}
+
+int Log(const std::vector<std::string>& args) {
+  int top = 10;
+  std::vector<std::string> files;
+  for (const std::string& arg : args) {
+    if (arg == "--help" || arg == "-h") {
+      std::fputs(kLogUsage, stdout);
+      return 0;
+    }
+    if (absl::StartsWith(arg, "--top=")) {
+      if (!absl::SimpleAtoi(arg.substr(6), &top) || top < 0) {
+        PrintError(UsageError(
+            absl::StrCat(arg, ": expected a number of hosts, e.g. --top=20")));
+        return kExitUsage;
+      }
+      continue;
+    }
+    if (absl::StartsWith(arg, "--")) {
+      PrintError(UsageError(
+          absl::StrCat("unknown flag ", arg, " (see 'cell help log')")));
+      return kExitUsage;
+    }
+    files.push_back(arg);
+  }
+  if (files.empty()) {
+    PrintError(UsageError(
+        "give the audit log to read, e.g. cell log logs/proxy-audit.jsonl"));
+    return kExitUsage;
+  }
+  cell::AuditSummary summary;
+  for (const std::string& file : files) {
+    // Audit logs grow; 1 GiB is far beyond a cell's run.
+    absl::StatusOr<std::string> text =
+        cell::ReadFileToString(file, size_t{1} << 30);
+    if (!text.ok()) {
+      PrintError(text.status());
+      return kExitUsage;
+    }
+    cell::AddAuditLines(*text, file, &summary);
+  }
+  std::fputs(cell::FormatAuditSummary(summary, top).c_str(), stdout);
+  return 0;
+}
+
+int Help(const std::vector<std::string>& args) {
+  const std::string topic = args.empty() ? "" : args.front();
+  if (topic == "run") {
+    std::fputs(kRunUsage, stdout);
+  } else if (topic == "check-spec") {
+    std::fputs(kCheckSpecUsage, stdout);
+  } else if (topic == "pack") {
+    std::fputs(kPackUsage, stdout);
+  } else if (topic == "log") {
+    std::fputs(kLogUsage, stdout);
+  } else {
+    std::fputs(kUsage, stdout);
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // A packed cell carries its spec after its own image. A launcher that
+  // cannot read its image (mode 0111) cannot be packed, so it is plain.
+  absl::StatusOr<std::optional<cell::PackedSpec>> packed =
+      cell::ReadPackedSpec(kSelfExe, SelfName(argv[0]));
+  if (!packed.ok() && !absl::IsPermissionDenied(packed.status())) {
+    PrintError(packed.status());
+    return kExitLaunchFailed;
+  }
+  if (packed.ok() && packed->has_value()) {
+    return RunPacked(**packed, argv[0],
+                     std::vector<std::string>(argv + 1, argv + argc));
+  }
+  if (argc < 2) {
+    std::fputs(kUsage, stderr);
+    return kExitUsage;
+  }
+  const std::string command = argv[1];
+  const std::vector<std::string> args(argv + 2, argv + argc);
+  if (command == "--help" || command == "-h" || command == "help") {
+    return Help(args);
+  }
+  if (command == "run") return Run(args);
+  if (command == "check-spec") return CheckSpec(args);
+  if (command == "pack") return Pack(args);
+  if (command == "log") return Log(args);
+  std::fprintf(
+      stderr,
+      "cell: unknown command '%s'; expected run, check-spec, pack or log "
+      "(see 'cell --help')\n",
+      argv[1]);
+  return kExitUsage;
+}

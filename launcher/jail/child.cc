@@ -1,0 +1,444 @@
+#include "launcher/jail/child.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <linux/close_range.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "launcher/jail/fd_passing.h"
+#include "base/fs_util.h"
+#include "launcher/jail/mounts.h"
+#include "launcher/jail/net.h"
+#include "launcher/jail/seccomp.h"
+
+namespace cell {
+namespace {
+
+// --- Child side (between clone and exec): syscalls only. ---
+
+[[noreturn]] void Fail(const ChildConfig& config, ChildStep step, int error,
+                       int64_t index = 0) {
+  ChildFailure failure;
+  failure.step = step;
+  failure.error = error;
+  failure.index = index;
+  // A short write to a pipe of this size is atomic; nothing else to do if
+  // the parent is gone.
+  (void)!write(config.failure_fd, &failure, sizeof(failure));
+  _exit(125);
+}
+
+// capabilities = all: every capability of the namespace stays effective
+// across exec, also for a non-root uid, through the ambient set (which
+// requires each to be permitted and inheritable first).
+// capabilities = none: empty every set, including the bounding set so that
+// even uid 0 gains nothing at exec, and set no_new_privs.
+int SetCapabilities(bool keep, int cap_last) {
+  __user_cap_header_struct header;
+  header.version = _LINUX_CAPABILITY_VERSION_3;
+  header.pid = 0;
+  __user_cap_data_struct data[2];
+  if (syscall(SYS_capget, &header, data) != 0) return errno;
+  if (keep) {
+    data[0].inheritable = data[0].permitted;
+    data[1].inheritable = data[1].permitted;
+    if (syscall(SYS_capset, &header, data) != 0) return errno;
+    for (int cap = 0; cap <= cap_last; ++cap) {
+      const bool permitted = (data[cap / 32].permitted >> (cap % 32)) & 1;
+      if (!permitted) continue;
+      if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_RAISE, cap, 0, 0) != 0) {
+        return errno;
+      }
+    }
+    return 0;
+  }
+  if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0) {
+    return errno;
+  }
+  for (int cap = 0; cap <= cap_last; ++cap) {
+    if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 && errno != EINVAL) {
+      return errno;
+    }
+  }
+  std::memset(data, 0, sizeof(data));
+  if (syscall(SYS_capset, &header, data) != 0) return errno;
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return errno;
+  return 0;
+}
+
+// close_range(2) where the kernel has it (5.9, CLOEXEC flag 5.11), else one
+// fcntl per possible descriptor up to the soft limit.
+int MarkInheritedCloseOnExec(int max_fds) {
+  if (syscall(SYS_close_range, 3u, ~0u, CLOSE_RANGE_CLOEXEC) == 0) return 0;
+  for (int fd = 3; fd < max_fds; ++fd) {
+    const int flags = fcntl(fd, F_GETFD);
+    if (flags >= 0 && fcntl(fd, F_SETFD, flags | FD_CLOEXEC) != 0) {
+      return errno;
+    }
+  }
+  return 0;
+}
+
+void CloseFrom(int first, int max_fds) {
+  if (syscall(SYS_close_range, static_cast<unsigned>(first), ~0u, 0) == 0) {
+    return;
+  }
+  for (int fd = first; fd < max_fds; ++fd) close(fd);
+}
+
+// Becomes the cell's user (its ids are mapped; the supplementary groups
+// were set by the launcher before the clone, and the map denies setgroups).
+// Changing the effective uid clears the parent-death signal and the
+// dumpable flag: both are set again, and a launcher that died in between
+// (its pidfd readable) ends the child here.
+int SwitchToCellUser(const ChildConfig& config) {
+  if (setresgid(config.cell_gid, config.cell_gid, config.cell_gid) != 0 ||
+      setresuid(config.cell_uid, config.cell_uid, config.cell_uid) != 0) {
+    return errno;
+  }
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return errno;
+  if (prctl(PR_SET_DUMPABLE, 1, 0, 0, 0) != 0) return errno;
+  pollfd launcher = {config.launcher_pidfd, POLLIN, 0};
+  if (poll(&launcher, 1, 0) != 0) _exit(125);
+  close(config.launcher_pidfd);
+  return 0;
+}
+
+volatile pid_t g_init_command_pid = 0;
+
+void InitForwardSignal(int signal_number) {
+  if (g_init_command_pid > 0) kill(g_init_command_pid, signal_number);
+}
+
+// PID 1 of the cell's PID namespace: forwards signals to the command,
+// reaps every orphan, and exits with the command's status (128+N for a
+// signal: PID 1 cannot die of a signal it sends itself). When it exits the
+// kernel kills everything left in the namespace.
+[[noreturn]] void RunInit(const ChildConfig& config, pid_t command) {
+  g_init_command_pid = command;
+  struct sigaction action;
+  std::memset(&action, 0, sizeof(action));
+  action.sa_handler = InitForwardSignal;
+  sigemptyset(&action.sa_mask);
+  for (const int signal_number : kForwardedSignals) {
+    sigaction(signal_number, &action, nullptr);
+  }
+  sigprocmask(SIG_SETMASK, &config.restore_mask, nullptr);
+  while (true) {
+    int status = 0;
+    const pid_t pid = waitpid(-1, &status, 0);
+    if (pid < 0) {
+      if (errno == EINTR) continue;
+      _exit(125);
+    }
+    if (pid != command) continue;
+    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
+    if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+  }
+}
+
+}  // namespace
+
+void RunChild(const ChildConfig& config) {
+  const CellPlan& plan = *config.plan;
+  // Die with the launcher, however it dies. Set before waiting for the
+  // parent: if it is already gone, the read below sees end-of-file.
+  if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
+    Fail(config, ChildStep::kParentDeathSignal, errno);
+  }
+  char go = 0;
+  while (read(config.sync_fd, &go, 1) < 0 && errno == EINTR) {
+  }
+  if (go != 1) _exit(125);  // The parent failed or died; it reports.
+  close(config.sync_fd);
+  // Nothing the launcher inherited may reach the command: an fd to a host
+  // directory would let it openat() its way out of the mount namespace.
+  // Close-on-exec, because the failure pipe and the listener channel are
+  // still needed until exec.
+  if (const int error = MarkInheritedCloseOnExec(config.max_fds); error != 0) {
+    Fail(config, ChildStep::kDescriptors, error);
+  }
+
+  // From here on the child holds every capability of its user namespace.
+  MountFailure mount_failure;
+  int root_fd = -1;
+  const bool prepared =
+      PrepareNewRoot(config.new_root.c_str(), config.cell_uid, config.cell_gid,
+                     &root_fd, &mount_failure) == 0;
+  // As the cell's user from here on, when the launcher (root) runs it as
+  // another: the binds are opened with that user's rights.
+  if (prepared && config.switch_user) {
+    if (const int error = SwitchToCellUser(config); error != 0) {
+      Fail(config, ChildStep::kSwitchUser, error);
+    }
+  }
+  if (!prepared || !ApplyMountOps(root_fd, plan.mounts, &mount_failure)) {
+    if (mount_failure.index == kMountStepPrivate) {
+      Fail(config, ChildStep::kMountPrivate, mount_failure.error);
+    }
+    if (mount_failure.index == kMountStepRoot) {
+      Fail(config, ChildStep::kMountRoot, mount_failure.error);
+    }
+    Fail(config, ChildStep::kMount, mount_failure.error,
+         static_cast<int64_t>(mount_failure.index));
+  }
+  if (const int error = PivotInto(root_fd); error != 0) {
+    Fail(config, ChildStep::kPivotRoot, error);
+  }
+  close(root_fd);
+  if (plan.read_only_root) {
+    if (const int error = RemountRootReadOnly(); error != 0) {
+      Fail(config, ChildStep::kReadOnlyRoot, error);
+    }
+  }
+  if (const int error = BringUpLoopback(); error != 0) {
+    Fail(config, ChildStep::kLoopback, error);
+  }
+  if (config.listener_channel_fd >= 0) {
+    if (const int error =
+            SendProxyListener(config.listener_channel_fd, config.proxy_port);
+        error != 0) {
+      Fail(config, ChildStep::kProxyListener, error);
+    }
+  }
+  // The cell's own pty, in its devpts; the launcher relays it.
+  int slave = -1;
+  if (config.terminal.enabled) {
+    int master = -1;
+    if (const int error = OpenCellPty(config.terminal, &master, &slave);
+        error != 0) {
+      Fail(config, ChildStep::kTerminal, error);
+    }
+    const int error = SendFd(config.terminal_channel_fd, master);
+    close(master);
+    close(config.terminal_channel_fd);
+    if (error != 0) Fail(config, ChildStep::kTerminal, error);
+  }
+  // Only a command that keeps CAP_SYS_ADMIN over the cell's mount namespace
+  // could remount; without it the lock is not needed, and would hand the
+  // command (as owner of the nested user namespace) the mount rights it lost.
+  const bool lock_mounts = plan.keep_capabilities;
+  if (plan.pid_namespace) {
+    // The init is the lock's holder (it needs nothing of the cell's user
+    // namespace), so the command is PID 2 and no helper runs.
+    int locked[2] = {-1, -1};
+    if (lock_mounts && pipe2(locked, O_CLOEXEC) != 0) {
+      Fail(config, ChildStep::kLockMounts, errno);
+    }
+    const pid_t command = fork();
+    if (command < 0) Fail(config, ChildStep::kFork, errno);
+    if (command > 0) {
+      // Only the command holds the failure pipe from here on, so the
+      // launcher sees end-of-file exactly when the command is exec'd. The
+      // init never execs: it closes every other inherited fd itself (the
+      // command could reach them through /proc/1/fd).
+      close(config.failure_fd);
+      // The init must not keep the caller's terminal either: the command
+      // could make it act for it (it may ptrace it with every capability).
+      if (StartCellSession(config.terminal, slave,
+                           ControllingTerminal::kNone) != 0) {
+        _exit(125);
+      }
+      if (lock_mounts) {
+        const int error = UnshareLockedMounts();
+        (void)!write(locked[1], &error, sizeof(error));
+      }
+      CloseFrom(3, config.max_fds);
+      RunInit(config, command);
+    }
+    if (lock_mounts) {
+      close(locked[1]);
+      int error = 0;
+      if (read(locked[0], &error, sizeof(error)) != sizeof(error)) error = EIO;
+      close(locked[0]);
+      if (error == 0) error = JoinMountNamespaceOf(1);
+      if (error != 0) Fail(config, ChildStep::kLockMounts, error);
+    }
+  } else if (lock_mounts) {
+    if (const int error = LockMounts(); error != 0) {
+      Fail(config, ChildStep::kLockMounts, error);
+    }
+  }
+  // After the lock, which resets the working directory.
+  if (chdir(plan.cwd.c_str()) != 0) Fail(config, ChildStep::kChdir, errno);
+  if (const int error =
+          StartCellSession(config.terminal, slave, ControllingTerminal::kTake);
+      error != 0) {
+    Fail(config, ChildStep::kSession, error);
+  }
+
+  // The command's process only: an init limited to a few descriptors or
+  // processes could not reap or forward signals.
+  for (size_t i = 0; i < plan.rlimits.size(); ++i) {
+    const rlimit limit = {plan.rlimits[i].value, plan.rlimits[i].value};
+    if (setrlimit(plan.rlimits[i].resource, &limit) != 0) {
+      Fail(config, ChildStep::kRlimit, errno, static_cast<int64_t>(i));
+    }
+  }
+  if (const int error =
+          SetCapabilities(plan.keep_capabilities, config.cap_last);
+      error != 0) {
+    Fail(config, ChildStep::kCapabilities, error);
+  }
+  struct sigaction default_action;
+  std::memset(&default_action, 0, sizeof(default_action));
+  default_action.sa_handler = SIG_DFL;
+  for (const int signal_number : kForwardedSignals) {
+    sigaction(signal_number, &default_action, nullptr);
+  }
+  sigaction(SIGPIPE, &default_action, nullptr);
+  sigaction(SIGCHLD, &default_action, nullptr);
+  if (sigprocmask(SIG_SETMASK, &config.restore_mask, nullptr) != 0) {
+    Fail(config, ChildStep::kSignals, errno);
+  }
+  // Last, so that the steps above may still use what it denies.
+  if (config.seccomp_program != nullptr) {
+    if (const int error = InstallSeccompFilter(*config.seccomp_program);
+        error != 0) {
+      Fail(config, ChildStep::kSeccomp, error);
+    }
+  }
+
+  // Like execvp, but over the plan's PATH (execvp would read the launcher's
+  // own PATH): ENOENT moves on, and the first other error is what counts.
+  int error = ENOENT;
+  int64_t failed = 0;
+  for (size_t i = 0; i < plan.exec_candidates.size(); ++i) {
+    execve(plan.exec_candidates[i].c_str(), config.argv.data(),
+           config.envp.data());
+    if (error == ENOENT && errno != ENOENT && errno != ENOTDIR) {
+      error = errno;
+      failed = static_cast<int64_t>(i);
+    }
+  }
+  Fail(config, ChildStep::kExec, error, failed);
+}
+
+// --- Parent side. ---
+
+std::string DescribeChildFailure(const ChildFailure& failure,
+                                 const CellPlan& plan) {
+  const std::string error = absl::StrCat(ErrnoName(failure.error), " (",
+                                         std::strerror(failure.error), ")");
+  const std::string userns_hint =
+      "; are user namespaces allowed here? (sysctl user.max_user_namespaces, "
+      "kernel.unprivileged_userns_clone, or an AppArmor/seccomp policy may "
+      "forbid them)";
+  switch (failure.step) {
+    case ChildStep::kParentDeathSignal:
+      return absl::StrCat("cannot tie the cell to the launcher's life: ",
+                          error);
+    case ChildStep::kWaitForParent:
+      return "the launcher stopped while setting up the cell";
+    case ChildStep::kDescriptors:
+      return absl::StrCat("cannot close the launcher's descriptors: ", error);
+    case ChildStep::kMountPrivate:
+      return absl::StrCat("cannot make the cell's mounts private: ", error,
+                          userns_hint);
+    case ChildStep::kMountRoot:
+      return absl::StrCat("cannot mount the cell's root file system: ", error,
+                          userns_hint);
+    case ChildStep::kMount: {
+      if (failure.index < 0 ||
+          static_cast<size_t>(failure.index) >= plan.mounts.size()) {
+        return absl::StrCat("mount failed: ", error);
+      }
+      const MountOp& op = plan.mounts[failure.index];
+      std::string hint;
+      if (failure.error == ENOTDIR || failure.error == ELOOP) {
+        hint =
+            "; a component of the destination inside the cell is a "
+            "symlink or a file (mounts never follow symlinks)";
+      } else if (failure.error == ENOENT) {
+        hint = "; the source vanished after the spec was checked";
+      } else if (failure.error == EEXIST) {
+        hint = "; the destination already exists inside the cell";
+      }
+      return absl::StrCat("cannot set up ", DescribeMountOp(op), ": ", error,
+                          hint);
+    }
+    case ChildStep::kPivotRoot:
+      return absl::StrCat("cannot switch to the cell's root: ", error);
+    case ChildStep::kLoopback:
+      return absl::StrCat("cannot bring up the loopback interface: ", error);
+    case ChildStep::kProxyListener:
+      return absl::StrCat(
+          "cannot listen on the cell's proxy port inside the cell: ", error,
+          failure.error == EADDRINUSE || failure.error == EACCES
+              ? "; choose another `network.port`"
+              : "");
+    case ChildStep::kChdir:
+      return absl::StrCat("cannot enter ", plan.cwd,
+                          " inside the cell: ", error);
+    case ChildStep::kCapabilities:
+      return absl::StrCat("cannot set the cell's capabilities: ", error);
+    case ChildStep::kSignals:
+      return absl::StrCat("cannot restore the signal mask: ", error);
+    case ChildStep::kSeccomp:
+      return absl::StrCat("cannot install the seccomp filter: ", error);
+    case ChildStep::kReadOnlyRoot:
+      return absl::StrCat("cannot make the cell's root read-only: ", error);
+    case ChildStep::kLockMounts:
+      return absl::StrCat("cannot lock the cell's mounts: ", error,
+                          userns_hint);
+    case ChildStep::kRlimit: {
+      const std::string name =
+          failure.index >= 0 &&
+                  static_cast<size_t>(failure.index) < plan.rlimits.size()
+              ? plan.rlimits[failure.index].name
+              : "?";
+      return absl::StrCat("cannot set field `limits.rlimits.", name,
+                          "`: ", error);
+    }
+    case ChildStep::kTerminal:
+      return absl::StrCat("cannot give the cell its own terminal (a pty of ",
+                          "its /dev/pts): ", error);
+    case ChildStep::kSession:
+      return absl::StrCat("cannot start the cell's session: ", error);
+    case ChildStep::kSwitchUser:
+      return absl::StrCat("cannot switch to the host user of `hostUser`: ",
+                          error);
+    case ChildStep::kFork:
+      return absl::StrCat("cannot start the command under the cell's init: ",
+                          error);
+    case ChildStep::kExec: {
+      const std::string& program = plan.argv.front();
+      if (failure.error == ENOENT) {
+        if (program.find('/') != std::string::npos) {
+          return absl::StrCat("command '", program,
+                              "' not found inside the cell");
+        }
+        std::string path;
+        for (const std::string& entry : plan.env) {
+          if (entry.rfind("PATH=", 0) == 0) path = entry.substr(5);
+        }
+        return absl::StrCat("command '", program,
+                            "' not found inside the cell (PATH=", path,
+                            "); bind the directory holding it with "
+                            "--ro-bind or the spec's `mounts`, or set `path`");
+      }
+      const std::string candidate =
+          failure.index >= 0 && static_cast<size_t>(failure.index) <
+                                    plan.exec_candidates.size()
+              ? plan.exec_candidates[failure.index]
+              : program;
+      return absl::StrCat("command '", candidate,
+                          "' cannot be executed inside the cell: ", error);
+    }
+  }
+  return absl::StrCat("cell setup failed: ", error);
+}
+
+}  // namespace cell

@@ -1,0 +1,98 @@
+// The cell's first process: everything between clone and exec, as one
+// ordered list of steps (nsjail's initNs, bubblewrap's setup ops). Runs in
+// the child, in the new namespaces, so it only makes syscalls over data
+// prepared by the parent; a failing step writes a ChildFailure to the
+// failure pipe and exits, and the parent turns it into one clear error.
+#ifndef CELL_LAUNCHER_JAIL_CHILD_H_
+#define CELL_LAUNCHER_JAIL_CHILD_H_
+
+#include <linux/filter.h>
+#include <signal.h>
+#include <sys/types.h>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "launcher/spec/plan.h"
+#include "launcher/jail/terminal.h"
+
+namespace cell {
+
+// Signals the launcher forwards to the command (and the PID-namespace init
+// forwards on): the ones a user or supervisor sends to stop or poke a job.
+inline constexpr int kForwardedSignals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
+                                            SIGUSR1, SIGUSR2, SIGWINCH};
+
+enum class ChildStep : int32_t {
+  kParentDeathSignal = 1,
+  kWaitForParent,
+  kDescriptors,
+  kMountPrivate,
+  kMountRoot,
+  kMount,
+  kPivotRoot,
+  kLoopback,
+  kProxyListener,
+  kChdir,
+  kCapabilities,
+  kSignals,
+  kFork,
+  kExec,
+  kSeccomp,
+  kReadOnlyRoot,
+  kRlimit,
+  kLockMounts,
+  kTerminal,
+  kSession,
+  kSwitchUser,
+};
+
+// Written by the child to the failure pipe; the pipe is close-on-exec, so
+// end-of-file without one of these means the command was exec'd.
+struct ChildFailure {
+  ChildStep step = ChildStep::kExec;
+  int32_t error = 0;  // errno
+  int64_t index = 0;  // Mount op or exec candidate, where it applies.
+};
+
+struct ChildConfig {
+  const CellPlan* plan = nullptr;
+  std::string new_root;     // Mount point of the new root tmpfs.
+  std::vector<char*> argv;  // nullptr-terminated, into plan->argv.
+  std::vector<char*> envp;  // nullptr-terminated, into plan->env.
+  int sync_fd = -1;         // Read end: one byte once the id maps are written.
+  int failure_fd = -1;      // Write end, O_CLOEXEC.
+  sigset_t restore_mask;    // The launcher's mask before it blocked signals.
+  int cap_last = 40;        // /proc/sys/kernel/cap_last_cap.
+  // The cell's host ids (mapped 1:1). With switch_user the child (root
+  // until then) becomes them after mounting the new root; launcher_pidfd
+  // then tells whether the launcher died meanwhile.
+  uid_t cell_uid = 0;
+  gid_t cell_gid = 0;
+  bool switch_user = false;
+  int launcher_pidfd = -1;
+  int max_fds = 1024;  // Soft RLIMIT_NOFILE, for the fd-closing fallback.
+  // Proxy mode: the child's end of the channel for the listener, and the
+  // port inside the cell; -1 / 0 otherwise.
+  int listener_channel_fd = -1;
+  int proxy_port = 0;
+  // The caller's terminal, when it has one: the cell gets its own pty,
+  // whose master is sent over `terminal_channel_fd`.
+  TerminalConfig terminal;
+  int terminal_channel_fd = -1;
+  // isolation.seccomp: the program to install last, built by the parent.
+  const std::vector<sock_filter>* seccomp_program = nullptr;
+};
+
+// Never returns: execs the command or _exits. Must be called in a child
+// created by clone with the plan's namespaces.
+[[noreturn]] void RunChild(const ChildConfig& config);
+
+// Parent side: one line for the user, naming what failed and how to fix it.
+std::string DescribeChildFailure(const ChildFailure& failure,
+                                 const CellPlan& plan);
+
+}  // namespace cell
+
+#endif  // CELL_LAUNCHER_JAIL_CHILD_H_

@@ -1,0 +1,819 @@
+#include "launcher/proxy/builtin/server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <condition_variable>
+#include <cstring>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <system_error>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "launcher/proxy/address_policy.h"
+#include "base/fs_util.h"
+#include "base/host_path.h"
+#include "launcher/proxy/builtin/http_head.h"
+#include "launcher/proxy/splice_pump.h"
+#include "nlohmann/json.hpp"
+
+namespace cell {
+namespace {
+
+using Json = nlohmann::json;
+
+// More concurrent connections than this pause accepting (one thread each).
+constexpr int kMaxConnections = 1024;
+// How long an upstream may take to start answering a plain request
+// (tinyproxy's `Timeout 600`, as the tinyproxy engine is configured).
+constexpr absl::Duration kResponseTimeout = absl::Seconds(600);
+
+int RemainingMs(absl::Time deadline) {
+  const absl::Duration left = deadline - absl::Now();
+  if (left <= absl::ZeroDuration()) return 0;
+  return static_cast<int>(
+      std::min<int64_t>(absl::ToInt64Milliseconds(left) + 1, 1 << 30));
+}
+
+bool SetBlocking(int fd, bool blocking) {
+  const int flags = fcntl(fd, F_GETFL);
+  if (flags < 0) return false;
+  return fcntl(fd, F_SETFL,
+               blocking ? (flags & ~O_NONBLOCK) : (flags | O_NONBLOCK)) == 0;
+}
+
+bool SendAll(int fd, absl::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = send(fd, data.data(), data.size(), MSG_NOSIGNAL);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    data.remove_prefix(static_cast<size_t>(n));
+  }
+  return true;
+}
+
+// Reads from `fd` into `buffer` until it holds a complete head; returns its
+// length. NotFound at end of input before any byte of a head.
+absl::StatusOr<size_t> ReadHead(int fd, std::string* buffer,
+                                absl::Time deadline) {
+  char chunk[16384];
+  while (true) {
+    if (std::optional<size_t> end = FindHeadEnd(*buffer); end.has_value()) {
+      return *end;
+    }
+    if (buffer->size() > kMaxHttpHeadBytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("HTTP head over ", kMaxHttpHeadBytes, " bytes"));
+    }
+    pollfd event = {fd, POLLIN, 0};
+    const int ready = poll(&event, 1, RemainingMs(deadline));
+    if (ready < 0 && errno == EINTR) continue;
+    if (ready == 0) return absl::DeadlineExceededError("timed out");
+    const ssize_t n = recv(fd, chunk, sizeof(chunk), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      return buffer->empty()
+                 ? absl::NotFoundError("closed")
+                 : absl::DataLossError("connection closed inside a head");
+    }
+    buffer->append(chunk, static_cast<size_t>(n));
+  }
+}
+
+// SpliceBytes without a pipe, for when the launcher has no descriptor to
+// make one (the cell holds many connections): the body still goes through.
+bool CopyBytes(int from, int to, std::optional<uint64_t> count,
+               uint64_t* moved) {
+  char chunk[16384];
+  uint64_t left_total = count.value_or(UINT64_MAX);
+  while (left_total > 0) {
+    const ssize_t in = read(
+        from, chunk,
+        static_cast<size_t>(std::min<uint64_t>(left_total, sizeof(chunk))));
+    if (in < 0 && errno == EINTR) continue;
+    if (in == 0 && !count.has_value()) return true;
+    if (in <= 0) return false;
+    if (!SendAll(to, absl::string_view(chunk, static_cast<size_t>(in)))) {
+      return false;
+    }
+    *moved += static_cast<uint64_t>(in);
+    if (count.has_value()) left_total -= static_cast<uint64_t>(in);
+  }
+  return true;
+}
+
+// Moves bytes from `from` to `to` with splice (blocking sockets): exactly
+// `count` of them, or with no count until `from` ends. False when either
+// side fails, or `from` ends before `count` bytes.
+bool SpliceBytes(int from, int to, std::optional<uint64_t> count,
+                 uint64_t* moved) {
+  SpliceDirection pipe;
+  if (!pipe.OpenPipe()) return CopyBytes(from, to, count, moved);
+  uint64_t left_total = count.value_or(UINT64_MAX);
+  while (left_total > 0) {
+    const ssize_t in = splice(
+        from, nullptr, pipe.pipe_write, nullptr,
+        static_cast<size_t>(std::min<uint64_t>(left_total, pipe.capacity)),
+        SPLICE_F_MOVE);
+    if (in < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (in == 0 && !count.has_value()) return true;
+    if (in <= 0) return false;
+    size_t left = static_cast<size_t>(in);
+    while (left > 0) {
+      const ssize_t out =
+          splice(pipe.pipe_read, nullptr, to, nullptr, left, SPLICE_F_MOVE);
+      if (out < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+      if (out <= 0) return false;
+      left -= static_cast<size_t>(out);
+      *moved += static_cast<uint64_t>(out);
+    }
+    if (count.has_value()) left_total -= static_cast<uint64_t>(in);
+  }
+  return true;
+}
+
+// Forwards a chunked body: what is in `buffer` first, then from `from`,
+// until the body ends; bytes after it stay in `buffer`.
+bool ForwardChunked(int from, int to, std::string* buffer, uint64_t* moved) {
+  ChunkedBody body;
+  char chunk[65536];
+  while (true) {
+    if (!buffer->empty()) {
+      absl::StatusOr<size_t> used = body.Consume(*buffer);
+      if (!used.ok()) return false;
+      if (!SendAll(to, absl::string_view(*buffer).substr(0, *used))) {
+        return false;
+      }
+      *moved += *used;
+      buffer->erase(0, *used);
+    }
+    if (body.done()) return true;
+    const ssize_t n = recv(from, chunk, sizeof(chunk), 0);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return false;
+    buffer->append(chunk, static_cast<size_t>(n));
+  }
+}
+
+// Forwards a body framed by `framing` (content length or chunked); a body
+// with neither is empty for requests.
+bool ForwardBody(const BodyFraming& framing, int from, int to,
+                 std::string* buffer, uint64_t* moved) {
+  if (framing.chunked) return ForwardChunked(from, to, buffer, moved);
+  if (!framing.content_length.has_value()) return true;
+  const uint64_t length = *framing.content_length;
+  const size_t buffered =
+      static_cast<size_t>(std::min<uint64_t>(length, buffer->size()));
+  if (!SendAll(to, absl::string_view(*buffer).substr(0, buffered))) {
+    return false;
+  }
+  *moved += buffered;
+  buffer->erase(0, buffered);
+  return SpliceBytes(from, to, length - buffered, moved);
+}
+
+// Starts `body` on a detached thread; false when the system has no thread
+// to give (the cell may have used up the user's process limit), which must
+// never end the launcher: std::thread reports it by throwing.
+template <typename Body>
+bool StartDetached(Body body) {
+  try {
+    std::thread(std::move(body)).detach();
+    return true;
+  } catch (const std::system_error&) {
+    return false;
+  }
+}
+
+// The addresses of the host's own interfaces, now (they may change while
+// a cell runs): a service bound to 0.0.0.0 answers on each. An error
+// when they cannot be listed: the check fails closed (a cell that used up
+// the launcher's descriptors must not turn it off).
+absl::StatusOr<std::vector<sockaddr_storage>> HostAddresses() {
+  std::vector<sockaddr_storage> addresses;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) {
+    if (errno == EMFILE || errno == ENFILE) {
+      return absl::ResourceExhaustedError(
+          "no descriptor to list the host's addresses (open-file limit "
+          "reached)");
+    }
+    return ErrnoStatus(errno, "cannot list the host's addresses");
+  }
+  for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+    if (entry->ifa_addr == nullptr) continue;
+    const int family = entry->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6) continue;
+    sockaddr_storage address{};
+    std::memcpy(&address, entry->ifa_addr,
+                family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    addresses.push_back(address);
+  }
+  freeifaddrs(list);
+  return addresses;
+}
+
+// An audit record's time: UTC, milliseconds.
+std::string AuditTime(absl::Time time) {
+  return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
+}
+
+// The answer when the launcher cannot take a request on (no thread).
+std::string Unavailable(absl::string_view why) {
+  return ProxyResponse(503, "Service Unavailable", {},
+                       absl::StrCat("cell proxy: ", why, "\n"));
+}
+
+// getaddrinfo cannot be cancelled, so it runs on its own detached thread
+// and the connection waits for it with a timeout.
+struct Resolution {
+  std::mutex mu;
+  std::condition_variable done_cv;
+  bool done = false;
+  int error = 0;
+  std::vector<sockaddr_storage> addresses;
+  std::vector<socklen_t> lengths;
+};
+
+}  // namespace
+
+struct BuiltinProxy::State {
+  int listener = -1;
+  int epoll_fd = -1;
+  int wake_fd = -1;  // eventfd: a connection ended while accepting paused.
+  HostFilter filter = HostFilter::AllowAll();
+  BuiltinProxyOptions options;
+  int audit_fd = -1;
+  // Held so that a launcher out of descriptors can still accept one more
+  // connection, to answer it 503 instead of leaving it in the backlog.
+  int spare_fd = -1;
+
+  std::mutex mu;
+  std::condition_variable idle_cv;
+  bool stopping = false;
+  bool paused = false;
+  int active = 0;
+  std::set<int> open_fds;
+
+  std::mutex audit_mu;
+
+  // Registers a socket that Stop() must shut down; false when stopping.
+  bool Track(int fd) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (stopping) return false;
+    open_fds.insert(fd);
+    return true;
+  }
+  void Untrack(int fd) {
+    std::lock_guard<std::mutex> lock(mu);
+    open_fds.erase(fd);
+  }
+  bool Stopping() {
+    std::lock_guard<std::mutex> lock(mu);
+    return stopping;
+  }
+
+  // Answers a connection the launcher cannot serve (no thread, no
+  // descriptor) with 503 and records it; on the event loop, so a short
+  // write to a fresh socket. The cell goes on.
+  void Refuse(int client, absl::string_view why) {
+    SendAll(client, Unavailable(why));
+    Audit({{"time", AuditTime(absl::Now())},
+           {"decision", "error"},
+           {"error", std::string(why)},
+           {"status", 503}});
+  }
+
+  void Audit(Json record) {
+    if (audit_fd < 0) return;
+    if (!options.run_id.empty()) record["run"] = options.run_id;
+    const std::string line =
+        record.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
+    std::lock_guard<std::mutex> lock(audit_mu);
+    (void)!write(audit_fd, line.data(), line.size());
+  }
+
+  // Resolves `host` once and connects to one of its addresses, never to a
+  // special-use one (loopback, private, link-local, ...) unless one of
+  // `allowing` (the filter lines that allowed the host) names it.
+  absl::StatusOr<int> Connect(const std::string& host, uint16_t port,
+                              const std::vector<std::string>& allowing);
+  void Serve(int client);
+  // Serves one request whose head was parsed; returns whether the client
+  // connection may carry another.
+  bool ServeRequest(int client, const RequestHead& request, std::string* buffer,
+                    Json* record);
+};
+
+absl::StatusOr<int> BuiltinProxy::State::Connect(
+    const std::string& host, uint16_t port,
+    const std::vector<std::string>& allowing) {
+  auto resolution = std::make_shared<Resolution>();
+  // Numeric addresses need no resolver (and no thread): the common case of
+  // a loopback or literal-IP target stays fast.
+  auto add = [&resolution](const void* address, socklen_t length) {
+    sockaddr_storage storage{};
+    std::memcpy(&storage, address, length);
+    resolution->addresses.push_back(storage);
+    resolution->lengths.push_back(length);
+    resolution->done = true;
+  };
+  sockaddr_in v4{};
+  sockaddr_in6 v6{};
+  v4.sin_family = AF_INET;
+  v4.sin_port = htons(port);
+  v6.sin6_family = AF_INET6;
+  v6.sin6_port = htons(port);
+  if (inet_pton(AF_INET, host.c_str(), &v4.sin_addr) == 1) {
+    add(&v4, sizeof(v4));
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
+    add(&v6, sizeof(v6));
+  } else {
+    const bool started = StartDetached([resolution, host, port] {
+      addrinfo hints{};
+      hints.ai_family = AF_UNSPEC;
+      hints.ai_socktype = SOCK_STREAM;
+      addrinfo* result = nullptr;
+      const int error = getaddrinfo(host.c_str(), std::to_string(port).c_str(),
+                                    &hints, &result);
+      std::lock_guard<std::mutex> lock(resolution->mu);
+      resolution->error = error;
+      for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
+        sockaddr_storage address{};
+        std::memcpy(&address, ai->ai_addr, ai->ai_addrlen);
+        resolution->addresses.push_back(address);
+        resolution->lengths.push_back(ai->ai_addrlen);
+      }
+      if (result != nullptr) freeaddrinfo(result);
+      resolution->done = true;
+      resolution->done_cv.notify_all();
+    });
+    if (!started) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("no thread to resolve ", host, " (process limit)"));
+    }
+  }
+  const absl::Time deadline = absl::Now() + options.resolve_timeout;
+  {
+    std::unique_lock<std::mutex> lock(resolution->mu);
+    while (!resolution->done && absl::Now() < deadline && !Stopping()) {
+      resolution->done_cv.wait_for(lock, std::chrono::milliseconds(100));
+    }
+    if (!resolution->done) {
+      return absl::DeadlineExceededError(
+          absl::StrCat("resolving ", host, " timed out"));
+    }
+    if (resolution->error != 0 || resolution->addresses.empty()) {
+      return absl::UnavailableError(absl::StrCat(
+          "cannot resolve ", host, ": ", gai_strerror(resolution->error)));
+    }
+  }
+  // The addresses it may go to, decided here and connected to as they are
+  // (no second lookup: a name cannot rebind between check and connect).
+  std::vector<size_t> usable;
+  std::string refused;
+  absl::StatusOr<std::vector<sockaddr_storage>> host_addresses =
+      HostAddresses();
+  if (!host_addresses.ok()) return host_addresses.status();
+  for (size_t i = 0; i < resolution->addresses.size(); ++i) {
+    const sockaddr& address =
+        reinterpret_cast<const sockaddr&>(resolution->addresses[i]);
+    const AddressKind kind = ClassifyAddress(address, *host_addresses);
+    const bool named = std::any_of(allowing.begin(), allowing.end(),
+                                   [&address](const std::string& line) {
+                                     return LineNamesAddress(line, address);
+                                   });
+    if (kind == AddressKind::kPublic || named) {
+      usable.push_back(i);
+    } else if (refused.empty()) {
+      refused =
+          absl::StrCat(AddressText(address), " (", AddressKindName(kind), ")");
+    }
+  }
+  if (usable.empty()) {
+    return absl::PermissionDeniedError(absl::StrCat(
+        host, " is ", refused,
+        ", which no filter line names; a line that is exactly the address "
+        "allows it"));
+  }
+  std::string last_error = "no address";
+  for (const size_t i : usable) {
+    const sockaddr_storage& address = resolution->addresses[i];
+    const int fd = socket(address.ss_family,
+                          SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
+      return absl::ResourceExhaustedError(
+          "no descriptor for the upstream connection (open-file limit "
+          "reached)");
+    }
+    if (fd < 0) {
+      last_error = ErrnoName(errno);
+      continue;
+    }
+    if (!Track(fd)) {
+      close(fd);
+      return absl::CancelledError("the cell is stopping");
+    }
+    int result = connect(fd, reinterpret_cast<const sockaddr*>(&address),
+                         resolution->lengths[i]);
+    if (result != 0 && errno == EINPROGRESS) {
+      pollfd event = {fd, POLLOUT, 0};
+      const int ready = poll(
+          &event, 1,
+          static_cast<int>(absl::ToInt64Milliseconds(options.connect_timeout)));
+      int error = ready == 0 ? ETIMEDOUT : 0;
+      socklen_t length = sizeof(error);
+      if (ready > 0) getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+      result = error == 0 ? 0 : -1;
+      errno = error;
+    }
+    if (result == 0 && SetBlocking(fd, /*blocking=*/true)) {
+      const int one = 1;
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+      return fd;
+    }
+    last_error = ErrnoName(errno);
+    Untrack(fd);
+    close(fd);
+  }
+  return absl::UnavailableError(
+      absl::StrCat("cannot connect to ", host, ":", port, ": ", last_error));
+}
+
+namespace {
+
+// The response for a failed upstream: 504 for timeouts, 503 when the
+// launcher ran out of threads or descriptors, 502 otherwise.
+std::string GatewayError(const absl::Status& status, int* code) {
+  if (absl::IsResourceExhausted(status)) {
+    *code = 503;
+    return Unavailable(status.message());
+  }
+  *code = absl::IsDeadlineExceeded(status) ? 504 : 502;
+  return ProxyResponse(*code, *code == 504 ? "Gateway Timeout" : "Bad Gateway",
+                       {},
+                       absl::StrCat("cell proxy: ", status.message(), "\n"));
+}
+
+}  // namespace
+
+bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
+                                       std::string* buffer, Json* record) {
+  if (!IsProxyableHost(request.host)) {
+    SendAll(client, ProxyResponse(400, "Bad Request", {},
+                                  "cell proxy: invalid host name\n"));
+    (*record)["decision"] = "error";
+    (*record)["error"] = "invalid host name";
+    (*record)["status"] = 400;
+    return false;
+  }
+  const FilterDecision decision = filter.Decide(request.host);
+  (*record)["decision"] = decision.allowed ? "allow" : "deny";
+  (*record)["filterLine"] =
+      decision.line.has_value() ? Json(*decision.line) : Json();
+  uint64_t up = 0, down = 0;
+  auto finish = [&](int status, bool keep) {
+    (*record)["status"] = status;
+    (*record)["bytesUp"] = up;
+    (*record)["bytesDown"] = down;
+    return keep;
+  };
+  if (!decision.allowed) {
+    // Denied before any resolution or connection: the host never learns.
+    const std::string body =
+        absl::StrCat("blocked by cell filter: ", request.host, "\n");
+    // The reason in the status line too: clients that print only that
+    // (curl -v, proxies' logs) name the cause.
+    SendAll(client, ProxyResponse(403, "Forbidden by cell filter",
+                                  {{"X-Cell-Filter-Lines",
+                                    std::to_string(filter.line_count())}},
+                                  body));
+    return finish(403, false);
+  }
+  absl::StatusOr<int> connected = Connect(
+      request.host, request.port, filter.MatchingPatterns(request.host));
+  if (absl::IsPermissionDenied(connected.status())) {
+    // The host was allowed, the address it stands for is not.
+    const std::string why(connected.status().message());
+    SendAll(client,
+            ProxyResponse(
+                403, "Forbidden by cell filter",
+                {{"X-Cell-Filter-Lines", std::to_string(filter.line_count())}},
+                absl::StrCat("blocked by cell filter: ", why, "\n")));
+    (*record)["decision"] = "deny";
+    (*record)["error"] = why;
+    return finish(403, false);
+  }
+  if (!connected.ok()) {
+    int code = 502;
+    SendAll(client, GatewayError(connected.status(), &code));
+    (*record)["error"] = std::string(connected.status().message());
+    return finish(code, false);
+  }
+  const int upstream = *connected;
+  bool keep = false;
+  int status = 0;
+  if (request.connect) {
+    // The tunnel's pipes before its 200: a launcher out of descriptors
+    // answers 503 instead of a tunnel that closes at once.
+    SpliceDirection to_upstream, to_client;
+    to_upstream.from = client;
+    to_upstream.to = upstream;
+    to_client.from = upstream;
+    to_client.to = client;
+    if (!to_upstream.OpenPipe() || !to_client.OpenPipe()) {
+      int code = 503;
+      SendAll(client, GatewayError(absl::ResourceExhaustedError(
+                                       "no descriptor for the tunnel "
+                                       "(open-file limit reached)"),
+                                   &code));
+      (*record)["error"] = "no descriptor for the tunnel";
+      status = code;
+    } else {
+      status = 200;
+      if (SendAll(client, "HTTP/1.1 200 Connection established\r\n\r\n") &&
+          SendAll(upstream, *buffer)) {
+        up += buffer->size();
+        buffer->clear();
+        // Both directions in this thread, non-blocking, spliced.
+        SetBlocking(client, /*blocking=*/false);
+        SetBlocking(upstream, /*blocking=*/false);
+        while (!(to_upstream.Done() && to_client.Done())) {
+          if (!to_upstream.Pump() || !to_client.Pump()) break;
+          pollfd events[2] = {
+              {client,
+               static_cast<short>((to_upstream.WantsRead() ? POLLIN : 0) |
+                                  (to_client.buffered > 0 ? POLLOUT : 0) |
+                                  POLLRDHUP),
+               0},
+              {upstream,
+               static_cast<short>((to_client.WantsRead() ? POLLIN : 0) |
+                                  (to_upstream.buffered > 0 ? POLLOUT : 0) |
+                                  POLLRDHUP),
+               0}};
+          if (poll(events, 2, -1) < 0 && errno != EINTR) break;
+          if (((events[0].revents | events[1].revents) &
+               (POLLERR | POLLNVAL)) != 0) {
+            to_upstream.Pump();
+            to_client.Pump();
+            break;
+          }
+        }
+      }
+      up += to_upstream.moved;
+      down += to_client.moved;
+    }
+  } else {
+    // Plain HTTP: the request upstream, then its response back.
+    const std::string head = UpstreamRequestHead(request);
+    up += head.size();
+    bool ok = SendAll(upstream, head) &&
+              ForwardBody(request.framing, client, upstream, buffer, &up);
+    std::string reply;
+    while (ok) {
+      absl::StatusOr<size_t> head_length =
+          ReadHead(upstream, &reply, absl::Now() + kResponseTimeout);
+      absl::StatusOr<ResponseHead> response =
+          head_length.ok() ? ParseResponseHead(absl::string_view(reply).substr(
+                                                   0, *head_length),
+                                               request.method)
+                           : absl::StatusOr<ResponseHead>(head_length.status());
+      if (!response.ok()) {
+        int code = 502;
+        SendAll(client, GatewayError(absl::UnavailableError(absl::StrCat(
+                                         "bad response from upstream: ",
+                                         response.status().message())),
+                                     &code));
+        status = code;
+        ok = false;
+        break;
+      }
+      reply.erase(0, *head_length);
+      status = response->status;
+      if (status >= 100 && status < 200 && status != 101) {
+        // Interim (100 Continue): pass on, then read the real response.
+        ok = SendAll(client, ClientResponseHead(*response, true));
+        continue;
+      }
+      const bool framed = !response->has_body || response->framing.chunked ||
+                          response->framing.content_length.has_value();
+      keep = request.keep_alive && framed && status != 101;
+      const std::string client_head = ClientResponseHead(*response, keep);
+      down += client_head.size();
+      if (!SendAll(client, client_head)) {
+        keep = false;
+        break;
+      }
+      if (!response->has_body) break;
+      if (framed) {
+        keep =
+            ForwardBody(response->framing, upstream, client, &reply, &down) &&
+            keep;
+      } else {
+        // Length unknown: until the upstream closes, then close too.
+        if (SendAll(client, reply)) {
+          down += reply.size();
+          SpliceBytes(upstream, client, std::nullopt, &down);
+        }
+        keep = false;
+      }
+      break;
+    }
+    if (!ok) keep = false;
+  }
+  Untrack(upstream);
+  close(upstream);
+  return finish(status, keep);
+}
+
+void BuiltinProxy::State::Serve(int client) {
+  const int one = 1;
+  setsockopt(client, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  std::string buffer;
+  while (true) {
+    absl::StatusOr<size_t> head_length =
+        ReadHead(client, &buffer, absl::Now() + options.head_timeout);
+    if (!head_length.ok()) {
+      if (absl::IsResourceExhausted(head_length.status())) {
+        SendAll(client, ProxyResponse(431, "Request Header Fields Too Large",
+                                      {}, "cell proxy: head too large\n"));
+      }
+      break;
+    }
+    const absl::Time start = absl::Now();
+    absl::StatusOr<RequestHead> request =
+        ParseRequestHead(absl::string_view(buffer).substr(0, *head_length));
+    buffer.erase(0, *head_length);
+    Json record = {{"time", AuditTime(start)}};
+    if (!request.ok()) {
+      SendAll(
+          client,
+          ProxyResponse(
+              400, "Bad Request", {},
+              absl::StrCat("cell proxy: ", request.status().message(), "\n")));
+      record.update({{"decision", "error"},
+                     {"status", 400},
+                     {"error", std::string(request.status().message())}});
+      Audit(record);
+      break;
+    }
+    record.update({{"method", request->method},
+                   {"host", request->host},
+                   {"port", request->port}});
+    const bool keep = ServeRequest(client, *request, &buffer, &record);
+    record["durationMs"] = absl::ToDoubleMilliseconds(absl::Now() - start);
+    Audit(record);
+    if (!keep) break;
+  }
+}
+
+absl::StatusOr<std::unique_ptr<BuiltinProxy>> BuiltinProxy::Create(
+    int listener, HostFilter filter, BuiltinProxyOptions options) {
+  auto state = std::make_shared<State>();
+  state->listener = listener;
+  state->filter = std::move(filter);
+  state->options = std::move(options);
+  std::unique_ptr<BuiltinProxy> proxy(new BuiltinProxy(state));
+  if (!SetBlocking(listener, /*blocking=*/false)) {
+    return ErrnoStatus(errno, "builtin proxy: listener");
+  }
+  state->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+  state->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+  state->spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+  if (state->epoll_fd < 0 || state->wake_fd < 0 || state->spare_fd < 0) {
+    return ErrnoStatus(errno, "builtin proxy: epoll");
+  }
+  for (int fd : {listener, state->wake_fd}) {
+    epoll_event event{};
+    event.events = EPOLLIN;
+    event.data.fd = fd;
+    if (epoll_ctl(state->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+      return ErrnoStatus(errno, "builtin proxy: epoll_ctl");
+    }
+  }
+  if (!state->options.audit_log.empty()) {
+    // logDir may be writable by the cell (a symlink or a hard link
+    // planted there must not make the launcher write elsewhere).
+    const std::string& path = state->options.audit_log;
+    const size_t slash = path.rfind('/');
+    absl::StatusOr<UniqueFd> log =
+        slash == std::string::npos
+            ? OpenLogFile(".", path)
+            : OpenLogFile(slash == 0 ? "/" : path.substr(0, slash),
+                          path.substr(slash + 1));
+    if (!log.ok()) return log.status();
+    state->audit_fd = log->Release();
+  }
+  return proxy;
+}
+
+BuiltinProxy::BuiltinProxy(std::shared_ptr<State> state)
+    : state_(std::move(state)) {}
+
+BuiltinProxy::~BuiltinProxy() {
+  {
+    std::unique_lock<std::mutex> lock(state_->mu);
+    state_->stopping = true;
+    for (int fd : state_->open_fds) shutdown(fd, SHUT_RDWR);
+    state_->idle_cv.wait(lock, [this] { return state_->active == 0; });
+  }
+  for (int fd : {state_->listener, state_->epoll_fd, state_->wake_fd,
+                 state_->audit_fd, state_->spare_fd}) {
+    if (fd >= 0) close(fd);
+  }
+}
+
+int BuiltinProxy::fd() const { return state_->epoll_fd; }
+
+void BuiltinProxy::HandleEvents() {
+  State& s = *state_;
+  uint64_t wakes;
+  (void)!read(s.wake_fd, &wakes, sizeof(wakes));
+  std::lock_guard<std::mutex> lock(s.mu);
+  if (s.stopping) return;
+  bool pause = false;
+  while (s.active < kMaxConnections) {
+    const int client =
+        accept4(s.listener, nullptr, nullptr, SOCK_CLOEXEC);  // Blocking I/O.
+    if (client < 0 && (errno == EMFILE || errno == ENFILE) && s.spare_fd >= 0) {
+      // The spare descriptor makes room for one: accept, answer, close,
+      // take the spare back. Without it, wait for a connection to end.
+      close(s.spare_fd);
+      s.spare_fd = -1;
+      const int refused = accept4(s.listener, nullptr, nullptr, SOCK_CLOEXEC);
+      if (refused >= 0) {
+        s.Refuse(refused,
+                 "no descriptor for this connection (open-file "
+                 "limit reached)");
+        close(refused);
+      }
+      s.spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+      if (refused >= 0) continue;
+    }
+    if (client < 0) {
+      pause = errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
+              errno == ENOMEM;
+      break;
+    }
+    s.open_fds.insert(client);
+    ++s.active;
+    std::shared_ptr<State> state = state_;
+    const bool started = StartDetached([state, client] {
+      // Nothing a connection does may end the launcher: an exception
+      // (a bug) ends this connection only.
+      try {
+        state->Serve(client);
+      } catch (const std::exception& e) {
+        state->Audit({{"time", AuditTime(absl::Now())},
+                      {"decision", "error"},
+                      {"error", absl::StrCat("internal error: ", e.what())},
+                      {"status", 500}});
+      }
+      std::lock_guard<std::mutex> lock(state->mu);
+      state->open_fds.erase(client);
+      close(client);
+      --state->active;
+      if (state->paused) {
+        const uint64_t one = 1;
+        (void)!write(state->wake_fd, &one, sizeof(one));
+      }
+      state->idle_cv.notify_all();
+    });
+    if (!started) {
+      s.Refuse(client,
+               "no thread for this connection (process limit "
+               "reached)");
+      s.open_fds.erase(client);
+      close(client);
+      --s.active;
+    }
+  }
+  pause = pause || s.active >= kMaxConnections;
+  if (pause != s.paused) {
+    // Level-triggered epoll would spin on a listener we cannot serve.
+    epoll_event event{};
+    event.events = pause ? 0u : uint32_t{EPOLLIN};
+    event.data.fd = s.listener;
+    epoll_ctl(s.epoll_fd, EPOLL_CTL_MOD, s.listener, &event);
+    s.paused = pause;
+  }
+}
+
+}  // namespace cell

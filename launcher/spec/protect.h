@@ -1,0 +1,76 @@
+// Files the cell must not change because something outside it trusts them
+// later. Host side, before the clone (and cleanup after the command):
+//
+// - control files: the spec, the filter, the launcher binary or packed
+//   cell that is running, logDir. Where a read-write bind of the cell shows
+//   one, it is bound read-only over itself (a packed cell in the worktree
+//   replaced with a script would run on the host at the next launch);
+// - the spec's `protect` paths in the worktree. One that does not exist yet
+//   gets an empty placeholder (directory for "path/", else a file) for the
+//   run, bound read-only, so the cell cannot create it either; the
+//   placeholder is removed after the command, if still empty and the same.
+//
+// The directories between a read-write bind's mount point and each
+// protected path are pinned (bound over themselves): a mount point cannot
+// be renamed inside the cell, so a protected file cannot be swapped out
+// with its directory.
+//
+// Paths in the worktree are walked without following a symlink: a link
+// there is the cell's to point anywhere, so `protect` through one is an
+// error naming it.
+#ifndef CELL_LAUNCHER_SPEC_PROTECT_H_
+#define CELL_LAUNCHER_SPEC_PROTECT_H_
+
+#include <sys/types.h>
+
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "launcher/spec/plan.h"
+#include "launcher/spec/spec.h"
+#include "base/unique_fd.h"
+
+namespace cell {
+
+// Read-only binds of `host_path` over each view of it that a read-write
+// bind among `mounts` gives the cell (pure). Binds of `host_path` itself
+// (logDir's own) are not views.
+std::vector<MountOp> ProtectViews(const std::string& host_path,
+                                  const std::vector<MountOp>& mounts);
+
+// What the launcher created for a run; removed by the destructor when
+// still unchanged (an empty file or directory with the same inode).
+class Placeholders {
+ public:
+  Placeholders() = default;
+  Placeholders(Placeholders&&) = default;
+  Placeholders& operator=(Placeholders&&) = default;
+  ~Placeholders();
+  // Removes them now (idempotent).
+  void RemoveAll();
+
+  struct Entry {
+    UniqueFd dir;  // The directory holding it.
+    std::string name;
+    ino_t inode = 0;
+    bool is_dir = false;
+  };
+  void Add(Entry entry) { entries_.push_back(std::move(entry)); }
+  size_t size() const { return entries_.size(); }
+
+ private:
+  std::vector<Entry> entries_;
+};
+
+// The read-only binds for `spec.protect` (walking the worktree, creating
+// placeholders into `placeholders`) and for `control_files` (through
+// ProtectViews over `mounts`), to apply after every other mount. Errors
+// name the field: a `protect` path through a symlink in the worktree.
+absl::StatusOr<std::vector<MountOp>> ProtectOps(
+    const CellSpec& spec, const std::vector<MountOp>& mounts,
+    const std::vector<std::string>& control_files, Placeholders* placeholders);
+
+}  // namespace cell
+
+#endif  // CELL_LAUNCHER_SPEC_PROTECT_H_

@@ -1,0 +1,711 @@
+#include "launcher/spec/spec.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "launcher/proxy/filter.h"
+#include "base/fs_util.h"
+#include "base/host_path.h"
+#include "base/json_fields.h"
+#include "base/json_text.h"
+#include "base/status_macros.h"
+
+namespace cell {
+namespace {
+
+using Json = nlohmann::json;
+
+const std::vector<std::pair<absl::string_view, MountType>>& MountTypes() {
+  static const auto* types =
+      new std::vector<std::pair<absl::string_view, MountType>>{
+          {"ro-bind", MountType::kRoBind},
+          {"bind", MountType::kBind},
+          {"tmpfs", MountType::kTmpfs},
+          {"dir", MountType::kDir},
+          {"symlink", MountType::kSymlink}};
+  return *types;
+}
+
+const std::vector<std::pair<absl::string_view, NetworkMode>> kNetworkModes = {
+    {"proxy", NetworkMode::kProxy}, {"none", NetworkMode::kNone}};
+const std::vector<std::pair<absl::string_view, ProxyEngine>> kEngines = {
+    {"tinyproxy", ProxyEngine::kTinyproxy}, {"builtin", ProxyEngine::kBuiltin}};
+const std::vector<std::pair<absl::string_view, Capabilities>> kCapabilities = {
+    {"all", Capabilities::kAll}, {"none", Capabilities::kNone}};
+
+// "/a/./b//c" -> "/a/b/c"; `..` anywhere is an error because a destination
+// must name exactly one place inside the cell.
+absl::StatusOr<std::string> NormalizeCellPath(absl::string_view field,
+                                              absl::string_view path) {
+  if (path.empty() || path.front() != '/') {
+    return FieldError(field, absl::StrCat("'", path,
+                                          "' must be an absolute path inside "
+                                          "the cell, e.g. /opt/tools"));
+  }
+  std::vector<absl::string_view> parts;
+  for (absl::string_view part : absl::StrSplit(path, '/', absl::SkipEmpty())) {
+    if (part == ".") continue;
+    if (part == "..") {
+      return FieldError(field, absl::StrCat("'", path,
+                                            "' contains `..`; name the "
+                                            "destination without it"));
+    }
+    parts.push_back(part);
+  }
+  return absl::StrCat("/", absl::StrJoin(parts, "/"));
+}
+
+// Destinations the launcher mounts itself (before the spec's `mounts`).
+std::vector<std::string> BaseDestinations(const CellSpec& spec) {
+  std::vector<std::string> base = {std::string(kCellHome),
+                                   std::string(kCellWorktree),
+                                   "/tmp",
+                                   "/proc",
+                                   "/dev",
+                                   "/etc/passwd",
+                                   "/etc/group",
+                                   "/etc/hosts"};
+  if (spec.log_dir.has_value()) base.emplace_back(kCellLogDir);
+  if (spec.nix) {
+    base.emplace_back(kCellNixStore);
+    base.emplace_back(kCellNixDaemonDir);
+  }
+  return base;
+}
+
+absl::Status ReadMounts(const Json& object, CellSpec* spec) {
+  const Json* value = FindField(object, "mounts");
+  if (value == nullptr) return absl::OkStatus();
+  if (!value->is_array())
+    return TypeError("mounts", "a list of mounts", *value);
+  for (size_t i = 0; i < value->size(); ++i) {
+    const Json& item = (*value)[i];
+    const std::string prefix = absl::StrCat("mounts[", i, "]");
+    if (!item.is_object()) {
+      return TypeError(prefix,
+                       "an object like {\"type\": \"ro-bind\", "
+                       "\"src\": ..., \"dst\": ...}",
+                       item);
+    }
+    CELL_RETURN_IF_ERROR(
+        CheckKnownFields(item, prefix, {"type", "src", "dst", "optional"}));
+    if (FindField(item, "type") == nullptr) {
+      return FieldError(FieldName(prefix, "type"), "is required");
+    }
+    MountSpec mount;
+    CELL_RETURN_IF_ERROR(
+        ReadEnum(item, prefix, "type", MountTypes(), &mount.type));
+    CELL_RETURN_IF_ERROR(ReadString(item, prefix, "src", &mount.src));
+    CELL_RETURN_IF_ERROR(ReadString(item, prefix, "dst", &mount.dst));
+    CELL_RETURN_IF_ERROR(ReadBool(item, prefix, "optional", &mount.optional));
+    const bool needs_src = mount.type == MountType::kRoBind ||
+                           mount.type == MountType::kBind ||
+                           mount.type == MountType::kSymlink;
+    if (needs_src && mount.src.empty()) {
+      return FieldError(FieldName(prefix, "src"),
+                        absl::StrCat("is required for type \"",
+                                     MountTypeName(mount.type), "\""));
+    }
+    if (!needs_src && !mount.src.empty()) {
+      return FieldError(FieldName(prefix, "src"),
+                        absl::StrCat("is not allowed for type \"",
+                                     MountTypeName(mount.type), "\""));
+    }
+    if (mount.dst.empty()) {
+      // "ro-bind /usr" is commonly meant as "the same path inside".
+      if (!needs_src || mount.type == MountType::kSymlink ||
+          mount.src.front() != '/') {
+        return FieldError(FieldName(prefix, "dst"), "is required");
+      }
+      mount.dst = mount.src;
+    }
+    CELL_ASSIGN_OR_RETURN(
+        mount.dst, NormalizeCellPath(FieldName(prefix, "dst"), mount.dst));
+    if (mount.dst == "/") {
+      return FieldError(FieldName(prefix, "dst"),
+                        "cannot replace the cell's root");
+    }
+    spec->mounts.push_back(std::move(mount));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckMountDestinations(const CellSpec& spec) {
+  const std::vector<std::string> base = BaseDestinations(spec);
+  std::set<std::string> seen;
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    const std::string field = absl::StrCat("mounts[", i, "].dst");
+    const std::string& dst = spec.mounts[i].dst;
+    for (const std::string& fixed : base) {
+      if (dst == fixed) {
+        return FieldError(field, absl::StrCat("'", dst,
+                                              "' is mounted by the launcher "
+                                              "itself; choose another path"));
+      }
+      if (PathIsSameOrUnder(fixed, dst)) {
+        return FieldError(field, absl::StrCat("'", dst, "' would hide '", fixed,
+                                              "', which the launcher mounts; "
+                                              "choose a path that does not "
+                                              "contain it"));
+      }
+    }
+    if (!seen.insert(dst).second) {
+      return FieldError(field, absl::StrCat("'", dst,
+                                            "' is already the destination of "
+                                            "an earlier mount"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+bool IsValidEnvName(absl::string_view name) {
+  if (name.empty() || absl::ascii_isdigit(name.front())) return false;
+  return std::all_of(name.begin(), name.end(),
+                     [](char c) { return absl::ascii_isalnum(c) || c == '_'; });
+}
+
+absl::Status ReadEnv(const Json& object, CellSpec* spec) {
+  const Json* value = FindField(object, "env");
+  if (value == nullptr) return absl::OkStatus();
+  if (!value->is_object()) {
+    return TypeError("env", "an object of NAME: \"value\"", *value);
+  }
+  for (const auto& item : value->items()) {
+    const std::string field = absl::StrCat("env.", item.key());
+    if (!IsValidEnvName(item.key())) {
+      return FieldError(field,
+                        "is not a valid variable name (letters, digits, _; "
+                        "not starting with a digit)");
+    }
+    const std::vector<std::string>& forced = ForcedEnvNames();
+    if (std::find(forced.begin(), forced.end(), item.key()) != forced.end()) {
+      return FieldError(field,
+                        item.key() == "PATH"
+                            ? "PATH is set from the spec's `path` field; set "
+                              "that instead"
+                            : "is set by the launcher and cannot be "
+                              "overridden; remove it from `env`");
+    }
+    if (!item.value().is_string())
+      return TypeError(field, "a string", item.value());
+    CELL_RETURN_IF_ERROR(
+        CheckText(field, item.value().get_ref<const std::string&>()));
+    spec->env[item.key()] = item.value().get<std::string>();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadNetwork(const Json& object, CellSpec* spec) {
+  const Json* value = FindField(object, "network");
+  if (value == nullptr) return absl::OkStatus();
+  if (!value->is_object()) return TypeError("network", "an object", *value);
+  CELL_RETURN_IF_ERROR(
+      CheckKnownFields(*value, "network", {"mode", "engine", "port"}));
+  CELL_RETURN_IF_ERROR(
+      ReadEnum(*value, "network", "mode", kNetworkModes, &spec->network.mode));
+  CELL_RETURN_IF_ERROR(
+      ReadEnum(*value, "network", "engine", kEngines, &spec->network.engine));
+  if (const Json* port = FindField(*value, "port"); port != nullptr) {
+    if (!port->is_number_integer() || port->get<int64_t>() < 1 ||
+        port->get<int64_t>() > 65535) {
+      return FieldError(
+          "network.port",
+          absl::StrCat("expected a port number 1-65535, got ", port->dump()));
+    }
+    spec->network.port = port->get<int>();
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadIsolation(const Json& object, CellSpec* spec) {
+  const Json* value = FindField(object, "isolation");
+  if (value == nullptr) return absl::OkStatus();
+  if (!value->is_object()) return TypeError("isolation", "an object", *value);
+  CELL_RETURN_IF_ERROR(
+      CheckKnownFields(*value, "isolation",
+                       {"pidNamespace", "ipcNamespace", "capabilities",
+                        "seccomp", "readOnlyRoot"}));
+  CELL_RETURN_IF_ERROR(
+      ReadBool(*value, "isolation", "seccomp", &spec->isolation.seccomp));
+  CELL_RETURN_IF_ERROR(ReadBool(*value, "isolation", "readOnlyRoot",
+                                &spec->isolation.read_only_root));
+  CELL_RETURN_IF_ERROR(ReadBool(*value, "isolation", "pidNamespace",
+                                &spec->isolation.pid_namespace));
+  CELL_RETURN_IF_ERROR(ReadBool(*value, "isolation", "ipcNamespace",
+                                &spec->isolation.ipc_namespace));
+  return ReadEnum(*value, "isolation", "capabilities", kCapabilities,
+                  &spec->isolation.capabilities);
+}
+
+// A non-negative integer field, or null (leaves `*out` unset).
+absl::Status ReadCount(const Json& object, absl::string_view prefix,
+                       absl::string_view name, uint64_t minimum,
+                       absl::string_view unit, std::optional<uint64_t>* out) {
+  const Json* value = FindField(object, name);
+  if (value == nullptr || value->is_null()) return absl::OkStatus();
+  const std::string field = FieldName(prefix, name);
+  if (!value->is_number_integer() || value->get<int64_t>() < 0) {
+    return TypeError(field, absl::StrCat("a whole number of ", unit), *value);
+  }
+  const uint64_t count = value->get<uint64_t>();
+  if (count < minimum) {
+    return FieldError(field, absl::StrCat(count, " is below the minimum of ",
+                                          minimum, " ", unit));
+  }
+  *out = count;
+  return absl::OkStatus();
+}
+
+absl::Status ReadLimits(const Json& object, CellSpec* spec) {
+  const Json* value = FindField(object, "limits");
+  if (value == nullptr) return absl::OkStatus();
+  if (!value->is_object()) return TypeError("limits", "an object", *value);
+  CELL_RETURN_IF_ERROR(
+      CheckKnownFields(*value, "limits", {"rlimits", "memoryMax", "pidsMax"}));
+  CELL_RETURN_IF_ERROR(ReadCount(*value, "limits", "memoryMax", kMinMemoryMax,
+                                 "bytes", &spec->limits.memory_max));
+  CELL_RETURN_IF_ERROR(ReadCount(*value, "limits", "pidsMax", 1, "tasks",
+                                 &spec->limits.pids_max));
+  const Json* rlimits = FindField(*value, "rlimits");
+  if (rlimits == nullptr) return absl::OkStatus();
+  if (!rlimits->is_object()) {
+    return TypeError("limits.rlimits", "an object like {\"nofile\": 1024}",
+                     *rlimits);
+  }
+  std::vector<absl::string_view> names;
+  for (const auto& [name, resource] : RlimitResources()) {
+    names.push_back(name);
+  }
+  CELL_RETURN_IF_ERROR(CheckKnownFields(*rlimits, "limits.rlimits", names));
+  for (const auto& item : rlimits->items()) {
+    std::optional<uint64_t> limit;
+    CELL_RETURN_IF_ERROR(
+        ReadCount(*rlimits, "limits.rlimits", item.key(), 0, "units", &limit));
+    if (limit.has_value()) spec->limits.rlimits[item.key()] = *limit;
+  }
+  return absl::OkStatus();
+}
+
+// --- Resolution (touches the host file system) ---
+
+std::string Absolute(absl::string_view path, absl::string_view cwd) {
+  if (!path.empty() && path.front() == '/') return std::string(path);
+  return absl::StrCat(cwd, "/", path);
+}
+
+enum class Kind { kDirectory, kRegularFile, kSocket };
+
+absl::string_view KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kDirectory:
+      return "a directory";
+    case Kind::kRegularFile:
+      return "a regular file";
+    case Kind::kSocket:
+      return "a socket";
+  }
+  return "?";
+}
+
+bool HasKind(const struct stat& info, Kind kind) {
+  switch (kind) {
+    case Kind::kDirectory:
+      return S_ISDIR(info.st_mode);
+    case Kind::kRegularFile:
+      return S_ISREG(info.st_mode);
+    case Kind::kSocket:
+      return S_ISSOCK(info.st_mode);
+  }
+  return false;
+}
+
+// `path` (relative to `cwd`) resolved through trusted symlinks only
+// (base/host_path.h); it must exist and be `kind`.
+absl::StatusOr<std::string> ResolveHostPath(absl::string_view field,
+                                            absl::string_view path,
+                                            absl::string_view cwd, Kind kind) {
+  const std::string absolute = Absolute(path, cwd);
+  absl::StatusOr<std::string> resolved = ResolveTrustedPath(absolute);
+  if (!resolved.ok()) {
+    if (absl::IsNotFound(resolved.status())) {
+      return absl::NotFoundError(
+          absl::StrCat("field `", field, "`: '", absolute,
+                       "' does not exist; create it or fix the path"));
+    }
+    return FieldError(field, resolved.status().message());
+  }
+  struct stat info;
+  if (stat(resolved->c_str(), &info) != 0 || !HasKind(info, kind)) {
+    return FieldError(field,
+                      absl::StrCat("'", absolute, "' is not ", KindName(kind)));
+  }
+  return *std::move(resolved);
+}
+
+// Compares version strings such as "2.18.1" and "2.9" numerically by part.
+bool VersionLess(absl::string_view a, absl::string_view b) {
+  std::vector<std::string> pa = absl::StrSplit(a, '.');
+  std::vector<std::string> pb = absl::StrSplit(b, '.');
+  for (size_t i = 0; i < std::min(pa.size(), pb.size()); ++i) {
+    const long na = std::strtol(pa[i].c_str(), nullptr, 10);
+    const long nb = std::strtol(pb[i].c_str(), nullptr, 10);
+    if (na != nb) return na < nb;
+    if (pa[i] != pb[i]) return pa[i] < pb[i];
+  }
+  return pa.size() < pb.size();
+}
+
+// The `bin` dir (as seen inside the cell) of the newest
+// "<hash>-NAME-<digit>..." entry of the store that has bin/NAME, or "" when
+// there is none.
+std::string FindStoreBin(const std::string& store, absl::string_view name,
+                         absl::string_view program) {
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(store.c_str()), closedir);
+  if (dir == nullptr) return "";
+  std::string best_entry;
+  std::string best_version;
+  const std::string infix = absl::StrCat("-", name, "-");
+  while (const dirent* entry = readdir(dir.get())) {
+    const absl::string_view entry_name = entry->d_name;
+    const size_t at = entry_name.find(infix);
+    // Store entries are "<32-char hash>-<name>-<version>".
+    if (at != 32) continue;
+    const absl::string_view version = entry_name.substr(at + infix.size());
+    if (version.empty() || !absl::ascii_isdigit(version.front())) continue;
+    const std::string program_path =
+        absl::StrCat(store, "/", entry_name, "/bin/", program);
+    if (access(program_path.c_str(), X_OK) != 0) continue;
+    if (best_entry.empty() || VersionLess(best_version, version) ||
+        (best_version == version && best_entry < entry_name)) {
+      best_entry = std::string(entry_name);
+      best_version = std::string(version);
+    }
+  }
+  if (best_entry.empty()) return "";
+  return absl::StrCat(kCellNixStore, "/", best_entry, "/bin");
+}
+
+}  // namespace
+
+const std::vector<std::string>& ForcedEnvNames() {
+  static const auto* names = new std::vector<std::string>{
+      "HOME",       "USER",        "PATH",       "NIX_CONFIG",
+      "NIX_REMOTE", "NIX_PATH",    "http_proxy", "https_proxy",
+      "HTTP_PROXY", "HTTPS_PROXY", "no_proxy",   "NO_PROXY"};
+  return *names;
+}
+
+const std::vector<std::pair<absl::string_view, int>>& RlimitResources() {
+  static const auto* resources =
+      new std::vector<std::pair<absl::string_view, int>>{
+          {"as", RLIMIT_AS},           {"core", RLIMIT_CORE},
+          {"cpu", RLIMIT_CPU},         {"data", RLIMIT_DATA},
+          {"fsize", RLIMIT_FSIZE},     {"locks", RLIMIT_LOCKS},
+          {"memlock", RLIMIT_MEMLOCK}, {"msgqueue", RLIMIT_MSGQUEUE},
+          {"nofile", RLIMIT_NOFILE},   {"nproc", RLIMIT_NPROC},
+          {"rss", RLIMIT_RSS},         {"sigpending", RLIMIT_SIGPENDING},
+          {"stack", RLIMIT_STACK}};
+  return *resources;
+}
+
+absl::string_view MountTypeName(MountType type) {
+  return EnumName(MountTypes(), type);
+}
+
+const std::vector<std::string>& DefaultProtectedPaths() {
+  // Each runs code, or decides what runs, outside the cell later: git's
+  // hooks and config (core.fsmonitor, aliases, filters), submodule URLs,
+  // direnv, MCP servers, editor tasks, coding agents' own settings, shell
+  // start-up files (when the worktree is a home directory).
+  static const std::vector<std::string>* const kDefaults =
+      new std::vector<std::string>{
+          // git: hooks, and every file it reads config from (commondir
+          // and worktrees redirect to another config; modules hold
+          // submodules' own), hooks elsewhere (husky's core.hooksPath).
+          ".git/hooks/", ".git/config", ".git/commondir",
+          ".git/config.worktree", ".git/worktrees/", ".git/modules/",
+          ".gitmodules", ".gitconfig", ".husky/",
+          // Environments and tools that run what a file says.
+          ".envrc", ".mcp.json", ".devcontainer/",
+          // Editors' and coding agents' settings (tasks, MCP servers).
+          ".vscode/", ".idea/", ".zed/", ".cursor/", ".claude/", ".codex/",
+          ".gemini/", ".continue/", ".windsurf/",
+          // Shell start-up files, when the worktree is a home directory.
+          ".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc",
+          ".zprofile", ".zshenv", ".zlogin"};
+  return *kDefaults;
+}
+
+// `protect`: worktree-relative paths, "@defaults" expanded.
+absl::Status ReadProtect(const Json& json, CellSpec* spec) {
+  std::vector<std::string> entries;
+  CELL_RETURN_IF_ERROR(ReadStringList(json, "", "protect", &entries));
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const std::string& entry = entries[i];
+    if (entry == "@defaults") {
+      for (const std::string& path : DefaultProtectedPaths()) {
+        if (std::find(spec->protect.begin(), spec->protect.end(), path) ==
+            spec->protect.end()) {
+          spec->protect.push_back(path);
+        }
+      }
+      continue;
+    }
+    const absl::string_view body = absl::StripSuffix(entry, "/");
+    bool valid = !body.empty() && body.front() != '/';
+    for (absl::string_view part : absl::StrSplit(body, '/')) {
+      valid = valid && !part.empty() && part != "." && part != "..";
+    }
+    if (!valid) {
+      return FieldError(absl::StrCat("protect[", i, "]"),
+                        absl::StrCat("'", entry,
+                                     "' must be a path inside the worktree "
+                                     "(relative, no `.` or `..`), or "
+                                     "\"@defaults\""));
+    }
+    if (std::find(spec->protect.begin(), spec->protect.end(), entry) ==
+        spec->protect.end()) {
+      spec->protect.push_back(entry);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
+  if (!json.is_object()) return TypeError("(top level)", "an object", json);
+  CELL_RETURN_IF_ERROR(CheckKnownFields(
+      json, "",
+      {"version", "command", "worktreePath", "tinyproxyFilter", "logDir",
+       "nixDaemonSocket", "nixStore", "nix", "path", "mounts", "env", "network",
+       "isolation", "limits", "hostUser", "protect"}));
+  CellSpec spec;
+  const Json* version = FindField(json, "version");
+  if (version == nullptr) {
+    return FieldError("version", "is required; this launcher reads version 1");
+  }
+  if (!version->is_number_integer() || version->get<int64_t>() != 1) {
+    return FieldError("version", absl::StrCat("this launcher reads version 1, "
+                                              "got ",
+                                              version->dump()));
+  }
+  CELL_RETURN_IF_ERROR(ReadStringList(json, "", "command", &spec.command));
+  if (!spec.command.empty() && spec.command.front().empty()) {
+    return FieldError("command[0]", "the program name must not be empty");
+  }
+  if (FindField(json, "worktreePath") == nullptr) {
+    return FieldError("worktreePath",
+                      "is required: the host directory bound read-write at "
+                      "/home/cell/worktree (or pass --worktree=DIR)");
+  }
+  CELL_RETURN_IF_ERROR(
+      ReadString(json, "", "worktreePath", &spec.worktree_path));
+  CELL_RETURN_IF_ERROR(
+      ReadNullableString(json, "", "tinyproxyFilter", &spec.tinyproxy_filter));
+  CELL_RETURN_IF_ERROR(ReadNullableString(json, "", "logDir", &spec.log_dir));
+  CELL_RETURN_IF_ERROR(
+      ReadNullableString(json, "", "hostUser", &spec.host_user));
+  if (spec.host_user.has_value() &&
+      (spec.host_user->empty() ||
+       spec.host_user->find_first_of(":\n") != std::string::npos)) {
+    return FieldError("hostUser",
+                      "must be a user name or a decimal uid, e.g. \"agent\"");
+  }
+  CELL_RETURN_IF_ERROR(
+      ReadString(json, "", "nixDaemonSocket", &spec.nix_daemon_socket));
+  CELL_RETURN_IF_ERROR(ReadString(json, "", "nixStore", &spec.nix_store));
+  CELL_RETURN_IF_ERROR(ReadBool(json, "", "nix", &spec.nix));
+  if (FindField(json, "path") != nullptr) {
+    std::vector<std::string> path;
+    CELL_RETURN_IF_ERROR(ReadStringList(json, "", "path", &path));
+    for (size_t i = 0; i < path.size(); ++i) {
+      const std::string field = absl::StrCat("path[", i, "]");
+      if (path[i].empty() || path[i].front() != '/' ||
+          path[i].find(':') != std::string::npos) {
+        return FieldError(field, absl::StrCat("'", path[i],
+                                              "' must be an absolute directory "
+                                              "inside the cell without ':'"));
+      }
+    }
+    spec.path = std::move(path);
+  }
+  CELL_RETURN_IF_ERROR(ReadProtect(json, &spec));
+  CELL_RETURN_IF_ERROR(ReadMounts(json, &spec));
+  CELL_RETURN_IF_ERROR(ReadEnv(json, &spec));
+  CELL_RETURN_IF_ERROR(ReadNetwork(json, &spec));
+  CELL_RETURN_IF_ERROR(ReadIsolation(json, &spec));
+  CELL_RETURN_IF_ERROR(ReadLimits(json, &spec));
+  CELL_RETURN_IF_ERROR(CheckMountDestinations(spec));
+  return spec;
+}
+
+absl::StatusOr<CellSpec> ParseSpec(absl::string_view text,
+                                   absl::string_view source) {
+  CELL_ASSIGN_OR_RETURN(Json json, ParseJsonText(text, source));
+  absl::StatusOr<CellSpec> spec = SpecFromJson(json);
+  if (!spec.ok()) {
+    return absl::Status(spec.status().code(),
+                        absl::StrCat(source, ": ", spec.status().message()));
+  }
+  return spec;
+}
+
+absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
+  if (cwd.empty() || cwd.front() != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("working directory '", cwd, "' is not absolute"));
+  }
+  CELL_ASSIGN_OR_RETURN(spec.worktree_path,
+                        ResolveHostPath("worktreePath", spec.worktree_path, cwd,
+                                        Kind::kDirectory));
+  if (spec.worktree_path == "/") {
+    return FieldError("worktreePath",
+                      "resolves to the host's root '/'; refusing to bind it "
+                      "read-write into a cell");
+  }
+  if (spec.tinyproxy_filter.has_value()) {
+    CELL_ASSIGN_OR_RETURN(
+        *spec.tinyproxy_filter,
+        ResolveHostPath("tinyproxyFilter", *spec.tinyproxy_filter, cwd,
+                        Kind::kRegularFile));
+  }
+  if (spec.log_dir.has_value()) {
+    CELL_ASSIGN_OR_RETURN(
+        *spec.log_dir,
+        ResolveHostPath("logDir", *spec.log_dir, cwd, Kind::kDirectory));
+    if (*spec.log_dir == "/") {
+      return FieldError("logDir",
+                        "resolves to the host's root '/'; refusing to "
+                        "bind it read-write into a cell");
+    }
+  }
+  if (spec.nix) {
+    CELL_ASSIGN_OR_RETURN(
+        spec.nix_store,
+        ResolveHostPath("nixStore", spec.nix_store, cwd, Kind::kDirectory));
+    CELL_ASSIGN_OR_RETURN(
+        spec.nix_daemon_socket,
+        ResolveHostPath("nixDaemonSocket", spec.nix_daemon_socket, cwd,
+                        Kind::kDirectory));
+    const std::string socket = absl::StrCat(spec.nix_daemon_socket, "/socket");
+    struct stat info;
+    if (lstat(socket.c_str(), &info) != 0 || !S_ISSOCK(info.st_mode)) {
+      return FieldError(
+          "nixDaemonSocket",
+          absl::StrCat("'", spec.nix_daemon_socket,
+                       "' has no `socket` entry; start nix-daemon, point the "
+                       "field at the directory holding its socket, or set "
+                       "\"nix\": false (--no-nix) on hosts without Nix"));
+    }
+  }
+  // Without Nix the store and socket fields are kept as given but unused,
+  // so that the resolved spec still parses (check-spec output is a spec).
+  std::vector<MountSpec> mounts;
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    MountSpec& mount = spec.mounts[i];
+    if (mount.type == MountType::kRoBind || mount.type == MountType::kBind) {
+      const std::string field = absl::StrCat("mounts[", i, "].src");
+      const std::string absolute = Absolute(mount.src, cwd);
+      absl::StatusOr<std::string> resolved = ResolveTrustedPath(absolute);
+      if (!resolved.ok()) {
+        if (!absl::IsNotFound(resolved.status())) {
+          return FieldError(field, resolved.status().message());
+        }
+        if (mount.optional) continue;
+        return absl::NotFoundError(absl::StrCat(
+            "field `", field, "`: '", absolute,
+            "' does not exist; create it, fix the path, or mark the mount "
+            "\"optional\": true"));
+      }
+      mount.src = *std::move(resolved);
+      if (mount.type == MountType::kBind && mount.src == "/") {
+        return FieldError(field,
+                          "refusing to bind the host's root '/' "
+                          "read-write into a cell");
+      }
+    }
+    mounts.push_back(std::move(mount));
+  }
+  spec.mounts = std::move(mounts);
+  if (!spec.path.has_value()) {
+    std::vector<std::string> path;
+    if (spec.nix) {
+      for (const auto& [name, program] :
+           std::vector<std::pair<absl::string_view, absl::string_view>>{
+               {"nix", "nix"}, {"coreutils", "ls"}}) {
+        std::string bin = FindStoreBin(spec.nix_store, name, program);
+        if (!bin.empty()) path.push_back(std::move(bin));
+      }
+    }
+    if (path.empty()) path = {"/usr/bin", "/bin"};
+    spec.path = std::move(path);
+  }
+  return spec;
+}
+
+Json SpecToJson(const CellSpec& spec) {
+  Json json = Json::object();
+  json["version"] = spec.version;
+  json["command"] = spec.command;
+  json["worktreePath"] = spec.worktree_path;
+  json["tinyproxyFilter"] =
+      spec.tinyproxy_filter.has_value() ? Json(*spec.tinyproxy_filter) : Json();
+  json["logDir"] = spec.log_dir.has_value() ? Json(*spec.log_dir) : Json();
+  json["hostUser"] =
+      spec.host_user.has_value() ? Json(*spec.host_user) : Json();
+  json["protect"] = spec.protect;
+  json["nixDaemonSocket"] = spec.nix_daemon_socket;
+  json["nixStore"] = spec.nix_store;
+  json["nix"] = spec.nix;
+  // Unset only before resolution (a packed spec): omitted, so that the
+  // output parses again and the default is computed where the cell runs.
+  if (spec.path.has_value()) json["path"] = *spec.path;
+  json["mounts"] = Json::array();
+  for (const MountSpec& mount : spec.mounts) {
+    Json item = {{"type", MountTypeName(mount.type)},
+                 {"dst", mount.dst},
+                 {"optional", mount.optional}};
+    if (!mount.src.empty()) item["src"] = mount.src;
+    json["mounts"].push_back(std::move(item));
+  }
+  json["env"] = Json::object();
+  for (const auto& [name, value] : spec.env) json["env"][name] = value;
+  json["network"] = {{"mode", EnumName(kNetworkModes, spec.network.mode)},
+                     {"engine", EnumName(kEngines, spec.network.engine)},
+                     {"port", spec.network.port}};
+  json["isolation"] = {
+      {"pidNamespace", spec.isolation.pid_namespace},
+      {"ipcNamespace", spec.isolation.ipc_namespace},
+      {"capabilities", EnumName(kCapabilities, spec.isolation.capabilities)},
+      {"seccomp", spec.isolation.seccomp},
+      {"readOnlyRoot", spec.isolation.read_only_root}};
+  Json rlimits = Json::object();
+  for (const auto& [name, limit] : spec.limits.rlimits) rlimits[name] = limit;
+  json["limits"] = {
+      {"rlimits", std::move(rlimits)},
+      {"memoryMax", spec.limits.memory_max.has_value()
+                        ? Json(*spec.limits.memory_max)
+                        : Json()},
+      {"pidsMax", spec.limits.pids_max.has_value() ? Json(*spec.limits.pids_max)
+                                                   : Json()}};
+  return json;
+}
+
+}  // namespace cell
