@@ -29,21 +29,21 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "launcher/proxy/address_policy.h"
-#include "launcher/proxy/filter.h"
 #include "base/fs_util.h"
-#include "launcher/proxy/host_filter.h"
-#include "launcher/spec/host_identity.h"
 #include "base/json_text.h"
 #include "base/loopback.h"
-#include "launcher/spec/spec.h"
 #include "base/status_macros.h"
+#include "base/subprocess.h"
+#include "launcher/proxy/address_policy.h"
+#include "launcher/proxy/filter.h"
+#include "launcher/proxy/host_filter.h"
+#include "launcher/spec/host_identity.h"
+#include "launcher/spec/spec.h"
 #include "nlohmann/json.hpp"
 #include "policy/evaluate.h"
 #include "policy/policy.h"
 #include "policy/report.h"
 #include "policy/static_rules.h"
-#include "base/subprocess.h"
 #include "probes/host.h"
 
 namespace {
@@ -304,7 +304,7 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
                    cell::FilterAllows(patterns, host);
     // The builtin engine also refuses the canary's loopback address unless
     // a line allowing the host names it (tinyproxy cannot tell).
-    if (allowed && spec.network.engine == cell::ProxyEngine::kBuiltin) {
+    if (allowed && spec.network.engine == cell::EngineKind::kBuiltin) {
       CELL_ASSIGN_OR_RETURN(
           bool reachable,
           LoopbackAllowed(patterns, host, spec.tinyproxy_filter.has_value()));

@@ -10,9 +10,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "launcher/proxy/filter.h"
 #include "base/fs_util.h"
 #include "base/status_macros.h"
+#include "launcher/proxy/filter.h"
 #include "policy/filter_analysis.h"
 
 namespace cell::policy {
@@ -236,7 +236,7 @@ absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
     // tinyproxy judges names only: one that resolves to the host's own
     // loopback or a private network is let through (the builtin engine
     // checks the address it connects to).
-    if (spec.network.engine == ProxyEngine::kTinyproxy) {
+    if (spec.network.engine == EngineKind::kTinyproxy) {
       findings.push_back(
           {"filter-policy",
            policy.network.forbid_private_addresses ? FindingLevel::kFail

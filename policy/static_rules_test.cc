@@ -205,7 +205,7 @@ TEST(StaticRulesTest, NixDaemonEgressIsAFinding) {
 TEST(StaticRulesTest, TinyproxyJudgesNamesOnly) {
   CellSpec spec = Spec();
   spec.network.mode = NetworkMode::kProxy;
-  spec.network.engine = ProxyEngine::kTinyproxy;
+  spec.network.engine = EngineKind::kTinyproxy;
   ASSERT_OK_AND_ASSIGN(Policy documented, BuiltinProfile("documented"));
   EXPECT_THAT(Check(spec, documented),
               Contains(AllOf(Field(&Finding::level, FindingLevel::kWarn),
@@ -216,7 +216,7 @@ TEST(StaticRulesTest, TinyproxyJudgesNamesOnly) {
       Check(spec, strict),
       Contains(AllOf(Field(&Finding::level, FindingLevel::kFail),
                      Field(&Finding::message, HasSubstr("--engine=builtin")))));
-  spec.network.engine = ProxyEngine::kBuiltin;
+  spec.network.engine = EngineKind::kBuiltin;
   EXPECT_THAT(Check(spec, documented),
               Not(Contains(Field(&Finding::message,
                                  HasSubstr("judges host names only")))));

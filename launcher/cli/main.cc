@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,14 +24,15 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
-#include "launcher/proxy/audit_summary.h"
 #include "base/fs_util.h"
 #include "base/host_path.h"
 #include "base/json_text.h"
-#include "launcher/jail/run.h"
-#include "launcher/cli/pack.h"
-#include "launcher/spec/spec.h"
 #include "base/status_macros.h"
+#include "launcher/cli/pack.h"
+#include "launcher/jail/run.h"
+#include "launcher/proxy/audit_summary.h"
+#include "launcher/proxy/engines.h"
+#include "launcher/spec/spec.h"
 #include "nlohmann/json.hpp"
 
 namespace {
@@ -526,7 +528,11 @@ std::optional<Loaded> ParseAndLoad(const std::vector<std::string>& args,
 
 int RunWithOptions(const cell::CellSpec& spec,
                    const cell::RunOptions& options) {
-  absl::StatusOr<cell::ExitReport> report = cell::RunCell(spec, options);
+  absl::StatusOr<std::unique_ptr<cell::CellRun>> run =
+      cell::CellRun::Prepare(spec, options);
+  absl::StatusOr<cell::ExitReport> report =
+      run.ok() ? (*run)->Run() : absl::StatusOr<cell::ExitReport>(run.status());
+  if (run.ok()) run->reset();  // Teardown, before the launcher speaks.
   if (!report.ok()) {
     PrintError(report.status());
     return kExitLaunchFailed;

@@ -1,21 +1,44 @@
-// The whole run, parent side: $JD, plan, clone, id maps, wait for exec,
-// forward signals, wait for the command, clean up. Everything before the
-// command starts is an absl::Status (the CLI maps it to exit 125); how the
-// command ended is a value.
+// One run of a cell, launcher process (host side). A CellRun's members are
+// the run's resources ($JD, cgroup, proxy engine, channels, the caller's
+// terminal, the child); it goes through short phases in order:
+//
+//   Prepare     before anything exists: identity, plan, checks, the filter
+//   Provision   $JD, cgroup, signals, the proxy engine, what the child needs
+//   Spawn       clone, id maps, cgroup membership, go
+//   AwaitExec   the listener and pty the child hands over, then exec or its
+//               failure
+//   Supervise   the event loop until the command ends
+//
+// and releases them in one order (Teardown) on every way out, the
+// destructor included. Everything before the command starts is an
+// absl::Status (the CLI maps it to exit 125); how the command ended is a
+// value.
 #ifndef CELL_LAUNCHER_JAIL_RUN_H_
 #define CELL_LAUNCHER_JAIL_RUN_H_
 
+#include <sys/types.h>
+
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/unique_fd.h"
+#include "launcher/jail/cgroup.h"
+#include "launcher/jail/child.h"
+#include "launcher/jail/jd.h"
+#include "launcher/jail/status_file.h"
+#include "launcher/jail/supervise.h"
+#include "launcher/jail/terminal.h"
+#include "launcher/proxy/engine.h"
+#include "launcher/spec/host_identity.h"
+#include "launcher/spec/plan.h"
+#include "launcher/spec/protect.h"
 #include "launcher/spec/spec.h"
 
 namespace cell {
-
-// The builtin engine's audit log (JSON lines), in logDir or else in $JD.
-inline constexpr char kProxyAuditLogName[] = "proxy-audit.jsonl";
 
 struct RunOptions {
   // The argv to run; the spec's command when empty.
@@ -37,14 +60,64 @@ struct ExitReport {
   int ExitStatus() const;
 };
 
-// The filter file of `spec` as its proxy engine would load it at launch
-// (for `cell check-spec`): OK without a filter or without a proxy.
-absl::Status CheckFilter(const CellSpec& spec);
+class CellRun {
+ public:
+  // Prepare: `spec` is resolved. Nothing on the host changes yet.
+  static absl::StatusOr<std::unique_ptr<CellRun>> Prepare(
+      const CellSpec& spec, const RunOptions& options);
+  ~CellRun();  // Teardown().
+  CellRun(const CellRun&) = delete;
+  CellRun& operator=(const CellRun&) = delete;
 
-// Runs `spec` (already resolved). Blocks until the command and the cell
-// are gone.
-absl::StatusOr<ExitReport> RunCell(const CellSpec& spec,
-                                   const RunOptions& options);
+  // The remaining phases; blocks until the command and the cell are gone.
+  absl::StatusOr<ExitReport> Run();
+
+ private:
+  CellRun(const CellSpec& spec, const RunOptions& options);
+
+  absl::Status PlanRun();
+  absl::Status Provision();
+  absl::Status ProvisionChannels();
+  absl::Status ConfigureChild();
+  absl::Status Spawn();
+  // The report when the command could not be exec'd (126/127).
+  absl::StatusOr<std::optional<ExitReport>> AwaitExec();
+  ExitReport Supervise();
+  // Ends a run that failed after the clone: the child goes first.
+  absl::Status Abort(absl::Status status);
+  // The one teardown order: the cell's terminal (the caller's settings
+  // back first), the cgroup (nothing the command left survives), the proxy
+  // engine (its connections, then its process), the run's descriptors and
+  // signal mask, $JD, the protect placeholders. Idempotent.
+  // Returns what could not be removed, as a warning for the user.
+  std::string Teardown();
+  // Teardown, then the `exited` status line.
+  ExitReport Finish(ExitReport report);
+
+  const CellSpec& spec_;
+  const RunOptions& options_;
+  std::string run_id_;
+  HostIdentity identity_;
+  HostFacts host_;
+  CellPlan plan_;
+  Placeholders placeholders_;
+  std::optional<StatusFile> status_file_;
+  std::unique_ptr<ProxyEngine> engine_;
+
+  std::optional<JobDir> jd_;
+  std::optional<CellCgroup> cgroup_;
+  std::optional<SignalBlock> signals_;
+  std::optional<CallerTerminal> caller_terminal_;
+  std::optional<TerminalRelay> terminal_;
+  UniqueFd listener_parent_, listener_child_;
+  UniqueFd terminal_parent_, terminal_child_;
+  UniqueFd sync_read_, sync_write_, failure_read_, failure_write_;
+  UniqueFd launcher_pidfd_;
+  std::vector<gid_t> launcher_groups_;
+  std::vector<sock_filter> seccomp_program_;
+  ChildConfig config_;
+  pid_t child_ = -1;
+};
 
 }  // namespace cell
 

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -313,14 +314,23 @@ absl::StatusOr<std::vector<FilterPattern>> ParseFilter(
   return patterns;
 }
 
-absl::StatusOr<std::vector<FilterPattern>> LoadFilterFile(
-    absl::string_view path) {
+absl::StatusOr<FilterFile> ReadFilterFile(absl::string_view path) {
   absl::StatusOr<std::string> text = ReadConfigFile(path, kMaxFilterFileBytes);
   if (!text.ok()) {
     return absl::Status(text.status().code(),
                         absl::StrCat("filter file: ", text.status().message()));
   }
-  return ParseFilter(*text, path);
+  absl::StatusOr<std::vector<FilterPattern>> patterns =
+      ParseFilter(*text, path);
+  if (!patterns.ok()) return patterns.status();
+  return FilterFile{*std::move(text), *std::move(patterns)};
+}
+
+absl::StatusOr<std::vector<FilterPattern>> LoadFilterFile(
+    absl::string_view path) {
+  absl::StatusOr<FilterFile> file = ReadFilterFile(path);
+  if (!file.ok()) return file.status();
+  return std::move(file->patterns);
 }
 
 bool FilterAllows(const std::vector<FilterPattern>& patterns,

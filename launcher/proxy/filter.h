@@ -35,6 +35,14 @@ absl::StatusOr<std::vector<FilterPattern>> ParseFilter(
 absl::StatusOr<std::vector<FilterPattern>> LoadFilterFile(
     absl::string_view path);
 
+// A filter file read once: the bytes an engine is given and the patterns
+// that were checked in them.
+struct FilterFile {
+  std::string text;
+  std::vector<FilterPattern> patterns;
+};
+absl::StatusOr<FilterFile> ReadFilterFile(absl::string_view path);
+
 // True when some pattern matches `host` the way tinyproxy matches it.
 bool FilterAllows(const std::vector<FilterPattern>& patterns,
                   absl::string_view host);

@@ -21,12 +21,12 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "launcher/proxy/filter.h"
 #include "base/fs_util.h"
 #include "base/host_path.h"
 #include "base/json_fields.h"
 #include "base/json_text.h"
 #include "base/status_macros.h"
+#include "launcher/proxy/filter.h"
 
 namespace cell {
 namespace {
@@ -46,8 +46,8 @@ const std::vector<std::pair<absl::string_view, MountType>>& MountTypes() {
 
 const std::vector<std::pair<absl::string_view, NetworkMode>> kNetworkModes = {
     {"proxy", NetworkMode::kProxy}, {"none", NetworkMode::kNone}};
-const std::vector<std::pair<absl::string_view, ProxyEngine>> kEngines = {
-    {"tinyproxy", ProxyEngine::kTinyproxy}, {"builtin", ProxyEngine::kBuiltin}};
+const std::vector<std::pair<absl::string_view, EngineKind>> kEngines = {
+    {"tinyproxy", EngineKind::kTinyproxy}, {"builtin", EngineKind::kBuiltin}};
 const std::vector<std::pair<absl::string_view, Capabilities>> kCapabilities = {
     {"all", Capabilities::kAll}, {"none", Capabilities::kNone}};
 

@@ -19,7 +19,7 @@ namespace cell {
 
 enum class MountType { kRoBind, kBind, kTmpfs, kDir, kSymlink };
 enum class NetworkMode { kProxy, kNone };
-enum class ProxyEngine { kTinyproxy, kBuiltin };
+enum class EngineKind { kTinyproxy, kBuiltin };
 enum class Capabilities { kAll, kNone };
 
 struct MountSpec {
@@ -41,7 +41,7 @@ struct NetworkSpec {
   NetworkMode mode = NetworkMode::kProxy;
   // The builtin engine is the default: 4x tinyproxy's throughput and a
   // fifth of its latency here, and no extra process (README, "Speed").
-  ProxyEngine engine = ProxyEngine::kBuiltin;
+  EngineKind engine = EngineKind::kBuiltin;
   // Port of the proxy listener on 127.0.0.1 inside the cell.
   int port = 3128;
 };

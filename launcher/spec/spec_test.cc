@@ -47,7 +47,7 @@ TEST(ParseSpecTest, MinimalSpecGetsDefaults) {
   EXPECT_TRUE(spec.nix);
   EXPECT_FALSE(spec.path.has_value());
   EXPECT_EQ(spec.network.mode, NetworkMode::kProxy);
-  EXPECT_EQ(spec.network.engine, ProxyEngine::kBuiltin);
+  EXPECT_EQ(spec.network.engine, EngineKind::kBuiltin);
   EXPECT_EQ(spec.network.port, 3128);
   EXPECT_FALSE(spec.isolation.pid_namespace);
   EXPECT_FALSE(spec.isolation.ipc_namespace);
@@ -95,7 +95,7 @@ TEST(ParseSpecTest, ReadsEveryField) {
   EXPECT_EQ(spec.env.at("EDITOR"), "vi");
   EXPECT_EQ(spec.env.at("EMPTY"), "");
   EXPECT_EQ(spec.network.mode, NetworkMode::kNone);
-  EXPECT_EQ(spec.network.engine, ProxyEngine::kBuiltin);
+  EXPECT_EQ(spec.network.engine, EngineKind::kBuiltin);
   EXPECT_EQ(spec.network.port, 8080);
   EXPECT_TRUE(spec.isolation.pid_namespace);
   EXPECT_TRUE(spec.isolation.ipc_namespace);
