@@ -2,11 +2,13 @@
 // is in libraries that return absl::Status. Overrides are applied to the
 // spec's JSON before it is parsed, so a flag and the field it sets are
 // validated by the same code and errors name the same field.
+#include <fcntl.h>
 #include <limits.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
@@ -28,6 +30,7 @@
 #include "base/host_path.h"
 #include "base/json_text.h"
 #include "base/status_macros.h"
+#include "base/unique_fd.h"
 #include "launcher/cli/pack.h"
 #include "launcher/jail/run.h"
 #include "launcher/proxy/audit_summary.h"
@@ -735,6 +738,56 @@ int RunPacked(const cell::PackedSpec& packed, const char* name,
   return RunWithOptions(*spec, options);
 }
 
+// Reads an audit log piece by piece: a log of any size (a cell can make
+// its log large) is summarised in bounded memory. A line longer than a
+// piece is one unreadable line.
+absl::Status AddAuditFile(const std::string& path,
+                          cell::AuditSummary* summary) {
+  constexpr size_t kPiece = size_t{4} << 20;
+  cell::UniqueFd fd(open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) return cell::ErrnoStatus(errno, path);
+  std::string buffer;
+  int64_t line = 1;
+  bool skipping = false;  // In the rest of an over-long line.
+  std::vector<char> piece(kPiece);
+  while (true) {
+    const ssize_t n = read(fd.get(), piece.data(), piece.size());
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return cell::ErrnoStatus(errno, path);
+    buffer.append(piece.data(), static_cast<size_t>(n));
+    if (skipping) {
+      const size_t newline = buffer.find('\n');
+      if (newline == std::string::npos) {
+        buffer.clear();
+        if (n == 0) return absl::OkStatus();
+        continue;
+      }
+      buffer.erase(0, newline + 1);
+      ++line;
+      skipping = false;
+    }
+    // Whole lines now; the rest waits for the next piece (or is the last
+    // line, at the end of the file).
+    const size_t last = buffer.rfind('\n');
+    const size_t whole = n == 0                      ? buffer.size()
+                         : last == std::string::npos ? 0
+                                                     : last + 1;
+    if (whole > 0) {
+      const absl::string_view lines =
+          absl::string_view(buffer).substr(0, whole);
+      cell::AddAuditLines(lines, path, line, summary);
+      line += std::count(lines.begin(), lines.end(), '\n');
+      buffer.erase(0, whole);
+    }
+    if (n == 0) return absl::OkStatus();
+    if (buffer.size() >= kPiece) {
+      cell::AddAuditLines("-", path, line, summary);  // Not a record.
+      buffer.clear();
+      skipping = true;
+    }
+  }
+}
+
 int Log(const std::vector<std::string>& args) {
   int top = 10;
   std::vector<std::string> files;
@@ -765,14 +818,10 @@ int Log(const std::vector<std::string>& args) {
   }
   cell::AuditSummary summary;
   for (const std::string& file : files) {
-    // Audit logs grow; 1 GiB is far beyond a cell's run.
-    absl::StatusOr<std::string> text =
-        cell::ReadFileToString(file, size_t{1} << 30);
-    if (!text.ok()) {
-      PrintError(text.status());
+    if (const absl::Status read = AddAuditFile(file, &summary); !read.ok()) {
+      PrintError(read);
       return kExitUsage;
     }
-    cell::AddAuditLines(*text, file, &summary);
   }
   std::fputs(cell::FormatAuditSummary(summary, top).c_str(), stdout);
   return 0;

@@ -17,11 +17,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "launcher/jail/fd_passing.h"
 #include "base/fs_util.h"
+#include "launcher/jail/fd_passing.h"
 #include "launcher/jail/mounts.h"
 #include "launcher/jail/net.h"
 #include "launcher/jail/seccomp.h"
+#include "launcher/jail/traced_exit.h"
 
 namespace cell {
 namespace {
@@ -122,10 +123,14 @@ void InitForwardSignal(int signal_number) {
   if (g_init_command_pid > 0) kill(g_init_command_pid, signal_number);
 }
 
+// Only interrupts ppoll: the loop reaps.
+void InitChildEnded(int) {}
+
 // PID 1 of the cell's PID namespace: forwards signals to the command,
 // reaps every orphan, and exits with the command's status (128+N for a
 // signal: PID 1 cannot die of a signal it sends itself). When it exits the
-// kernel kills everything left in the namespace.
+// kernel kills everything left in the namespace. The command's exit is
+// also seen through a pidfd, for when a tracer hides it (traced_exit.h).
 [[noreturn]] void RunInit(const ChildConfig& config, pid_t command) {
   g_init_command_pid = command;
   struct sigaction action;
@@ -135,17 +140,36 @@ void InitForwardSignal(int signal_number) {
   for (const int signal_number : kForwardedSignals) {
     sigaction(signal_number, &action, nullptr);
   }
-  sigprocmask(SIG_SETMASK, &config.restore_mask, nullptr);
+  action.sa_handler = InitChildEnded;
+  sigaction(SIGCHLD, &action, nullptr);
+  // SIGCHLD only inside ppoll, so that none is lost between a reap and
+  // the wait.
+  sigset_t running = config.restore_mask;
+  sigaddset(&running, SIGCHLD);
+  sigset_t waiting = config.restore_mask;
+  sigdelset(&waiting, SIGCHLD);
+  sigprocmask(SIG_SETMASK, &running, nullptr);
+  const int pidfd = OpenPidfd(command);
   while (true) {
     int status = 0;
-    const pid_t pid = waitpid(-1, &status, 0);
-    if (pid < 0) {
-      if (errno == EINTR) continue;
-      _exit(125);
+    pid_t pid;
+    while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+      if (pid == command) _exit(ExitCodeOf(status));
     }
-    if (pid != command) continue;
-    if (WIFEXITED(status)) _exit(WEXITSTATUS(status));
-    if (WIFSIGNALED(status)) _exit(128 + WTERMSIG(status));
+    if (pid < 0 && errno == ECHILD) _exit(125);
+    pollfd event = {pidfd, POLLIN, 0};
+    if (ppoll(&event, pidfd >= 0 ? 1 : 0, nullptr, &waiting) <= 0) continue;
+    pid = waitpid(command, &status, WNOHANG);
+    if (pid == command) _exit(ExitCodeOf(status));
+    if (pid == 0) {
+      // The command exited and a tracer keeps it from us. Everything else
+      // in the namespace ends now rather than when the init exits: the
+      // tracer's end hands the command's exit back to its parent.
+      kill(-1, SIGKILL);
+      while ((pid = waitpid(command, &status, 0)) < 0 && errno == EINTR) {
+      }
+      _exit(pid == command ? ExitCodeOf(status) : 125);
+    }
   }
 }
 
@@ -299,6 +323,7 @@ void RunChild(const ChildConfig& config) {
     sigaction(signal_number, &default_action, nullptr);
   }
   sigaction(SIGPIPE, &default_action, nullptr);
+  sigaction(SIGXFSZ, &default_action, nullptr);
   sigaction(SIGCHLD, &default_action, nullptr);
   if (sigprocmask(SIG_SETMASK, &config.restore_mask, nullptr) != 0) {
     Fail(config, ChildStep::kSignals, errno);

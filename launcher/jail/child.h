@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
-#include "launcher/spec/plan.h"
 #include "launcher/jail/terminal.h"
+#include "launcher/spec/plan.h"
 
 namespace cell {
 

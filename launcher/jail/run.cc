@@ -19,6 +19,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/fs_util.h"
+#include "base/host_path.h"
 #include "base/status_macros.h"
 #include "launcher/jail/fd_passing.h"
 #include "launcher/jail/preflight.h"
@@ -95,9 +96,18 @@ absl::Status CellRun::PlanRun() {
                options_.command.empty() ? spec_.command : options_.command,
                host_));
   CELL_RETURN_IF_ERROR(CheckRlimits(plan_));
-  // What controls the next launch stays read-only inside; applied after
-  // every other mount.
+  // Before the protected paths: the status file is one of them.
+  CELL_ASSIGN_OR_RETURN(StatusFile status_file,
+                        StatusFile::Open(options_.status_file));
+  status_file_.emplace(std::move(status_file));
+  // What controls the next launch, and what tools read after this one,
+  // stays read-only inside; applied after every other mount.
   std::vector<std::string> control_files = options_.control_files;
+  if (!options_.status_file.empty()) {
+    absl::StatusOr<std::string> path =
+        ResolveTrustedPathFromCwd(options_.status_file);
+    if (path.ok()) control_files.push_back(*std::move(path));
+  }
   if (spec_.tinyproxy_filter.has_value()) {
     control_files.push_back(*spec_.tinyproxy_filter);
   }
@@ -111,9 +121,6 @@ absl::Status CellRun::PlanRun() {
       ProtectOps(spec_, plan_.mounts, control_files, &placeholders_));
   plan_.mounts.insert(plan_.mounts.end(), protect_ops.begin(),
                       protect_ops.end());
-  CELL_ASSIGN_OR_RETURN(StatusFile status_file,
-                        StatusFile::Open(options_.status_file));
-  status_file_.emplace(std::move(status_file));
   return absl::OkStatus();
 }
 
@@ -138,8 +145,10 @@ absl::Status CellRun::Provision() {
   signals_.emplace(std::move(signals));
   // A peer that closes while an engine splices into it must be an EPIPE
   // for that connection, not a SIGPIPE that kills the launcher (and with
-  // it the cell). The child restores the default.
+  // it the cell); an audit log at the launcher's file-size limit must be
+  // an EFBIG (a refused record), not a SIGXFSZ. The child restores both.
   signal(SIGPIPE, SIG_IGN);
+  signal(SIGXFSZ, SIG_IGN);
   if (engine_ != nullptr) {
     CELL_RETURN_IF_ERROR(engine_->Start({jd_->path(), WritableSources(plan_)}));
   }

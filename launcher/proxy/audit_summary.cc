@@ -20,10 +20,15 @@ int64_t Int(const nlohmann::json& record, const char* field) {
 
 void AddAuditLines(absl::string_view jsonl, absl::string_view source,
                    AuditSummary* summary) {
+  AddAuditLines(jsonl, source, 1, summary);
+}
+
+void AddAuditLines(absl::string_view jsonl, absl::string_view source,
+                   int64_t first_line, AuditSummary* summary) {
   std::map<std::string, HostActivity> hosts;
   for (HostActivity& host : summary->hosts) hosts[host.host] = host;
   UnreadableLines unreadable{std::string(source)};
-  int64_t number = 0;
+  int64_t number = first_line - 1;
   for (absl::string_view line : absl::StrSplit(jsonl, '\n')) {
     ++number;
     if (line.empty()) continue;
@@ -65,7 +70,15 @@ void AddAuditLines(absl::string_view jsonl, absl::string_view source,
       ++summary->errors;
     }
   }
-  if (unreadable.count > 0) summary->unreadable.push_back(unreadable);
+  if (unreadable.count > 0) {
+    // One entry per file, however many parts it was read in.
+    if (!summary->unreadable.empty() &&
+        summary->unreadable.back().source == unreadable.source) {
+      summary->unreadable.back().count += unreadable.count;
+    } else {
+      summary->unreadable.push_back(unreadable);
+    }
+  }
   summary->hosts.clear();
   for (auto& [name, activity] : hosts) summary->hosts.push_back(activity);
   std::sort(summary->hosts.begin(), summary->hosts.end(),

@@ -44,6 +44,10 @@ struct AuditSummary {
 // never counted as a request, never aborts.
 void AddAuditLines(absl::string_view jsonl, absl::string_view source,
                    AuditSummary* summary);
+// The same for a part of a file read piece by piece: `jsonl` holds whole
+// lines, the first being line `first_line` of `source`.
+void AddAuditLines(absl::string_view jsonl, absl::string_view source,
+                   int64_t first_line, AuditSummary* summary);
 
 // A table of the totals, the `top` busiest hosts and every denied host.
 std::string FormatAuditSummary(const AuditSummary& summary, int top);

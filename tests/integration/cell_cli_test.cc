@@ -6,10 +6,10 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
+#include "base/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "base/subprocess.h"
 #include "testing/runfiles.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
@@ -130,6 +130,29 @@ TEST_F(CellCliTest, LogNeedsAFileAndNamesBadOnes) {
   EXPECT_THAT(top.stderr_text, HasSubstr("--top=x"));
   ASSERT_OK_AND_ASSIGN(SubprocessResult help, Cell({"help", "log"}));
   EXPECT_THAT(help.stdout_text, HasSubstr("proxy-audit.jsonl"));
+}
+
+// `cell log` reads a log piece by piece, so a log of any size (a cell can
+// make its log large) is summarised: lines longer than a piece (4 MiB) are
+// one unreadable line each, with their numbers right, and the records
+// around them count.
+TEST_F(CellCliTest, LogReadsHugeLinesWithoutGivingUp) {
+  {
+    std::ofstream log(dir_->Path("audit.jsonl"));
+    log << R"({"decision":"allow","host":"a.test","bytesUp":5})"
+        << "\n"
+        << std::string(9 << 20, 'x') << "\n"
+        << R"({"decision":"deny","host":"b.test"})"
+        << "\n"
+        << std::string(5 << 20, 'y') << "\n"
+        << R"({"decision":"allow","host":"a.test"})";
+  }
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, Cell({"log", "audit.jsonl"}));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text,
+              AllOf(HasSubstr("3 requests: 2 allowed, 1 denied"),
+                    HasSubstr("2 lines are not audit records (first: line 2)"),
+                    HasSubstr("5 bytes up")));
 }
 
 TEST_F(CellCliTest, PackHelpTeachesPackedCells) {

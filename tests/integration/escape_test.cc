@@ -20,10 +20,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "base/subprocess.h"
 #include "testing/cell_fixture.h"
 #include "testing/http_server.h"
 #include "testing/nix_daemon.h"
@@ -34,6 +34,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::Optional;
 
@@ -475,6 +476,73 @@ TEST_P(EscapeTest, StatusFileLinksAreRefused) {
   EXPECT_THAT(result.exit_code, Optional(125));
   EXPECT_THAT(result.stderr_text, HasSubstr("--status-file"));
   EXPECT_EQ(ReadHostFile(Path("victim")), "precious\n");
+}
+
+// A --status-file inside the worktree, which tools read to learn how the
+// run ended: the agent replaces it with a forged `exited` line and exits
+// 42. The file is bound read-only inside, so the host's copy keeps the
+// launcher's lines, 42 included.
+TEST_P(EscapeTest, TheStatusFileCannotBeForgedFromInside) {
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({absl::StrCat("--status-file=", Path("wt/status.jsonl"))},
+              {"/bin/sh", "-c",
+               "rm -f status.jsonl 2>/dev/null || echo kept; "
+               "(echo '{\"event\":\"exited\",\"exitCode\":0}' "
+               "> status.jsonl) 2>/dev/null || echo unwritable; exit 42"}));
+  EXPECT_THAT(result.exit_code, Optional(42)) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "kept\nunwritable\n");
+  int exit_code = -1;
+  for (const nlohmann::json& event : ReadEvents(Path("wt/status.jsonl"))) {
+    if (event.value("event", "") == "exited") {
+      exit_code = event.value("exitCode", -1);
+    }
+  }
+  EXPECT_EQ(exit_code, 42);
+}
+
+// The agent fills the disk that holds the audit log (here: the launcher's
+// file-size limit, which the launcher used to die of, leaving $JD), then
+// makes requests. None goes out unrecorded: while a record cannot be
+// written requests get 503, the log keeps whole lines, the launcher ends
+// as always.
+TEST_P(EscapeTest, AnUnwritableAuditLogRefusesRequests) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpServer> server, HttpServer::Start());
+  ASSERT_EQ(mkdir(Path("logs").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("logs").c_str(), uid(), gid()), 0);
+  std::ofstream(Path("filter")) << "^127\\.0\\.0\\.1$\n";
+  const std::string url =
+      absl::StrCat("http://127.0.0.1:", server->port(), "/hello");
+  // Denied requests until the log is full (a record is about 200 bytes),
+  // then ordinary ones.
+  const std::string script = absl::StrCat(
+      "for i in $(seq 60); do curl -s --noproxy '' -o /dev/null "
+      "http://denied.test/; done; ",
+      "for i in 1 2 3; do curl -s --noproxy '' -o /dev/null -w "
+      "'%{http_code}\\n' ",
+      url, "; done");
+  std::vector<std::string> argv =
+      RunArgv({"--network=proxy", "--filter=filter", "--log-dir=logs",
+               absl::StrCat("--status-file=", Path("tmp/status.jsonl"))},
+              {"/bin/sh", "-c", script});
+  argv.insert(argv.begin(), {"/usr/bin/prlimit", "--fsize=8000"});
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, RunSubprocess(argv, Options()));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_THAT(result.stdout_text, HasSubstr("503"));
+  EXPECT_EQ(server->requests(), 0) << "a request went out unrecorded";
+  const std::string log = ReadHostFile(Path("logs/proxy-audit.jsonl"));
+  EXPECT_LE(log.size(), 8000u);
+  for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
+    EXPECT_FALSE(nlohmann::json::parse(line.begin(), line.end(), nullptr, false)
+                     .is_discarded())
+        << line;
+  }
+  bool exited = false;
+  for (const nlohmann::json& event : ReadEvents(Path("tmp/status.jsonl"))) {
+    exited = exited || event.value("event", "") == "exited";
+  }
+  EXPECT_TRUE(exited);
+  EXPECT_THAT(JobDirs(), IsEmpty());
 }
 
 // The same swap raced: a process of the agent's user (as one left behind

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -248,8 +249,9 @@ TEST_P(FaultTest, TheProcessLimitNeverEndsTheLauncher) {
   const std::string url =
       absl::StrCat("http://127.0.0.1:", server->port(), "/hello");
   // Fill the limit, free one slot, ask through the proxy in it.
-  ASSERT_OK_AND_ASSIGN(std::string helper,
-                       RunfilePath("tests/integration/helpers/fill_process_limit"));
+  ASSERT_OK_AND_ASSIGN(
+      std::string helper,
+      RunfilePath("tests/integration/helpers/fill_process_limit"));
   {
     std::ifstream in(helper, std::ios::binary);
     std::ofstream out(Path("wt/fill_process_limit"), std::ios::binary);
@@ -330,6 +332,52 @@ TEST_P(FaultTest, RunningOutOfDescriptorsNeverEndsTheLauncher) {
   EXPECT_THAT(result.stderr_text, HasSubstr(" 503"));
   EXPECT_THAT(ReadHostFile(Path("logs/proxy-audit.jsonl")),
               AllOf(HasSubstr("\"status\":503"), HasSubstr("open-file limit")));
+}
+
+// A process in the cell ptrace-attaches the command and never waits for
+// it: the kernel then hides the command's exit from its parent. The
+// launcher (and the cell's init) must still see the command end, write
+// `exited` with its status, and remove $JD, while the tracer lives on
+// (without a PID namespace; with one it dies with the init).
+TEST_P(FaultTest, ATracerCannotHoldTheLauncher) {
+  ASSERT_OK_AND_ASSIGN(std::string helper,
+                       RunfilePath("tests/integration/helpers/ptrace_hold"));
+  {
+    std::ifstream in(helper, std::ios::binary);
+    std::ofstream out(Path("wt/ptrace_hold"), std::ios::binary);
+    out << in.rdbuf();
+  }
+  ASSERT_EQ(chmod(Path("wt/ptrace_hold").c_str(), 0755), 0);
+  for (const bool pid_namespace : {false, true}) {
+    SCOPED_TRACE(pid_namespace ? "PID namespace" : "host PID namespace");
+    std::vector<std::string> flags = UntrustedUserFlags();
+    flags.insert(flags.end(),
+                 {"--no-nix", "--network=none",
+                  absl::StrCat("--status-file=", Path("tmp/status.jsonl"))});
+    if (pid_namespace) flags.push_back("--pid-namespace");
+    SubprocessOptions options = Options();
+    // Held, the launcher would wait as long as the tracer: a minute.
+    options.timeout = absl::Seconds(20);
+    ASSERT_OK_AND_ASSIGN(
+        SubprocessResult result,
+        RunSubprocess(RunArgv(flags, {"./ptrace_hold"}), options));
+    EXPECT_THAT(result.exit_code, Optional(7)) << result.stderr_text;
+    EXPECT_THAT(result.stdout_text, HasSubstr("tracer "));
+    int exit_code = -1;
+    for (const nlohmann::json& event : ReadEvents(Path("tmp/status.jsonl"))) {
+      if (event.value("event", "") == "exited") {
+        exit_code = event.value("exitCode", -1);
+      }
+    }
+    EXPECT_EQ(exit_code, 7);
+    EXPECT_THAT(JobDirs(), IsEmpty());
+    int tracer = 0;
+    if (!pid_namespace &&
+        sscanf(result.stdout_text.c_str(), "tracer %d", &tracer) == 1 &&
+        tracer > 0) {
+      kill(tracer, SIGKILL);  // A documented cell's leftover.
+    }
+  }
 }
 
 TEST_P(FaultTest, FiftyConcurrentCellsWithTheirOwnProxies) {

@@ -27,9 +27,9 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
-#include "launcher/proxy/address_policy.h"
 #include "base/fs_util.h"
 #include "base/host_path.h"
+#include "launcher/proxy/address_policy.h"
 #include "launcher/proxy/builtin/http_head.h"
 #include "launcher/proxy/splice_pump.h"
 #include "nlohmann/json.hpp"
@@ -41,6 +41,8 @@ using Json = nlohmann::json;
 
 // More concurrent connections than this pause accepting (one thread each).
 constexpr int kMaxConnections = 1024;
+// The longest text of an audit field (a host, an error quoting a request).
+constexpr size_t kMaxAuditText = 1024;
 // How long an upstream may take to start answering a plain request
 // (tinyproxy's `Timeout 600`, as the tinyproxy engine is configured).
 constexpr absl::Duration kResponseTimeout = absl::Seconds(600);
@@ -273,6 +275,7 @@ struct BuiltinProxy::State {
   std::set<int> open_fds;
 
   std::mutex audit_mu;
+  bool audit_failing = false;  // Guarded by audit_mu.
 
   // Registers a socket that Stop() must shut down; false when stopping.
   bool Track(int fd) {
@@ -301,13 +304,35 @@ struct BuiltinProxy::State {
            {"status", 503}});
   }
 
+  // Appends one record, whole or not at all: a write the file cannot take
+  // (a full disk, a file-size limit) is cut back, and the engine refuses
+  // requests until a record can be written again (AuditWorks). Text the
+  // cell chose is capped, so one request adds at most a few KiB.
   void Audit(Json record) {
     if (audit_fd < 0) return;
     if (!options.run_id.empty()) record["run"] = options.run_id;
+    for (auto& [key, value] : record.items()) {
+      if (value.is_string() &&
+          value.get_ref<const std::string&>().size() > kMaxAuditText) {
+        value = value.get<std::string>().substr(0, kMaxAuditText) + "...";
+      }
+    }
     const std::string line =
         record.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
     std::lock_guard<std::mutex> lock(audit_mu);
-    (void)!write(audit_fd, line.data(), line.size());
+    const off_t before = lseek(audit_fd, 0, SEEK_END);
+    const ssize_t written = write(audit_fd, line.data(), line.size());
+    const bool whole = written == static_cast<ssize_t>(line.size());
+    if (!whole && written > 0 && before >= 0) {
+      (void)!ftruncate(audit_fd, before);
+    }
+    audit_failing = !whole;
+  }
+  // False while the last record could not be written.
+  bool AuditWorks() {
+    if (audit_fd < 0) return true;
+    std::lock_guard<std::mutex> lock(audit_mu);
+    return !audit_failing;
   }
 
   // Resolves `host` once and connects to one of its addresses, never to a
@@ -476,6 +501,17 @@ std::string GatewayError(const absl::Status& status, int* code) {
 
 bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
                                        std::string* buffer, Json* record) {
+  if (!AuditWorks()) {
+    // Fail closed: no request goes out unrecorded. This refusal's own
+    // record is the test of whether the log takes records again.
+    SendAll(client, Unavailable("the audit log cannot be written (disk full "
+                                "or file-size limit); requests are refused "
+                                "until it can"));
+    (*record)["decision"] = "error";
+    (*record)["error"] = "audit log unwritable";
+    (*record)["status"] = 503;
+    return false;
+  }
   if (!IsProxyableHost(request.host)) {
     SendAll(client, ProxyResponse(400, "Bad Request", {},
                                   "cell proxy: invalid host name\n"));

@@ -15,20 +15,22 @@
 #include <algorithm>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/loopback.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "launcher/proxy/address_policy.h"
 #include "launcher/proxy/filter.h"
 #include "launcher/proxy/host_filter.h"
-#include "base/loopback.h"
 #include "testing/descriptor_fill.h"
 #include "testing/http_server.h"
 #include "testing/status_matchers.h"
+#include "testing/temp_dir.h"
 
 namespace cell {
 namespace {
@@ -48,8 +50,11 @@ class BuiltinProxyHttpTest : public ::testing::Test {
                          ParseFilter(FilterText(), "filter"));
     ASSERT_OK_AND_ASSIGN(HostFilter filter,
                          HostFilter::Compile(patterns, "filter"));
-    ASSERT_OK_AND_ASSIGN(proxy_,
-                         BuiltinProxy::Create(listener, std::move(filter), {}));
+    ASSERT_OK_AND_ASSIGN(temp_, testing::TempDir::Create());
+    BuiltinProxyOptions options;
+    options.audit_log = temp_->Path("audit.jsonl");
+    ASSERT_OK_AND_ASSIGN(
+        proxy_, BuiltinProxy::Create(listener, std::move(filter), options));
     // The launcher's event loop, reduced to the proxy.
     loop_ = std::thread([this] {
       while (!stop_) {
@@ -98,6 +103,7 @@ class BuiltinProxyHttpTest : public ::testing::Test {
   }
 
   std::unique_ptr<testing::HttpServer> server_;
+  std::optional<testing::TempDir> temp_;  // Holds the audit log.
   std::unique_ptr<BuiltinProxy> proxy_;
   int proxy_port_ = 0;
   std::atomic<bool> stop_{false};
@@ -135,6 +141,20 @@ TEST_F(BuiltinProxyHttpTest, DeniedHostsAreNamedInTheStatusLine) {
   EXPECT_THAT(Exchange("CONNECT denied.test:443 HTTP/1.1\r\n\r\n"),
               StartsWith("HTTP/1.1 403 Forbidden by cell filter\r\n"));
   EXPECT_EQ(server_->requests(), 0);
+}
+
+// Text the cell chooses (here a 60 000-character host, which the filter
+// denies) is capped in its audit record: one request cannot add more than
+// a few KiB to the host's disk.
+TEST_F(BuiltinProxyHttpTest, AuditRecordsAreCappedInSize) {
+  const std::string host(60000, 'x');
+  EXPECT_THAT(Exchange(absl::StrCat("GET http://", host, "/ HTTP/1.1\r\n\r\n")),
+              StartsWith("HTTP/1.1 4"));
+  // The record is written before the connection closes.
+  const std::string log = testing::ReadHostFile(temp_->Path("audit.jsonl"));
+  EXPECT_THAT(log, HasSubstr("xxxx..."));
+  EXPECT_GT(log.size(), 1000u);
+  EXPECT_LT(log.size(), 2000u);
 }
 
 // Out of descriptors, the engine can still take a connection (it holds a

@@ -1,0 +1,80 @@
+#include "launcher/jail/traced_exit.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace cell {
+namespace {
+
+// Writes "/proc/<pid>/stat" into `path` (at least 32 bytes).
+void StatPath(pid_t pid, char* path) {
+  const char prefix[] = "/proc/";
+  int at = 0;
+  for (const char* c = prefix; *c != '\0'; ++c) path[at++] = *c;
+  char digits[16];
+  int count = 0;
+  unsigned long value = static_cast<unsigned long>(pid);
+  do {
+    digits[count++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value > 0 && count < 15);
+  while (count > 0) path[at++] = digits[--count];
+  const char suffix[] = "/stat";
+  for (const char* c = suffix; *c != '\0'; ++c) path[at++] = *c;
+  path[at] = '\0';
+}
+
+}  // namespace
+
+int OpenPidfd(pid_t pid) {
+  return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
+}
+
+bool ZombieWaitStatus(pid_t pid, int* wait_status) {
+  char path[48];
+  StatPath(pid, path);
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  char text[1024];
+  ssize_t n;
+  do {
+    n = read(fd, text, sizeof(text) - 1);
+  } while (n < 0 && errno == EINTR);
+  close(fd);
+  if (n <= 0) return false;
+  text[n] = '\0';
+  // "pid (comm) state ..."; comm may hold spaces and ')': after the last.
+  const char* after = nullptr;
+  for (const char* c = text; *c != '\0'; ++c) {
+    if (*c == ')') after = c;
+  }
+  if (after == nullptr || after[1] != ' ') return false;
+  const char* field = after + 2;  // Field 3, the state.
+  if (*field != 'Z') return false;
+  // exit_code is field 52: 49 fields after the state.
+  for (int skip = 0; skip < 49; ++skip) {
+    while (*field != ' ' && *field != '\0') ++field;
+    if (*field == '\0') return false;
+    ++field;
+  }
+  long value = 0;
+  bool digits = false;
+  for (; *field >= '0' && *field <= '9'; ++field) {
+    value = value * 10 + (*field - '0');
+    digits = true;
+  }
+  if (!digits) return false;
+  *wait_status = static_cast<int>(value);
+  return true;
+}
+
+int ExitCodeOf(int wait_status) {
+  if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+  if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+  return 125;
+}
+
+}  // namespace cell
