@@ -31,6 +31,7 @@
 #include "base/json_text.h"
 #include "base/status_macros.h"
 #include "base/unique_fd.h"
+#include "launcher/cli/flags.h"
 #include "launcher/cli/pack.h"
 #include "launcher/jail/run.h"
 #include "launcher/proxy/audit_summary.h"
@@ -75,7 +76,7 @@ command not found inside the cell.
 Run `cell help run` for the overrides.
 )";
 
-constexpr char kRunUsage[] =
+constexpr char kRunUsageHead[] =
     R"(Usage: cell run [--spec=FILE] [OVERRIDES] [-- COMMAND [ARG...]]
 
 Runs COMMAND (or the spec's `command`) inside a cell and exits with its
@@ -84,56 +85,14 @@ status. Without --spec, the cell is built from the overrides alone
 directory.
 
 Overrides (each sets the spec field named in brackets):
-  --worktree=DIR            host dir bound read-write at /home/cell/worktree,
-                            the cwd inside [worktreePath]
-  --filter=FILE             allowed hosts, one extended regex per line; the
-                            builtin engine reaches a loopback, private or
-                            metadata address only through a line that is
-                            exactly that address [tinyproxyFilter]
-  --log-dir=DIR             proxy logs go there; bound read-only at
-                            /home/cell/log (the cell reads them, cannot
-                            change them) [logDir]
-  --host-user=NAME|UID      (root only) run the cell as this host user, as if
-                            it had started it: a cell of root is host root
-                            to the kernel and the Nix daemon [hostUser]
-  --nix-daemon-socket=DIR   dir holding the daemon's `socket` [nixDaemonSocket]
-  --nix-store=DIR           store bound read-only at /nix/store [nixStore]
-  --no-nix                  no store, no socket, no NIX_* variables [nix]
-  --network=proxy|none      proxy: egress only through the filtering proxy;
-                            none: loopback only [network.mode]
-  --engine=builtin|tinyproxy
-                            the proxy: builtin (in the launcher, default) or
-                            a tinyproxy process per run [network.engine]
-  --ro-bind=SRC[:DST]       bind SRC read-only at DST (default: SRC) [mounts]
-  --bind=SRC[:DST]          bind SRC read-write at DST (default: SRC) [mounts]
-  --env=NAME=VALUE          set a variable inside [env]
-  --protect=PATH            keep worktree path PATH read-only inside, also
-                            when it does not exist yet (PATH/ for a
-                            directory); @defaults: git hooks and every
-                            config git reads, .envrc, .mcp.json, editor
-                            and agent settings, shell rc files [protect]
-  --pid-namespace           own PID namespace and /proc [isolation.pidNamespace]
-  --ipc-namespace           own IPC namespace [isolation.ipcNamespace]
-  --seccomp                 deny the syscalls that leave or widen a cell
-                            (namespaces, ptrace, keyrings, bpf, io_uring,
-                            modules, TIOCSTI) with EPERM [isolation.seccomp]
-  --capabilities=all|none   capabilities kept across exec inside the user
-                            namespace [isolation.capabilities]
-  --read-only-root          the cell's root (/, /etc, /bin links) read-only;
-                            mounts keep their mode [isolation.readOnlyRoot]
-  --rlimit=NAME=VALUE       set rlimit NAME (nofile, nproc, as, cpu, fsize,
-                            core, ...) as soft and hard limit [limits.rlimits]
-  --memory-max=SIZE         the cell's own cgroup with this much memory, e.g.
-                            512M (needs root or a delegated cgroup)
-                            [limits.memoryMax]
-  --pids-max=N              the cell's own cgroup with at most N tasks
-                            [limits.pidsMax]
-  --status-file=PATH        write JSON lines: {"event":"started",...} and
-                            {"event":"exited","exitCode":N,"signal":S}
-Repeat --ro-bind, --bind, --env, --protect and --rlimit as often as needed.
+)";
+
+constexpr char kRunUsageTail[] =
+    R"(Repeat --ro-bind, --bind, --env, --protect and --rlimit as often as needed.
 
 Files that control a launch (the spec, the filter, this launcher or the
-packed cell, logDir) are read-only inside the cell wherever a read-write
+packed cell, logDir, the status file) are read-only inside the cell wherever
+a read-write
 bind would show them.
 
 Examples:
@@ -149,8 +108,6 @@ Validates the spec (and any overrides, as for `cell run`) without launching
 anything, and prints it fully resolved as JSON: every default filled in,
 every path absolute and canonical. Exit 0, or 2 with one line per error.
 
-  --packed=CELL   read the spec embedded in a packed cell (see `cell help
-                  pack`), resolved as it would be if CELL ran here now
 )";
 
 constexpr char kPackUsage[] =
@@ -167,13 +124,9 @@ default filled in. Host paths are kept as written and resolved each time the
 cell runs, so a relative `worktreePath` such as "." means the directory the
 packed cell is run in. OVERRIDES (see `cell help run`) are applied first.
 
-  --spec=FILE          the spec to embed
-  --output=FILE        where to write the cell (replaced atomically)
-  --unchecked-paths    do not require the host paths to exist now (they are
-                       checked whenever the cell runs); for packing on another
-                       machine than the one that runs the cell, e.g. in a Nix
-                       build
+)";
 
+constexpr char kPackUsageTail[] = R"(
 A packed cell takes these options before its first argument:
   --help, --cell-help        which spec it carries, and how to run it
   --cell-status-file=PATH    as `cell run --status-file`
@@ -194,243 +147,27 @@ one JSON line per request): totals, the N busiest hosts (default 10) and
 every denied host. Several files are added together.
 )";
 
-struct Invocation {
-  std::optional<std::string> spec_file;
-  std::optional<std::string> packed_file;  // check-spec --packed=CELL.
-  std::string status_file;
-  std::string output;
-  Json overrides = Json::object();  // Field -> value, applied in order.
-  std::vector<std::pair<std::string, Json>> appended_mounts;
-  std::vector<std::pair<std::string, std::string>> env;
-  std::vector<std::string> protect;
-  std::vector<std::string> command;
-  bool help = false;
-  bool unchecked_paths = false;  // pack --unchecked-paths.
-};
+using cell::ApplyOverrides;
+using cell::Invocation;
+using cell::ParseFlags;
+using cell::Subcommand;
 
 absl::Status UsageError(absl::string_view message) {
   return absl::InvalidArgumentError(message);
 }
 
-Json MountFromFlag(absl::string_view type, absl::string_view value) {
-  Json mount = {{"type", type}};
-  const size_t colon = value.find(':');
-  if (colon == absl::string_view::npos) {
-    mount["src"] = std::string(value);
-  } else {
-    mount["src"] = std::string(value.substr(0, colon));
-    mount["dst"] = std::string(value.substr(colon + 1));
-  }
-  return mount;
+// The usage of each subcommand: its text around the flag table's lines.
+std::string RunUsage() {
+  return absl::StrCat(kRunUsageHead, cell::OverrideHelp(),
+                      cell::OwnFlagHelp(Subcommand::kRun), kRunUsageTail);
 }
-
-enum class Subcommand { kRun, kCheckSpec, kPack };
-
-// Flags that only some subcommands take; the overrides are common to all.
-absl::Status CheckFlagApplies(absl::string_view name, Subcommand subcommand) {
-  const bool ok = (name == "status-file" && subcommand == Subcommand::kRun) ||
-                  (name == "packed" && subcommand == Subcommand::kCheckSpec) ||
-                  ((name == "output" || name == "unchecked-paths") &&
-                   subcommand == Subcommand::kPack);
-  if (ok) return absl::OkStatus();
-  const char* owner = name == "status-file" ? "cell run"
-                      : name == "packed"    ? "cell check-spec"
-                                            : "cell pack";
-  return UsageError(
-      absl::StrCat("--", name, " is an option of `", owner, "` only"));
+std::string CheckSpecUsage() {
+  return absl::StrCat(kCheckSpecUsage,
+                      cell::OwnFlagHelp(Subcommand::kCheckSpec));
 }
-
-// A limit from a flag: a whole number, for sizes (`bytes`) optionally with
-// a binary suffix K, M, G or T (512M = 512 MiB).
-absl::StatusOr<uint64_t> ParseLimit(absl::string_view flag,
-                                    absl::string_view text, bool bytes) {
-  uint64_t scale = 1;
-  if (bytes && !text.empty()) {
-    const char suffix = absl::ascii_toupper(text.back());
-    const absl::string_view suffixes = "KMGT";
-    if (const size_t at = suffixes.find(suffix);
-        at != absl::string_view::npos) {
-      scale = uint64_t{1} << (10 * (at + 1));
-      text.remove_suffix(1);
-    }
-  }
-  uint64_t value = 0;
-  if (!absl::SimpleAtoi(text, &value) || text.empty() || text[0] == '-' ||
-      text[0] == '+' || value > (uint64_t{1} << 62) / scale) {
-    return UsageError(absl::StrCat(
-        "--", flag, ": '", text, "' is not a whole number",
-        bytes ? " of bytes (suffixes K, M, G, T allowed, e.g. 512M)" : ""));
-  }
-  return value * scale;
-}
-
-absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
-                                      Subcommand subcommand) {
-  const bool allow_command = subcommand == Subcommand::kRun;
-  Invocation invocation;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& arg = args[i];
-    if (arg == "--") {
-      if (!allow_command) return UsageError("unexpected `--`: no command here");
-      invocation.command.assign(args.begin() + i + 1, args.end());
-      break;
-    }
-    if (arg == "--help" || arg == "-h") {
-      invocation.help = true;
-      continue;
-    }
-    if (!absl::StartsWith(arg, "--")) {
-      return UsageError(absl::StrCat(
-          "unexpected argument '", arg,
-          "'; put the command after `--`, e.g. cell run --worktree=. -- ",
-          arg));
-    }
-    const size_t equals = arg.find('=');
-    const std::string name = arg.substr(
-        2, equals == std::string::npos ? std::string::npos : equals - 2);
-    if (name == "status-file" || name == "packed" || name == "output" ||
-        name == "unchecked-paths") {
-      CELL_RETURN_IF_ERROR(CheckFlagApplies(name, subcommand));
-    }
-    // Switches take no value.
-    if (name == "no-nix" || name == "pid-namespace" ||
-        name == "ipc-namespace" || name == "seccomp" ||
-        name == "read-only-root" || name == "unchecked-paths") {
-      if (equals != std::string::npos) {
-        return UsageError(absl::StrCat("--", name, " takes no value"));
-      }
-      if (name == "no-nix") invocation.overrides["nix"] = false;
-      if (name == "unchecked-paths") invocation.unchecked_paths = true;
-      if (name == "pid-namespace") {
-        invocation.overrides["isolation.pidNamespace"] = true;
-      }
-      if (name == "ipc-namespace") {
-        invocation.overrides["isolation.ipcNamespace"] = true;
-      }
-      if (name == "seccomp") invocation.overrides["isolation.seccomp"] = true;
-      if (name == "read-only-root") {
-        invocation.overrides["isolation.readOnlyRoot"] = true;
-      }
-      continue;
-    }
-    std::string value;
-    if (equals != std::string::npos) {
-      value = arg.substr(equals + 1);
-    } else if (i + 1 < args.size() && args[i + 1] != "--") {
-      value = args[++i];
-    } else {
-      return UsageError(absl::StrCat("--", name, " needs a value"));
-    }
-    if (name == "spec") {
-      invocation.spec_file = value;
-    } else if (name == "packed") {
-      invocation.packed_file = value;
-    } else if (name == "status-file") {
-      invocation.status_file = value;
-    } else if (name == "output") {
-      invocation.output = value;
-    } else if (name == "worktree") {
-      invocation.overrides["worktreePath"] = value;
-    } else if (name == "filter") {
-      invocation.overrides["tinyproxyFilter"] = value;
-    } else if (name == "log-dir") {
-      invocation.overrides["logDir"] = value;
-    } else if (name == "host-user") {
-      invocation.overrides["hostUser"] = value;
-    } else if (name == "nix-daemon-socket") {
-      invocation.overrides["nixDaemonSocket"] = value;
-    } else if (name == "nix-store") {
-      invocation.overrides["nixStore"] = value;
-    } else if (name == "network") {
-      if (value != "proxy" && value != "none") {
-        return UsageError(
-            absl::StrCat("--network=", value, ": expected proxy or none"));
-      }
-      invocation.overrides["network.mode"] = value;
-    } else if (name == "engine") {
-      if (value != "builtin" && value != "tinyproxy") {
-        return UsageError(absl::StrCat("--engine=", value,
-                                       ": expected builtin or tinyproxy"));
-      }
-      invocation.overrides["network.engine"] = value;
-    } else if (name == "capabilities") {
-      if (value != "all" && value != "none") {
-        return UsageError(
-            absl::StrCat("--capabilities=", value, ": expected all or none"));
-      }
-      invocation.overrides["isolation.capabilities"] = value;
-    } else if (name == "memory-max" || name == "pids-max") {
-      CELL_ASSIGN_OR_RETURN(const uint64_t limit,
-                            ParseLimit(name, value, name == "memory-max"));
-      invocation.overrides[name == "memory-max" ? "limits.memoryMax"
-                                                : "limits.pidsMax"] = limit;
-    } else if (name == "rlimit") {
-      const size_t eq = value.find('=');
-      if (eq == std::string::npos || eq == 0 || value.find('.') < eq) {
-        return UsageError(absl::StrCat(
-            "--rlimit=", value, ": expected NAME=VALUE, e.g. nofile=1024"));
-      }
-      const std::string resource = value.substr(0, eq);
-      // Sizes take K/M/G/T; counts (nofile, nproc, cpu seconds) do not.
-      const bool bytes = resource == "as" || resource == "core" ||
-                         resource == "data" || resource == "fsize" ||
-                         resource == "memlock" || resource == "msgqueue" ||
-                         resource == "rss" || resource == "stack";
-      CELL_ASSIGN_OR_RETURN(const uint64_t limit,
-                            ParseLimit(name, value.substr(eq + 1), bytes));
-      invocation.overrides[absl::StrCat("limits.rlimits.", resource)] = limit;
-    } else if (name == "protect") {
-      invocation.protect.push_back(value);
-    } else if (name == "ro-bind" || name == "bind") {
-      invocation.appended_mounts.emplace_back(arg, MountFromFlag(name, value));
-    } else if (name == "env") {
-      const size_t eq = value.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        return UsageError(
-            absl::StrCat("--env=", value, ": expected NAME=VALUE"));
-      }
-      invocation.env.emplace_back(value.substr(0, eq), value.substr(eq + 1));
-    } else {
-      return UsageError(
-          absl::StrCat("unknown flag --", name, " (see 'cell help run')"));
-    }
-  }
-  return invocation;
-}
-
-// Applies the overrides to the spec's JSON; "a.b.c" names a nested field.
-void ApplyOverrides(const Invocation& invocation, Json* spec) {
-  for (const auto& [field, value] : invocation.overrides.items()) {
-    Json* parent = spec;
-    std::vector<std::string> path = absl::StrSplit(field, '.');
-    for (size_t i = 0; i + 1 < path.size(); ++i) {
-      Json& next = (*parent)[path[i]];
-      if (!next.is_object()) next = Json::object();
-      parent = &next;
-    }
-    (*parent)[path.back()] = value;
-  }
-  if (!invocation.appended_mounts.empty()) {
-    Json& mounts = (*spec)["mounts"];
-    if (mounts.is_null()) mounts = Json::array();
-    for (const auto& [flag, mount] : invocation.appended_mounts) {
-      if (mounts.is_array()) mounts.push_back(mount);
-    }
-  }
-  if (!invocation.protect.empty()) {
-    Json& protect = (*spec)["protect"];
-    if (protect.is_null()) protect = Json::array();
-    for (const std::string& path : invocation.protect) {
-      if (protect.is_array()) protect.push_back(path);
-    }
-  }
-  if (!invocation.env.empty()) {
-    Json& env = (*spec)["env"];
-    if (env.is_null()) env = Json::object();
-    for (const auto& [name, value] : invocation.env) {
-      if (env.is_object()) env[name] = value;
-    }
-  }
+std::string PackUsage() {
+  return absl::StrCat(kPackUsage, cell::OwnFlagHelp(Subcommand::kPack),
+                      kPackUsageTail);
 }
 
 absl::StatusOr<std::string> CurrentDirectory() {
@@ -507,8 +244,9 @@ struct Loaded {
 // to exit: 0 after printing `usage` for --help, `error_exit` after printing
 // the error.
 std::optional<Loaded> ParseAndLoad(const std::vector<std::string>& args,
-                                   Subcommand subcommand, const char* usage,
-                                   int error_exit, int* exit_code) {
+                                   Subcommand subcommand,
+                                   const std::string& usage, int error_exit,
+                                   int* exit_code) {
   absl::StatusOr<Invocation> invocation = ParseFlags(args, subcommand);
   if (!invocation.ok()) {
     PrintError(invocation.status());
@@ -516,7 +254,7 @@ std::optional<Loaded> ParseAndLoad(const std::vector<std::string>& args,
     return std::nullopt;
   }
   if (invocation->help) {
-    std::fputs(usage, stdout);
+    std::fputs(usage.c_str(), stdout);
     *exit_code = 0;
     return std::nullopt;
   }
@@ -548,8 +286,8 @@ int RunWithOptions(const cell::CellSpec& spec,
 
 int Run(const std::vector<std::string>& args) {
   int exit_code = 0;
-  std::optional<Loaded> loaded = ParseAndLoad(args, Subcommand::kRun, kRunUsage,
-                                              kExitLaunchFailed, &exit_code);
+  std::optional<Loaded> loaded = ParseAndLoad(
+      args, Subcommand::kRun, RunUsage(), kExitLaunchFailed, &exit_code);
   if (!loaded.has_value()) return exit_code;
   cell::RunOptions options;
   options.command = loaded->invocation.command;
@@ -566,7 +304,7 @@ int Run(const std::vector<std::string>& args) {
 int CheckSpec(const std::vector<std::string>& args) {
   int exit_code = 0;
   std::optional<Loaded> loaded = ParseAndLoad(
-      args, Subcommand::kCheckSpec, kCheckSpecUsage, kExitUsage, &exit_code);
+      args, Subcommand::kCheckSpec, CheckSpecUsage(), kExitUsage, &exit_code);
   if (!loaded.has_value()) return exit_code;
   // A packed cell's host paths are resolved where it runs, not here.
   if (!loaded->invocation.packed_file.has_value()) {
@@ -640,7 +378,7 @@ absl::Status PackCell(const Invocation& invocation) {
 int Pack(const std::vector<std::string>& args) {
   absl::StatusOr<Invocation> invocation = ParseFlags(args, Subcommand::kPack);
   if (invocation.ok() && invocation->help) {
-    std::fputs(kPackUsage, stdout);
+    std::fputs(PackUsage().c_str(), stdout);
     return 0;
   }
   absl::Status status =
@@ -830,11 +568,11 @@ int Log(const std::vector<std::string>& args) {
 int Help(const std::vector<std::string>& args) {
   const std::string topic = args.empty() ? "" : args.front();
   if (topic == "run") {
-    std::fputs(kRunUsage, stdout);
+    std::fputs(RunUsage().c_str(), stdout);
   } else if (topic == "check-spec") {
-    std::fputs(kCheckSpecUsage, stdout);
+    std::fputs(CheckSpecUsage().c_str(), stdout);
   } else if (topic == "pack") {
-    std::fputs(kPackUsage, stdout);
+    std::fputs(PackUsage().c_str(), stdout);
   } else if (topic == "log") {
     std::fputs(kLogUsage, stdout);
   } else {

@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
+#include "base/fs_util.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "base/fs_util.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 

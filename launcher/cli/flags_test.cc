@@ -1,0 +1,126 @@
+#include "launcher/cli/flags.h"
+
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "testing/status_matchers.h"
+
+namespace cell {
+namespace {
+
+using ::cell::testing::StatusIs;
+using ::testing::HasSubstr;
+using Json = nlohmann::json;
+
+TEST(FlagsTest, EveryRowIsWholeAndNamedOnce) {
+  std::set<std::string> names;
+  for (const FlagDef& flag : Flags()) {
+    SCOPED_TRACE(flag.name);
+    EXPECT_TRUE(names.insert(flag.name).second) << "listed twice";
+    EXPECT_STRNE(flag.help, "");
+    EXPECT_NE(flag.subcommands, 0u);
+    const bool sets_field = flag.kind != FlagKind::kSpecFile &&
+                            flag.kind != FlagKind::kPackedFile &&
+                            flag.kind != FlagKind::kStatusFile &&
+                            flag.kind != FlagKind::kOutput &&
+                            flag.kind != FlagKind::kUncheckedPaths;
+    EXPECT_EQ(*flag.field != '\0', sets_field);
+    EXPECT_EQ(*flag.choices != '\0', flag.kind == FlagKind::kChoice);
+  }
+}
+
+TEST(FlagsTest, UsageListsEveryFlagWithItsField) {
+  const std::string usage = OverrideHelp() + OwnFlagHelp(Subcommand::kRun) +
+                            OwnFlagHelp(Subcommand::kCheckSpec) +
+                            OwnFlagHelp(Subcommand::kPack);
+  for (const FlagDef& flag : Flags()) {
+    EXPECT_THAT(usage, HasSubstr(std::string("--") + flag.name));
+    if (*flag.field != '\0') {
+      EXPECT_THAT(usage, HasSubstr(std::string("[") + flag.field + "]"));
+    }
+  }
+  EXPECT_THAT(OwnFlagHelp(Subcommand::kPack), HasSubstr("--output=FILE"));
+  EXPECT_THAT(OwnFlagHelp(Subcommand::kRun),
+              ::testing::Not(HasSubstr("--output")));
+  // Wrapped: no line wider than 80 columns.
+  for (absl::string_view line : absl::StrSplit(usage, '\n')) {
+    EXPECT_LE(line.size(), 80u) << line;
+  }
+}
+
+TEST(FlagsTest, OverridesSetTheirSpecFields) {
+  ASSERT_OK_AND_ASSIGN(
+      Invocation invocation,
+      ParseFlags({"--worktree=wt", "--no-nix", "--pid-namespace", "--network",
+                  "none", "--memory-max=512M", "--pids-max=64",
+                  "--rlimit=fsize=1K", "--rlimit=nofile=100", "--ro-bind=/usr",
+                  "--bind=/a:/b", "--env=A=1=2", "--protect=@defaults",
+                  "--status-file=s", "--", "echo", "--no-nix"},
+                 Subcommand::kRun));
+  Json spec = Json::object();
+  ApplyOverrides(invocation, &spec);
+  EXPECT_EQ(spec["worktreePath"], "wt");
+  EXPECT_EQ(spec["nix"], false);
+  EXPECT_EQ(spec["isolation"]["pidNamespace"], true);
+  EXPECT_EQ(spec["network"]["mode"], "none");
+  EXPECT_EQ(spec["limits"]["memoryMax"], 512u << 20);
+  EXPECT_EQ(spec["limits"]["pidsMax"], 64);
+  EXPECT_EQ(spec["limits"]["rlimits"]["fsize"], 1024);
+  EXPECT_EQ(spec["limits"]["rlimits"]["nofile"], 100);
+  EXPECT_EQ(spec["mounts"], Json::parse(R"([{"type":"ro-bind","src":"/usr"},
+                            {"type":"bind","src":"/a","dst":"/b"}])"));
+  EXPECT_EQ(spec["env"]["A"], "1=2");
+  EXPECT_EQ(spec["protect"], Json::array({"@defaults"}));
+  EXPECT_EQ(invocation.status_file, "s");
+  EXPECT_EQ(invocation.command, (std::vector<std::string>{"echo", "--no-nix"}));
+}
+
+TEST(FlagsTest, OwnOptionsBelongToTheirSubcommand) {
+  ASSERT_OK_AND_ASSIGN(
+      Invocation pack,
+      ParseFlags({"--spec=a.json", "--output=cell", "--unchecked-paths"},
+                 Subcommand::kPack));
+  EXPECT_EQ(pack.spec_file, "a.json");
+  EXPECT_EQ(pack.output, "cell");
+  EXPECT_TRUE(pack.unchecked_paths);
+  EXPECT_THAT(ParseFlags({"--output=x"}, Subcommand::kRun),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("--output is an option of `cell pack` only")));
+  EXPECT_THAT(ParseFlags({"--status-file=x"}, Subcommand::kCheckSpec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("of `cell run` only")));
+  EXPECT_THAT(ParseFlags({"--packed=x"}, Subcommand::kPack),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("`cell check-spec` only")));
+}
+
+TEST(FlagsTest, MistakesNameTheFlagAndTheFix) {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--nope"}, "unknown flag --nope"},
+      {{"--seccomp=yes"}, "--seccomp takes no value"},
+      {{"--worktree"}, "--worktree needs a value"},
+      {{"--network=open"}, "expected proxy or none"},
+      {{"--engine=squid"}, "expected builtin or tinyproxy"},
+      {{"--memory-max=lots"}, "suffixes K, M, G, T allowed"},
+      {{"--pids-max=2K"}, "is not a whole number"},
+      {{"--rlimit=nofile"}, "expected NAME=VALUE"},
+      {{"--env=NOVALUE"}, "expected NAME=VALUE"},
+      {{"ls"}, "put the command after `--`"},
+  };
+  for (const auto& [args, message] : cases) {
+    EXPECT_THAT(
+        ParseFlags(args, Subcommand::kRun),
+        StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr(message)))
+        << args[0];
+  }
+  EXPECT_THAT(ParseFlags({"--", "ls"}, Subcommand::kCheckSpec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("no command here")));
+}
+
+}  // namespace
+}  // namespace cell
