@@ -91,9 +91,8 @@ constexpr char kRunUsageTail[] =
     R"(Repeat --ro-bind, --bind, --env, --protect and --rlimit as often as needed.
 
 Files that control a launch (the spec, the filter, this launcher or the
-packed cell, logDir, the status file) are read-only inside the cell wherever
-a read-write
-bind would show them.
+packed cell, logDir, the status file) are read-only inside the cell
+wherever a read-write bind would show them.
 
 Examples:
   cell run --worktree=. --no-nix --network=none \
