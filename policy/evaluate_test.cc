@@ -287,5 +287,14 @@ TEST(EvaluateTest, StaticFindingsGroupByProperty) {
   EXPECT_FALSE(AllPassed(results));
 }
 
+// A rule that reports a property the registry does not know (a typo) is
+// shown as an error, never dropped.
+TEST(EvaluateTest, AFindingForNoPropertyIsAnError) {
+  const auto results = EvaluateStatic(
+      DocumentedPolicy(), {{"fliter-policy", FindingLevel::kFail, "typo"}});
+  EXPECT_THAT(results, Result("fliter-policy", Outcome::kError));
+  EXPECT_FALSE(AllPassed(results));
+}
+
 }  // namespace
 }  // namespace cell::policy

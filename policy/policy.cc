@@ -10,6 +10,7 @@
 #include "base/json_fields.h"
 #include "base/json_text.h"
 #include "base/status_macros.h"
+#include "policy/properties/property.h"
 
 namespace cell::policy {
 namespace {
@@ -230,15 +231,13 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
 }  // namespace
 
 const std::vector<std::string>& PropertyIds() {
-  static const auto* ids = new std::vector<std::string>{
-      // Observed in a running cell.
-      "pid-namespace", "ipc-namespace", "no-routes", "store-read-only",
-      "nix-config", "nix-daemon", "identity", "capabilities",
-      "only-explicit-binds", "worktree-writable", "proxy", "cleanup", "seccomp",
-      "root-read-only", "rlimits", "cgroup-limits",
-      // Checked on the spec alone.
-      "filter-policy", "mount-policy", "env-policy", "isolation-policy",
-      "nix-policy"};
+  static const auto* ids = [] {
+    auto* list = new std::vector<std::string>;
+    for (const PropertyDef& property : Properties()) {
+      list->push_back(property.id);
+    }
+    return list;
+  }();
   return *ids;
 }
 

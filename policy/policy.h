@@ -75,7 +75,8 @@ struct Policy {
   std::map<std::string, Severity> severity;
 };
 
-// Every property id a policy can name in `severity`, in report order.
+// Every property id a policy can name in `severity`, in report order: the
+// registry's (policy/properties/property.h).
 const std::vector<std::string>& PropertyIds();
 
 absl::StatusOr<Policy> ParsePolicy(absl::string_view text,

@@ -1,0 +1,89 @@
+// What the command may do to the kernel: the seccomp filter, its ids and
+// its capabilities.
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "policy/properties/facts.h"
+#include "policy/properties/property.h"
+
+namespace cell::policy {
+namespace {
+
+using Json = nlohmann::json;
+
+Verdict Seccomp(const CellSpec& spec, const Observation& o) {
+  const Json mode = At(o, "seccomp", {"mode"});
+  const Json attempts = At(o, "seccomp", {"attempts"});
+  const bool want = spec.isolation.seccomp;
+  std::vector<std::string> allowed;  // Routes not denied with EPERM.
+  if (attempts.is_object()) {
+    for (const auto& [name, result] : attempts.items()) {
+      if (!result.is_string() ||
+          !absl::StartsWith(result.get<std::string>(), "EPERM")) {
+        allowed.push_back(name);
+      }
+    }
+  }
+  const bool all_denied =
+      attempts.is_object() && !attempts.empty() && allowed.empty();
+  return {!mode.is_null(), want ? mode == 2 && all_denied : mode == 0,
+          want ? "filter on (mode 2); unshare, ptrace, keyctl, bpf, io_uring, "
+                 "TIOCSTI fail with EPERM"
+               : "no filter (mode 0)",
+          absl::StrCat(
+              "mode ", Show(mode),
+              allowed.empty()
+                  ? ""
+                  : absl::StrCat("; allowed: ", absl::StrJoin(allowed, ", "))),
+          "the seccomp filter does not match isolation.seccomp"};
+}
+
+Verdict Identity(const CellSpec&, const Observation& o) {
+  const Json uid = At(o, "identity", {"uid"});
+  const Json gid = At(o, "identity", {"gid"});
+  return {!uid.is_null(), uid == o.uid && gid == o.gid,
+          absl::StrCat("uid ", o.uid, ", gid ", o.gid, " (1:1)"),
+          absl::StrCat("uid ", Show(uid), ", gid ", Show(gid)),
+          "ids inside differ from the caller's"};
+}
+
+Verdict CapabilitySet(const CellSpec& spec, const Observation& o) {
+  const Json count = At(o, "caps", {"CapEff", "count"});
+  const Json mount = At(o, "caps", {"mountInNewNamespace", "ok"});
+  const Json net = At(o, "caps", {"setLoopbackFlags", "ok"});
+  const bool all = spec.isolation.capabilities == Capabilities::kAll;
+  // The mount test needs unshare, which the seccomp filter denies.
+  const bool mount_expected = all && !spec.isolation.seccomp;
+  const bool ok = all ? count == o.host_capability_count &&
+                            mount == mount_expected && net == true
+                      : count == 0 && mount == false && net == false;
+  return {
+      !count.is_null(), ok,
+      all ? absl::StrCat("all ", o.host_capability_count,
+                         " effective, and they work")
+          : "none effective, and privileged operations fail",
+      absl::StrCat(Show(count), " effective; mount in a new namespace ",
+                   mount == true ? "works" : "fails", "; setting lo's flags ",
+                   net == true ? "works" : "fails"),
+      "capabilities do not match isolation.capabilities"};
+}
+
+}  // namespace
+
+void AddCapabilityProperties(std::vector<PropertyDef>* out) {
+  out->push_back({"seccomp",
+                  "the seccomp filter matches isolation.seccomp, and denies "
+                  "every escape route it lists",
+                  "seccomp", 6, nullptr, Seccomp});
+  out->push_back({"identity", "ids inside are the caller's (1:1)", "identity",
+                  3, nullptr, Identity});
+  out->push_back({"capabilities",
+                  "capabilities match isolation.capabilities, and work or "
+                  "fail accordingly",
+                  "caps", 5, nullptr, CapabilitySet});
+}
+
+}  // namespace cell::policy

@@ -1,0 +1,31 @@
+// Reading probe facts for a judge: facts come from inside a cell and are
+// never trusted to be well formed, so every lookup may be null.
+#ifndef CELL_POLICY_PROPERTIES_FACTS_H_
+#define CELL_POLICY_PROPERTIES_FACTS_H_
+
+#include <initializer_list>
+#include <string>
+
+#include "launcher/spec/spec.h"
+#include "nlohmann/json.hpp"
+#include "policy/properties/property.h"
+
+namespace cell::policy {
+
+// A fact at a path of keys, or null when any step is missing.
+nlohmann::json At(const Observation& observation, const std::string& probe,
+                  std::initializer_list<const char*> keys);
+
+// A fact for a message: strings as they are, the rest as JSON.
+std::string Show(const nlohmann::json& value);
+
+// True when the spec itself puts something at `path` (a mount at it or
+// above it): then seeing it is what the spec asked for.
+bool BoundBySpec(const CellSpec& spec, const std::string& path);
+
+// The namespace id the host reported for `kind`, or null.
+nlohmann::json HostNamespace(const Observation& observation, const char* kind);
+
+}  // namespace cell::policy
+
+#endif  // CELL_POLICY_PROPERTIES_FACTS_H_

@@ -1,0 +1,48 @@
+// PID and IPC namespaces: the host's unless the spec asks for its own.
+#include "absl/strings/str_cat.h"
+#include "policy/properties/facts.h"
+#include "policy/properties/property.h"
+
+namespace cell::policy {
+namespace {
+
+using Json = nlohmann::json;
+
+Verdict PidNamespace(const CellSpec& spec, const Observation& o) {
+  const Json ns = At(o, "ns", {"pid"});
+  const Json comm = At(o, "pid", {"pid1Comm"});
+  const bool shared = !ns.is_null() && ns == HostNamespace(o, "pid");
+  const bool want_own = spec.isolation.pid_namespace;
+  return {!ns.is_null(), want_own ? !shared : shared,
+          want_own ? "own PID namespace" : "host PID namespace (PID 1 visible)",
+          absl::StrCat(shared ? "host" : "own", " PID namespace, PID 1 is ",
+                       Show(comm)),
+          want_own ? "the cell sees the host's processes although "
+                     "isolation.pidNamespace is true"
+                   : "the cell has its own PID namespace although the spec "
+                     "shares the host's"};
+}
+
+Verdict IpcNamespace(const CellSpec& spec, const Observation& o) {
+  const Json ns = At(o, "ns", {"ipc"});
+  const bool shared = !ns.is_null() && ns == HostNamespace(o, "ipc");
+  const bool want_own = spec.isolation.ipc_namespace;
+  return {!ns.is_null(), want_own ? !shared : shared,
+          want_own ? "own IPC namespace" : "host IPC namespace",
+          shared ? "host IPC namespace" : "own IPC namespace",
+          "the IPC namespace does not match isolation.ipcNamespace"};
+}
+
+}  // namespace
+
+void AddNamespaceProperties(std::vector<PropertyDef>* out) {
+  out->push_back({"pid-namespace",
+                  "the PID namespace is the host's, or the cell's own when "
+                  "isolation.pidNamespace asks",
+                  "ns,pid", 6, nullptr, PidNamespace});
+  out->push_back({"ipc-namespace",
+                  "the IPC namespace matches isolation.ipcNamespace", "ns", 3,
+                  nullptr, IpcNamespace});
+}
+
+}  // namespace cell::policy

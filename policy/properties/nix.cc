@@ -1,0 +1,66 @@
+// The Nix store and daemon as a cell sees them.
+#include "absl/strings/str_cat.h"
+#include "policy/properties/facts.h"
+#include "policy/properties/property.h"
+
+namespace cell::policy {
+namespace {
+
+using Json = nlohmann::json;
+
+bool HasNix(const CellSpec& spec) { return spec.nix; }
+
+Verdict StoreReadOnly(const CellSpec&, const Observation& o) {
+  const Json read_only = At(o, "store", {"mount", "readOnly"});
+  const Json error = At(o, "store", {"writeError"});
+  // Read-only until the command remounts it: the remount must fail too.
+  const Json remount = At(o, "store", {"remountWritable"});
+  return {!read_only.is_null(),
+          read_only == true && At(o, "store", {"writable"}) == false &&
+              remount.is_string() && remount != "ok",
+          "/nix/store mounted read-only, writes fail with EROFS, a read-write "
+          "remount fails",
+          absl::StrCat("read-only ", Show(read_only), ", write: ", Show(error),
+                       ", remount read-write: ", Show(remount)),
+          remount == "ok" ? "the command can remount the store read-write"
+                          : "the store is writable from inside the cell"};
+}
+
+Verdict NixConfig(const CellSpec&, const Observation& o) {
+  const Json config = At(o, "nix", {"NIX_CONFIG"});
+  const Json remote = At(o, "nix", {"NIX_REMOTE"});
+  return {
+      o.facts.count("nix") > 0,
+      config ==
+              "experimental-features = nix-command flakes\nsubstitute = "
+              "true" &&
+          remote == "unix:///run/nix/socket",
+      "NIX_CONFIG and NIX_REMOTE forced",
+      absl::StrCat("NIX_CONFIG=", Show(config), " NIX_REMOTE=", Show(remote)),
+      "the forced Nix variables are missing or changed"};
+}
+
+Verdict NixDaemon(const CellSpec&, const Observation& o) {
+  const Json handshake = At(o, "nix", {"daemon", "handshake"});
+  return {o.facts.count("nix") > 0, handshake == true,
+          "the daemon answers the worker handshake at /run/nix/socket",
+          handshake == true
+              ? absl::StrCat("protocol ",
+                             Show(At(o, "nix", {"daemon", "protocolVersion"})))
+              : Show(At(o, "nix", {"daemon", "error"})),
+          "the Nix daemon is not reachable; check nixDaemonSocket"};
+}
+
+}  // namespace
+
+void AddNixProperties(std::vector<PropertyDef>* out) {
+  out->push_back({"store-read-only",
+                  "/nix/store is read-only and cannot be remounted writable",
+                  "store", 8, HasNix, StoreReadOnly});
+  out->push_back({"nix-config", "NIX_CONFIG and NIX_REMOTE are forced", "nix",
+                  2, HasNix, NixConfig});
+  out->push_back({"nix-daemon", "the Nix daemon answers inside the cell", "nix",
+                  2, HasNix, NixDaemon});
+}
+
+}  // namespace cell::policy

@@ -1,0 +1,86 @@
+// A verified property in one place: its id, what it checks, the probes
+// whose facts it reads, its weight in the exposure score, and the judge
+// that turns the spec and what was observed into a verdict. cell-verify's
+// evaluation, the policy's `severity` keys and the report all loop over
+// the registry (Properties()), so a property id exists exactly once: a
+// judge cannot misspell one, and a policy naming an unknown one is refused.
+#ifndef CELL_POLICY_PROPERTIES_PROPERTY_H_
+#define CELL_POLICY_PROPERTIES_PROPERTY_H_
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "launcher/spec/spec.h"
+#include "nlohmann/json.hpp"
+
+namespace cell::policy {
+
+// Everything observed about one run of the probes in a cell.
+struct Observation {
+  // Probe name -> facts, as cell-probe printed them.
+  std::map<std::string, nlohmann::json> facts;
+  // What the host saw.
+  std::map<std::string, uint64_t> host_namespaces;
+  std::string host_pid1_comm;
+  int host_capability_count = 0;  // cap_last_cap + 1.
+  uid_t uid = 0;
+  gid_t gid = 0;
+  // After the run.
+  bool jd_removed = false;
+  bool proxy_gone = true;
+  bool command_gone = true;
+  // cell-verify's own rlimits ({"soft","hard"}, null for unlimited, by
+  // RlimitResources() name) and cgroups (controllers -> path, "" for the
+  // unified hierarchy): what a cell without `limits` must show.
+  nlohmann::json host_rlimits = nlohmann::json::object();
+  nlohmann::json host_cgroups = nlohmann::json::object();
+  // The status each --connect target should get from the proxy, in order:
+  // 200 where the filter (as the static analysis reads it) allows the
+  // canary's host, 403 where it denies it.
+  std::vector<int> expected_connect_statuses;
+};
+
+// What a judge concludes about one property.
+struct Verdict {
+  bool have_facts = true;  // False: the probe did not report (an error).
+  bool ok = false;
+  std::string expected;
+  std::string observed;
+  std::string message;  // Why, and what fixes it, when not ok.
+};
+
+struct PropertyDef {
+  const char* id;
+  const char* summary;  // What it checks, one line.
+  const char* probes;   // The probes it reads, comma-separated; "" for none.
+  int weight;           // 1 (cosmetic) .. 10 (an escape): the score's weight.
+  // Whether the spec has this property at all (nullptr: always).
+  bool (*applies)(const CellSpec& spec);
+  // The dynamic judgement; nullptr for a static property, judged from the
+  // spec's findings alone.
+  Verdict (*judge)(const CellSpec& spec, const Observation& observation);
+};
+
+// Every property, in report order: the dynamic ones, then the static.
+const std::vector<PropertyDef>& Properties();
+// nullptr when `id` is not a property.
+const PropertyDef* FindProperty(absl::string_view id);
+
+// The areas, one file each; Properties() lists them in this order.
+void AddNamespaceProperties(std::vector<PropertyDef>* out);
+void AddNetworkProperties(std::vector<PropertyDef>* out);
+void AddNixProperties(std::vector<PropertyDef>* out);
+void AddCapabilityProperties(std::vector<PropertyDef>* out);
+void AddFilesystemProperties(std::vector<PropertyDef>* out);
+void AddLimitProperties(std::vector<PropertyDef>* out);
+void AddCleanupProperties(std::vector<PropertyDef>* out);
+void AddStaticProperties(std::vector<PropertyDef>* out);
+
+}  // namespace cell::policy
+
+#endif  // CELL_POLICY_PROPERTIES_PROPERTY_H_
