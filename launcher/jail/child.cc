@@ -279,6 +279,10 @@ void RunChild(const ChildConfig& config) {
         const int error = UnshareLockedMounts();
         (void)!write(locked[1], &error, sizeof(error));
       }
+      if (config.command_channel_fd >= 0) {
+        const int pidfd = OpenPidfd(command);
+        if (pidfd >= 0) (void)SendFd(config.command_channel_fd, pidfd);
+      }
       CloseFrom(3, config.max_fds);
       RunInit(config, command);
     }

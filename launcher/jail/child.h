@@ -81,6 +81,10 @@ struct ChildConfig {
   // whose master is sent over `terminal_channel_fd`.
   TerminalConfig terminal;
   int terminal_channel_fd = -1;
+  // With a PID namespace: the init sends a pidfd of the command over this
+  // channel, so that the launcher sees the command end even when the init
+  // cannot act (a tracer in the cell stopped it); -1 otherwise.
+  int command_channel_fd = -1;
   // isolation.seccomp: the program to install last, built by the parent.
   const std::vector<sock_filter>* seccomp_program = nullptr;
 };

@@ -171,6 +171,9 @@ absl::Status CellRun::ProvisionChannels() {
   if (caller_terminal_.has_value()) {
     CELL_RETURN_IF_ERROR(MakeChannel(&terminal_parent_, &terminal_child_));
   }
+  if (plan_.pid_namespace) {
+    CELL_RETURN_IF_ERROR(MakeChannel(&command_parent_, &command_child_));
+  }
   CELL_RETURN_IF_ERROR(MakePipe(&sync_read_, &sync_write_));
   return MakePipe(&failure_read_, &failure_write_);
 }
@@ -198,6 +201,7 @@ absl::Status CellRun::ConfigureChild() {
     config_.terminal = caller_terminal_->config();
     config_.terminal_channel_fd = terminal_child_.get();
   }
+  config_.command_channel_fd = command_child_.get();
   config_.restore_mask = signals_->old_mask();
   if (plan_.seccomp) {
     CELL_ASSIGN_OR_RETURN(seccomp_program_, BuildSeccompFilter());
@@ -247,6 +251,7 @@ absl::Status CellRun::Spawn() {
   failure_write_.Reset();
   listener_child_.Reset();
   terminal_child_.Reset();
+  command_child_.Reset();
   absl::Status maps = WriteIdentityMaps(
       child_, host_.uid, host_.gid,
       identity_.switched ? Setgroups::kDeny : Setgroups::kAllow);
@@ -280,6 +285,11 @@ absl::StatusOr<std::optional<ExitReport>> CellRun::AwaitExec() {
       if (!made.ok()) return Abort(made.status());
       terminal_.emplace(*std::move(made));
     }
+  }
+  // With a PID namespace, the init's pidfd of the command.
+  if (command_parent_.get() >= 0) {
+    command_pidfd_.Reset(ReceiveFd(command_parent_.get()));
+    command_parent_.Reset();
   }
   // End-of-file on the failure pipe: the command was exec'd.
   ChildFailure failure;
@@ -318,7 +328,7 @@ ExitReport CellRun::Supervise() {
   // works without it, only keys are then cooked twice.
   if (terminal_.has_value()) (void)caller_terminal_->EnterRawMode();
   const int status =
-      WaitForChild(child_, *signals_, engine_.get(),
+      WaitForChild(child_, command_pidfd_.get(), *signals_, engine_.get(),
                    terminal_.has_value() ? &*terminal_ : nullptr);
   child_ = -1;
   if (terminal_.has_value()) terminal_->Drain();
@@ -350,7 +360,8 @@ std::string CellRun::Teardown() {
   // Every descriptor of the run before $JD goes: its removal needs some
   // (a launcher at its open-file limit must still leave nothing behind).
   for (UniqueFd* fd : {&listener_parent_, &listener_child_, &terminal_parent_,
-                       &terminal_child_, &sync_read_, &sync_write_,
+                       &terminal_child_, &command_parent_, &command_child_,
+                       &command_pidfd_, &sync_read_, &sync_write_,
                        &failure_read_, &failure_write_, &launcher_pidfd_}) {
     fd->Reset();
   }

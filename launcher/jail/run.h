@@ -111,6 +111,7 @@ class CellRun {
   std::optional<TerminalRelay> terminal_;
   UniqueFd listener_parent_, listener_child_;
   UniqueFd terminal_parent_, terminal_child_;
+  UniqueFd command_parent_, command_child_, command_pidfd_;
   UniqueFd sync_read_, sync_write_, failure_read_, failure_write_;
   UniqueFd launcher_pidfd_;
   std::vector<gid_t> launcher_groups_;

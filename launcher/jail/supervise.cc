@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/signalfd.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,8 +31,36 @@ absl::StatusOr<SignalBlock> SignalBlock::Create() {
   return block;
 }
 
-int WaitForChild(pid_t child, const SignalBlock& signals, ProxyEngine* proxy,
-                 TerminalRelay* terminal) {
+namespace {
+
+// The command (under the cell's init) ended. Normally the init reaps it
+// and exits with its status at once; a tracer in the cell may have
+// stopped the init, which would then never do so. The command's status
+// comes from /proc while it is a zombie; else the init, continued, has it.
+// Ending the init ends the namespace, any tracer included.
+int EndWithCommand(pid_t init, int command_pidfd) {
+  int status = 0;
+  const pid_t command = PidOfPidfd(command_pidfd);
+  const bool known = command > 0 && ZombieWaitStatus(command, &status);
+  if (!known) {
+    kill(init, SIGCONT);
+    const UniqueFd init_pidfd(OpenPidfd(init));
+    pollfd event = {init_pidfd.get(), POLLIN, 0};
+    if (poll(&event, 1, 2000) > 0 && waitpid(init, &status, WNOHANG) == init) {
+      return status;
+    }
+  }
+  kill(init, SIGKILL);
+  int init_status = 0;
+  while (waitpid(init, &init_status, 0) < 0 && errno == EINTR) {
+  }
+  return known ? status : init_status;
+}
+
+}  // namespace
+
+int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
+                 ProxyEngine* proxy, TerminalRelay* terminal) {
   const int proxy_fd = proxy != nullptr ? proxy->fd() : -1;
   // Readable when the child exits, even when a tracer in the cell hides
   // that exit from waitpid (traced_exit.h).
@@ -41,14 +70,19 @@ int WaitForChild(pid_t child, const SignalBlock& signals, ProxyEngine* proxy,
     const pid_t done = waitpid(child, &status, WNOHANG);
     if (done == child) return status;
     if (done < 0 && errno != EINTR) return 0;
-    pollfd events[5] = {{signals.fd(), POLLIN, 0},
+    pollfd events[6] = {{signals.fd(), POLLIN, 0},
                         {proxy_fd, POLLIN, 0},
-                        {pidfd.get(), POLLIN, 0}};
+                        {pidfd.get(), POLLIN, 0},
+                        {command_pidfd, POLLIN, 0}};
     const int terminal_fds =
-        terminal != nullptr ? terminal->PollFds(events + 3) : 0;
-    if (poll(events, 3 + terminal_fds, -1) < 0) continue;
+        terminal != nullptr ? terminal->PollFds(events + 4) : 0;
+    if (poll(events, 4 + terminal_fds, -1) < 0) continue;
     if (events[1].revents != 0) proxy->HandleEvents();
-    if (terminal_fds > 0) terminal->HandleEvents(events + 3, terminal_fds);
+    if (terminal_fds > 0) terminal->HandleEvents(events + 4, terminal_fds);
+    if (events[3].revents != 0 && waitpid(child, &status, WNOHANG) != child) {
+      return EndWithCommand(child, command_pidfd);
+    }
+    if (events[3].revents != 0) return status;
     if (events[2].revents != 0) {
       const pid_t reaped = waitpid(child, &status, WNOHANG);
       if (reaped == child) return status;

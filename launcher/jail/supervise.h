@@ -40,9 +40,11 @@ class SignalBlock {
 
 // Waits for `child` to exit, forwarding signals from `signals` to it and
 // serving `proxy` and the cell's `terminal` (either may be null)
-// meanwhile. Returns the wait status.
-int WaitForChild(pid_t child, const SignalBlock& signals, ProxyEngine* proxy,
-                 TerminalRelay* terminal);
+// meanwhile. Returns the wait status. With a PID namespace `child` is the
+// cell's init and `command_pidfd` the command (else -1): the run ends with
+// the command even when the init cannot end it (a tracer stopped it).
+int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
+                 ProxyEngine* proxy, TerminalRelay* terminal);
 
 }  // namespace cell
 

@@ -71,6 +71,42 @@ bool ZombieWaitStatus(pid_t pid, int* wait_status) {
   return true;
 }
 
+pid_t PidOfPidfd(int pidfd) {
+  char path[48] = "/proc/self/fdinfo/";
+  int at = 18;
+  char digits[16];
+  int count = 0;
+  for (unsigned value = static_cast<unsigned>(pidfd); count == 0 || value > 0;
+       value /= 10) {
+    digits[count++] = static_cast<char>('0' + value % 10);
+  }
+  while (count > 0) path[at++] = digits[--count];
+  path[at] = '\0';
+  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char text[512];
+  const ssize_t n = read(fd, text, sizeof(text) - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  text[n] = '\0';
+  for (const char* line = text; *line != '\0';) {
+    if (line[0] == 'P' && line[1] == 'i' && line[2] == 'd' && line[3] == ':') {
+      const char* c = line + 4;
+      while (*c == ' ' || *c == '\t') ++c;
+      long value = 0;
+      bool any = false;
+      for (; *c >= '0' && *c <= '9'; ++c) {
+        value = value * 10 + (*c - '0');
+        any = true;
+      }
+      return any && value > 0 ? static_cast<pid_t>(value) : -1;
+    }
+    while (*line != '\0' && *line != '\n') ++line;
+    if (*line == '\n') ++line;
+  }
+  return -1;
+}
+
 int ExitCodeOf(int wait_status) {
   if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
   if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);

@@ -22,6 +22,10 @@ int OpenPidfd(pid_t pid);
 // and when /proc cannot tell (no /proc, no permission).
 bool ZombieWaitStatus(pid_t pid, int* wait_status);
 
+// The pid of the process `pidfd` refers to, as this process sees it (from
+// /proc/self/fdinfo), or -1.
+pid_t PidOfPidfd(int pidfd);
+
 // The wait status as an exit code (128+N for a signal), for the init.
 int ExitCodeOf(int wait_status);
 

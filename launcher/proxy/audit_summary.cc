@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "nlohmann/json.hpp"
 
@@ -42,6 +43,18 @@ void AddAuditLines(absl::string_view jsonl, absl::string_view source,
       if (unreadable.count++ == 0) unreadable.first = number;
       continue;
     }
+    // A request's two records share its run and number: `begin` before it
+    // went out, the final one when it ended.
+    const std::string key =
+        absl::StrCat(record.value("run", nlohmann::json()).dump(), "/",
+                     record.value("request", nlohmann::json()).dump());
+    if (record.value("event", nlohmann::json()) == "begin") {
+      const nlohmann::json host = record.value("host", nlohmann::json());
+      summary->unfinished[key] =
+          host.is_string() ? host.get<std::string>() : std::string("?");
+      continue;
+    }
+    summary->unfinished.erase(key);
     ++summary->requests;
     if (const auto run = record.find("run");
         run != record.end() && run->is_string() &&
@@ -102,6 +115,20 @@ std::string FormatAuditSummary(const AuditSummary& summary, int top) {
                           "%s: %d lines are not audit records (first: line "
                           "%d); not counted\n",
                           lines.source, lines.count, lines.first);
+  }
+  if (!summary.unfinished.empty()) {
+    // Each went out; what it carried is not known.
+    std::map<std::string, int> hosts;
+    for (const auto& [key, host] : summary.unfinished) ++hosts[host];
+    std::vector<std::string> named;
+    for (const auto& [host, count] : hosts) {
+      named.push_back(absl::StrCat(host, " (", count, ")"));
+    }
+    absl::StrAppendFormat(&out,
+                          "%d requests went out with no final record (the "
+                          "launcher was killed, or the log filled): %s\n",
+                          summary.unfinished.size(),
+                          absl::StrJoin(named, ", "));
   }
   absl::StrAppend(&out, "\ntop hosts:\n");
   absl::StrAppendFormat(&out, "  %8s %8s %12s %12s  %s\n", "requests", "denied",

@@ -5,6 +5,7 @@
 #define CELL_LAUNCHER_PROXY_AUDIT_SUMMARY_H_
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -37,6 +38,10 @@ struct AuditSummary {
   std::vector<HostActivity> hosts;  // Most requests first, then by name.
   std::vector<std::string> runs;    // Run ids seen, in order.
   std::vector<UnreadableLines> unreadable;
+  // Requests whose `begin` record has no final record yet: "run/request"
+  // -> host. Left at the end: the launcher was killed while they ran, or
+  // the log filled before they ended.
+  std::map<std::string, std::string> unfinished;
 };
 
 // Adds the records in `jsonl` (one JSON object per line, from `source`) to

@@ -56,5 +56,25 @@ TEST(AuditSummaryTest, AddsFilesTogetherAndFormats) {
   EXPECT_THAT(text, Not(HasSubstr("cache.nixos.org")));
 }
 
+// A request's `begin` record is not a request of its own; one left
+// without its final record (the launcher killed mid-tunnel, the log full)
+// is reported with its host, also when the two are read in separate parts.
+TEST(AuditSummaryTest, BeginRecordsWithoutAnEndAreReported) {
+  AuditSummary summary;
+  AddAuditLines(
+      R"({"event":"begin","run":"r","request":1,"host":"a.test","decision":"allow"}
+{"event":"begin","run":"r","request":2,"host":"b.test","decision":"allow"}
+)",
+      "log", &summary);
+  AddAuditLines(
+      R"({"run":"r","request":1,"host":"a.test","decision":"allow","status":200})",
+      "log", 3, &summary);
+  EXPECT_EQ(summary.requests, 1);
+  ASSERT_EQ(summary.unfinished.size(), 1u);
+  EXPECT_THAT(FormatAuditSummary(summary, 10),
+              HasSubstr("1 requests went out with no final record (the "
+                        "launcher was killed, or the log filled): b.test (1)"));
+}
+
 }  // namespace
 }  // namespace cell

@@ -545,6 +545,37 @@ TEST_P(EscapeTest, AnUnwritableAuditLogRefusesRequests) {
   EXPECT_THAT(JobDirs(), IsEmpty());
 }
 
+// The same with 20 requests at once, started while the log still had
+// room: each must have its record before it goes out, so the origin never
+// sees more requests than the log has `begin` records.
+TEST_P(EscapeTest, ConcurrentRequestsOnAFillingLogAreAllRecorded) {
+  ASSERT_OK_AND_ASSIGN(std::unique_ptr<HttpServer> server, HttpServer::Start());
+  ASSERT_EQ(mkdir(Path("logs").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("logs").c_str(), uid(), gid()), 0);
+  std::ofstream(Path("filter")) << "^127\\.0\\.0\\.1$\n";
+  const std::string script = absl::StrCat(
+      "seq 20 | xargs -P 20 -I{} curl -s -p --noproxy '' -o /dev/null "
+      "http://127.0.0.1:",
+      server->port(), "/hello; true");
+  std::vector<std::string> argv =
+      RunArgv({"--network=proxy", "--filter=filter", "--log-dir=logs"},
+              {"/bin/sh", "-c", script});
+  argv.insert(argv.begin(), {"/usr/bin/prlimit", "--fsize=2000"});
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, RunSubprocess(argv, Options()));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  const std::string log = ReadHostFile(Path("logs/proxy-audit.jsonl"));
+  int begins = 0;
+  for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
+    const nlohmann::json record =
+        nlohmann::json::parse(line.begin(), line.end(), nullptr, false);
+    ASSERT_FALSE(record.is_discarded()) << line;
+    if (record.value("event", "") == "begin") ++begins;
+  }
+  EXPECT_GT(server->requests(), 0);
+  EXPECT_LE(server->requests(), begins) << log;
+  EXPECT_LT(begins, 20) << "the limit never bit: the test proves nothing";
+}
+
 // The same swap raced: a process of the agent's user (as one left behind
 // by an earlier cell would) exchanges the bind source and a symlink to a
 // host directory as fast as it can while 40 cells start. A launch may fail;

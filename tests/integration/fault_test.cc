@@ -331,14 +331,15 @@ TEST_P(FaultTest, RunningOutOfDescriptorsNeverEndsTheLauncher) {
   EXPECT_GT(records, 0);
   EXPECT_THAT(result.stderr_text, HasSubstr(" 503"));
   EXPECT_THAT(ReadHostFile(Path("logs/proxy-audit.jsonl")),
-              AllOf(HasSubstr("\"status\":503"), HasSubstr("open-file limit")));
+              AllOf(HasSubstr("\"status\":503"), HasSubstr("no descriptor")));
 }
 
 // A process in the cell ptrace-attaches the command and never waits for
-// it: the kernel then hides the command's exit from its parent. The
-// launcher (and the cell's init) must still see the command end, write
-// `exited` with its status, and remove $JD, while the tracer lives on
-// (without a PID namespace; with one it dies with the init).
+// it (the kernel then hides the command's exit from its parent), or
+// attaches the cell's init (which stops it). The launcher must still see
+// the command end, write `exited` with its status, and remove $JD, while
+// the tracer lives on (without a PID namespace; with one it dies with the
+// init).
 TEST_P(FaultTest, ATracerCannotHoldTheLauncher) {
   ASSERT_OK_AND_ASSIGN(std::string helper,
                        RunfilePath("tests/integration/helpers/ptrace_hold"));
@@ -348,8 +349,16 @@ TEST_P(FaultTest, ATracerCannotHoldTheLauncher) {
     out << in.rdbuf();
   }
   ASSERT_EQ(chmod(Path("wt/ptrace_hold").c_str(), 0755), 0);
-  for (const bool pid_namespace : {false, true}) {
-    SCOPED_TRACE(pid_namespace ? "PID namespace" : "host PID namespace");
+  // The command seized in the host's PID namespace and in its own; the
+  // cell's init attached (which stops it), by a tracer that exits at once
+  // or lives on.
+  const std::vector<std::pair<bool, std::string>> cases = {
+      {false, "command"},
+      {true, "command"},
+      {true, "init-detach"},
+      {true, "init-hold"}};
+  for (const auto& [pid_namespace, mode] : cases) {
+    SCOPED_TRACE(absl::StrCat(pid_namespace ? "PID namespace, " : "", mode));
     std::vector<std::string> flags = UntrustedUserFlags();
     flags.insert(flags.end(),
                  {"--no-nix", "--network=none",
@@ -360,7 +369,7 @@ TEST_P(FaultTest, ATracerCannotHoldTheLauncher) {
     options.timeout = absl::Seconds(20);
     ASSERT_OK_AND_ASSIGN(
         SubprocessResult result,
-        RunSubprocess(RunArgv(flags, {"./ptrace_hold"}), options));
+        RunSubprocess(RunArgv(flags, {"./ptrace_hold", mode}), options));
     EXPECT_THAT(result.exit_code, Optional(7)) << result.stderr_text;
     EXPECT_THAT(result.stdout_text, HasSubstr("tracer "));
     int exit_code = -1;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <cstring>
 #include <exception>
@@ -119,6 +120,9 @@ struct BuiltinProxy::State {
   bool paused = false;
   int active = 0;
   std::set<int> open_fds;
+  // Numbers the requests of this run: a `begin` record and the final one
+  // share it.
+  std::atomic<uint64_t> next_request{0};
 
   std::mutex audit_mu;
   bool audit_failing = false;  // Guarded by audit_mu.
@@ -154,8 +158,9 @@ struct BuiltinProxy::State {
   // (a full disk, a file-size limit) is cut back, and the engine refuses
   // requests until a record can be written again (AuditWorks). Text the
   // cell chose is capped, so one request adds at most a few KiB.
-  void Audit(Json record) {
-    if (audit_fd < 0) return;
+  // True when the record is in the log (or there is no log).
+  bool Audit(Json record) {
+    if (audit_fd < 0) return true;
     if (!options.run_id.empty()) record["run"] = options.run_id;
     for (auto& [key, value] : record.items()) {
       if (value.is_string() &&
@@ -173,6 +178,7 @@ struct BuiltinProxy::State {
       (void)!ftruncate(audit_fd, before);
     }
     audit_failing = !whole;
+    return whole;
   }
   // False while the last record could not be written.
   bool AuditWorks() {
@@ -372,6 +378,23 @@ bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
                                   body));
     return finish(403, false);
   }
+  // Written before anything leaves the host (resolving included): a
+  // request that goes out always has a record, even when the launcher is
+  // killed or the log fills before it ends. No record, no request.
+  if (!Audit({{"time", AuditTime(absl::Now())},
+              {"event", "begin"},
+              {"request", (*record)["request"]},
+              {"method", request.method},
+              {"host", request.host},
+              {"port", request.port},
+              {"decision", "allow"}})) {
+    SendAll(client, Unavailable("the audit log cannot be written (disk full "
+                                "or file-size limit); requests are refused "
+                                "until it can"));
+    (*record)["decision"] = "error";
+    (*record)["error"] = "audit log unwritable";
+    return finish(503, false);
+  }
   absl::StatusOr<int> connected = Connect(
       request.host, request.port, filter.MatchingPatterns(request.host));
   if (absl::IsPermissionDenied(connected.status())) {
@@ -444,7 +467,8 @@ void BuiltinProxy::State::Serve(int client) {
       Audit(record);
       break;
     }
-    record.update({{"method", request->method},
+    record.update({{"request", ++next_request},
+                   {"method", request->method},
                    {"host", request->host},
                    {"port", request->port}});
     const bool keep = ServeRequest(client, *request, &buffer, &record);

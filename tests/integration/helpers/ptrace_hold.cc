@@ -1,26 +1,36 @@
-// Test helper, run inside a cell as its command: forks a process that
-// ptrace-attaches the command (PTRACE_SEIZE) and never waits for it, then
-// the command exits with status 7. The kernel shows a traced process's
-// exit to its tracer only, so a parent (the launcher, or the cell's init)
-// that just calls waitpid() would wait for as long as the tracer lives:
-// the attack keeps the launcher, its $JD and the run alive after the
-// command ended. Prints "tracer PID" first. Statically linked: a cell
-// holds no host libraries.
+// Test helper, run inside a cell as its command: forks a tracer, then
+// exits with status 7. The kernel shows a traced process's exit to its
+// tracer only, and a traced process stops when the tracer says, so a
+// parent that just calls waitpid() (the launcher, or the cell's init)
+// could wait for as long as the tracer likes: the attack keeps the
+// launcher, its $JD and the run alive after the command ended.
+//   ptrace_hold [command]      seize the command, never wait, live on
+//   ptrace_hold init-detach    attach the cell's init (PID 1 of a PID
+//                              namespace), which stops it, and exit at once
+//   ptrace_hold init-hold      attach the init and live on
+// Prints "tracer PID" first. Statically linked: a cell holds no host
+// libraries.
 #include <stdio.h>
+#include <string.h>
 #include <sys/ptrace.h>
 #include <unistd.h>
 
-int main() {
-  const pid_t command = getpid();
+int main(int argc, char** argv) {
+  const char* mode = argc > 1 ? argv[1] : "command";
+  const bool init = strncmp(mode, "init", 4) == 0;
+  const pid_t target = init ? 1 : getpid();
   int ready[2];
   if (pipe(ready) != 0) return 3;
   const pid_t tracer = fork();
   if (tracer < 0) return 3;
   if (tracer == 0) {
     setsid();
-    const char ok = ptrace(PTRACE_SEIZE, command, 0, 0) == 0 ? 1 : 0;
-    if (ok == 0) perror("PTRACE_SEIZE");
+    const long attached = init ? ptrace(PTRACE_ATTACH, target, 0, 0)
+                               : ptrace(PTRACE_SEIZE, target, 0, 0);
+    const char ok = attached == 0 ? 1 : 0;
+    if (ok == 0) perror("ptrace");
     (void)!write(ready[1], &ok, 1);
+    if (strcmp(mode, "init-detach") == 0) _exit(0);
     // Holds nothing of the caller's (a test reads stdout to its end), and
     // ends by itself after a minute rather than never.
     for (int fd = 0; fd < 3; ++fd) close(fd);
