@@ -1,0 +1,111 @@
+// Probes: the cell's files and environment.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "base/mount_flags.h"
+#include "probes/parsers.h"
+#include "probes/probes.h"
+
+extern char** environ;
+
+#include "probes/support.h"
+
+namespace cell::probes {
+
+Facts ProbeMounts(const ProbeOptions& options) {
+  Facts mounts = Facts::array();
+  for (const MountEntry& entry :
+       ParseMountInfo(ReadText(options.proc_root + "/self/mountinfo"))) {
+    mounts.push_back({{"mountPoint", entry.mount_point},
+                      {"fsType", entry.fs_type},
+                      {"source", entry.source},
+                      {"readOnly", entry.read_only}});
+  }
+  Facts visible = Facts::object();
+  for (const std::string& path : options.host_paths) {
+    struct stat info;
+    visible[path] = lstat(path.c_str(), &info) == 0;
+  }
+  return {{"mounts", mounts}, {"hostPathsVisible", visible}};
+}
+
+Facts ProbeFs(const ProbeOptions& options) {
+  Facts facts;
+  char cwd[4096];
+  facts["cwd"] = getcwd(cwd, sizeof(cwd)) != nullptr ? Facts(cwd) : Facts();
+  facts["home"] = EnvOrNull("HOME");
+  for (const auto& [key, dir] :
+       std::vector<std::pair<std::string, std::string>>{
+           {"worktree", options.worktree}, {"tmp", "/tmp"}, {"root", ""}}) {
+    const std::string path = dir + "/.cell-probe-" + std::to_string(getpid());
+    Facts result;
+    const int fd =
+        open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) {
+      result = {{"writable", false}, {"error", ErrnoFact(errno)}};
+    } else {
+      const char text[] = "cell-probe";
+      char back[sizeof(text)] = {};
+      const bool round_trip =
+          write(fd, text, sizeof(text)) == sizeof(text) &&
+          pread(fd, back, sizeof(back), 0) == sizeof(back) &&
+          std::memcmp(text, back, sizeof(text)) == 0;
+      close(fd);
+      const bool removed = unlink(path.c_str()) == 0;
+      result = {{"writable", round_trip}, {"removed", removed}};
+    }
+    result["path"] = dir.empty() ? "/" : dir;
+    facts[key] = result;
+  }
+  return facts;
+}
+
+Facts ProbeEnv(const ProbeOptions& options) {
+  Facts variables = Facts::object();
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string text = *entry;
+    const size_t equals = text.find('=');
+    if (equals == std::string::npos) continue;
+    const std::string name = text.substr(0, equals);
+    variables[name] =
+        IsSecretName(name) ? std::string("***") : text.substr(equals + 1);
+  }
+  Facts path_entries = Facts::array();
+  if (const char* path = std::getenv("PATH")) {
+    std::istringstream in(path);
+    std::string dir;
+    while (std::getline(in, dir, ':')) {
+      struct stat info;
+      path_entries.push_back(
+          {{"dir", dir},
+           {"exists", stat(dir.c_str(), &info) == 0 && S_ISDIR(info.st_mode)}});
+    }
+  }
+  return {{"variables", variables}, {"path", path_entries}};
+}
+
+}  // namespace cell::probes

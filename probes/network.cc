@@ -1,0 +1,289 @@
+// Probes: the network a cell has: interfaces, routes, the proxy, and what of
+// the host it reaches.
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/ptrace.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include "base/mount_flags.h"
+#include "probes/parsers.h"
+#include "probes/probes.h"
+
+extern char** environ;
+
+#include "probes/support.h"
+
+namespace cell::probes {
+namespace {
+
+bool SplitHostPort(const std::string& target, std::string* host, int* port) {
+  const size_t colon = target.rfind(':');
+  if (colon == std::string::npos) return false;
+  *host = target.substr(0, colon);
+  *port = std::atoi(target.substr(colon + 1).c_str());
+  return !host->empty() && *port > 0 && *port < 65536;
+}
+
+// A TCP connect to a numeric address with a timeout; returns the fd or
+// -errno. Numeric only: name lookup in a static binary would load the host's
+// NSS modules, and in a cell there is nothing to resolve names with anyway.
+int ConnectTcp(const std::string& host, int port, int timeout_ms) {
+  sockaddr_storage storage{};
+  socklen_t length = 0;
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    v4->sin_port = htons(static_cast<uint16_t>(port));
+    length = sizeof(*v4);
+  } else if (inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    v6->sin6_port = htons(static_cast<uint16_t>(port));
+    length = sizeof(*v6);
+  } else {
+    return -EINVAL;
+  }
+  const int fd =
+      socket(storage.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) return -errno;
+  int error = 0;
+  if (connect(fd, reinterpret_cast<sockaddr*>(&storage), length) != 0) {
+    error = errno;
+    if (error == EINPROGRESS) {
+      pollfd event = {fd, POLLOUT, 0};
+      if (poll(&event, 1, timeout_ms) <= 0) {
+        error = ETIMEDOUT;
+      } else {
+        socklen_t length = sizeof(error);
+        getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
+      }
+    }
+  }
+  if (error != 0) {
+    close(fd);
+    return -error;
+  }
+  const int flags = fcntl(fd, F_GETFL);
+  fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  return fd;
+}
+
+// The HTTP status code of a CONNECT to `target` through the proxy at
+// `proxy_url` ("http://host:port"), or an error fact.
+Facts ConnectThroughProxy(const std::string& proxy_url,
+                          const std::string& target) {
+  std::string rest = proxy_url;
+  if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
+  while (!rest.empty() && rest.back() == '/') rest.pop_back();
+  std::string host;
+  int port = 0;
+  if (!SplitHostPort(rest, &host, &port)) {
+    return {{"target", target}, {"error", "cannot parse proxy " + proxy_url}};
+  }
+  const int fd = ConnectTcp(host, port, 5000);
+  if (fd < 0) return {{"target", target}, {"error", ErrnoFact(-fd)}};
+  const timeval timeout = {10, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  const std::string request =
+      "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
+  if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
+      static_cast<ssize_t>(request.size())) {
+    const int error = errno;
+    close(fd);
+    return {{"target", target}, {"error", ErrnoFact(error)}};
+  }
+  char buffer[256];
+  const ssize_t n = recv(fd, buffer, sizeof(buffer) - 1, 0);
+  const int error = errno;
+  close(fd);
+  if (n <= 0) {
+    return {{"target", target},
+            {"error", n == 0 ? "closed without a response" : ErrnoFact(error)}};
+  }
+  const std::string line(buffer, static_cast<size_t>(n));
+  const size_t space = line.find(' ');
+  if (line.rfind("HTTP/", 0) != 0 || space == std::string::npos) {
+    return {{"target", target}, {"error", "not an HTTP response"}};
+  }
+  return {{"target", target},
+          {"status", std::atoi(line.substr(space + 1, 3).c_str())}};
+}
+
+Facts InterfaceFlags(const std::string& name) {
+  const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return {{"error", ErrnoFact(errno)}};
+  ifreq request{};
+  std::strncpy(request.ifr_name, name.c_str(), IFNAMSIZ - 1);
+  Facts facts;
+  if (ioctl(fd, SIOCGIFFLAGS, &request) != 0) {
+    facts = {{"error", ErrnoFact(errno)}};
+  } else {
+    facts = {{"up", (request.ifr_flags & IFF_UP) != 0},
+             {"loopback", (request.ifr_flags & IFF_LOOPBACK) != 0}};
+  }
+  close(fd);
+  return facts;
+}
+
+Facts RoutesFacts(const std::vector<RouteEntry>& routes) {
+  Facts list = Facts::array();
+  bool has_default = false;
+  for (const RouteEntry& route : routes) {
+    list.push_back({{"interface", route.interface},
+                    {"destination", route.destination},
+                    {"default", route.is_default},
+                    {"reject", route.reject}});
+    has_default = has_default || route.is_default;
+  }
+  return {{"routes", list}, {"count", routes.size()}, {"default", has_default}};
+}
+
+}  // namespace
+
+Facts ProbeNet(const ProbeOptions& options) {
+  Facts facts;
+  const std::string root = options.proc_root;
+  Facts interfaces = Facts::object();
+  for (const std::string& name :
+       ParseNetDevInterfaces(ReadText(root + "/net/dev"))) {
+    interfaces[name] = InterfaceFlags(name);
+  }
+  facts["interfaces"] = interfaces;
+  facts["ipv4"] = RoutesFacts(ParseIpv4Routes(ReadText(root + "/net/route")));
+  facts["ipv6"] =
+      RoutesFacts(ParseIpv6Routes(ReadText(root + "/net/ipv6_route")));
+  std::string host;
+  int port = 0;
+  if (SplitHostPort(options.direct_target, &host, &port)) {
+    const int fd = ConnectTcp(host, port, 2000);
+    Facts direct = {{"target", options.direct_target}};
+    if (fd >= 0) {
+      close(fd);
+      direct["connected"] = true;
+    } else {
+      direct["connected"] = false;
+      direct["error"] = ErrnoFact(-fd);
+    }
+    facts["direct"] = direct;
+    // Ways around the proxy, each tried towards the same target: a raw
+    // socket, and a fresh network namespace.
+    Facts bypass;
+    bypass["rawSocket"] = AttemptInChild([&host] {
+      const int fd = socket(AF_INET, SOCK_RAW | SOCK_CLOEXEC, IPPROTO_ICMP);
+      if (fd < 0) return errno;
+      sockaddr_in to = {};
+      to.sin_family = AF_INET;
+      inet_pton(AF_INET, host.c_str(), &to.sin_addr);
+      const unsigned char echo[8] = {8, 0, 0xf7, 0xff, 0, 0, 0, 0};
+      const int error =
+          ErrnoOf(sendto(fd, echo, sizeof(echo), 0,
+                         reinterpret_cast<sockaddr*>(&to), sizeof(to)));
+      close(fd);
+      return error;
+    });
+    bypass["newNetNamespace"] = AttemptInChild([&host, port] {
+      if (unshare(CLONE_NEWNET) != 0) return errno;
+      const int fd = ConnectTcp(host, port, 2000);
+      if (fd < 0) return -fd;
+      close(fd);
+      return 0;
+    });
+    facts["bypass"] = bypass;
+  }
+  Facts proxy_env = Facts::object();
+  for (const char* name : {"http_proxy", "https_proxy", "HTTP_PROXY",
+                           "HTTPS_PROXY", "no_proxy", "NO_PROXY"}) {
+    proxy_env[name] = EnvOrNull(name);
+  }
+  facts["proxyEnv"] = proxy_env;
+  Facts connects = Facts::array();
+  const char* proxy = std::getenv("http_proxy");
+  for (const std::string& target : options.connect_targets) {
+    connects.push_back(
+        proxy == nullptr
+            ? Facts({{"target", target}, {"error", "http_proxy is not set"}})
+            : ConnectThroughProxy(proxy, target));
+  }
+  facts["connect"] = connects;
+  return facts;
+}
+
+Facts ProbeHostReach(const ProbeOptions& options) {
+  Facts facts;
+  // Other processes' command lines (the shared-PID-namespace exposure).
+  int readable = 0;
+  int others = 0;
+  const int self = getpid();
+  for (const int pid : ListPids(options.proc_root)) {
+    if (pid == self) continue;
+    ++others;
+    if (!ReadText(options.proc_root + "/" + std::to_string(pid) + "/cmdline")
+             .empty()) {
+      ++readable;
+    }
+  }
+  facts["otherProcesses"] = others;
+  facts["readableCmdlines"] = readable;
+  if (options.host_pid > 0) {
+    const int pid = options.host_pid;
+    Facts target = {{"pid", pid}};
+    target["visible"] =
+        access((options.proc_root + "/" + std::to_string(pid)).c_str(), F_OK) ==
+        0;
+    target["signal0"] =
+        kill(pid, 0) == 0 ? Facts("ok") : Facts(ErrnoFact(errno));
+    // Opening /proc/PID/mem needs exactly ptrace-attach permission, and
+    // unlike PTRACE_ATTACH it does not stop the target.
+    const int fd =
+        open((options.proc_root + "/" + std::to_string(pid) + "/mem").c_str(),
+             O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) {
+      close(fd);
+      target["ptrace"] = "ok";
+    } else {
+      target["ptrace"] = ErrnoFact(errno);
+    }
+    // The host's file system through the target's root and cwd links.
+    for (const char* link : {"root", "cwd"}) {
+      const std::string path =
+          options.proc_root + "/" + std::to_string(pid) + "/" + link + "/";
+      DIR* dir = opendir(path.c_str());
+      target[link == std::string("root") ? "procRoot" : "procCwd"] =
+          dir != nullptr ? Facts("ok") : Facts(ErrnoFact(errno));
+      if (dir != nullptr) closedir(dir);
+    }
+    facts["target"] = target;
+  }
+  // The command's parent: without a PID namespace the launcher itself (and
+  // so the builtin engine), with one the cell's own init (PID 1).
+  const pid_t parent = getppid();
+  facts["parent"] = {
+      {"pid", parent},
+      {"signal0",
+       kill(parent, 0) == 0 ? Facts("ok") : Facts(ErrnoFact(errno))}};
+  return facts;
+}
+
+}  // namespace cell::probes
