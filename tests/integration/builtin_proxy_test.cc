@@ -68,12 +68,17 @@ class BuiltinProxyTest : public CellFixture {
     return RunCell(Flags(), {"sh", "-c", script});
   }
 
-  std::vector<Json> Audit() const {
+  // The final records (one per request), or with `begins` the `begin`
+  // records an allowed request writes before it goes out.
+  std::vector<Json> Audit(bool begins = false) const {
     std::vector<Json> records;
     const std::vector<std::string> lines = absl::StrSplit(
         ReadHostFile(Path("log/proxy-audit.jsonl")), '\n', absl::SkipEmpty());
     for (const std::string& line : lines) {
-      records.push_back(Json::parse(line, nullptr, false));
+      Json record = Json::parse(line, nullptr, false);
+      const bool begin =
+          record.is_object() && record.value("event", "") == "begin";
+      if (begin == begins) records.push_back(std::move(record));
     }
     return records;
   }
@@ -243,6 +248,13 @@ TEST_P(BuiltinProxyTest, AuditLogHasOneLinePerRequest) {
       EXPECT_TRUE(record.contains(field)) << field << " " << record.dump();
     }
   }
+  // The two allowed requests each wrote a begin record first, with the
+  // number of its final record; the denied one went nowhere and has none.
+  const std::vector<Json> begins = Audit(/*begins=*/true);
+  ASSERT_EQ(begins.size(), 2u);
+  EXPECT_EQ(begins[0]["request"], audit[0]["request"]);
+  EXPECT_EQ(begins[1]["request"], audit[2]["request"]);
+  EXPECT_EQ(begins[1]["method"], "CONNECT");
   EXPECT_EQ(audit[0]["method"], "GET");
   EXPECT_EQ(audit[0]["decision"], "allow");
   EXPECT_EQ(audit[0]["filterLine"], 2);  // The file's second line.
