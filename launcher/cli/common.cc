@@ -12,6 +12,7 @@
 #include "base/host_path.h"
 #include "base/json_text.h"
 #include "base/status_macros.h"
+#include "launcher/spec/resolve.h"
 
 namespace cell {
 using Json = nlohmann::json;

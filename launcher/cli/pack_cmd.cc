@@ -13,6 +13,7 @@
 #include "base/status_macros.h"
 #include "launcher/cli/common.h"
 #include "launcher/cli/pack.h"
+#include "launcher/spec/resolve.h"
 
 namespace cell {
 namespace {

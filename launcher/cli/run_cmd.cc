@@ -13,6 +13,7 @@
 #include "base/host_path.h"
 #include "launcher/cli/common.h"
 #include "launcher/jail/run.h"
+#include "launcher/spec/resolve.h"
 
 namespace cell {
 namespace {

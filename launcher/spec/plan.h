@@ -90,7 +90,8 @@ struct CellPlan {
   bool pid_namespace = false;
   bool ipc_namespace = false;
   bool keep_capabilities = true;
-  bool seccomp = false;  // Install launcher/jail/seccomp.h's filter before exec.
+  bool seccomp =
+      false;  // Install launcher/jail/seccomp.h's filter before exec.
   // Remount the root read-only once everything is mounted on it.
   bool read_only_root = false;
   // Applied by the command's process (not the PID-namespace init).

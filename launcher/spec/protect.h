@@ -27,9 +27,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/unique_fd.h"
 #include "launcher/spec/plan.h"
 #include "launcher/spec/spec.h"
-#include "base/unique_fd.h"
 
 namespace cell {
 

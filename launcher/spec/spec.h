@@ -131,10 +131,7 @@ absl::StatusOr<CellSpec> SpecFromJson(const nlohmann::json& json);
 absl::StatusOr<CellSpec> ParseSpec(absl::string_view text,
                                    absl::string_view source);
 
-// Makes every host path absolute (relative to `cwd`) and canonical
-// (realpath), checks that it exists with the right kind, and fills in
-// defaults that depend on the host (`path`). Errors name the field and path.
-absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd);
+// ResolveSpec (host paths) is launcher/spec/resolve.h.
 
 // The spec as JSON, every field present (the form `cell check-spec` prints).
 nlohmann::json SpecToJson(const CellSpec& spec);

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "launcher/spec/resolve.h"
 #include "testing/status_matchers.h"
 #include "testing/temp_dir.h"
 

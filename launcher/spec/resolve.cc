@@ -1,0 +1,217 @@
+#include "launcher/spec/resolve.h"
+
+#include <dirent.h>
+#include <stdlib.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "base/host_path.h"
+#include "base/json_fields.h"
+#include "base/status_macros.h"
+
+namespace cell {
+namespace {
+
+std::string Absolute(absl::string_view path, absl::string_view cwd) {
+  if (!path.empty() && path.front() == '/') return std::string(path);
+  return absl::StrCat(cwd, "/", path);
+}
+
+enum class Kind { kDirectory, kRegularFile, kSocket };
+
+absl::string_view KindName(Kind kind) {
+  switch (kind) {
+    case Kind::kDirectory:
+      return "a directory";
+    case Kind::kRegularFile:
+      return "a regular file";
+    case Kind::kSocket:
+      return "a socket";
+  }
+  return "?";
+}
+
+bool HasKind(const struct stat& info, Kind kind) {
+  switch (kind) {
+    case Kind::kDirectory:
+      return S_ISDIR(info.st_mode);
+    case Kind::kRegularFile:
+      return S_ISREG(info.st_mode);
+    case Kind::kSocket:
+      return S_ISSOCK(info.st_mode);
+  }
+  return false;
+}
+
+// `path` (relative to `cwd`) resolved through trusted symlinks only
+// (base/host_path.h); it must exist and be `kind`.
+absl::StatusOr<std::string> ResolveHostPath(absl::string_view field,
+                                            absl::string_view path,
+                                            absl::string_view cwd, Kind kind) {
+  const std::string absolute = Absolute(path, cwd);
+  absl::StatusOr<std::string> resolved = ResolveTrustedPath(absolute);
+  if (!resolved.ok()) {
+    if (absl::IsNotFound(resolved.status())) {
+      return absl::NotFoundError(
+          absl::StrCat("field `", field, "`: '", absolute,
+                       "' does not exist; create it or fix the path"));
+    }
+    return FieldError(field, resolved.status().message());
+  }
+  struct stat info;
+  if (stat(resolved->c_str(), &info) != 0 || !HasKind(info, kind)) {
+    return FieldError(field,
+                      absl::StrCat("'", absolute, "' is not ", KindName(kind)));
+  }
+  return *std::move(resolved);
+}
+
+// Compares version strings such as "2.18.1" and "2.9" numerically by part.
+bool VersionLess(absl::string_view a, absl::string_view b) {
+  std::vector<std::string> pa = absl::StrSplit(a, '.');
+  std::vector<std::string> pb = absl::StrSplit(b, '.');
+  for (size_t i = 0; i < std::min(pa.size(), pb.size()); ++i) {
+    const long na = std::strtol(pa[i].c_str(), nullptr, 10);
+    const long nb = std::strtol(pb[i].c_str(), nullptr, 10);
+    if (na != nb) return na < nb;
+    if (pa[i] != pb[i]) return pa[i] < pb[i];
+  }
+  return pa.size() < pb.size();
+}
+
+// The `bin` dir (as seen inside the cell) of the newest
+// "<hash>-NAME-<digit>..." entry of the store that has bin/NAME, or "" when
+// there is none.
+std::string FindStoreBin(const std::string& store, absl::string_view name,
+                         absl::string_view program) {
+  std::unique_ptr<DIR, int (*)(DIR*)> dir(opendir(store.c_str()), closedir);
+  if (dir == nullptr) return "";
+  std::string best_entry;
+  std::string best_version;
+  const std::string infix = absl::StrCat("-", name, "-");
+  while (const dirent* entry = readdir(dir.get())) {
+    const absl::string_view entry_name = entry->d_name;
+    const size_t at = entry_name.find(infix);
+    // Store entries are "<32-char hash>-<name>-<version>".
+    if (at != 32) continue;
+    const absl::string_view version = entry_name.substr(at + infix.size());
+    if (version.empty() || !absl::ascii_isdigit(version.front())) continue;
+    const std::string program_path =
+        absl::StrCat(store, "/", entry_name, "/bin/", program);
+    if (access(program_path.c_str(), X_OK) != 0) continue;
+    if (best_entry.empty() || VersionLess(best_version, version) ||
+        (best_version == version && best_entry < entry_name)) {
+      best_entry = std::string(entry_name);
+      best_version = std::string(version);
+    }
+  }
+  if (best_entry.empty()) return "";
+  return absl::StrCat(kCellNixStore, "/", best_entry, "/bin");
+}
+
+}  // namespace
+
+absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
+  if (cwd.empty() || cwd.front() != '/') {
+    return absl::InvalidArgumentError(
+        absl::StrCat("working directory '", cwd, "' is not absolute"));
+  }
+  CELL_ASSIGN_OR_RETURN(spec.worktree_path,
+                        ResolveHostPath("worktreePath", spec.worktree_path, cwd,
+                                        Kind::kDirectory));
+  if (spec.worktree_path == "/") {
+    return FieldError("worktreePath",
+                      "resolves to the host's root '/'; refusing to bind it "
+                      "read-write into a cell");
+  }
+  if (spec.tinyproxy_filter.has_value()) {
+    CELL_ASSIGN_OR_RETURN(
+        *spec.tinyproxy_filter,
+        ResolveHostPath("tinyproxyFilter", *spec.tinyproxy_filter, cwd,
+                        Kind::kRegularFile));
+  }
+  if (spec.log_dir.has_value()) {
+    CELL_ASSIGN_OR_RETURN(
+        *spec.log_dir,
+        ResolveHostPath("logDir", *spec.log_dir, cwd, Kind::kDirectory));
+    if (*spec.log_dir == "/") {
+      return FieldError("logDir",
+                        "resolves to the host's root '/'; refusing to "
+                        "bind it read-write into a cell");
+    }
+  }
+  if (spec.nix) {
+    CELL_ASSIGN_OR_RETURN(
+        spec.nix_store,
+        ResolveHostPath("nixStore", spec.nix_store, cwd, Kind::kDirectory));
+    CELL_ASSIGN_OR_RETURN(
+        spec.nix_daemon_socket,
+        ResolveHostPath("nixDaemonSocket", spec.nix_daemon_socket, cwd,
+                        Kind::kDirectory));
+    const std::string socket = absl::StrCat(spec.nix_daemon_socket, "/socket");
+    struct stat info;
+    if (lstat(socket.c_str(), &info) != 0 || !S_ISSOCK(info.st_mode)) {
+      return FieldError(
+          "nixDaemonSocket",
+          absl::StrCat("'", spec.nix_daemon_socket,
+                       "' has no `socket` entry; start nix-daemon, point the "
+                       "field at the directory holding its socket, or set "
+                       "\"nix\": false (--no-nix) on hosts without Nix"));
+    }
+  }
+  // Without Nix the store and socket fields are kept as given but unused,
+  // so that the resolved spec still parses (check-spec output is a spec).
+  std::vector<MountSpec> mounts;
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    MountSpec& mount = spec.mounts[i];
+    if (mount.type == MountType::kRoBind || mount.type == MountType::kBind) {
+      const std::string field = absl::StrCat("mounts[", i, "].src");
+      const std::string absolute = Absolute(mount.src, cwd);
+      absl::StatusOr<std::string> resolved = ResolveTrustedPath(absolute);
+      if (!resolved.ok()) {
+        if (!absl::IsNotFound(resolved.status())) {
+          return FieldError(field, resolved.status().message());
+        }
+        if (mount.optional) continue;
+        return absl::NotFoundError(absl::StrCat(
+            "field `", field, "`: '", absolute,
+            "' does not exist; create it, fix the path, or mark the mount "
+            "\"optional\": true"));
+      }
+      mount.src = *std::move(resolved);
+      if (mount.type == MountType::kBind && mount.src == "/") {
+        return FieldError(field,
+                          "refusing to bind the host's root '/' "
+                          "read-write into a cell");
+      }
+    }
+    mounts.push_back(std::move(mount));
+  }
+  spec.mounts = std::move(mounts);
+  if (!spec.path.has_value()) {
+    std::vector<std::string> path;
+    if (spec.nix) {
+      for (const auto& [name, program] :
+           std::vector<std::pair<absl::string_view, absl::string_view>>{
+               {"nix", "nix"}, {"coreutils", "ls"}}) {
+        std::string bin = FindStoreBin(spec.nix_store, name, program);
+        if (!bin.empty()) path.push_back(std::move(bin));
+      }
+    }
+    if (path.empty()) path = {"/usr/bin", "/bin"};
+    spec.path = std::move(path);
+  }
+  return spec;
+}
+
+}  // namespace cell
