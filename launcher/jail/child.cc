@@ -173,10 +173,8 @@ void InitChildEnded(int) {}
   }
 }
 
-}  // namespace
-
-void RunChild(const ChildConfig& config) {
-  const CellPlan& plan = *config.plan;
+// Waits for the launcher's go (the id maps are written), dying with it.
+void AwaitParent(const ChildConfig& config) {
   // Die with the launcher, however it dies. Set before waiting for the
   // parent: if it is already gone, the read below sees end-of-file.
   if (prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) {
@@ -194,8 +192,13 @@ void RunChild(const ChildConfig& config) {
   if (const int error = MarkInheritedCloseOnExec(config.max_fds); error != 0) {
     Fail(config, ChildStep::kDescriptors, error);
   }
+}
 
-  // From here on the child holds every capability of its user namespace.
+// The new root: mounted, the user switched, pivoted into, read-only when
+// asked. From here on the child holds every capability of its user
+// namespace.
+void BuildRoot(const ChildConfig& config) {
+  const CellPlan& plan = *config.plan;
   MountFailure mount_failure;
   int root_fd = -1;
   const bool prepared =
@@ -227,6 +230,11 @@ void RunChild(const ChildConfig& config) {
       Fail(config, ChildStep::kReadOnlyRoot, error);
     }
   }
+}
+
+// Loopback up, the proxy listener and the pty master handed to the
+// launcher. Returns the pty's slave (-1 without a terminal).
+int HandOverEndpoints(const ChildConfig& config) {
   if (const int error = BringUpLoopback(); error != 0) {
     Fail(config, ChildStep::kLoopback, error);
   }
@@ -250,55 +258,72 @@ void RunChild(const ChildConfig& config) {
     close(config.terminal_channel_fd);
     if (error != 0) Fail(config, ChildStep::kTerminal, error);
   }
+  return slave;
+}
+
+// With a PID namespace: forks the command, and this process becomes the
+// cell's init (never returns there). The mounts are locked against the
+// command when it keeps CAP_SYS_ADMIN: by the init, or here without one.
+void SplitInitAndLockMounts(const ChildConfig& config, int slave) {
+  const CellPlan& plan = *config.plan;
   // Only a command that keeps CAP_SYS_ADMIN over the cell's mount namespace
   // could remount; without it the lock is not needed, and would hand the
   // command (as owner of the nested user namespace) the mount rights it lost.
   const bool lock_mounts = plan.keep_capabilities;
-  if (plan.pid_namespace) {
-    // The init is the lock's holder (it needs nothing of the cell's user
-    // namespace), so the command is PID 2 and no helper runs.
-    int locked[2] = {-1, -1};
-    if (lock_mounts && pipe2(locked, O_CLOEXEC) != 0) {
-      Fail(config, ChildStep::kLockMounts, errno);
-    }
-    const pid_t command = fork();
-    if (command < 0) Fail(config, ChildStep::kFork, errno);
-    if (command > 0) {
-      // Only the command holds the failure pipe from here on, so the
-      // launcher sees end-of-file exactly when the command is exec'd. The
-      // init never execs: it closes every other inherited fd itself (the
-      // command could reach them through /proc/1/fd).
-      close(config.failure_fd);
-      // The init must not keep the caller's terminal either: the command
-      // could make it act for it (it may ptrace it with every capability).
-      if (StartCellSession(config.terminal, slave,
-                           ControllingTerminal::kNone) != 0) {
-        _exit(125);
-      }
-      if (lock_mounts) {
-        const int error = UnshareLockedMounts();
-        (void)!write(locked[1], &error, sizeof(error));
-      }
-      if (config.command_channel_fd >= 0) {
-        const int pidfd = OpenPidfd(command);
-        if (pidfd >= 0) (void)SendFd(config.command_channel_fd, pidfd);
-      }
-      CloseFrom(3, config.max_fds);
-      RunInit(config, command);
-    }
-    if (lock_mounts) {
-      close(locked[1]);
-      int error = 0;
-      if (read(locked[0], &error, sizeof(error)) != sizeof(error)) error = EIO;
-      close(locked[0]);
-      if (error == 0) error = JoinMountNamespaceOf(1);
-      if (error != 0) Fail(config, ChildStep::kLockMounts, error);
-    }
-  } else if (lock_mounts) {
+  if (!plan.pid_namespace) {
+    if (!lock_mounts) return;
     if (const int error = LockMounts(); error != 0) {
       Fail(config, ChildStep::kLockMounts, error);
     }
+    return;
   }
+  // The init is the lock's holder (it needs nothing of the cell's user
+  // namespace), so the command is PID 2 and no helper runs.
+  int locked[2] = {-1, -1};
+  if (lock_mounts && pipe2(locked, O_CLOEXEC) != 0) {
+    Fail(config, ChildStep::kLockMounts, errno);
+  }
+  const pid_t command = fork();
+  if (command < 0) Fail(config, ChildStep::kFork, errno);
+  if (command > 0) {
+    // Only the command holds the failure pipe from here on, so the
+    // launcher sees end-of-file exactly when the command is exec'd. The
+    // init never execs: it closes every other inherited fd itself (the
+    // command could reach them through /proc/1/fd).
+    close(config.failure_fd);
+    // The init must not keep the caller's terminal either: the command
+    // could make it act for it (it may ptrace it with every capability).
+    if (StartCellSession(config.terminal, slave, ControllingTerminal::kNone) !=
+        0) {
+      _exit(125);
+    }
+    if (lock_mounts) {
+      const int error = UnshareLockedMounts();
+      (void)!write(locked[1], &error, sizeof(error));
+    }
+    if (config.command_channel_fd >= 0) {
+      const int pidfd = OpenPidfd(command);
+      if (pidfd >= 0) (void)SendFd(config.command_channel_fd, pidfd);
+    }
+    CloseFrom(3, config.max_fds);
+    RunInit(config, command);
+  }
+  if (lock_mounts) {
+    close(locked[1]);
+    int error = 0;
+    if (read(locked[0], &error, sizeof(error)) != sizeof(error)) error = EIO;
+    close(locked[0]);
+    if (error == 0) error = JoinMountNamespaceOf(1);
+    if (error != 0) Fail(config, ChildStep::kLockMounts, error);
+  }
+}
+
+// The command's process only: its cwd, session, rlimits (an init limited
+// to a few descriptors or processes could not reap or forward signals),
+// capabilities, signals and, last, the seccomp filter (so that the steps
+// before may still use what it denies).
+void BecomeCommand(const ChildConfig& config, int slave) {
+  const CellPlan& plan = *config.plan;
   // After the lock, which resets the working directory.
   if (chdir(plan.cwd.c_str()) != 0) Fail(config, ChildStep::kChdir, errno);
   if (const int error =
@@ -306,9 +331,6 @@ void RunChild(const ChildConfig& config) {
       error != 0) {
     Fail(config, ChildStep::kSession, error);
   }
-
-  // The command's process only: an init limited to a few descriptors or
-  // processes could not reap or forward signals.
   for (size_t i = 0; i < plan.rlimits.size(); ++i) {
     const rlimit limit = {plan.rlimits[i].value, plan.rlimits[i].value};
     if (setrlimit(plan.rlimits[i].resource, &limit) != 0) {
@@ -332,16 +354,18 @@ void RunChild(const ChildConfig& config) {
   if (sigprocmask(SIG_SETMASK, &config.restore_mask, nullptr) != 0) {
     Fail(config, ChildStep::kSignals, errno);
   }
-  // Last, so that the steps above may still use what it denies.
   if (config.seccomp_program != nullptr) {
     if (const int error = InstallSeccompFilter(*config.seccomp_program);
         error != 0) {
       Fail(config, ChildStep::kSeccomp, error);
     }
   }
+}
 
-  // Like execvp, but over the plan's PATH (execvp would read the launcher's
-  // own PATH): ENOENT moves on, and the first other error is what counts.
+// Like execvp, but over the plan's PATH (execvp would read the launcher's
+// own PATH): ENOENT moves on, and the first other error is what counts.
+[[noreturn]] void Exec(const ChildConfig& config) {
+  const CellPlan& plan = *config.plan;
   int error = ENOENT;
   int64_t failed = 0;
   for (size_t i = 0; i < plan.exec_candidates.size(); ++i) {
@@ -353,6 +377,19 @@ void RunChild(const ChildConfig& config) {
     }
   }
   Fail(config, ChildStep::kExec, error, failed);
+}
+
+}  // namespace
+
+// The child's setup, in order (each step fails through Fail, which reports
+// (step, errno) to the launcher and exits).
+void RunChild(const ChildConfig& config) {
+  AwaitParent(config);
+  BuildRoot(config);
+  const int slave = HandOverEndpoints(config);
+  SplitInitAndLockMounts(config, slave);
+  BecomeCommand(config, slave);
+  Exec(config);
 }
 
 // --- Parent side. ---
