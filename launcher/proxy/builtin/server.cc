@@ -31,6 +31,7 @@
 #include "base/fs_util.h"
 #include "base/host_path.h"
 #include "launcher/proxy/address_policy.h"
+#include "launcher/proxy/builtin/connect.h"
 #include "launcher/proxy/builtin/forward.h"
 #include "launcher/proxy/builtin/http_head.h"
 #include "nlohmann/json.hpp"
@@ -44,66 +45,14 @@ using Json = nlohmann::json;
 constexpr int kMaxConnections = 1024;
 // The longest text of an audit field (a host, an error quoting a request).
 constexpr size_t kMaxAuditText = 1024;
-// Starts `body` on a detached thread; false when the system has no thread
-// to give (the cell may have used up the user's process limit), which must
-// never end the launcher: std::thread reports it by throwing.
-template <typename Body>
-bool StartDetached(Body body) {
-  try {
-    std::thread(std::move(body)).detach();
-    return true;
-  } catch (const std::system_error&) {
-    return false;
-  }
-}
-
-// The addresses of the host's own interfaces, now (they may change while
-// a cell runs): a service bound to 0.0.0.0 answers on each. An error
-// when they cannot be listed: the check fails closed (a cell that used up
-// the launcher's descriptors must not turn it off).
-absl::StatusOr<std::vector<sockaddr_storage>> HostAddresses() {
-  std::vector<sockaddr_storage> addresses;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) {
-    if (errno == EMFILE || errno == ENFILE) {
-      return absl::ResourceExhaustedError(
-          "no descriptor to list the host's addresses (open-file limit "
-          "reached)");
-    }
-    return ErrnoStatus(errno, "cannot list the host's addresses");
-  }
-  for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
-    if (entry->ifa_addr == nullptr) continue;
-    const int family = entry->ifa_addr->sa_family;
-    if (family != AF_INET && family != AF_INET6) continue;
-    sockaddr_storage address{};
-    std::memcpy(&address, entry->ifa_addr,
-                family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
-    addresses.push_back(address);
-  }
-  freeifaddrs(list);
-  return addresses;
-}
-
 // An audit record's time: UTC, milliseconds.
 std::string AuditTime(absl::Time time) {
   return absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", time, absl::UTCTimeZone());
 }
 
-// getaddrinfo cannot be cancelled, so it runs on its own detached thread
-// and the connection waits for it with a timeout.
-struct Resolution {
-  std::mutex mu;
-  std::condition_variable done_cv;
-  bool done = false;
-  int error = 0;
-  std::vector<sockaddr_storage> addresses;
-  std::vector<socklen_t> lengths;
-};
-
 }  // namespace
 
-struct BuiltinProxy::State {
+struct BuiltinProxy::State : public ConnectionTracker {
   int listener = -1;
   int epoll_fd = -1;
   int wake_fd = -1;  // eventfd: a connection ended while accepting paused.
@@ -128,17 +77,17 @@ struct BuiltinProxy::State {
   bool audit_failing = false;  // Guarded by audit_mu.
 
   // Registers a socket that Stop() must shut down; false when stopping.
-  bool Track(int fd) {
+  bool Track(int fd) override {
     std::lock_guard<std::mutex> lock(mu);
     if (stopping) return false;
     open_fds.insert(fd);
     return true;
   }
-  void Untrack(int fd) {
+  void Untrack(int fd) override {
     std::lock_guard<std::mutex> lock(mu);
     open_fds.erase(fd);
   }
-  bool Stopping() {
+  bool Stopping() override {
     std::lock_guard<std::mutex> lock(mu);
     return stopping;
   }
@@ -187,152 +136,12 @@ struct BuiltinProxy::State {
     return !audit_failing;
   }
 
-  // Resolves `host` once and connects to one of its addresses, never to a
-  // special-use one (loopback, private, link-local, ...) unless one of
-  // `allowing` (the filter lines that allowed the host) names it.
-  absl::StatusOr<int> Connect(const std::string& host, uint16_t port,
-                              const std::vector<std::string>& allowing);
   void Serve(int client);
   // Serves one request whose head was parsed; returns whether the client
   // connection may carry another.
   bool ServeRequest(int client, const RequestHead& request, std::string* buffer,
                     Json* record);
 };
-
-absl::StatusOr<int> BuiltinProxy::State::Connect(
-    const std::string& host, uint16_t port,
-    const std::vector<std::string>& allowing) {
-  auto resolution = std::make_shared<Resolution>();
-  // Numeric addresses need no resolver (and no thread): the common case of
-  // a loopback or literal-IP target stays fast.
-  auto add = [&resolution](const void* address, socklen_t length) {
-    sockaddr_storage storage{};
-    std::memcpy(&storage, address, length);
-    resolution->addresses.push_back(storage);
-    resolution->lengths.push_back(length);
-    resolution->done = true;
-  };
-  sockaddr_in v4{};
-  sockaddr_in6 v6{};
-  v4.sin_family = AF_INET;
-  v4.sin_port = htons(port);
-  v6.sin6_family = AF_INET6;
-  v6.sin6_port = htons(port);
-  if (inet_pton(AF_INET, host.c_str(), &v4.sin_addr) == 1) {
-    add(&v4, sizeof(v4));
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
-    add(&v6, sizeof(v6));
-  } else {
-    const bool started = StartDetached([resolution, host, port] {
-      addrinfo hints{};
-      hints.ai_family = AF_UNSPEC;
-      hints.ai_socktype = SOCK_STREAM;
-      addrinfo* result = nullptr;
-      const int error = getaddrinfo(host.c_str(), std::to_string(port).c_str(),
-                                    &hints, &result);
-      std::lock_guard<std::mutex> lock(resolution->mu);
-      resolution->error = error;
-      for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-        sockaddr_storage address{};
-        std::memcpy(&address, ai->ai_addr, ai->ai_addrlen);
-        resolution->addresses.push_back(address);
-        resolution->lengths.push_back(ai->ai_addrlen);
-      }
-      if (result != nullptr) freeaddrinfo(result);
-      resolution->done = true;
-      resolution->done_cv.notify_all();
-    });
-    if (!started) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("no thread to resolve ", host, " (process limit)"));
-    }
-  }
-  const absl::Time deadline = absl::Now() + options.resolve_timeout;
-  {
-    std::unique_lock<std::mutex> lock(resolution->mu);
-    while (!resolution->done && absl::Now() < deadline && !Stopping()) {
-      resolution->done_cv.wait_for(lock, std::chrono::milliseconds(100));
-    }
-    if (!resolution->done) {
-      return absl::DeadlineExceededError(
-          absl::StrCat("resolving ", host, " timed out"));
-    }
-    if (resolution->error != 0 || resolution->addresses.empty()) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot resolve ", host, ": ", gai_strerror(resolution->error)));
-    }
-  }
-  // The addresses it may go to, decided here and connected to as they are
-  // (no second lookup: a name cannot rebind between check and connect).
-  std::vector<size_t> usable;
-  std::string refused;
-  absl::StatusOr<std::vector<sockaddr_storage>> host_addresses =
-      HostAddresses();
-  if (!host_addresses.ok()) return host_addresses.status();
-  for (size_t i = 0; i < resolution->addresses.size(); ++i) {
-    const sockaddr& address =
-        reinterpret_cast<const sockaddr&>(resolution->addresses[i]);
-    const AddressKind kind = ClassifyAddress(address, *host_addresses);
-    const bool named = std::any_of(allowing.begin(), allowing.end(),
-                                   [&address](const std::string& line) {
-                                     return LineNamesAddress(line, address);
-                                   });
-    if (kind == AddressKind::kPublic || named) {
-      usable.push_back(i);
-    } else if (refused.empty()) {
-      refused =
-          absl::StrCat(AddressText(address), " (", AddressKindName(kind), ")");
-    }
-  }
-  if (usable.empty()) {
-    return absl::PermissionDeniedError(absl::StrCat(
-        host, " is ", refused,
-        ", which no filter line names; a line that is exactly the address "
-        "allows it"));
-  }
-  std::string last_error = "no address";
-  for (const size_t i : usable) {
-    const sockaddr_storage& address = resolution->addresses[i];
-    const int fd = socket(address.ss_family,
-                          SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-    if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-      return absl::ResourceExhaustedError(
-          "no descriptor for the upstream connection (open-file limit "
-          "reached)");
-    }
-    if (fd < 0) {
-      last_error = ErrnoName(errno);
-      continue;
-    }
-    if (!Track(fd)) {
-      close(fd);
-      return absl::CancelledError("the cell is stopping");
-    }
-    int result = connect(fd, reinterpret_cast<const sockaddr*>(&address),
-                         resolution->lengths[i]);
-    if (result != 0 && errno == EINPROGRESS) {
-      pollfd event = {fd, POLLOUT, 0};
-      const int ready = poll(
-          &event, 1,
-          static_cast<int>(absl::ToInt64Milliseconds(options.connect_timeout)));
-      int error = ready == 0 ? ETIMEDOUT : 0;
-      socklen_t length = sizeof(error);
-      if (ready > 0) getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length);
-      result = error == 0 ? 0 : -1;
-      errno = error;
-    }
-    if (result == 0 && SetBlocking(fd, /*blocking=*/true)) {
-      const int one = 1;
-      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-      return fd;
-    }
-    last_error = ErrnoName(errno);
-    Untrack(fd);
-    close(fd);
-  }
-  return absl::UnavailableError(
-      absl::StrCat("cannot connect to ", host, ":", port, ": ", last_error));
-}
 
 bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
                                        std::string* buffer, Json* record) {
@@ -395,8 +204,9 @@ bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
     (*record)["error"] = "audit log unwritable";
     return finish(503, false);
   }
-  absl::StatusOr<int> connected = Connect(
-      request.host, request.port, filter.MatchingPatterns(request.host));
+  absl::StatusOr<int> connected = ConnectUpstream(
+      request.host, request.port, filter.MatchingPatterns(request.host),
+      {options.resolve_timeout, options.connect_timeout}, this);
   if (absl::IsPermissionDenied(connected.status())) {
     // The host was allowed, the address it stands for is not.
     const std::string why(connected.status().message());
