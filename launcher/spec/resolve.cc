@@ -119,6 +119,39 @@ std::string FindStoreBin(const std::string& store, absl::string_view name,
   return absl::StrCat(kCellNixStore, "/", best_entry, "/bin");
 }
 
+// The binds' sources resolved (a missing optional one dropped); the other
+// mounts as they are.
+absl::StatusOr<std::vector<MountSpec>> ResolveMounts(
+    std::vector<MountSpec> mounts, absl::string_view cwd) {
+  std::vector<MountSpec> kept;
+  for (size_t i = 0; i < mounts.size(); ++i) {
+    MountSpec& mount = mounts[i];
+    if (mount.type == MountType::kRoBind || mount.type == MountType::kBind) {
+      const std::string field = absl::StrCat("mounts[", i, "].src");
+      const std::string absolute = Absolute(mount.src, cwd);
+      absl::StatusOr<std::string> resolved = ResolveTrustedPath(absolute);
+      if (!resolved.ok()) {
+        if (!absl::IsNotFound(resolved.status())) {
+          return FieldError(field, resolved.status().message());
+        }
+        if (mount.optional) continue;
+        return absl::NotFoundError(absl::StrCat(
+            "field `", field, "`: '", absolute,
+            "' does not exist; create it, fix the path, or mark the mount "
+            "\"optional\": true"));
+      }
+      mount.src = *std::move(resolved);
+      if (mount.type == MountType::kBind && mount.src == "/") {
+        return FieldError(field,
+                          "refusing to bind the host's root '/' "
+                          "read-write into a cell");
+      }
+    }
+    kept.push_back(std::move(mount));
+  }
+  return kept;
+}
+
 }  // namespace
 
 absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
@@ -171,33 +204,8 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
   }
   // Without Nix the store and socket fields are kept as given but unused,
   // so that the resolved spec still parses (check-spec output is a spec).
-  std::vector<MountSpec> mounts;
-  for (size_t i = 0; i < spec.mounts.size(); ++i) {
-    MountSpec& mount = spec.mounts[i];
-    if (mount.type == MountType::kRoBind || mount.type == MountType::kBind) {
-      const std::string field = absl::StrCat("mounts[", i, "].src");
-      const std::string absolute = Absolute(mount.src, cwd);
-      absl::StatusOr<std::string> resolved = ResolveTrustedPath(absolute);
-      if (!resolved.ok()) {
-        if (!absl::IsNotFound(resolved.status())) {
-          return FieldError(field, resolved.status().message());
-        }
-        if (mount.optional) continue;
-        return absl::NotFoundError(absl::StrCat(
-            "field `", field, "`: '", absolute,
-            "' does not exist; create it, fix the path, or mark the mount "
-            "\"optional\": true"));
-      }
-      mount.src = *std::move(resolved);
-      if (mount.type == MountType::kBind && mount.src == "/") {
-        return FieldError(field,
-                          "refusing to bind the host's root '/' "
-                          "read-write into a cell");
-      }
-    }
-    mounts.push_back(std::move(mount));
-  }
-  spec.mounts = std::move(mounts);
+  CELL_ASSIGN_OR_RETURN(spec.mounts,
+                        ResolveMounts(std::move(spec.mounts), cwd));
   if (!spec.path.has_value()) {
     std::vector<std::string> path;
     if (spec.nix) {
