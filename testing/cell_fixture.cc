@@ -165,6 +165,27 @@ std::optional<nlohmann::json> CellFixture::WaitForEvent(
   return std::nullopt;
 }
 
+std::optional<int> CellFixture::ExitedCode(const std::string& path) const {
+  std::optional<int> code;
+  for (const nlohmann::json& event : ReadEvents(path)) {
+    if (event.value("event", "") == "exited") {
+      code = event.value("exitCode", -1);
+    }
+  }
+  return code;
+}
+
+void CellFixture::InstallHelper(const std::string& name) const {
+  ASSERT_OK_AND_ASSIGN(
+      std::string helper,
+      RunfilePath(absl::StrCat("tests/integration/helpers/", name)));
+  std::ifstream in(helper, std::ios::binary);
+  std::ofstream out(Path(absl::StrCat("wt/", name)), std::ios::binary);
+  out << in.rdbuf();
+  out.close();
+  ASSERT_EQ(chmod(Path(absl::StrCat("wt/", name)).c_str(), 0755), 0);
+}
+
 std::vector<std::string> CellFixture::JobDirs() const {
   return probes::JobDirsIn(CellTmpDir());
 }

@@ -13,9 +13,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "base/subprocess.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "base/subprocess.h"
 #include "testing/temp_dir.h"
 
 namespace cell::testing {
@@ -85,9 +85,16 @@ class CellFixture : public ::testing::TestWithParam<TestUser> {
   std::optional<nlohmann::json> WaitForEvent(const std::string& path,
                                              const std::string& name) const;
 
+  // The `exitCode` of the `exited` event in a --status-file, or nullopt
+  // when there is none.
+  std::optional<int> ExitedCode(const std::string& path) const;
+
   // Copies the built cell-probe (a data dependency of the test) to
   // Path("probes"), for --ro-bind=probes:/run/cell/probes.
   void InstallProbe() const;
+  // Copies the static helper tests/integration/helpers/`name` (a data
+  // dependency of the test) into the worktree, executable: ./`name` inside.
+  void InstallHelper(const std::string& name) const;
 
   // Entries of this test's $TMPDIR that look like a $JD.
   std::vector<std::string> JobDirs() const;

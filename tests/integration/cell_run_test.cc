@@ -18,9 +18,9 @@
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "base/loopback.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "base/loopback.h"
 #include "testing/cell_fixture.h"
 #include "testing/status_matchers.h"
 

@@ -10,10 +10,10 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "base/subprocess.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
-#include "base/subprocess.h"
 #include "testing/nix_daemon.h"
 #include "testing/runfiles.h"
 #include "testing/status_matchers.h"

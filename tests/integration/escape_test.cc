@@ -492,13 +492,7 @@ TEST_P(EscapeTest, TheStatusFileCannotBeForgedFromInside) {
                "> status.jsonl) 2>/dev/null || echo unwritable; exit 42"}));
   EXPECT_THAT(result.exit_code, Optional(42)) << result.stderr_text;
   EXPECT_EQ(result.stdout_text, "kept\nunwritable\n");
-  int exit_code = -1;
-  for (const nlohmann::json& event : ReadEvents(Path("wt/status.jsonl"))) {
-    if (event.value("event", "") == "exited") {
-      exit_code = event.value("exitCode", -1);
-    }
-  }
-  EXPECT_EQ(exit_code, 42);
+  EXPECT_THAT(ExitedCode(Path("wt/status.jsonl")), Optional(42));
 }
 
 // The agent fills the disk that holds the audit log (here: the launcher's
@@ -537,11 +531,7 @@ TEST_P(EscapeTest, AnUnwritableAuditLogRefusesRequests) {
                      .is_discarded())
         << line;
   }
-  bool exited = false;
-  for (const nlohmann::json& event : ReadEvents(Path("tmp/status.jsonl"))) {
-    exited = exited || event.value("event", "") == "exited";
-  }
-  EXPECT_TRUE(exited);
+  EXPECT_TRUE(ExitedCode(Path("tmp/status.jsonl")).has_value());
   EXPECT_THAT(JobDirs(), IsEmpty());
 }
 

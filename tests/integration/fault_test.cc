@@ -249,15 +249,7 @@ TEST_P(FaultTest, TheProcessLimitNeverEndsTheLauncher) {
   const std::string url =
       absl::StrCat("http://127.0.0.1:", server->port(), "/hello");
   // Fill the limit, free one slot, ask through the proxy in it.
-  ASSERT_OK_AND_ASSIGN(
-      std::string helper,
-      RunfilePath("tests/integration/helpers/fill_process_limit"));
-  {
-    std::ifstream in(helper, std::ios::binary);
-    std::ofstream out(Path("wt/fill_process_limit"), std::ios::binary);
-    out << in.rdbuf();
-  }
-  ASSERT_EQ(chmod(Path("wt/fill_process_limit").c_str(), 0755), 0);
+  InstallHelper("fill_process_limit");
   std::vector<std::string> argv = RunArgv(
       flags, {"./fill_process_limit", "/usr/bin/curl", "-s", "--noproxy", "",
               "-o", "/dev/null", "-w", "status %{http_code}\n", url});
@@ -272,11 +264,7 @@ TEST_P(FaultTest, TheProcessLimitNeverEndsTheLauncher) {
       << ReadHostFile(Path("logs/proxy-audit.jsonl"));
   EXPECT_THAT(result.stderr_text, HasSubstr("forked "));
   // The launcher finished its job: `exited`, $JD gone, nothing left.
-  bool exited = false;
-  for (const nlohmann::json& event : ReadEvents(Path("tmp/status.jsonl"))) {
-    exited = exited || event.value("event", "") == "exited";
-  }
-  EXPECT_TRUE(exited);
+  EXPECT_TRUE(ExitedCode(Path("tmp/status.jsonl")).has_value());
   EXPECT_THAT(JobDirs(), IsEmpty());
   if (GetParam() != TestUser::kRoot) {
     EXPECT_THAT(ReadHostFile(Path("logs/proxy-audit.jsonl")),
@@ -315,11 +303,7 @@ TEST_P(FaultTest, RunningOutOfDescriptorsNeverEndsTheLauncher) {
   EXPECT_THAT(result.stdout_text,
               AllOf(HasSubstr(kHelloBody), HasSubstr("final 200")))
       << result.stderr_text;
-  bool exited = false;
-  for (const nlohmann::json& event : ReadEvents(Path("tmp/status.jsonl"))) {
-    exited = exited || event.value("event", "") == "exited";
-  }
-  EXPECT_TRUE(exited);
+  EXPECT_TRUE(ExitedCode(Path("tmp/status.jsonl")).has_value());
   EXPECT_THAT(JobDirs(), IsEmpty());
   std::istringstream log(ReadHostFile(Path("logs/proxy-audit.jsonl")));
   int records = 0;
@@ -341,14 +325,7 @@ TEST_P(FaultTest, RunningOutOfDescriptorsNeverEndsTheLauncher) {
 // the tracer lives on (without a PID namespace; with one it dies with the
 // init).
 TEST_P(FaultTest, ATracerCannotHoldTheLauncher) {
-  ASSERT_OK_AND_ASSIGN(std::string helper,
-                       RunfilePath("tests/integration/helpers/ptrace_hold"));
-  {
-    std::ifstream in(helper, std::ios::binary);
-    std::ofstream out(Path("wt/ptrace_hold"), std::ios::binary);
-    out << in.rdbuf();
-  }
-  ASSERT_EQ(chmod(Path("wt/ptrace_hold").c_str(), 0755), 0);
+  InstallHelper("ptrace_hold");
   // The command seized in the host's PID namespace and in its own; the
   // cell's init attached (which stops it), by a tracer that exits at once
   // or lives on.
@@ -372,13 +349,7 @@ TEST_P(FaultTest, ATracerCannotHoldTheLauncher) {
         RunSubprocess(RunArgv(flags, {"./ptrace_hold", mode}), options));
     EXPECT_THAT(result.exit_code, Optional(7)) << result.stderr_text;
     EXPECT_THAT(result.stdout_text, HasSubstr("tracer "));
-    int exit_code = -1;
-    for (const nlohmann::json& event : ReadEvents(Path("tmp/status.jsonl"))) {
-      if (event.value("event", "") == "exited") {
-        exit_code = event.value("exitCode", -1);
-      }
-    }
-    EXPECT_EQ(exit_code, 7);
+    EXPECT_THAT(ExitedCode(Path("tmp/status.jsonl")), Optional(7));
     EXPECT_THAT(JobDirs(), IsEmpty());
     int tracer = 0;
     if (!pid_namespace &&

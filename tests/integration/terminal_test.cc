@@ -54,13 +54,7 @@ class TerminalTest : public CellFixture {
   void SetUp() override {
     CellFixture::SetUp();
     // The attack helper, in the worktree the cell runs in.
-    ASSERT_OK_AND_ASSIGN(std::string helper,
-                         RunfilePath("tests/integration/helpers/tiocsti_attack"));
-    std::ifstream in(helper, std::ios::binary);
-    std::ofstream out(Path("wt/tiocsti_attack"), std::ios::binary);
-    out << in.rdbuf();
-    out.close();
-    ASSERT_EQ(chmod(Path("wt/tiocsti_attack").c_str(), 0755), 0);
+    InstallHelper("tiocsti_attack");
   }
 
   // The environment a person's shell would give the launcher.
