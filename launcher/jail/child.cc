@@ -120,7 +120,7 @@ int SwitchToCellUser(const ChildConfig& config) {
 volatile pid_t g_init_command_pid = 0;
 
 void InitForwardSignal(int signal_number) {
-  if (g_init_command_pid > 0) kill(g_init_command_pid, signal_number);
+  if (g_init_command_pid > 0) ForwardSignal(g_init_command_pid, signal_number);
 }
 
 // Only interrupts ppoll: the loop reaps.
@@ -261,6 +261,16 @@ int HandOverEndpoints(const ChildConfig& config) {
   return slave;
 }
 
+// Puts the init out of the command's reach: a command with every
+// capability of the cell's user namespace could otherwise ptrace the init
+// and make it exit with any status (the launcher would report that as the
+// command's), or stop it. The init never execs, so its memory belongs to
+// the host's user namespace, where the command has no capability;
+// non-dumpable, it then refuses ptrace and /proc/1/* to the command.
+void SealInit() {
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) _exit(125);
+}
+
 // With a PID namespace: forks the command, and this process becomes the
 // cell's init (never returns there). The mounts are locked against the
 // command when it keeps CAP_SYS_ADMIN: by the init, or here without one.
@@ -278,9 +288,13 @@ void SplitInitAndLockMounts(const ChildConfig& config, int slave) {
     return;
   }
   // The init is the lock's holder (it needs nothing of the cell's user
-  // namespace), so the command is PID 2 and no helper runs.
+  // namespace), so the command is PID 2 and no helper runs. `locked`
+  // carries the init's unshare result, then its seal; `joined` the
+  // command's join (see SealInit).
   int locked[2] = {-1, -1};
-  if (lock_mounts && pipe2(locked, O_CLOEXEC) != 0) {
+  int joined[2] = {-1, -1};
+  if (lock_mounts &&
+      (pipe2(locked, O_CLOEXEC) != 0 || pipe2(joined, O_CLOEXEC) != 0)) {
     Fail(config, ChildStep::kLockMounts, errno);
   }
   const pid_t command = fork();
@@ -288,11 +302,10 @@ void SplitInitAndLockMounts(const ChildConfig& config, int slave) {
   if (command > 0) {
     // Only the command holds the failure pipe from here on, so the
     // launcher sees end-of-file exactly when the command is exec'd. The
-    // init never execs: it closes every other inherited fd itself (the
-    // command could reach them through /proc/1/fd).
+    // init never execs: it closes every other inherited fd itself.
     close(config.failure_fd);
     // The init must not keep the caller's terminal either: the command
-    // could make it act for it (it may ptrace it with every capability).
+    // could make it act for it.
     if (StartCellSession(config.terminal, slave, ControllingTerminal::kNone) !=
         0) {
       _exit(125);
@@ -300,6 +313,16 @@ void SplitInitAndLockMounts(const ChildConfig& config, int slave) {
     if (lock_mounts) {
       const int error = UnshareLockedMounts();
       (void)!write(locked[1], &error, sizeof(error));
+      // The command joins the locked namespace through the init's
+      // /proc entry, which sealing closes: wait for it (or its end).
+      close(joined[1]);
+      char byte;
+      (void)!read(joined[0], &byte, 1);
+    }
+    SealInit();
+    if (lock_mounts) {
+      const char sealed = 1;
+      (void)!write(locked[1], &sealed, 1);
     }
     if (config.command_channel_fd >= 0) {
       const int pidfd = OpenPidfd(command);
@@ -310,10 +333,16 @@ void SplitInitAndLockMounts(const ChildConfig& config, int slave) {
   }
   if (lock_mounts) {
     close(locked[1]);
+    close(joined[0]);
     int error = 0;
     if (read(locked[0], &error, sizeof(error)) != sizeof(error)) error = EIO;
-    close(locked[0]);
     if (error == 0) error = JoinMountNamespaceOf(1);
+    (void)!write(joined[1], "j", 1);
+    close(joined[1]);
+    // Nothing of the command runs until the init is sealed.
+    char sealed = 0;
+    if (error == 0 && read(locked[0], &sealed, 1) != 1) error = EIO;
+    close(locked[0]);
     if (error != 0) Fail(config, ChildStep::kLockMounts, error);
   }
 }

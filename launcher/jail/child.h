@@ -24,6 +24,18 @@ namespace cell {
 inline constexpr int kForwardedSignals[] = {SIGINT,  SIGTERM, SIGHUP,  SIGQUIT,
                                             SIGUSR1, SIGUSR2, SIGWINCH};
 
+// Forwards `signal_number` to `pid`, and for the signals that ask a
+// process to end, SIGCONT after it (as a shell's `kill` does for a stopped
+// job): a stopped command would otherwise keep them pending and the run
+// alive. Async-signal-safe (the init calls it from a handler).
+inline void ForwardSignal(pid_t pid, int signal_number) {
+  kill(pid, signal_number);
+  if (signal_number == SIGINT || signal_number == SIGTERM ||
+      signal_number == SIGHUP || signal_number == SIGQUIT) {
+    kill(pid, SIGCONT);
+  }
+}
+
 enum class ChildStep : int32_t {
   kParentDeathSignal = 1,
   kWaitForParent,

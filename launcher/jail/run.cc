@@ -141,6 +141,9 @@ absl::Status CellRun::Provision() {
     CELL_ASSIGN_OR_RETURN(CellCgroup created, CellCgroup::Create(spec_.limits));
     cgroup_.emplace(std::move(created));
   }
+  // A caller that ignores SIGCHLD would have the kernel reap the child
+  // (and lose its status) behind waitpid's back.
+  signal(SIGCHLD, SIG_DFL);
   CELL_ASSIGN_OR_RETURN(SignalBlock signals, SignalBlock::Create());
   signals_.emplace(std::move(signals));
   // A peer that closes while an engine splices into it must be an EPIPE

@@ -69,7 +69,9 @@ int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
     int status = 0;
     const pid_t done = waitpid(child, &status, WNOHANG);
     if (done == child) return status;
-    if (done < 0 && errno != EINTR) return 0;
+    // ECHILD: the child was reaped elsewhere (SIGCHLD ignored); its status
+    // is lost, which must not read as success.
+    if (done < 0 && errno != EINTR) return W_EXITCODE(125, 0);
     pollfd events[6] = {{signals.fd(), POLLIN, 0},
                         {proxy_fd, POLLIN, 0},
                         {pidfd.get(), POLLIN, 0},
@@ -100,7 +102,7 @@ int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
       // The pty's new size signals the cell's foreground job itself.
       terminal->Resize();
     } else if (info.ssi_signo != SIGCHLD) {
-      kill(child, static_cast<int>(info.ssi_signo));
+      ForwardSignal(child, static_cast<int>(info.ssi_signo));
     }
   }
 }

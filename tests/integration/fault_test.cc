@@ -319,45 +319,89 @@ TEST_P(FaultTest, RunningOutOfDescriptorsNeverEndsTheLauncher) {
 }
 
 // A process in the cell ptrace-attaches the command and never waits for
-// it (the kernel then hides the command's exit from its parent), or
-// attaches the cell's init (which stops it). The launcher must still see
-// the command end, write `exited` with its status, and remove $JD, while
-// the tracer lives on (without a PID namespace; with one it dies with the
-// init).
+// it (the kernel then hides the command's exit from its parent): the
+// launcher must still see the command end, write `exited` with its
+// status, and remove $JD, while the tracer lives on (without a PID
+// namespace; with one it dies with the init). Attaching the cell's init
+// (to stop it, or to make it exit with a forged status) is refused.
 TEST_P(FaultTest, ATracerCannotHoldTheLauncher) {
   InstallHelper("ptrace_hold");
   // The command seized in the host's PID namespace and in its own; the
-  // cell's init attached (which stops it), by a tracer that exits at once
-  // or lives on.
-  const std::vector<std::pair<bool, std::string>> cases = {
-      {false, "command"},
-      {true, "command"},
-      {true, "init-detach"},
-      {true, "init-hold"}};
-  for (const auto& [pid_namespace, mode] : cases) {
-    SCOPED_TRACE(absl::StrCat(pid_namespace ? "PID namespace, " : "", mode));
+  // cell's init attached (which would stop it, or let the command make it
+  // exit with any status): refused, the init is sealed.
+  struct Case {
+    bool pid_namespace;
+    std::string mode;
+    int exit_code;  // 7: the command's own; 4: the helper could not attach.
+  };
+  const std::vector<Case> cases = {{false, "command", 7},
+                                   {true, "command", 7},
+                                   {true, "init-detach", 4},
+                                   {true, "init-hold", 4}};
+  for (const Case& c : cases) {
+    SCOPED_TRACE(
+        absl::StrCat(c.pid_namespace ? "PID namespace, " : "", c.mode));
     std::vector<std::string> flags = UntrustedUserFlags();
     flags.insert(flags.end(),
                  {"--no-nix", "--network=none",
                   absl::StrCat("--status-file=", Path("tmp/status.jsonl"))});
-    if (pid_namespace) flags.push_back("--pid-namespace");
+    if (c.pid_namespace) flags.push_back("--pid-namespace");
     SubprocessOptions options = Options();
     // Held, the launcher would wait as long as the tracer: a minute.
     options.timeout = absl::Seconds(20);
     ASSERT_OK_AND_ASSIGN(
         SubprocessResult result,
-        RunSubprocess(RunArgv(flags, {"./ptrace_hold", mode}), options));
-    EXPECT_THAT(result.exit_code, Optional(7)) << result.stderr_text;
-    EXPECT_THAT(result.stdout_text, HasSubstr("tracer "));
-    EXPECT_THAT(ExitedCode(Path("tmp/status.jsonl")), Optional(7));
+        RunSubprocess(RunArgv(flags, {"./ptrace_hold", c.mode}), options));
+    EXPECT_THAT(result.exit_code, Optional(c.exit_code)) << result.stderr_text;
+    if (c.exit_code == 4) {
+      EXPECT_THAT(result.stderr_text, HasSubstr("Operation not permitted"));
+    } else {
+      EXPECT_THAT(result.stdout_text, HasSubstr("tracer "));
+    }
+    EXPECT_THAT(ExitedCode(Path("tmp/status.jsonl")), Optional(c.exit_code));
     EXPECT_THAT(JobDirs(), IsEmpty());
     int tracer = 0;
-    if (!pid_namespace &&
+    if (!c.pid_namespace &&
         sscanf(result.stdout_text.c_str(), "tracer %d", &tracer) == 1 &&
         tracer > 0) {
       kill(tracer, SIGKILL);  // A documented cell's leftover.
     }
   }
+}
+
+// A command that stopped itself keeps SIGTERM pending: the launcher (and
+// the init) send SIGCONT after it, so `kill` of the launcher ends the run
+// as it ends a running one: the command dies of the signal, `exited`, no
+// $JD.
+TEST_P(FaultTest, AStoppedCommandStillEndsOnSigterm) {
+  for (const bool pid_namespace : {false, true}) {
+    SCOPED_TRACE(pid_namespace ? "PID namespace" : "host PID namespace");
+    std::vector<std::string> flags = {
+        absl::StrCat("--status-file=", Path("tmp/status.jsonl"))};
+    if (pid_namespace) flags.push_back("--pid-namespace");
+    nlohmann::json started;
+    ASSERT_OK_AND_ASSIGN(
+        Subprocess cell,
+        StartCellAndWait(flags, {"sh", "-c", "kill -STOP $$; exit 5"},
+                         &started));
+    absl::SleepFor(absl::Milliseconds(200));  // Stopped by now.
+    kill(cell.pid(), SIGTERM);
+    ASSERT_OK_AND_ASSIGN(SubprocessResult result, cell.Wait());
+    EXPECT_THAT(result.exit_code, Optional(128 + SIGTERM))
+        << result.stderr_text;
+    EXPECT_THAT(ExitedCode(Path("tmp/status.jsonl")), Optional(128 + SIGTERM));
+    EXPECT_THAT(JobDirs(), IsEmpty());
+  }
+}
+
+// A caller that ignores SIGCHLD (the disposition survives exec) would
+// have the kernel reap the child behind the launcher's back, and every
+// command would read as exit 0.
+TEST_P(FaultTest, AnIgnoredSigchldDoesNotHideTheStatus) {
+  std::vector<std::string> argv = RunArgv({}, {"sh", "-c", "exit 7"});
+  argv.insert(argv.begin(), {"/usr/bin/env", "--ignore-signal=CHLD"});
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, RunSubprocess(argv, Options()));
+  EXPECT_THAT(result.exit_code, Optional(7)) << result.stderr_text;
 }
 
 TEST_P(FaultTest, FiftyConcurrentCellsWithTheirOwnProxies) {
