@@ -34,18 +34,17 @@ absl::StatusOr<SignalBlock> SignalBlock::Create() {
 namespace {
 
 // The command (under the cell's init) ended. Normally the init reaps it
-// and exits with its status at once; a tracer in the cell may have
-// stopped the init, which would then never do so. The command's status
-// comes from /proc while it is a zombie; else the init, continued, has it.
-// Ending the init ends the namespace, any tracer included.
-int EndWithCommand(pid_t init, int command_pidfd) {
+// and exits with its status at once; should the init not (it is sealed
+// against the command, but the launcher does not rely on that), the
+// command's status comes from /proc while it is a zombie, else the init,
+// continued, has it. Ending the init ends the namespace. Every descriptor
+// it needs was opened before the cell could use up the launcher's.
+int EndWithCommand(pid_t init, int init_pidfd, int command_stat_fd) {
   int status = 0;
-  const pid_t command = PidOfPidfd(command_pidfd);
-  const bool known = command > 0 && ZombieWaitStatus(command, &status);
+  const bool known = ZombieWaitStatusAt(command_stat_fd, &status);
   if (!known) {
     kill(init, SIGCONT);
-    const UniqueFd init_pidfd(OpenPidfd(init));
-    pollfd event = {init_pidfd.get(), POLLIN, 0};
+    pollfd event = {init_pidfd, POLLIN, 0};
     if (poll(&event, 1, 2000) > 0 && waitpid(init, &status, WNOHANG) == init) {
       return status;
     }
@@ -63,8 +62,13 @@ int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
                  ProxyEngine* proxy, TerminalRelay* terminal) {
   const int proxy_fd = proxy != nullptr ? proxy->fd() : -1;
   // Readable when the child exits, even when a tracer in the cell hides
-  // that exit from waitpid (traced_exit.h).
+  // that exit from waitpid (traced_exit.h). Opened now, with the stat
+  // files that give the status then: the cell may hold every descriptor
+  // the launcher has left by the time they are needed.
   const UniqueFd pidfd(OpenPidfd(child));
+  const UniqueFd child_stat(OpenStatFile(child));
+  const UniqueFd command_stat(
+      command_pidfd >= 0 ? OpenStatFile(PidOfPidfd(command_pidfd)) : -1);
   while (true) {
     int status = 0;
     const pid_t done = waitpid(child, &status, WNOHANG);
@@ -82,7 +86,7 @@ int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
     if (events[1].revents != 0) proxy->HandleEvents();
     if (terminal_fds > 0) terminal->HandleEvents(events + 4, terminal_fds);
     if (events[3].revents != 0 && waitpid(child, &status, WNOHANG) != child) {
-      return EndWithCommand(child, command_pidfd);
+      return EndWithCommand(child, pidfd.get(), command_stat.get());
     }
     if (events[3].revents != 0) return status;
     if (events[2].revents != 0) {
@@ -91,7 +95,9 @@ int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
       if (reaped == 0) {
         // Exited, and traced by a process that does not reap it: the
         // status from /proc; the zombie goes with its tracer.
-        return ZombieWaitStatus(child, &status) ? status : W_EXITCODE(125, 0);
+        return ZombieWaitStatusAt(child_stat.get(), &status)
+                   ? status
+                   : W_EXITCODE(125, 0);
       }
     }
     if (events[0].revents == 0) continue;

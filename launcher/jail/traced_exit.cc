@@ -33,17 +33,27 @@ int OpenPidfd(pid_t pid) {
   return static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
 }
 
-bool ZombieWaitStatus(pid_t pid, int* wait_status) {
+int OpenStatFile(pid_t pid) {
   char path[48];
   StatPath(pid, path);
-  const int fd = open(path, O_RDONLY | O_CLOEXEC);
+  return open(path, O_RDONLY | O_CLOEXEC);
+}
+
+bool ZombieWaitStatus(pid_t pid, int* wait_status) {
+  const int fd = OpenStatFile(pid);
   if (fd < 0) return false;
+  const bool zombie = ZombieWaitStatusAt(fd, wait_status);
+  close(fd);
+  return zombie;
+}
+
+bool ZombieWaitStatusAt(int stat_fd, int* wait_status) {
+  if (stat_fd < 0) return false;
   char text[1024];
   ssize_t n;
   do {
-    n = read(fd, text, sizeof(text) - 1);
+    n = pread(stat_fd, text, sizeof(text) - 1, 0);
   } while (n < 0 && errno == EINTR);
-  close(fd);
   if (n <= 0) return false;
   text[n] = '\0';
   // "pid (comm) state ..."; comm may hold spaces and ')': after the last.

@@ -22,6 +22,13 @@ int OpenPidfd(pid_t pid);
 // and when /proc cannot tell (no /proc, no permission).
 bool ZombieWaitStatus(pid_t pid, int* wait_status);
 
+// The same through /proc/`pid`/stat opened beforehand (OpenStatFile, -1
+// when it cannot be): a launcher whose descriptors the cell used up by
+// then can still read it, and the file stays that process's (a reused pid
+// is another file).
+int OpenStatFile(pid_t pid);
+bool ZombieWaitStatusAt(int stat_fd, int* wait_status);
+
 // The pid of the process `pidfd` refers to, as this process sees it (from
 // /proc/self/fdinfo), or -1.
 pid_t PidOfPidfd(int pidfd);

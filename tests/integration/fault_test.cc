@@ -369,6 +369,29 @@ TEST_P(FaultTest, ATracerCannotHoldTheLauncher) {
   }
 }
 
+// The same tracer, after holding 60 idle connections to the proxy of a
+// launcher limited to 64 descriptors: the launcher has none left to read
+// the command's status with when it needs it, so it opened what it needs
+// beforehand. The command's own 7, not 125.
+TEST_P(FaultTest, ATracerAndNoDescriptorsStillGiveTheRealStatus) {
+  InstallHelper("ptrace_hold");
+  std::vector<std::string> flags = UntrustedUserFlags();
+  flags.insert(flags.end(), {"--no-nix", "--network=proxy"});
+  std::vector<std::string> argv =
+      RunArgv(flags, {"./ptrace_hold", "command", "60"});
+  argv.insert(argv.begin(), {"/usr/bin/prlimit", "--nofile=64:64"});
+  SubprocessOptions options = Options();
+  options.timeout = absl::Seconds(20);
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result, RunSubprocess(argv, options));
+  EXPECT_THAT(result.exit_code, Optional(7)) << result.stderr_text;
+  int tracer = 0;
+  if (sscanf(result.stdout_text.c_str(), "tracer %d", &tracer) == 1 &&
+      tracer > 0) {
+    kill(tracer, SIGKILL);
+  }
+  EXPECT_THAT(JobDirs(), IsEmpty());
+}
+
 // A command that stopped itself keeps SIGTERM pending: the launcher (and
 // the init) send SIGCONT after it, so `kill` of the launcher ends the run
 // as it ends a running one: the command dies of the signal, `exited`, no

@@ -8,11 +8,18 @@
 //   ptrace_hold init-detach    attach the cell's init (PID 1 of a PID
 //                              namespace), which stops it, and exit at once
 //   ptrace_hold init-hold      attach the init and live on
+//   ptrace_hold command N      as `command`, the tracer first holding N
+//                              idle connections to the cell's proxy (so
+//                              the launcher may have no descriptor left)
 // Prints "tracer PID" first. Statically linked: a cell holds no host
 // libraries.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ptrace.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 int main(int argc, char** argv) {
@@ -25,6 +32,23 @@ int main(int argc, char** argv) {
   if (tracer < 0) return 3;
   if (tracer == 0) {
     setsid();
+    // Idle connections to the proxy ($http_proxy=http://127.0.0.1:PORT).
+    const int hold = argc > 2 ? atoi(argv[2]) : 0;
+    const char* proxy = getenv("http_proxy");
+    const char* colon = proxy != NULL ? strrchr(proxy, ':') : NULL;
+    for (int i = 0; i < hold && colon != NULL; ++i) {
+      struct sockaddr_in address;
+      memset(&address, 0, sizeof(address));
+      address.sin_family = AF_INET;
+      address.sin_port = htons(static_cast<uint16_t>(atoi(colon + 1)));
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      const int fd = socket(AF_INET, SOCK_STREAM, 0);
+      if (fd < 0 || connect(fd, reinterpret_cast<struct sockaddr*>(&address),
+                            sizeof(address)) != 0) {
+        break;
+      }
+    }
+    if (hold > 0) usleep(500000);  // The launcher accepts them meanwhile.
     const long attached = init ? ptrace(PTRACE_ATTACH, target, 0, 0)
                                : ptrace(PTRACE_SEIZE, target, 0, 0);
     const char ok = attached == 0 ? 1 : 0;
