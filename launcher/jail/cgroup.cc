@@ -10,6 +10,7 @@
 
 #include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 #include <string>
 #include <utility>
@@ -259,19 +260,51 @@ bool ParseCgroupName(absl::string_view name, uint64_t* pid_namespace,
          !parts[2].empty();
 }
 
+// `dir` and the cgroups below it (ones the cell made, moving its
+// processes there to outlive the cleanup), parents before children; at
+// most 10000.
+std::vector<std::string> CgroupTree(const std::string& dir) {
+  std::vector<std::string> tree = {dir};
+  for (size_t i = 0; i < tree.size() && tree.size() < 10000; ++i) {
+    std::unique_ptr<DIR, int (*)(DIR*)> listing(opendir(tree[i].c_str()),
+                                                closedir);
+    if (listing == nullptr) continue;
+    while (const dirent* entry = readdir(listing.get())) {
+      const std::string name = entry->d_name;
+      if (entry->d_type != DT_DIR || name == "." || name == "..") continue;
+      tree.push_back(absl::StrCat(tree[i], "/", name));
+    }
+  }
+  return tree;
+}
+
 absl::Status KillCgroup(const std::string& dir) {
-  // v2 (Linux 5.14+) kills the whole cgroup atomically; elsewhere, kill
-  // what is listed until nothing is (a fork may race one round).
+  // v2 (Linux 5.14+) kills the whole cgroup, its children included,
+  // atomically; elsewhere, kill what is listed in it and every cgroup
+  // below it until nothing is (a fork may race one round), then remove
+  // them deepest first.
   (void)WriteControlFile(absl::StrCat(dir, "/cgroup.kill"), "1");
   const timespec pause = {0, 5 * 1000 * 1000};
   for (int round = 0; round < 400; ++round) {
-    const std::vector<pid_t> pids = ProcsIn(dir);
-    if (pids.empty() && rmdir(dir.c_str()) == 0) return absl::OkStatus();
-    if (pids.empty() && errno == ENOENT) return absl::OkStatus();
-    for (const pid_t pid : pids) kill(pid, SIGKILL);
+    const std::vector<std::string> tree = CgroupTree(dir);
+    bool empty = true;
+    for (const std::string& cgroup : tree) {
+      for (const pid_t pid : ProcsIn(cgroup)) {
+        kill(pid, SIGKILL);
+        empty = false;
+      }
+    }
+    if (empty) {
+      for (auto it = tree.rbegin(); it != tree.rend(); ++it) {
+        (void)rmdir(it->c_str());
+      }
+      if (access(dir.c_str(), F_OK) != 0 && errno == ENOENT) {
+        return absl::OkStatus();
+      }
+    }
     nanosleep(&pause, nullptr);
   }
-  return ErrnoStatus(errno, absl::StrCat("cannot remove cgroup ", dir));
+  return ErrnoStatus(EBUSY, absl::StrCat("cannot remove cgroup ", dir));
 }
 
 absl::StatusOr<CellCgroup> CellCgroup::Create(const LimitsSpec& limits) {

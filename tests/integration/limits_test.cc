@@ -186,6 +186,36 @@ TEST_P(CgroupTest, NothingTheCommandLeftOutlivesIt) {
   }
 }
 
+// A cell run as host root (no hostUser) owns its cgroup directory: it
+// makes a child cgroup there (in a cgroup namespace, through its own mount
+// of the pids hierarchy) and moves a daemon into it. The cleanup must end
+// the daemon and remove the child cgroup too.
+TEST_P(CgroupTest, AChildCgroupTheCellMadeDoesNotOutliveIt) {
+  const std::string events = Path("status.jsonl");
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({"--pids-max=64", absl::StrCat("--status-file=", events),
+               "--ro-bind=/sbin"},
+              {"sh", "-c",
+               "unshare -C sh -c 'mkdir -p /tmp/cg && "
+               "mount -t cgroup -o pids none /tmp/cg && mkdir /tmp/cg/esc && "
+               "echo $$ > /tmp/cg/esc/cgroup.procs && echo $$ && "
+               "exec setsid sleep 600 </dev/null >/dev/null 2>&1' & "
+               "sleep 1; exit 4"}));
+  EXPECT_THAT(result.exit_code, Optional(4)) << result.stderr_text;
+  EXPECT_THAT(result.stderr_text, Not(HasSubstr("cannot remove cgroup")));
+  pid_t daemon = 0;
+  ASSERT_TRUE(
+      absl::SimpleAtoi(absl::StripAsciiWhitespace(result.stdout_text), &daemon))
+      << result.stdout_text << result.stderr_text;
+  EXPECT_TRUE(WaitForProcessGone(daemon, 5)) << "the daemon outlived its cell";
+  const std::vector<nlohmann::json> lines = ReadEvents(events);
+  ASSERT_FALSE(lines.empty());
+  for (const nlohmann::json& dir : lines.front()["cgroups"]) {
+    EXPECT_NE(access(dir.get<std::string>().c_str(), F_OK), 0) << dir;
+  }
+}
+
 TEST_P(CgroupTest, KilledLauncherLeavesOneTheNextLaunchSweeps) {
   nlohmann::json started;
   ASSERT_OK_AND_ASSIGN(

@@ -9,6 +9,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
+#include <sys/file.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -120,12 +121,16 @@ struct BuiltinProxy::State : public ConnectionTracker {
     const std::string line =
         record.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n";
     std::lock_guard<std::mutex> lock(audit_mu);
+    // Runs sharing a logDir append to one file: the lock keeps another
+    // launcher from appending between this write and its cut-back.
+    (void)!flock(audit_fd, LOCK_EX);
     const off_t before = lseek(audit_fd, 0, SEEK_END);
     const ssize_t written = write(audit_fd, line.data(), line.size());
     const bool whole = written == static_cast<ssize_t>(line.size());
     if (!whole && written > 0 && before >= 0) {
       (void)!ftruncate(audit_fd, before);
     }
+    (void)!flock(audit_fd, LOCK_UN);
     audit_failing = !whole;
     return whole;
   }
