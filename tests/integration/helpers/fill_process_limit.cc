@@ -33,7 +33,14 @@ int main(int argc, char** argv) {
     kill(last, SIGKILL);
     waitpid(last, nullptr, 0);
   }
-  const pid_t command = fork();
+  // The freed slot can be briefly taken by a process of the same user that
+  // is starting or still being reaped elsewhere: retry for a moment.
+  pid_t command = -1;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    command = fork();
+    if (command >= 0 || errno != EAGAIN) break;
+    usleep(10000);
+  }
   if (command < 0) {
     std::perror("fork");
     return 126;
