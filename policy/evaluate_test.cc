@@ -53,7 +53,13 @@ Observation DocumentedFacts() {
     "NIX_CONFIG": "experimental-features = nix-command flakes\nsubstitute = true",
     "NIX_REMOTE": "unix:///run/nix/socket",
     "daemon": {"handshake": true, "protocolVersion": "1.34"}})");
-  o.facts["identity"] = {{"uid", 1000}, {"gid", 100}};
+  o.facts["identity"] = Json::parse(R"({"uid": 1000, "gid": 100,
+    "uidMap": [[1000, 1000, 1]], "gidMap": [[100, 100, 1]]})");
+  o.facts["kernel"] = Json::parse(R"({
+    "writeOpen": {"/proc/sys/kernel/core_pattern": "EROFS: Read-only file system",
+                  "/proc/sysrq-trigger": "EROFS: Read-only file system"},
+    "read": {"/proc/kcore": 0, "/proc/keys": 0, "/proc/kmsg": "EACCES: x"},
+    "kallsyms": "zeros"})");
   o.facts["caps"] = Json::parse(R"({"CapEff": {"count": 41},
     "mountInNewNamespace": {"ok": true}, "setLoopbackFlags": {"ok": true}})");
   o.facts["mounts"] = Json::parse(
@@ -83,7 +89,8 @@ TEST(EvaluateTest, ADocumentedCellPassesEveryProperty) {
   const auto results =
       Evaluate(DefaultSpec(), DocumentedPolicy(), DocumentedFacts(), {});
   EXPECT_THAT(results, Each(Field(&PropertyResult::outcome, Outcome::kPass)));
-  EXPECT_EQ(results.size(), 21u);
+  // Every property of the registry applies to this spec (Nix, a proxy).
+  EXPECT_EQ(results.size(), Properties().size());
   EXPECT_TRUE(AllPassed(results));
 }
 
@@ -201,7 +208,7 @@ TEST(EvaluateTest, ExpectationsFollowTheSpec) {
   spec.nix = false;
   spec.network.mode = NetworkMode::kNone;
   results = Evaluate(spec, DocumentedPolicy(), hardened, {});
-  EXPECT_EQ(results.size(), 17u);
+  EXPECT_EQ(results.size(), Properties().size() - 4);
 }
 
 TEST(EvaluateTest, LimitsAreJudgedByPathAndByEffect) {
@@ -285,6 +292,31 @@ TEST(EvaluateTest, StaticFindingsGroupByProperty) {
   EXPECT_THAT(results, Contains(Field(&PropertyResult::message,
                                       HasSubstr("set --pid-namespace"))));
   EXPECT_FALSE(AllPassed(results));
+}
+
+// Host root (a root launcher without hostUser) warns in the documented
+// profile and fails agent-strict; a writable host sysctl or readable
+// kernel memory fails both.
+TEST(EvaluateTest, HostRootAndKernelInterfacesAreJudged) {
+  const CellSpec spec = DefaultSpec();
+  Observation root = DocumentedFacts();
+  root.facts["identity"]["uidMap"] = Json::parse("[[1000, 0, 1]]");
+  EXPECT_THAT(Evaluate(spec, DocumentedPolicy(), root, {}),
+              Result("host-identity", Outcome::kWarn));
+  EXPECT_THAT(Evaluate(spec, *BuiltinProfile("agent-strict"), root, {}),
+              Result("host-identity", Outcome::kFail));
+  for (const char* broken : {
+           R"({"writeOpen": {"/proc/sys/kernel/core_pattern": "ok"},
+               "read": {}, "kallsyms": "zeros"})",
+           R"({"writeOpen": {}, "read": {"/proc/kcore": 4096},
+               "kallsyms": "zeros"})",
+           R"({"writeOpen": {}, "read": {}, "kallsyms": "real"})"}) {
+    Observation o = DocumentedFacts();
+    o.facts["kernel"] = Json::parse(broken);
+    EXPECT_THAT(Evaluate(spec, DocumentedPolicy(), o, {}),
+                Result("kernel-interfaces", Outcome::kFail))
+        << broken;
+  }
 }
 
 // A rule that reports a property the registry does not know (a typo) is

@@ -29,7 +29,10 @@ constexpr char kDocumentedProfile[] = R"({
   // The cell behaves exactly as SPEC.md documents, unsafe defaults
   // included: what the spec asks for is what the probes must see.
   "version": 1,
-  "name": "documented"
+  "name": "documented",
+  // A cell launched by root is host root unless hostUser says otherwise:
+  // documented, so a warning here (agent-strict fails it).
+  "severity": {"host-identity": "warn"}
 })";
 
 constexpr char kAgentStrictProfile[] = R"({

@@ -76,6 +76,7 @@ void AddNamespaceProperties(std::vector<PropertyDef>* out);
 void AddNetworkProperties(std::vector<PropertyDef>* out);
 void AddNixProperties(std::vector<PropertyDef>* out);
 void AddCapabilityProperties(std::vector<PropertyDef>* out);
+void AddHostProperties(std::vector<PropertyDef>* out);
 void AddFilesystemProperties(std::vector<PropertyDef>* out);
 void AddLimitProperties(std::vector<PropertyDef>* out);
 void AddCleanupProperties(std::vector<PropertyDef>* out);

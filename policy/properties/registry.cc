@@ -11,6 +11,7 @@ const std::vector<PropertyDef>& Properties() {
     AddNetworkProperties(list);
     AddNixProperties(list);
     AddCapabilityProperties(list);
+    AddHostProperties(list);
     AddFilesystemProperties(list);
     AddLimitProperties(list);
     AddCleanupProperties(list);

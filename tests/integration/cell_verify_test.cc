@@ -1,6 +1,7 @@
 // End-to-end: the built cell-verify against real cells (real namespaces,
 // tinyproxy, a nix daemon on a private store), driven as a CI job would.
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <memory>
@@ -81,10 +82,34 @@ TEST_F(CellVerifyTest, DocumentedCellPassesEveryProperty) {
   EXPECT_THAT(result.exit_code, Optional(0))
       << result.stdout_text << result.stderr_text;
   const auto outcomes = Outcomes(result.stdout_text);
-  EXPECT_EQ(outcomes.size(), 18u);
+  EXPECT_EQ(outcomes.size(), 20u);
   for (const auto& [property, outcome] : outcomes) {
-    EXPECT_EQ(outcome, "pass") << property;
+    // Launched by root without hostUser, the cell is host root: documented,
+    // and a warning.
+    const bool host_root = property == "host-identity" && getuid() == 0;
+    EXPECT_EQ(outcome, host_root ? "warn" : "pass") << property;
   }
+}
+
+// The same cell as another host user passes host-identity; as host root
+// agent-strict fails it, naming the fix.
+TEST_F(CellVerifyTest, HostRootIsCaughtAndAnotherUserPasses) {
+  ASSERT_EQ(getuid(), 0u) << "only root can run a cell as host root";
+  ASSERT_EQ(chown(dir_->Path("wt").c_str(), 65534, 65534), 0);
+  const std::string root_spec = WriteSpec(R"(, "nix": false)");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult as_root,
+                       Verify({"--spec=" + root_spec, "--format=json",
+                               "--profile=agent-strict"}));
+  EXPECT_EQ(Outcomes(as_root.stdout_text).at("host-identity"), "fail");
+  EXPECT_THAT(as_root.stdout_text, HasSubstr("--host-user=NAME"));
+  EXPECT_EQ(Outcomes(as_root.stdout_text).at("kernel-interfaces"), "pass");
+  const std::string nobody_spec =
+      WriteSpec(R"(, "nix": false, "hostUser": "nobody")");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult as_nobody,
+                       Verify({"--spec=" + nobody_spec, "--format=json"}));
+  EXPECT_EQ(Outcomes(as_nobody.stdout_text).at("host-identity"), "pass")
+      << as_nobody.stdout_text << as_nobody.stderr_text;
+  EXPECT_EQ(Outcomes(as_nobody.stdout_text).at("kernel-interfaces"), "pass");
 }
 
 TEST_F(CellVerifyTest, NixCellThroughARealDaemon) {
@@ -100,7 +125,7 @@ TEST_F(CellVerifyTest, NixCellThroughARealDaemon) {
   EXPECT_THAT(result.exit_code, Optional(0))
       << result.stdout_text << result.stderr_text;
   const auto outcomes = Outcomes(result.stdout_text);
-  EXPECT_EQ(outcomes.size(), 21u);
+  EXPECT_EQ(outcomes.size(), 23u);
   EXPECT_EQ(outcomes.at("nix-daemon"), "pass");
   EXPECT_EQ(outcomes.at("store-read-only"), "pass");
   EXPECT_EQ(outcomes.at("nix-config"), "pass");
@@ -273,8 +298,9 @@ TEST_F(CellVerifyTest, JunitReportIsValidXml) {
   ASSERT_OK_AND_ASSIGN(SubprocessResult failures,
                        RunSubprocess({"xmllint", "--xpath",
                                       "string(//testsuite/@failures)", out}));
-  // Only isolation-policy: the test filter is anchored and names one host.
-  EXPECT_EQ(failures.stdout_text, "1\n");
+  // isolation-policy (the test filter is anchored and names one host), and
+  // host-identity: launched by root without hostUser, the cell is host root.
+  EXPECT_EQ(failures.stdout_text, "2\n");
 }
 
 TEST_F(CellVerifyTest, UsageAndSetupErrorsExitTwo) {
