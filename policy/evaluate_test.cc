@@ -319,6 +319,21 @@ TEST(EvaluateTest, HostRootAndKernelInterfacesAreJudged) {
   }
 }
 
+// A cell that shares the host's network (or user, or mount) namespace is
+// not jailed; the report names every shared namespace.
+TEST(EvaluateTest, SharedJailNamespacesFailAndAreNamed) {
+  Observation o = DocumentedFacts();
+  const auto pass = Evaluate(DefaultSpec(), DocumentedPolicy(), o, {});
+  EXPECT_THAT(pass, Result("namespaces", Outcome::kPass));
+  EXPECT_THAT(
+      pass,
+      Contains(AllOf(Field(&PropertyResult::property, "namespaces"),
+                     Field(&PropertyResult::observed, HasSubstr("pid, ipc")))));
+  o.facts["ns"]["net"] = 3;  // The host's.
+  EXPECT_THAT(Evaluate(DefaultSpec(), DocumentedPolicy(), o, {}),
+              Result("namespaces", Outcome::kFail));
+}
+
 // A rule that reports a property the registry does not know (a typo) is
 // shown as an error, never dropped.
 TEST(EvaluateTest, AFindingForNoPropertyIsAnError) {

@@ -14,7 +14,7 @@ std::map<std::string, uint64_t> HostNamespaceInodes(
     const std::string& proc_root) {
   std::map<std::string, uint64_t> inodes;
   for (const char* kind :
-       {"user", "mnt", "net", "pid", "ipc", "uts", "cgroup"}) {
+       {"user", "mnt", "net", "pid", "ipc", "uts", "cgroup", "time"}) {
     char buffer[256];
     const std::string link = proc_root + "/self/ns/" + kind;
     const ssize_t n = readlink(link.c_str(), buffer, sizeof(buffer) - 1);

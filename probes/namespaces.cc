@@ -51,7 +51,7 @@ Facts ProbePid(const ProbeOptions& options) {
 Facts ProbeNs(const ProbeOptions& options) {
   Facts facts;
   for (const char* kind :
-       {"user", "mnt", "net", "pid", "ipc", "uts", "cgroup"}) {
+       {"user", "mnt", "net", "pid", "ipc", "uts", "cgroup", "time"}) {
     facts[kind] = NamespaceInode(options.proc_root, kind);
   }
   return facts;

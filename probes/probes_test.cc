@@ -38,7 +38,7 @@ class FakeProcTest : public ::testing::Test {
           "1 0 0:1 / / rw - tmpfs tmpfs rw\n"
           "2 1 8:1 /s /nix/store ro,nosuid - ext4 /dev/sda1 rw\n");
     for (const char* kind :
-         {"user", "mnt", "net", "pid", "ipc", "uts", "cgroup"}) {
+         {"user", "mnt", "net", "pid", "ipc", "uts", "cgroup", "time"}) {
       ASSERT_EQ(symlink((std::string(kind) + ":[40265318" +
                          std::to_string(std::string(kind).size()) + "]")
                             .c_str(),
@@ -95,6 +95,7 @@ TEST_F(FakeProcTest, NsReportsInodes) {
   const Facts facts = ProbeNs(options_);
   EXPECT_EQ(facts["pid"], 402653183);
   EXPECT_EQ(facts["cgroup"], 402653186);
+  EXPECT_EQ(facts["time"], 402653184);
 }
 
 TEST_F(FakeProcTest, StoreReadsItsMountFlags) {

@@ -1,5 +1,9 @@
 // PID and IPC namespaces: the host's unless the spec asks for its own.
+#include <string>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "policy/properties/facts.h"
 #include "policy/properties/property.h"
 
@@ -33,6 +37,34 @@ Verdict IpcNamespace(const CellSpec& spec, const Observation& o) {
           "the IPC namespace does not match isolation.ipcNamespace"};
 }
 
+// Every namespace kind against the host's: user, mount and network must
+// be the cell's own (they are the jail); the others are named when shared
+// (PID and IPC have properties of their own).
+Verdict Namespaces(const CellSpec&, const Observation& o) {
+  std::vector<std::string> shared;
+  bool jail_shared = false;
+  bool have = false;
+  for (const char* kind :
+       {"user", "mnt", "net", "pid", "ipc", "uts", "cgroup", "time"}) {
+    const Json inside = At(o, "ns", {kind});
+    const Json host = HostNamespace(o, kind);
+    if (inside.is_null() || host.is_null()) continue;
+    have = true;
+    if (inside != host) continue;
+    shared.push_back(kind);
+    const std::string name = kind;
+    jail_shared =
+        jail_shared || name == "user" || name == "mnt" || name == "net";
+  }
+  return {have, !jail_shared,
+          "own user, mount and network namespaces; shared ones named",
+          shared.empty() ? "none shared"
+                         : absl::StrCat("shared with the host: ",
+                                        absl::StrJoin(shared, ", ")),
+          "the cell shares a user, mount or network namespace with the host: "
+          "it is not jailed"};
+}
+
 }  // namespace
 
 void AddNamespaceProperties(std::vector<PropertyDef>* out) {
@@ -43,6 +75,10 @@ void AddNamespaceProperties(std::vector<PropertyDef>* out) {
   out->push_back({"ipc-namespace",
                   "the IPC namespace matches isolation.ipcNamespace", "ns", 3,
                   nullptr, IpcNamespace});
+  out->push_back({"namespaces",
+                  "own user, mount and network namespaces; every namespace "
+                  "shared with the host is named",
+                  "ns", 9, nullptr, Namespaces});
 }
 
 }  // namespace cell::policy
