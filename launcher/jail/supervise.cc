@@ -7,6 +7,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
+
 #include "base/fs_util.h"
 #include "launcher/jail/child.h"
 #include "launcher/jail/traced_exit.h"
@@ -50,10 +52,19 @@ int EndWithCommand(pid_t init, int init_pidfd, int command_stat_fd) {
     }
   }
   kill(init, SIGKILL);
+  // Bounded: an init that waits for a process the cell froze (a cgroup
+  // v1 freezer it mounted) never finishes dying; the run must end anyway.
   int init_status = 0;
-  while (waitpid(init, &init_status, 0) < 0 && errno == EINTR) {
+  pollfd event = {init_pidfd, POLLIN, 0};
+  if (poll(&event, 1, 5000) > 0 &&
+      waitpid(init, &init_status, WNOHANG) == init) {
+    return known ? status : init_status;
   }
-  return known ? status : init_status;
+  std::fprintf(stderr,
+               "cell: warning: the cell's init (pid %d) does not end; a "
+               "process of the cell may be frozen. It is left behind.\n",
+               static_cast<int>(init));
+  return known ? status : W_EXITCODE(125, 0);
 }
 
 }  // namespace
