@@ -41,7 +41,8 @@ namespace {
 // command's status comes from /proc while it is a zombie, else the init,
 // continued, has it. Ending the init ends the namespace. Every descriptor
 // it needs was opened before the cell could use up the launcher's.
-int EndWithCommand(pid_t init, int init_pidfd, int command_stat_fd) {
+int EndWithCommand(pid_t init, int init_pidfd, int init_stat_fd,
+                   int command_stat_fd) {
   int status = 0;
   const bool known = ZombieWaitStatusAt(command_stat_fd, &status);
   if (!known) {
@@ -64,6 +65,8 @@ int EndWithCommand(pid_t init, int init_pidfd, int command_stat_fd) {
                "cell: warning: the cell's init (pid %d) does not end; a "
                "process of the cell may be frozen. It is left behind.\n",
                static_cast<int>(init));
+  // The init's own exit status (the command's) is set once it exits.
+  if (!known && ExitingWaitStatusAt(init_stat_fd, &status)) return status;
   return known ? status : W_EXITCODE(125, 0);
 }
 
@@ -97,7 +100,8 @@ int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
     if (events[1].revents != 0) proxy->HandleEvents();
     if (terminal_fds > 0) terminal->HandleEvents(events + 4, terminal_fds);
     if (events[3].revents != 0 && waitpid(child, &status, WNOHANG) != child) {
-      return EndWithCommand(child, pidfd.get(), command_stat.get());
+      return EndWithCommand(child, pidfd.get(), child_stat.get(),
+                            command_stat.get());
     }
     if (events[3].revents != 0) return status;
     if (events[2].revents != 0) {

@@ -47,27 +47,15 @@ bool ZombieWaitStatus(pid_t pid, int* wait_status) {
   return zombie;
 }
 
-bool ZombieWaitStatusAt(int stat_fd, int* wait_status) {
-  if (stat_fd < 0) return false;
-  char text[1024];
-  ssize_t n;
-  do {
-    n = pread(stat_fd, text, sizeof(text) - 1, 0);
-  } while (n < 0 && errno == EINTR);
-  if (n <= 0) return false;
-  text[n] = '\0';
-  // "pid (comm) state ..."; comm may hold spaces and ')': after the last.
-  const char* after = nullptr;
-  for (const char* c = text; *c != '\0'; ++c) {
-    if (*c == ')') after = c;
-  }
-  if (after == nullptr || after[1] != ' ') return false;
-  const char* field = after + 2;  // Field 3, the state.
-  if (*field != 'Z') return false;
-  // exit_code is field 52: 49 fields after the state.
-  for (int skip = 0; skip < 49; ++skip) {
+namespace {
+
+// Field `index` (3 = the state, after the comm) of a /proc/PID/stat text,
+// as a number, or -1.
+long StatField(const char* after_comm, int index) {
+  const char* field = after_comm;
+  for (int skip = 3; skip < index; ++skip) {
     while (*field != ' ' && *field != '\0') ++field;
-    if (*field == '\0') return false;
+    if (*field == '\0') return -1;
     ++field;
   }
   long value = 0;
@@ -76,7 +64,50 @@ bool ZombieWaitStatusAt(int stat_fd, int* wait_status) {
     value = value * 10 + (*field - '0');
     digits = true;
   }
-  if (!digits) return false;
+  return digits ? value : -1;
+}
+
+// The text after "pid (comm) " of the stat file, in `text`; nullptr when
+// it cannot be read.
+const char* ReadStat(int stat_fd, char* text, size_t size) {
+  if (stat_fd < 0) return nullptr;
+  ssize_t n;
+  do {
+    n = pread(stat_fd, text, size - 1, 0);
+  } while (n < 0 && errno == EINTR);
+  if (n <= 0) return nullptr;
+  text[n] = '\0';
+  // "pid (comm) state ..."; comm may hold spaces and ')': after the last.
+  const char* after = nullptr;
+  for (const char* c = text; *c != '\0'; ++c) {
+    if (*c == ')') after = c;
+  }
+  if (after == nullptr || after[1] != ' ') return nullptr;
+  return after + 2;  // Field 3, the state.
+}
+
+constexpr long kPfExiting = 0x4;  // PF_EXITING in field 9, `flags`.
+
+}  // namespace
+
+bool ZombieWaitStatusAt(int stat_fd, int* wait_status) {
+  char text[1024];
+  const char* state = ReadStat(stat_fd, text, sizeof(text));
+  if (state == nullptr || *state != 'Z') return false;
+  const long value = StatField(state, 52);  // exit_code.
+  if (value < 0) return false;
+  *wait_status = static_cast<int>(value);
+  return true;
+}
+
+bool ExitingWaitStatusAt(int stat_fd, int* wait_status) {
+  char text[1024];
+  const char* state = ReadStat(stat_fd, text, sizeof(text));
+  if (state == nullptr) return false;
+  const long flags = StatField(state, 9);
+  if (*state != 'Z' && (flags < 0 || (flags & kPfExiting) == 0)) return false;
+  const long value = StatField(state, 52);
+  if (value < 0) return false;
   *wait_status = static_cast<int>(value);
   return true;
 }

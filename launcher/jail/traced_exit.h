@@ -28,6 +28,10 @@ bool ZombieWaitStatus(pid_t pid, int* wait_status);
 // is another file).
 int OpenStatFile(pid_t pid);
 bool ZombieWaitStatusAt(int stat_fd, int* wait_status);
+// The same for a process that is exiting but not yet a zombie (it waits
+// in the kernel, e.g. a PID namespace's init for a frozen process): its
+// exit status is already set.
+bool ExitingWaitStatusAt(int stat_fd, int* wait_status);
 
 // The pid of the process `pidfd` refers to, as this process sees it (from
 // /proc/self/fdinfo), or -1.

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -214,6 +215,51 @@ TEST_P(CgroupTest, AChildCgroupTheCellMadeDoesNotOutliveIt) {
   for (const nlohmann::json& dir : lines.front()["cgroups"]) {
     EXPECT_NE(access(dir.get<std::string>().c_str(), F_OK), 0) << dir;
   }
+}
+
+// A cell run as host root with its capabilities mounts the cgroup v1
+// freezer (where the launcher does not place it) and freezes a process of
+// its own: the cell's init then never finishes dying. The launcher still
+// ends the run with the command's status and an `exited` line, and says
+// what it leaves (SECURITY.md); the test thaws and removes it.
+TEST_P(CgroupTest, AFrozenProcessCannotHoldTheLauncher) {
+  ASSERT_EQ(access("/sys/fs/cgroup/freezer", F_OK), 0)
+      << "this test needs the cgroup v1 freezer at /sys/fs/cgroup/freezer";
+  const std::string name = absl::StrCat("cell-test-frozen-", getpid());
+  const std::string events = Path("status.jsonl");
+  std::vector<std::string> argv = RunArgv(
+      {"--pid-namespace", "--pids-max=64", "--ro-bind=/sbin",
+       absl::StrCat("--status-file=", events)},
+      {"sh", "-c",
+       absl::StrCat(
+           "mkdir -p /tmp/fz && unshare --cgroup --mount sh -c '"
+           "mount -t cgroup -o freezer cgroup /tmp/fz && mkdir /tmp/fz/",
+           name,
+           " && { sleep 1000 </dev/null >/dev/null 2>&1 & pid=$!; sleep 0.3; "
+           "echo $pid > "
+           "/tmp/fz/",
+           name, "/cgroup.procs; echo FROZEN > /tmp/fz/", name,
+           "/freezer.state; }'; exit 4")});
+  SubprocessOptions options = Options();
+  options.timeout = absl::Seconds(30);
+  absl::StatusOr<SubprocessResult> result = RunSubprocess(argv, options);
+  // Thaw and remove what the cell froze, whatever happened.
+  const std::string frozen = absl::StrCat("/sys/fs/cgroup/freezer/", name);
+  std::ofstream(frozen + "/freezer.state") << "THAWED";
+  std::ifstream procs(frozen + "/cgroup.procs");
+  for (pid_t pid; procs >> pid;) kill(pid, SIGKILL);
+  for (int i = 0; i < 100 && rmdir(frozen.c_str()) != 0; ++i) {
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_THAT(result->exit_code, Optional(4)) << result->stderr_text;
+  EXPECT_THAT(result->stderr_text, HasSubstr("may be frozen"));
+  EXPECT_THAT(ExitedCode(events), Optional(4));
+  EXPECT_THAT(JobDirs(), IsEmpty());
+  // The next launch sweeps the cell's pids cgroup, empty once thawed.
+  ASSERT_OK_AND_ASSIGN(SubprocessResult next,
+                       RunCell({"--pids-max=64"}, {"true"}));
+  EXPECT_THAT(next.exit_code, Optional(0)) << next.stderr_text;
 }
 
 TEST_P(CgroupTest, KilledLauncherLeavesOneTheNextLaunchSweeps) {
