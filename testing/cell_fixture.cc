@@ -153,6 +153,18 @@ std::vector<nlohmann::json> CellFixture::ReadEvents(
   return events;
 }
 
+std::vector<nlohmann::json> CellFixture::ReadAuditLog(
+    const std::string& path) const {
+  std::ifstream in(path);
+  std::vector<nlohmann::json> records;
+  for (std::string line; std::getline(in, line);) {
+    nlohmann::json record = nlohmann::json::parse(line, nullptr, false);
+    EXPECT_FALSE(record.is_discarded()) << path << ": " << line;
+    if (!record.is_discarded()) records.push_back(std::move(record));
+  }
+  return records;
+}
+
 std::optional<nlohmann::json> CellFixture::WaitForEvent(
     const std::string& path, const std::string& name) const {
   const absl::Time deadline = absl::Now() + absl::Seconds(20);

@@ -81,6 +81,8 @@ class CellFixture : public ::testing::TestWithParam<TestUser> {
 
   // The JSON lines of a --status-file.
   std::vector<nlohmann::json> ReadEvents(const std::string& path) const;
+  // The records of an audit log; a line that is not JSON fails the test.
+  std::vector<nlohmann::json> ReadAuditLog(const std::string& path) const;
   // Polls until `path` has an event named `name` (or 20 s pass).
   std::optional<nlohmann::json> WaitForEvent(const std::string& path,
                                              const std::string& name) const;

@@ -41,24 +41,25 @@ namespace {
 // command's status comes from /proc while it is a zombie, else the init,
 // continued, has it. Ending the init ends the namespace. Every descriptor
 // it needs was opened before the cell could use up the launcher's.
+// Reaps `pid` if it exits within `ms` (its pidfd says when).
+bool ReapWithin(pid_t pid, int pidfd, int ms, int* status) {
+  pollfd event = {pidfd, POLLIN, 0};
+  return poll(&event, 1, ms) > 0 && waitpid(pid, status, WNOHANG) == pid;
+}
+
 int EndWithCommand(pid_t init, int init_pidfd, int init_stat_fd,
                    int command_stat_fd) {
   int status = 0;
   const bool known = ZombieWaitStatusAt(command_stat_fd, &status);
   if (!known) {
     kill(init, SIGCONT);
-    pollfd event = {init_pidfd, POLLIN, 0};
-    if (poll(&event, 1, 2000) > 0 && waitpid(init, &status, WNOHANG) == init) {
-      return status;
-    }
+    if (ReapWithin(init, init_pidfd, 2000, &status)) return status;
   }
   kill(init, SIGKILL);
   // Bounded: an init that waits for a process the cell froze (a cgroup
   // v1 freezer it mounted) never finishes dying; the run must end anyway.
   int init_status = 0;
-  pollfd event = {init_pidfd, POLLIN, 0};
-  if (poll(&event, 1, 5000) > 0 &&
-      waitpid(init, &init_status, WNOHANG) == init) {
+  if (ReapWithin(init, init_pidfd, 5000, &init_status)) {
     return known ? status : init_status;
   }
   std::fprintf(stderr,

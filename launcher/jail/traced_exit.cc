@@ -9,22 +9,43 @@
 namespace cell {
 namespace {
 
-// Writes "/proc/<pid>/stat" into `path` (at least 32 bytes).
-void StatPath(pid_t pid, char* path) {
-  const char prefix[] = "/proc/";
-  int at = 0;
-  for (const char* c = prefix; *c != '\0'; ++c) path[at++] = *c;
-  char digits[16];
+// Appends `text` at `out`; returns the new end (no allocation: the
+// cell's init uses these too).
+char* AppendText(char* out, const char* text) {
+  while (*text != '\0') *out++ = *text++;
+  return out;
+}
+
+// Appends `value` in decimal at `out`; returns the new end.
+char* AppendDecimal(char* out, unsigned long value) {
+  char digits[24];
   int count = 0;
-  unsigned long value = static_cast<unsigned long>(pid);
   do {
     digits[count++] = static_cast<char>('0' + value % 10);
     value /= 10;
-  } while (value > 0 && count < 15);
-  while (count > 0) path[at++] = digits[--count];
-  const char suffix[] = "/stat";
-  for (const char* c = suffix; *c != '\0'; ++c) path[at++] = *c;
-  path[at] = '\0';
+  } while (value > 0);
+  while (count > 0) *out++ = digits[--count];
+  return out;
+}
+
+// The decimal number at `text` (leading spaces and tabs skipped), or -1
+// when there are no digits.
+long ParseDecimal(const char* text) {
+  while (*text == ' ' || *text == '\t') ++text;
+  long value = 0;
+  bool digits = false;
+  for (; *text >= '0' && *text <= '9'; ++text) {
+    value = value * 10 + (*text - '0');
+    digits = true;
+  }
+  return digits ? value : -1;
+}
+
+// "/proc/<pid>/stat" in `path` (at least 48 bytes).
+void StatPath(pid_t pid, char* path) {
+  char* end = AppendText(path, "/proc/");
+  end = AppendDecimal(end, static_cast<unsigned long>(pid));
+  *AppendText(end, "/stat") = '\0';
 }
 
 }  // namespace
@@ -58,13 +79,7 @@ long StatField(const char* after_comm, int index) {
     if (*field == '\0') return -1;
     ++field;
   }
-  long value = 0;
-  bool digits = false;
-  for (; *field >= '0' && *field <= '9'; ++field) {
-    value = value * 10 + (*field - '0');
-    digits = true;
-  }
-  return digits ? value : -1;
+  return ParseDecimal(field);
 }
 
 // The text after "pid (comm) " of the stat file, in `text`; nullptr when
@@ -113,16 +128,9 @@ bool ExitingWaitStatusAt(int stat_fd, int* wait_status) {
 }
 
 pid_t PidOfPidfd(int pidfd) {
-  char path[48] = "/proc/self/fdinfo/";
-  int at = 18;
-  char digits[16];
-  int count = 0;
-  for (unsigned value = static_cast<unsigned>(pidfd); count == 0 || value > 0;
-       value /= 10) {
-    digits[count++] = static_cast<char>('0' + value % 10);
-  }
-  while (count > 0) path[at++] = digits[--count];
-  path[at] = '\0';
+  char path[48];
+  *AppendDecimal(AppendText(path, "/proc/self/fdinfo/"),
+                 static_cast<unsigned long>(pidfd)) = '\0';
   const int fd = open(path, O_RDONLY | O_CLOEXEC);
   if (fd < 0) return -1;
   char text[512];
@@ -132,15 +140,8 @@ pid_t PidOfPidfd(int pidfd) {
   text[n] = '\0';
   for (const char* line = text; *line != '\0';) {
     if (line[0] == 'P' && line[1] == 'i' && line[2] == 'd' && line[3] == ':') {
-      const char* c = line + 4;
-      while (*c == ' ' || *c == '\t') ++c;
-      long value = 0;
-      bool any = false;
-      for (; *c >= '0' && *c <= '9'; ++c) {
-        value = value * 10 + (*c - '0');
-        any = true;
-      }
-      return any && value > 0 ? static_cast<pid_t>(value) : -1;
+      const long value = ParseDecimal(line + 4);
+      return value > 0 ? static_cast<pid_t>(value) : -1;
     }
     while (*line != '\0' && *line != '\n') ++line;
     if (*line == '\n') ++line;

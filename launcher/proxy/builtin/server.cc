@@ -1,28 +1,21 @@
 #include "launcher/proxy/builtin/server.h"
 
-#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ifaddrs.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/epoll.h>
-#include <sys/file.h>
 #include <sys/eventfd.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <atomic>
 #include <condition_variable>
-#include <cstring>
 #include <exception>
 #include <mutex>
-#include <optional>
 #include <set>
-#include <system_error>
 #include <thread>
 #include <utility>
 #include <vector>
@@ -31,7 +24,6 @@
 #include "absl/time/clock.h"
 #include "base/fs_util.h"
 #include "base/host_path.h"
-#include "launcher/proxy/address_policy.h"
 #include "launcher/proxy/builtin/connect.h"
 #include "launcher/proxy/builtin/forward.h"
 #include "launcher/proxy/builtin/http_head.h"
@@ -141,6 +133,17 @@ struct BuiltinProxy::State : public ConnectionTracker {
     return !audit_failing;
   }
 
+  // The answer when the audit log cannot take a record (a full disk, a
+  // file-size limit): no request goes out unrecorded.
+  void RefuseUnrecorded(int client, Json* record) {
+    SendAll(client, Unavailable("the audit log cannot be written (disk full "
+                                "or file-size limit); requests are refused "
+                                "until it can"));
+    (*record)["decision"] = "error";
+    (*record)["error"] = "audit log unwritable";
+    (*record)["status"] = 503;
+  }
+
   void Serve(int client);
   // Serves one request whose head was parsed; returns whether the client
   // connection may carry another.
@@ -151,14 +154,9 @@ struct BuiltinProxy::State : public ConnectionTracker {
 bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
                                        std::string* buffer, Json* record) {
   if (!AuditWorks()) {
-    // Fail closed: no request goes out unrecorded. This refusal's own
-    // record is the test of whether the log takes records again.
-    SendAll(client, Unavailable("the audit log cannot be written (disk full "
-                                "or file-size limit); requests are refused "
-                                "until it can"));
-    (*record)["decision"] = "error";
-    (*record)["error"] = "audit log unwritable";
-    (*record)["status"] = 503;
+    // Fail closed. This refusal's own record is the test of whether the
+    // log takes records again.
+    RefuseUnrecorded(client, record);
     return false;
   }
   if (!IsProxyableHost(request.host)) {
@@ -202,11 +200,7 @@ bool BuiltinProxy::State::ServeRequest(int client, const RequestHead& request,
               {"host", request.host},
               {"port", request.port},
               {"decision", "allow"}})) {
-    SendAll(client, Unavailable("the audit log cannot be written (disk full "
-                                "or file-size limit); requests are refused "
-                                "until it can"));
-    (*record)["decision"] = "error";
-    (*record)["error"] = "audit log unwritable";
+    RefuseUnrecorded(client, record);
     return finish(503, false);
   }
   absl::StatusOr<int> connected = ConnectUpstream(
