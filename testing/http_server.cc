@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/fs_util.h"
 #include "base/loopback.h"
+#include "testing/accept_when_ready.h"
 
 namespace cell::testing {
 namespace {
@@ -74,7 +75,7 @@ HttpServer::~HttpServer() {
 
 void HttpServer::AcceptLoop() {
   while (!stopping_) {
-    const int client = accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
+    const int client = AcceptWhenReady(listener_);
     if (client < 0) {
       if (errno == EINTR || errno == ECONNABORTED) continue;
       return;

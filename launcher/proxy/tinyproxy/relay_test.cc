@@ -16,6 +16,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "base/loopback.h"
+#include "testing/accept_when_ready.h"
 #include "testing/descriptor_fill.h"
 #include "testing/status_matchers.h"
 
@@ -71,7 +72,7 @@ class CountingUpstream {
     std::tie(listener_, port_) = Listen();
     thread_ = std::thread([this] {
       while (true) {
-        const int client = accept(listener_, nullptr, nullptr);
+        const int client = testing::AcceptWhenReady(listener_);
         if (client < 0) return;
         workers_.emplace_back([client] {
           const std::string data = ReadToEof(client);
