@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "base/fs_util.h"
+#include "base/test_faults.h"
 
 namespace cell {
 namespace {
@@ -34,6 +35,7 @@ std::string Parent(const std::string& path) {
 // spec, today's or an earlier one, let it write.
 bool Trusted(const struct stat& link, const std::string& dir,
              const struct stat& dir_info) {
+  if (TestFault(fault::kFollowSymlinks)) return true;
   return dir == "/" && link.st_uid == 0 && dir_info.st_uid == 0 &&
          (dir_info.st_mode & (S_IWGRP | S_IWOTH)) == 0;
 }

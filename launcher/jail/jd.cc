@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "base/fs_util.h"
+#include "base/test_faults.h"
 
 namespace cell {
 namespace {
@@ -76,7 +77,9 @@ std::string JobDir::Path(absl::string_view name) const {
 
 absl::Status JobDir::Remove() {
   absl::Status status;
-  if (!path_.empty()) status = RemoveTree(path_);
+  if (!path_.empty() && !TestFault(fault::kKeepJobDir)) {
+    status = RemoveTree(path_);
+  }
   if (lock_fd_ >= 0) close(lock_fd_);
   path_.clear();
   lock_fd_ = -1;

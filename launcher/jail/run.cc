@@ -21,6 +21,7 @@
 #include "base/fs_util.h"
 #include "base/host_path.h"
 #include "base/status_macros.h"
+#include "base/test_faults.h"
 #include "launcher/jail/fd_passing.h"
 #include "launcher/jail/preflight.h"
 #include "launcher/jail/seccomp.h"
@@ -168,7 +169,7 @@ absl::Status CellRun::ProvisionChannels() {
   // A terminal on the launcher's stdio: the cell gets a pty of its own,
   // never the caller's terminal.
   if (std::optional<CallerTerminal> detected = CallerTerminal::Detect();
-      detected.has_value()) {
+      detected.has_value() && !TestFault(fault::kCallerTerminal)) {
     caller_terminal_.emplace(*std::move(detected));
   }
   if (caller_terminal_.has_value()) {

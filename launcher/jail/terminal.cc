@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "base/fs_util.h"
+#include "base/test_faults.h"
 
 namespace cell {
 
@@ -51,6 +52,7 @@ int StartCellSession(const TerminalConfig& config, int slave,
   // A new session: the caller's terminal is no longer this process's
   // controlling terminal, so TIOCSTI on it (which needs exactly that) and
   // /dev/tty no longer reach it.
+  if (TestFault(fault::kCallerTerminal)) return 0;
   if (setsid() < 0) return errno;
   if (slave < 0) return 0;
   if (controlling == ControllingTerminal::kTake &&

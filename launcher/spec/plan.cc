@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/test_faults.h"
 
 namespace cell {
 namespace {
@@ -153,8 +154,10 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
   if (spec.log_dir.has_value()) {
     // Read-only: the launcher's records there (the proxy's audit log and
     // logs) are read, never changed, from inside.
-    mounts.push_back(
-        Op(MountOpKind::kRoBind, *spec.log_dir, std::string(kCellLogDir)));
+    mounts.push_back(Op(TestFault(fault::kWritableControlFiles)
+                            ? MountOpKind::kBind
+                            : MountOpKind::kRoBind,
+                        *spec.log_dir, std::string(kCellLogDir)));
   }
   mounts.push_back(Op(MountOpKind::kTmpfs, "", "/tmp", 01777));
   if (spec.isolation.pid_namespace) {
@@ -168,9 +171,11 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
   // Either /proc: the host's bound one and a fresh instance expose the
   // same kernel interfaces.
   for (const char* path : kProcReadOnlyPaths) {
+    if (TestFault(fault::kNoProcMasks)) break;
     mounts.push_back(Op(MountOpKind::kRoRebind, "", path));
   }
   for (const char* path : kProcMaskedPaths) {
+    if (TestFault(fault::kNoProcMasks)) break;
     mounts.push_back(Op(MountOpKind::kMask, "", path));
   }
   AddDev(&mounts);

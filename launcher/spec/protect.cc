@@ -19,6 +19,7 @@
 #include "base/fs_util.h"
 #include "base/host_path.h"
 #include "base/status_macros.h"
+#include "base/test_faults.h"
 
 namespace cell {
 namespace {
@@ -190,6 +191,7 @@ absl::StatusOr<std::vector<MountOp>> ProtectOps(
     const CellSpec& spec, const std::vector<MountOp>& mounts,
     const std::vector<std::string>& control_files, Placeholders* placeholders) {
   std::vector<MountOp> ops;
+  if (TestFault(fault::kWritableControlFiles)) return ops;
   for (size_t i = 0; i < spec.protect.size(); ++i) {
     CELL_ASSIGN_OR_RETURN(
         std::optional<MountOp> op,

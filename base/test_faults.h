@@ -1,0 +1,66 @@
+// Test-only faults: each switches off one protection of the launcher, so
+// that cell-verify's broken-cell suite (tests/integration/broken_cells_test)
+// can prove that it catches a cell without that protection, on today's
+// code rather than on a hand-made imitation.
+//
+// They exist only in a binary built with -DCELL_TEST_FAULTS, which only
+// tools/faults:faults.bzl does (for testonly targets). Everywhere else
+// TestFault() is the constant false: the compiler drops the code behind
+// it, and the shipped `cell` holds neither the fault points nor the name
+// of the variable (tests/integration:faults_absent_test checks the
+// binary). In a fault build, CELL_TEST_FAULTS in the launcher's
+// environment names the faults to switch on, comma-separated.
+//
+// Safe on either side of the clone: getenv and a scan, no allocation.
+#ifndef CELL_BASE_TEST_FAULTS_H_
+#define CELL_BASE_TEST_FAULTS_H_
+
+#ifdef CELL_TEST_FAULTS
+#include <cstdlib>
+#include <cstring>
+#endif
+
+namespace cell {
+
+// The faults, one per protection; the broken-cell suite names them.
+namespace fault {
+// The /proc read-only binds and masks (sysctls, sysrq-trigger, kcore...).
+inline constexpr char kNoProcMasks[] = "no-proc-masks";
+// The command keeps the caller's session and terminal (no setsid, no pty).
+inline constexpr char kCallerTerminal[] = "caller-terminal";
+// Host paths are resolved through any symlink, not only root's in /.
+inline constexpr char kFollowSymlinks[] = "follow-symlinks";
+// The launcher's descriptors are not closed before exec.
+inline constexpr char kKeepDescriptors[] = "keep-descriptors";
+// $JD is left behind.
+inline constexpr char kKeepJobDir[] = "keep-job-dir";
+// The seccomp filter lets io_uring through.
+inline constexpr char kAllowIoUring[] = "allow-io-uring";
+// The builtin engine connects to any address (loopback, private, ...).
+inline constexpr char kNoAddressPolicy[] = "no-address-policy";
+// logDir is bound read-write and `protect` paths are left writable.
+inline constexpr char kWritableControlFiles[] = "writable-control-files";
+}  // namespace fault
+
+#ifdef CELL_TEST_FAULTS
+inline bool TestFault(const char* name) {
+  const char* list = std::getenv("CELL_TEST_FAULTS");
+  if (list == nullptr) return false;
+  const size_t length = std::strlen(name);
+  for (const char* at = list; *at != '\0';) {
+    const char* end = std::strchr(at, ',');
+    const size_t size =
+        end == nullptr ? std::strlen(at) : static_cast<size_t>(end - at);
+    if (size == length && std::strncmp(at, name, length) == 0) return true;
+    if (end == nullptr) break;
+    at = end + 1;
+  }
+  return false;
+}
+#else
+constexpr bool TestFault(const char*) { return false; }
+#endif
+
+}  // namespace cell
+
+#endif  // CELL_BASE_TEST_FAULTS_H_
