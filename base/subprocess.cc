@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -59,7 +60,15 @@ absl::StatusOr<Subprocess> Subprocess::Start(
   if (pid < 0) return ErrnoError("fork");
   if (pid == 0) {
     // Child: only async-signal-safe calls until exec.
-    dup2(in[0], 0);
+    if (options.controlling_terminal >= 0) {
+      if (setsid() < 0 ||
+          ioctl(options.controlling_terminal, TIOCSCTTY, 0) != 0 ||
+          dup2(options.controlling_terminal, 0) < 0) {
+        _exit(126);
+      }
+    } else {
+      dup2(in[0], 0);
+    }
     dup2(out[1], 1);
     dup2(err[1], 2);
     sigset_t none;

@@ -28,6 +28,12 @@ struct SubprocessOptions {
   std::optional<std::vector<std::string>> env;
   std::string stdin_text;
   std::string cwd;  // Empty: inherit.
+  // A terminal (a pty's slave) to start the process under, as a person's
+  // shell would: the child leads a new session with this as its
+  // controlling terminal and reads its stdin from it (stdout and stderr
+  // are still captured; stdin_text must be empty). The caller keeps the
+  // descriptor. -1: none.
+  int controlling_terminal = -1;
   // Killed with SIGKILL after this long; the result then says so.
   absl::Duration timeout = absl::Seconds(60);
 };

@@ -1,6 +1,9 @@
 #include "base/subprocess.h"
 
+#include <fcntl.h>
 #include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -46,6 +49,31 @@ TEST(RunSubprocessTest, FeedsStdinAndSetsEnvAndCwd) {
           options));
   EXPECT_THAT(result.exit_code, Optional(0));
   EXPECT_EQ(result.stdout_text, "200000\nthis\n/\n0\n");
+}
+
+// Under a pty, as a person's shell: a session of its own, with the pty as
+// its controlling terminal (/dev/tty opens) and stdin; output still
+// captured.
+TEST(RunSubprocessTest, ControllingTerminal) {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(slave, 0);
+  SubprocessOptions options;
+  options.controlling_terminal = slave;
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunSubprocess({"/bin/sh", "-c",
+                     "read -r pid comm state ppid pgrp sid rest </proc/$$/stat;"
+                     " [ \"$sid\" = \"$$\" ] && echo leader;"
+                     " test -t 0 && echo stdin-tty;"
+                     " : </dev/tty && echo has-ctty"},
+                    options));
+  close(slave);
+  close(master);
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_EQ(result.stdout_text, "leader\nstdin-tty\nhas-ctty\n");
 }
 
 TEST(RunSubprocessTest, MissingProgramIs127) {

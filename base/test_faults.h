@@ -36,8 +36,12 @@ inline constexpr char kKeepDescriptors[] = "keep-descriptors";
 inline constexpr char kKeepJobDir[] = "keep-job-dir";
 // The seccomp filter lets io_uring through.
 inline constexpr char kAllowIoUring[] = "allow-io-uring";
+// The cell's network namespace gets a default route (through lo).
+inline constexpr char kDefaultRoute[] = "default-route";
 // The builtin engine connects to any address (loopback, private, ...).
 inline constexpr char kNoAddressPolicy[] = "no-address-policy";
+// The Nix store is bound read-write.
+inline constexpr char kWritableStore[] = "writable-store";
 // logDir is bound read-write and `protect` paths are left writable.
 inline constexpr char kWritableControlFiles[] = "writable-control-files";
 }  // namespace fault

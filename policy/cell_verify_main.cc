@@ -4,22 +4,30 @@
 // binary, as a user would) and judges the facts. Flags live only here.
 //
 // Exit: 0 every property passed (warnings allowed), 1 a property failed,
-// 2 usage or setup error.
+// 2 usage or setup error. With --threshold=N: 1 when the exposure score
+// (policy/score.h) is above N or a property is an error, else 0.
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdlib.h>
+#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <tuple>
 #include <utility>
 #include <vector>
@@ -41,8 +49,10 @@
 #include "launcher/spec/spec.h"
 #include "nlohmann/json.hpp"
 #include "policy/evaluate.h"
+#include "policy/host_checks.h"
 #include "policy/policy.h"
 #include "policy/report.h"
+#include "policy/score.h"
 #include "policy/static_rules.h"
 #include "probes/host.h"
 
@@ -95,7 +105,7 @@ constexpr const char* kCanaryHosts[] = {"127.0.0.1", "localhost"};
 constexpr char kUsage[] =
     R"(Usage: cell-verify --spec=FILE [--policy=FILE | --profile=NAME]
                    [--format=text|json|junit] [--output=FILE] [--static-only]
-                   [--cell=PATH] [--probe=PATH]
+                   [--cell=PATH] [--probe=PATH] [--threshold=N]
 
 Checks a cell before you deploy an agent into it: the spec against a policy
 (mounts, env, isolation, the domain filter), then the cell itself: it runs
@@ -113,9 +123,12 @@ observes with what the spec and SPEC.md promise, property by property.
   --cell=PATH        the cell launcher (default: beside cell-verify, its
                      Bazel runfiles, or PATH)
   --probe=PATH       the cell-probe binary (likewise)
+  --threshold=N      exit 1 only when the exposure score (0-10, weighted as
+                     README.md says; decimals allowed) is above N, or a
+                     property could not be judged (an error)
 
 Exit status: 0 all properties passed (warnings allowed), 1 a property
-failed, 2 usage or setup error.
+failed, 2 usage or setup error. With --threshold, 0 or 1 as it says.
 )";
 
 struct Flags {
@@ -127,6 +140,7 @@ struct Flags {
   bool static_only = false;
   std::string cell;
   std::string probe;
+  std::optional<double> threshold;  // --threshold: exit by the score.
 };
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv, bool* help) {
@@ -168,6 +182,9 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv, bool* help) {
       flags.cell = value;
     } else if (name == "probe") {
       flags.probe = value;
+    } else if (name == "threshold") {
+      CELL_ASSIGN_OR_RETURN(flags.threshold,
+                            cell::policy::ParseThreshold(value));
     } else {
       return absl::InvalidArgumentError(
           absl::StrCat("unknown flag --", name, " (see --help)"));
@@ -262,6 +279,72 @@ absl::StatusOr<std::string> StageProbe(const std::string& probe,
   return dir;
 }
 
+// A pty of cell-verify's own to start the cell under: the stand-in for the
+// terminal of a person who runs an agent, so that the terminal property
+// means the same in CI (no terminal) as at a desk. Nothing the cell pushes
+// into it reaches a real terminal. The master is drained on a thread so
+// that output into the pty can never block the cell.
+class StandInTerminal {
+ public:
+  static absl::StatusOr<std::unique_ptr<StandInTerminal>> Open() {
+    const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) return cell::ErrnoStatus(errno, "posix_openpt");
+    std::unique_ptr<StandInTerminal> terminal(new StandInTerminal(master));
+    const char* name = unlockpt(master) == 0 ? ptsname(master) : nullptr;
+    if (name == nullptr) return cell::ErrnoStatus(errno, "unlockpt/ptsname");
+    terminal->slave_ = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    struct stat info;
+    if (terminal->slave_ < 0 || fstat(terminal->slave_, &info) != 0) {
+      return cell::ErrnoStatus(errno, absl::StrCat("open ", name));
+    }
+    terminal->identity_ = absl::StrCat(info.st_dev, ":", info.st_ino);
+    // Raw: every byte pushed into its input counts (FIONREAD), lines or not.
+    termios mode;
+    if (tcgetattr(terminal->slave_, &mode) != 0) {
+      return cell::ErrnoStatus(errno, "tcgetattr");
+    }
+    cfmakeraw(&mode);
+    if (tcsetattr(terminal->slave_, TCSANOW, &mode) != 0) {
+      return cell::ErrnoStatus(errno, "tcsetattr");
+    }
+    StandInTerminal* raw = terminal.get();
+    terminal->drain_ = std::thread([raw] {
+      char buffer[4096];
+      while (!raw->stop_) {
+        pollfd event = {raw->master_, POLLIN, 0};
+        if (poll(&event, 1, 100) > 0 &&
+            read(raw->master_, buffer, sizeof(buffer)) < 0 && errno != EIO &&
+            errno != EAGAIN && errno != EINTR) {
+          return;
+        }
+      }
+    });
+    return terminal;
+  }
+  ~StandInTerminal() {
+    stop_ = true;
+    if (drain_.joinable()) drain_.join();
+    if (slave_ >= 0) close(slave_);
+    close(master_);
+  }
+  int slave() const { return slave_; }
+  // Bytes waiting in its input: nothing but the cell can have put them.
+  int PendingInput() const {
+    int bytes = 0;
+    return ioctl(slave_, FIONREAD, &bytes) == 0 ? bytes : -1;
+  }
+  // "DEV:INO" of the slave, as the probe compares it.
+  const std::string& identity() const { return identity_; }
+
+ private:
+  explicit StandInTerminal(int master) : master_(master) {}
+  int master_;
+  int slave_ = -1;
+  std::string identity_;
+  std::atomic<bool> stop_{false};
+  std::thread drain_;
+};
+
 // A small text file, or "" when it cannot be read.
 std::string FileText(const std::string& path) {
   absl::StatusOr<std::string> text = cell::ReadFileToString(path, 1 << 20);
@@ -313,8 +396,11 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
     observation->expected_connect_statuses.push_back(allowed ? 200 : 403);
   }
   const std::string status_file = work + "/status.jsonl";
+  CELL_ASSIGN_OR_RETURN(std::unique_ptr<StandInTerminal> terminal,
+                        StandInTerminal::Open());
   cell::SubprocessOptions options;
   options.timeout = absl::Minutes(2);
+  options.controlling_terminal = terminal->slave();
   std::vector<std::string> argv = {
       cell,
       "run",
@@ -326,12 +412,16 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
       "all",
       connect_flags[0],
       connect_flags[1],
-      absl::StrCat("--host-pid=", getpid())};
+      absl::StrCat("--host-pid=", getpid()),
+      absl::StrCat("--caller-tty=", terminal->identity())};
   if (const int forks = cell::policy::ForkTestCount(spec); forks > 0) {
     argv.push_back(absl::StrCat("--fork-max=", forks));
   }
   if (const int mib = cell::policy::MemoryTestMiB(spec); mib > 0) {
     argv.push_back(absl::StrCat("--alloc-mib=", mib));
+  }
+  for (const auto& [path, what] : observation->control_paths) {
+    argv.push_back(absl::StrCat("--try-write=", path));
   }
   CELL_ASSIGN_OR_RETURN(cell::SubprocessResult run,
                         cell::RunSubprocess(argv, options));
@@ -341,6 +431,7 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
                      absl::StripTrailingAsciiWhitespace(run.stderr_text)));
   }
   observation->facts = cell::policy::ParseProbeFacts(run.stdout_text);
+  observation->caller_terminal_input = terminal->PendingInput();
   // What only the host can see, after the run.
   Json started;
   for (absl::string_view line :
@@ -376,6 +467,36 @@ std::pair<uid_t, gid_t> CellHostIds(const cell::CellSpec& spec) {
       FileText("/etc/group"));
   if (!identity.ok()) return {getuid(), getgid()};  // The launch says why.
   return {identity->uid, identity->gid};
+}
+
+// The host side of the control-files and bind-sources properties: what
+// must stay read-only inside, and the spec's paths as its file names them.
+absl::Status CheckHostPaths(const Flags& flags, const cell::CellSpec& spec,
+                            const std::string& cell_binary,
+                            Observation* observation) {
+  std::map<std::string, std::string> control;
+  for (const auto& [path, what] :
+       {std::pair{flags.spec, "the spec"}, std::pair{cell_binary, "cell"}}) {
+    char real[PATH_MAX];
+    if (realpath(path.c_str(), real) != nullptr) control[real] = what;
+  }
+  if (spec.tinyproxy_filter.has_value()) {
+    control[*spec.tinyproxy_filter] = "the filter";
+  }
+  observation->control_paths = cell::policy::ControlPaths(spec, control);
+  CELL_ASSIGN_OR_RETURN(
+      std::string text,
+      cell::ReadFileToString(flags.spec, cell::kMaxJsonTextBytes));
+  CELL_ASSIGN_OR_RETURN(Json raw, cell::ParseJsonText(text, flags.spec));
+  observation->host_path_problems = cell::policy::HostPathProblems(raw, spec);
+  const int worktree = open(spec.worktree_path.c_str(),
+                            O_PATH | O_NOFOLLOW | O_DIRECTORY | O_CLOEXEC);
+  struct stat info;
+  if (worktree >= 0 && fstat(worktree, &info) == 0) {
+    observation->host_worktree_id = absl::StrCat(info.st_dev, ":", info.st_ino);
+  }
+  if (worktree >= 0) close(worktree);
+  return absl::OkStatus();
 }
 
 Observation HostFacts(const cell::CellSpec& spec) {
@@ -447,6 +568,7 @@ int main(int argc, char** argv) {
   report.spec = flags->spec;
   report.policy = policy->name;
   report.static_only = flags->static_only;
+  report.threshold = flags->threshold;
   report.colour = flags->format == "text" && flags->output.empty() &&
                   isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
   if (flags->static_only) {
@@ -459,6 +581,9 @@ int main(int argc, char** argv) {
                  "cell-verify: running the probes in a cell built from %s\n",
                  flags->spec.c_str());
     Observation observation = HostFacts(*spec);
+    const absl::Status host_paths =
+        CheckHostPaths(*flags, *spec, *cell_binary, &observation);
+    if (!host_paths.ok()) return Fail(host_paths);
     const absl::Status observed =
         ObserveCell(*flags, *spec, *cell_binary, *probe, &observation);
     if (!observed.ok()) return Fail(observed);
@@ -480,5 +605,6 @@ int main(int argc, char** argv) {
           absl::StrCat("--output: cannot write ", flags->output)));
     }
   }
-  return cell::policy::AllPassed(report.results) ? kExitPass : kExitFail;
+  return cell::policy::Acceptable(report.results, flags->threshold) ? kExitPass
+                                                                    : kExitFail;
 }

@@ -52,7 +52,8 @@ Observation DocumentedFacts() {
   o.facts["nix"] = Json::parse(R"({
     "NIX_CONFIG": "experimental-features = nix-command flakes\nsubstitute = true",
     "NIX_REMOTE": "unix:///run/nix/socket",
-    "daemon": {"handshake": true, "protocolVersion": "1.34"}})");
+    "daemon": {"handshake": true, "protocolVersion": "1.34",
+               "trust": {"trusted": false, "source": "setOptions"}}})");
   o.facts["identity"] = Json::parse(R"({"uid": 1000, "gid": 100,
     "uidMap": [[1000, 1000, 1]], "gidMap": [[100, 100, 1]]})");
   o.facts["kernel"] = Json::parse(R"({
@@ -64,9 +65,15 @@ Observation DocumentedFacts() {
     "mountInNewNamespace": {"ok": true}, "setLoopbackFlags": {"ok": true}})");
   o.facts["mounts"] = Json::parse(
       R"({"hostPathsVisible": {"/etc/shadow": false, "/root": false}})");
-  o.facts["fs"] =
-      Json::parse(R"({"worktree": {"writable": true}, "root": {"writable":
-      true}})");
+  o.facts["fs"] = Json::parse(R"({"worktree": {"writable": true},
+    "root": {"writable": true}, "worktreeId": "2049:77",
+    "controlWrites": {"/home/cell/log": "EROFS: Read-only file system"}})");
+  o.control_paths = {{"/home/cell/log", "logDir"}};
+  o.host_worktree_id = "2049:77";
+  o.facts["terminal"] = Json::parse(R"({"callerTtyGiven": true,
+    "sessionLeader": true, "stdinIsCallerTty": false,
+    "tiocsti": {"stdin": "ok", "devTty": "ok"}, "ownPtyTiocsti": "ok"})");
+  o.caller_terminal_input = 0;
   o.host_rlimits = Json::parse(R"({"nofile": {"soft": 1024, "hard": 4096},
     "core": {"soft": 0, "hard": null}})");
   o.host_cgroups = Json::parse(R"({"": "/user.slice", "memory": "/m"})");
@@ -116,6 +123,25 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
       {"nix-daemon",
        [](Observation* o) { o->facts["nix"]["daemon"]["handshake"] = false; }},
       {"identity", [](Observation* o) { o->facts["identity"]["uid"] = 0; }},
+      {"nix-trust",
+       [](Observation* o) {
+         o->facts["nix"]["daemon"]["trust"]["trusted"] = true;
+       }},
+      {"terminal",
+       [](Observation* o) { o->facts["terminal"]["sessionLeader"] = false; }},
+      {"terminal",
+       [](Observation* o) { o->facts["terminal"]["stdinIsCallerTty"] = true; }},
+      {"terminal", [](Observation* o) { o->caller_terminal_input = 1; }},
+      {"control-files",
+       [](Observation* o) {
+         o->facts["fs"]["controlWrites"]["/home/cell/log"] = "ok";
+       }},
+      {"bind-sources",
+       [](Observation* o) { o->facts["fs"]["worktreeId"] = "2049:78"; }},
+      {"bind-sources",
+       [](Observation* o) {
+         o->host_path_problems = {"worktreePath: '/w' is a symlink"};
+       }},
       {"capabilities",
        [](Observation* o) { o->facts["caps"]["CapEff"]["count"] = 40; }},
       {"capabilities",
@@ -208,7 +234,8 @@ TEST(EvaluateTest, ExpectationsFollowTheSpec) {
   spec.nix = false;
   spec.network.mode = NetworkMode::kNone;
   results = Evaluate(spec, DocumentedPolicy(), hardened, {});
-  EXPECT_EQ(results.size(), Properties().size() - 4);
+  // Four Nix properties (store, config, daemon, trust) and the proxy.
+  EXPECT_EQ(results.size(), Properties().size() - 5);
 }
 
 TEST(EvaluateTest, LimitsAreJudgedByPathAndByEffect) {
@@ -341,6 +368,106 @@ TEST(EvaluateTest, AFindingForNoPropertyIsAnError) {
       DocumentedPolicy(), {{"fliter-policy", FindingLevel::kFail, "typo"}});
   EXPECT_THAT(results, Result("fliter-policy", Outcome::kError));
   EXPECT_FALSE(AllPassed(results));
+}
+
+// Near-identical findings are one entry: the private hosts a filter line
+// lets through differ only in the quoted host.
+TEST(EvaluateTest, NearIdenticalFindingsAreGrouped) {
+  const std::vector<Finding> findings = {
+      {"filter-policy", FindingLevel::kWarn,
+       "f:2 '^a' is not anchored (^...$); anchor it"},
+      {"filter-policy", FindingLevel::kFail,
+       "private or metadata address 'localhost' is allowed by f:1 '.*'"},
+      {"filter-policy", FindingLevel::kFail,
+       "private or metadata address '127.0.0.1' is allowed by f:1 '.*'"},
+      {"filter-policy", FindingLevel::kFail,
+       "private or metadata address 'localhost' is allowed by f:1 '.*'"},
+      {"filter-policy", FindingLevel::kFail,
+       "mustAllow host 'github.com' is denied: no line of f matches it"}};
+  const std::vector<FindingEntry> entries =
+      GroupFindings(findings, /*as_warnings=*/false);
+  ASSERT_EQ(entries.size(), 3u);
+  // Failures first, each group in the order found.
+  EXPECT_EQ(entries[0].id, "filter-policy.private-or-metadata-address-is");
+  EXPECT_EQ(entries[0].severity, "fail");
+  EXPECT_EQ(entries[0].count, 3);
+  EXPECT_EQ(entries[0].message,
+            "private or metadata address 'localhost', '127.0.0.1' is allowed "
+            "by f:1 '.*'");
+  EXPECT_EQ(entries[1].id, "filter-policy.mustallow-host-is-denied-no");
+  EXPECT_EQ(entries[1].count, 1);
+  EXPECT_EQ(entries[1].message, findings[4].message);
+  EXPECT_EQ(entries[2].id, "filter-policy.is-not-anchored-anchor-it");
+  EXPECT_EQ(entries[2].severity, "warn");
+  EXPECT_EQ(entries[2].field, "");
+
+  // A policy that downgrades the property downgrades every entry.
+  for (const FindingEntry& entry : GroupFindings(findings, true)) {
+    EXPECT_EQ(entry.severity, "warn") << entry.id;
+  }
+}
+
+// An apostrophe inside a word is no quote; a field in backquotes names the
+// entry; different fields or flags are never grouped; equal slugs get a
+// suffix.
+TEST(EvaluateTest, FindingIdsAndFields) {
+  Finding a{"env-policy", FindingLevel::kFail,
+            "`env.GH_TOKEN` matches the forbidden name '*_TOKEN'; pass it by "
+            "reference"};
+  a.field = "env.GH_TOKEN";
+  Finding b = a;
+  b.message =
+      "`env.NPM_TOKEN` matches the forbidden name '*_TOKEN'; pass it "
+      "by reference";
+  b.field = "env.NPM_TOKEN";
+  const Finding c{"isolation-policy", FindingLevel::kFail,
+                  "the cell shares the host's PID namespace; it's bad; set "
+                  "isolation.pidNamespace: true (--pid-namespace)"};
+  std::vector<FindingEntry> entries = GroupFindings({a, b}, false);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[0].id,
+            "env-policy.env-gh-token-matches-forbidden-name-pass");
+  EXPECT_EQ(entries[0].field, "env.GH_TOKEN");
+  EXPECT_EQ(entries[1].id,
+            "env-policy.env-npm-token-matches-forbidden-name-pass");
+  entries = GroupFindings({c, c}, false);
+  ASSERT_EQ(entries.size(), 1u);
+  EXPECT_EQ(entries[0].id, "isolation-policy.cell-shares-hosts-pid-namespace");
+  EXPECT_EQ(entries[0].count, 2);
+  EXPECT_EQ(entries[0].message, c.message);
+  Finding d = c;
+  d.message = "the cell shares the host's IPC namespace";
+  entries = GroupFindings({c, d}, false);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].id, "isolation-policy.cell-shares-hosts-ipc-namespace");
+  d.message = "the cell shares the host's PID namespace, twice";
+  entries = GroupFindings({c, d}, false);
+  ASSERT_EQ(entries.size(), 2u);
+  EXPECT_EQ(entries[1].id,
+            "isolation-policy.cell-shares-hosts-pid-namespace-2");
+}
+
+// Each static result carries its findings; dynamic and "off" ones none.
+TEST(EvaluateTest, StaticResultsListTheirFindings) {
+  Policy policy = DocumentedPolicy();
+  policy.severity["env-policy"] = Severity::kOff;
+  const std::vector<Finding> findings = {
+      {"isolation-policy", FindingLevel::kFail, "set --pid-namespace"},
+      {"env-policy", FindingLevel::kFail, "`env.X` is forbidden"},
+      {"fliter-policy", FindingLevel::kFail, "typo"}};
+  const auto results =
+      Evaluate(DefaultSpec(), policy, DocumentedFacts(), findings);
+  for (const PropertyResult& result : results) {
+    SCOPED_TRACE(result.property);
+    if (result.property == "isolation-policy" ||
+        result.property == "fliter-policy") {
+      ASSERT_EQ(result.findings.size(), 1u);
+      EXPECT_EQ(result.findings[0].severity, "fail");
+      EXPECT_EQ(result.findings[0].count, 1);
+    } else {
+      EXPECT_THAT(result.findings, ::testing::IsEmpty());
+    }
+  }
 }
 
 }  // namespace

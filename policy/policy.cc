@@ -51,7 +51,8 @@ constexpr char kAgentStrictProfile[] = R"({
   "mounts": {
     "forbiddenSources": ["/", "/etc", "/root", "/home", "/var/run/docker.sock",
                          "/run/docker.sock", "~/.ssh", "~/.aws", "~/.config/gcloud",
-                         "~/.kube", "~/.docker", "~/.gnupg", "~/.netrc"]
+                         "~/.kube", "~/.docker", "~/.gnupg", "~/.netrc"],
+    "forbidWritableSystemDirs": true
   },
   "env": {
     "forbiddenNames": ["*_TOKEN", "*_SECRET", "*_SECRET_*", "*PASSWORD*",
@@ -122,13 +123,17 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
   }
   const Json* mounts = nullptr;
   CELL_RETURN_IF_ERROR(Section(
-      json, "mounts", {"forbiddenSources", "writableSourcesUnder"}, &mounts));
+      json, "mounts",
+      {"forbiddenSources", "writableSourcesUnder", "forbidWritableSystemDirs"},
+      &mounts));
   if (mounts != nullptr) {
     CELL_RETURN_IF_ERROR(ReadStringList(*mounts, "mounts", "forbiddenSources",
                                         &policy.mounts.forbidden_sources));
     CELL_RETURN_IF_ERROR(ReadStringList(*mounts, "mounts",
                                         "writableSourcesUnder",
                                         &policy.mounts.writable_sources_under));
+    CELL_RETURN_IF_ERROR(ReadBool(*mounts, "mounts", "forbidWritableSystemDirs",
+                                  &policy.mounts.forbid_writable_system_dirs));
     for (const std::vector<std::string>* list :
          {&policy.mounts.forbidden_sources,
           &policy.mounts.writable_sources_under}) {
@@ -232,6 +237,13 @@ absl::StatusOr<Policy> PolicyFromJson(const Json& json) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& SystemDirectories() {
+  static const auto* const kDirs = new std::vector<std::string>{
+      "/usr",    "/bin", "/sbin", "/lib", "/lib32",   "/lib64",
+      "/libx32", "/etc", "/boot", "/opt", "/var/lib", "/var/cache"};
+  return *kDirs;
+}
 
 const std::vector<std::string>& PropertyIds() {
   static const auto* ids = [] {

@@ -33,6 +33,9 @@ struct MountRules {
   // When set, every writable bind (worktree, logDir, "bind" mounts) must
   // come from beneath one of these.
   std::vector<std::string> writable_sources_under;
+  // No read-write bind of a system directory (SystemDirectories()), of one
+  // inside it, or of one holding it: what the host runs as root.
+  bool forbid_writable_system_dirs = false;
 };
 
 struct EnvRules {
@@ -74,6 +77,10 @@ struct Policy {
   // Property id -> severity; properties not listed fail.
   std::map<std::string, Severity> severity;
 };
+
+// The host's system directories: /usr, /bin, /sbin, /lib*, /etc, /boot,
+// /opt, /var/lib, /var/cache.
+const std::vector<std::string>& SystemDirectories();
 
 // Every property id a policy can name in `severity`, in report order: the
 // registry's (policy/properties/property.h).

@@ -8,6 +8,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "nlohmann/json.hpp"
+#include "policy/score.h"
 
 namespace cell::policy {
 namespace {
@@ -25,6 +26,19 @@ std::string Summary(const Report& report) {
       " passed, ", counts[Outcome::kFail], " failed, ", counts[Outcome::kWarn],
       " warned, ", counts[Outcome::kError], " errors, ", counts[Outcome::kOff],
       " off");
+}
+
+// "exposure 6.2/10 (EXPOSED)", and against the threshold when there is one.
+std::string ExposureLine(const Report& report) {
+  const Exposure exposure = ScoreExposure(report.results);
+  std::string line =
+      absl::StrFormat("exposure %.1f/10 (%s)", exposure.score, exposure.band);
+  if (report.threshold.has_value()) {
+    absl::StrAppend(&line,
+                    exposure.score > *report.threshold ? ", above" : ", within",
+                    absl::StrFormat(" the threshold %g", *report.threshold));
+  }
+  return line;
 }
 
 std::string XmlEscape(const std::string& text) {
@@ -108,31 +122,49 @@ std::string FormatText(const Report& report) {
       absl::StrAppend(&out, "        ", result.message, "\n");
     }
   }
-  absl::StrAppend(&out, Summary(report), "\n");
+  absl::StrAppend(&out, Summary(report), "\n", ExposureLine(report), "\n");
   return out;
 }
 
 std::string FormatJson(const Report& report) {
   nlohmann::json results = nlohmann::json::array();
   for (const PropertyResult& result : report.results) {
+    nlohmann::json findings = nlohmann::json::array();
+    for (const FindingEntry& finding : result.findings) {
+      findings.push_back({{"id", finding.id},
+                          {"severity", finding.severity},
+                          {"field", finding.field},
+                          {"flag", finding.flag},
+                          {"message", finding.message},
+                          {"count", finding.count}});
+    }
     results.push_back({{"property", result.property},
                        {"outcome", OutcomeName(result.outcome)},
                        {"expected", result.expected},
                        {"observed", result.observed},
-                       {"message", result.message}});
+                       {"message", result.message},
+                       {"findings", std::move(findings)}});
   }
+  const Exposure score = ScoreExposure(report.results);
+  nlohmann::json exposure = {{"score", score.score},
+                             {"band", std::string(score.band)},
+                             {"threshold", nullptr}};
+  if (report.threshold.has_value()) exposure["threshold"] = *report.threshold;
   std::map<Outcome, int> counts = Counts(report);
   nlohmann::json summary;
   for (const Outcome outcome : {Outcome::kPass, Outcome::kFail, Outcome::kWarn,
                                 Outcome::kError, Outcome::kOff}) {
     summary[std::string(OutcomeName(outcome))] = counts[outcome];
   }
-  return nlohmann::json({{"spec", report.spec},
-                         {"policy", report.policy},
-                         {"staticOnly", report.static_only},
-                         {"passed", AllPassed(report.results)},
-                         {"summary", summary},
-                         {"results", results}})
+  return nlohmann::json(
+             {{"spec", report.spec},
+              {"policy", report.policy},
+              {"staticOnly", report.static_only},
+              // As the exit status says: --threshold included.
+              {"passed", Acceptable(report.results, report.threshold)},
+              {"summary", summary},
+              {"exposure", exposure},
+              {"results", results}})
              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
          "\n";
 }
@@ -146,6 +178,21 @@ std::string FormatJunit(const Report& report) {
       report.results.size(), "\" failures=\"", counts[Outcome::kFail],
       "\" errors=\"", counts[Outcome::kError], "\" skipped=\"",
       counts[Outcome::kOff], "\">\n");
+  // The score as suite properties, for CI systems that chart them.
+  const Exposure exposure = ScoreExposure(report.results);
+  absl::StrAppend(&out, "    <properties>\n",
+                  absl::StrFormat("      <property name=\"exposure\" "
+                                  "value=\"%.1f\"/>\n",
+                                  exposure.score),
+                  "      <property name=\"exposureBand\" value=\"",
+                  exposure.band, "\"/>\n");
+  if (report.threshold.has_value()) {
+    absl::StrAppend(
+        &out, absl::StrFormat("      <property name=\"exposureThreshold\" "
+                              "value=\"%g\"/>\n",
+                              *report.threshold));
+  }
+  absl::StrAppend(&out, "    </properties>\n");
   for (const PropertyResult& result : report.results) {
     absl::StrAppend(&out, "    <testcase classname=\"", XmlEscape(suite),
                     "\" name=\"", XmlEscape(result.property), "\">");
@@ -175,7 +222,8 @@ std::string FormatJunit(const Report& report) {
     }
     absl::StrAppend(&out, "</testcase>\n");
   }
-  absl::StrAppend(&out, "  </testsuite>\n</testsuites>\n");
+  absl::StrAppend(&out, "    <system-out>", XmlEscape(ExposureLine(report)),
+                  "</system-out>\n  </testsuite>\n</testsuites>\n");
   return out;
 }
 

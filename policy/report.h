@@ -1,8 +1,10 @@
 // Report writers for cell-verify: text for people, JSON for tools, JUnit
-// XML for CI systems. Observed and expected values side by side.
+// XML for CI systems. Observed and expected values side by side, and the
+// exposure score (policy/score.h) in each.
 #ifndef CELL_POLICY_REPORT_H_
 #define CELL_POLICY_REPORT_H_
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -17,6 +19,8 @@ struct Report {
   // ANSI colours for the outcome words (a terminal, and NO_COLOR unset).
   bool colour = false;
   std::vector<PropertyResult> results;
+  // cell-verify --threshold: the highest exposure score that passes.
+  std::optional<double> threshold;
 };
 
 std::string FormatText(const Report& report);

@@ -2,9 +2,11 @@
 
 #include <string>
 
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "policy/score.h"
 
 namespace cell::policy {
 namespace {
@@ -73,6 +75,74 @@ TEST(ReportTest, JunitCountsAndEscapes) {
   EXPECT_THAT(xml, HasSubstr("<skipped"));
   EXPECT_THAT(xml, HasSubstr("<system-out>warning:"));
   EXPECT_THAT(xml, Not(HasSubstr("<now>")));
+}
+
+TEST(ReportTest, EveryFormatShowsTheExposure) {
+  Report report = Sample();
+  const Exposure exposure = ScoreExposure(report.results);
+  const std::string line =
+      absl::StrFormat("exposure %.1f/10 (%s)", exposure.score, exposure.band);
+  EXPECT_THAT(FormatText(report), HasSubstr(line + "\n"));
+
+  nlohmann::json json = nlohmann::json::parse(FormatJson(report));
+  EXPECT_EQ(json["exposure"]["score"], exposure.score);
+  EXPECT_EQ(json["exposure"]["band"], std::string(exposure.band));
+  EXPECT_TRUE(json["exposure"]["threshold"].is_null());
+
+  std::string xml = FormatJunit(report);
+  EXPECT_THAT(xml, HasSubstr(absl::StrFormat(
+                       "skipped=\"1\">\n    <properties>\n"
+                       "      <property name=\"exposure\" value=\"%.1f\"/>\n"
+                       "      <property name=\"exposureBand\" value=\"%s\"/>\n"
+                       "    </properties>\n",
+                       exposure.score, exposure.band)));
+  EXPECT_THAT(xml, HasSubstr("    <system-out>" + line +
+                             "</system-out>\n  </testsuite>"));
+
+  // With a threshold the report says where the score stands, and `passed`
+  // follows the exit status: an error still fails.
+  report.threshold = 10;
+  EXPECT_THAT(FormatText(report),
+              HasSubstr(line + ", within the threshold 10"));
+  json = nlohmann::json::parse(FormatJson(report));
+  EXPECT_EQ(json["exposure"]["threshold"], 10.0);
+  EXPECT_EQ(json["passed"], false);
+  xml = FormatJunit(report);
+  EXPECT_THAT(xml, HasSubstr("<property name=\"exposureThreshold\" "
+                             "value=\"10\"/>"));
+  report.results.erase(report.results.begin() + 3);  // The error.
+  EXPECT_EQ(nlohmann::json::parse(FormatJson(report))["passed"], true);
+  report.threshold = 0.5;
+  EXPECT_THAT(FormatText(report), HasSubstr(", above the threshold 0.5"));
+  EXPECT_EQ(nlohmann::json::parse(FormatJson(report))["passed"], false);
+}
+
+TEST(ReportTest, JsonListsFindings) {
+  Report report = Sample();
+  report.results[4] = {
+      "env-policy",
+      Outcome::kFail,
+      "no findings",
+      "2 failing, 0 advisory",
+      "`env.A_TOKEN` ...; `env.B_TOKEN` ...",
+      {{"env-policy.env-a-token-matches", "fail", "env.A_TOKEN", "",
+        "`env.A_TOKEN` matches", 1},
+       {"env-policy.env-b-token-matches", "fail", "env.B_TOKEN", "--unset-env",
+        "`env.B_TOKEN` matches", 2}}};
+  const nlohmann::json json = nlohmann::json::parse(FormatJson(report));
+  EXPECT_EQ(json["results"][0]["findings"], nlohmann::json::array());
+  const nlohmann::json& findings = json["results"][4]["findings"];
+  ASSERT_EQ(findings.size(), 2u);
+  EXPECT_EQ(findings[1],
+            nlohmann::json({{"id", "env-policy.env-b-token-matches"},
+                            {"severity", "fail"},
+                            {"field", "env.B_TOKEN"},
+                            {"flag", "--unset-env"},
+                            {"message", "`env.B_TOKEN` matches"},
+                            {"count", 2}}));
+  // The joined message stays, for people and older tools.
+  EXPECT_EQ(json["results"][4]["message"],
+            "`env.A_TOKEN` ...; `env.B_TOKEN` ...");
 }
 
 }  // namespace

@@ -77,6 +77,23 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
                         "' writable, which exposes the Nix store (",
                         spec.nix_store, ") for writing; make it a ro-bind")});
     }
+    // logDir is written by the launcher only (read-only inside).
+    if (source.writable && source.field != "logDir" &&
+        policy.mounts.forbid_writable_system_dirs) {
+      for (const std::string& dir : SystemDirectories()) {
+        if (!PathIsSameOrUnder(source.path, dir) &&
+            !PathIsSameOrUnder(dir, source.path)) {
+          continue;
+        }
+        findings->push_back(
+            {"mount-policy", FindingLevel::kFail,
+             absl::StrCat("`", source.field, "` binds '", source.path,
+                          "' writable: ", dir,
+                          " is a system directory the host runs as root; "
+                          "make it a ro-bind")});
+        break;
+      }
+    }
     if (source.writable && !policy.mounts.writable_sources_under.empty()) {
       bool inside = false;
       for (const std::string& raw : policy.mounts.writable_sources_under) {

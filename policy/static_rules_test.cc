@@ -110,6 +110,26 @@ TEST(StaticRulesTest, ForbiddenSourcesAndTheirAncestors) {
   EXPECT_EQ(findings.size(), 2u);
 }
 
+TEST(StaticRulesTest, NoWritableBindOfASystemDirectory) {
+  Policy policy;
+  policy.mounts.forbid_writable_system_dirs = true;
+  CellSpec spec = Spec();
+  spec.log_dir = "/var/lib/cell-logs";  // Read-only inside: not a finding.
+  spec.mounts = {{MountType::kBind, "/usr", "/usr"},
+                 {MountType::kBind, "/var/lib/postgresql", "/db"},
+                 {MountType::kBind, "/var", "/hostvar"},
+                 {MountType::kRoBind, "/etc", "/etc"},
+                 {MountType::kBind, "/srv/data", "/data"}};
+  const std::vector<Finding> findings = Check(spec, policy);
+  EXPECT_THAT(findings, Has("mount-policy",
+                            "`mounts[0].src` binds '/usr' "
+                            "writable: /usr is a system"));
+  EXPECT_THAT(findings, Has("mount-policy", "`mounts[1].src`"));
+  EXPECT_THAT(findings, Has("mount-policy", "`mounts[2].src`"));
+  EXPECT_EQ(findings.size(), 3u);
+  EXPECT_TRUE(Check(spec, BuiltinProfile("agent-strict").value()).size() >= 3u);
+}
+
 TEST(StaticRulesTest, WritableBindsMustComeFromAllowedPlaces) {
   Policy policy;
   policy.mounts.writable_sources_under = {"/srv/work"};

@@ -3,7 +3,7 @@
 //
 //   cell-probe all|NAME... [--connect=HOST:PORT]... [--host-pid=PID]
 //              [--direct=HOST:PORT] [--proc=DIR] [--fork-max=N]
-//              [--alloc-mib=N]
+//              [--alloc-mib=N] [--caller-tty=DEV:INO] [--try-write=PATH]...
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -17,9 +17,15 @@ namespace {
 constexpr char kUsage[] =
     "Usage: cell-probe all|NAME... [--connect=HOST:PORT]... [--host-pid=PID]\n"
     "                  [--direct=HOST:PORT] [--proc=DIR]\n"
-    "                  [--fork-max=N] [--alloc-mib=N]\n"
+    "                  [--fork-max=N] [--alloc-mib=N] [--caller-tty=DEV:INO]\n"
     "--fork-max and --alloc-mib make the limits probe test the cell's\n"
     "cgroup: fork up to N waiting children; touch up to N MiB in a child.\n"
+    "--caller-tty names the terminal the cell was started under (st_dev and\n"
+    "st_ino of its slave, as cell-verify's own pty): the terminal probe tries\n"
+    "TIOCSTI on fd 0 and /dev/tty only with it.\n"
+    "--try-write names a path that must not be writable in the cell: the fs\n"
+    "probe opens it for writing (nothing is written) or, for a directory,\n"
+    "creates and removes a file in it.\n"
     "Prints one JSON line per probe: {\"probe\": NAME, \"facts\": {...}}.\n"
     "Facts, never verdicts: cell-verify judges them.\n"
     "Probes:";
@@ -51,6 +57,10 @@ int main(int argc, char** argv) {
       options.connect_targets.push_back(value);
     } else if (TakeValue(arg, "--host-pid", &value)) {
       options.host_pid = std::atoi(value.c_str());
+    } else if (TakeValue(arg, "--caller-tty", &value)) {
+      options.caller_tty = value;
+    } else if (TakeValue(arg, "--try-write", &value)) {
+      options.try_write.push_back(value);
     } else if (TakeValue(arg, "--fork-max", &value)) {
       options.fork_max = std::atoi(value.c_str());
     } else if (TakeValue(arg, "--alloc-mib", &value)) {

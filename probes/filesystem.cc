@@ -81,6 +81,57 @@ Facts ProbeFs(const ProbeOptions& options) {
     result["path"] = dir.empty() ? "/" : dir;
     facts[key] = result;
   }
+  struct stat info;
+  facts["worktreeId"] = stat(options.worktree.c_str(), &info) == 0
+                            ? Facts(std::to_string(info.st_dev) + ":" +
+                                    std::to_string(info.st_ino))
+                            : Facts(ErrnoFact(errno));
+  Facts writes = Facts::object();
+  for (const std::string& path : options.try_write) {
+    if (lstat(path.c_str(), &info) != 0) {
+      // Missing: planting it is the attack. Can the cell create it, or the
+      // first missing directory on the way (.git for .git/hooks/)? What
+      // was made is removed at once.
+      std::string first = path;
+      for (std::string parent = first.substr(0, first.rfind('/'));
+           !parent.empty() && lstat(parent.c_str(), &info) != 0;
+           parent = parent.substr(0, parent.rfind('/'))) {
+        first = parent;
+      }
+      int error = 0;
+      if (first == path) {
+        const int fd =
+            open(path.c_str(),
+                 O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        error = fd >= 0 ? 0 : errno;
+        if (fd >= 0) {
+          close(fd);
+          unlink(path.c_str());
+        }
+      } else {
+        error = mkdir(first.c_str(), 0700) == 0 ? 0 : errno;
+        if (error == 0) rmdir(first.c_str());
+      }
+      writes[path] = error == 0 ? Facts("ok") : Facts(ErrnoFact(error));
+    } else if (S_ISDIR(info.st_mode)) {
+      const std::string file =
+          path + "/.cell-probe-control-" + std::to_string(getpid());
+      const int fd =
+          open(file.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+      if (fd >= 0) {
+        close(fd);
+        unlink(file.c_str());
+      }
+      writes[path] = fd >= 0 ? Facts("ok") : Facts(ErrnoFact(errno));
+    } else {
+      // No O_TRUNC, nothing written: the open is the attack's first step.
+      const int fd = open(path.c_str(), O_WRONLY | O_NOFOLLOW | O_NONBLOCK |
+                                            O_NOCTTY | O_CLOEXEC);
+      if (fd >= 0) close(fd);
+      writes[path] = fd >= 0 ? Facts("ok") : Facts(ErrnoFact(errno));
+    }
+  }
+  facts["controlWrites"] = writes;
   return facts;
 }
 

@@ -95,10 +95,54 @@ Facts ProbeTerminal(const ProbeOptions& options) {
   if (tty >= 0) {
     const char* name = ttyname(tty);
     facts["devTty"] = name != nullptr ? name : "open";
-    close(tty);
   } else {
     facts["devTty"] = ErrnoFact(errno);
   }
+  // Is fd 0 the terminal the cell was started under? Compared by device
+  // and inode: names mean nothing across devpts instances. (/dev/tty has
+  // its own inode; cell-verify sees from outside whether a push through it
+  // landed in its terminal.)
+  facts["callerTtyGiven"] = !options.caller_tty.empty();
+  struct stat info;
+  facts["stdinIsCallerTty"] =
+      !options.caller_tty.empty() && fstat(0, &info) == 0 &&
+      options.caller_tty ==
+          std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+  // Only under cell-verify, whose pty is then the only terminal fd 0 and
+  // /dev/tty can be besides the cell's own: a NUL pushed into either, the
+  // attack's step with no effect, from a child as the attack would be.
+  Facts tiocsti = {{"stdin", "not tried"}, {"devTty", "not tried"}};
+  for (const auto& [key, fd] :
+       {std::pair{"stdin", 0}, std::pair{"devTty", tty}}) {
+    if (options.caller_tty.empty() || fd < 0 || isatty(fd) != 1) continue;
+    tiocsti[key] = AttemptInChild([fd = fd] {
+      const char nul = '\0';
+      return ErrnoOf(ioctl(fd, TIOCSTI, &nul));
+    });
+  }
+  if (tty >= 0) close(tty);
+  facts["tiocsti"] = tiocsti;
+  // Whether injection works in this cell at all (the kernel's
+  // dev.tty.legacy_tiocsti, the seccomp filter): into a pty of its own, as
+  // its controlling terminal, in a new session.
+  facts["ownPtyTiocsti"] = AttemptInChild([] {
+    const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) return errno;
+    if (unlockpt(master) != 0 || setsid() < 0) return errno;
+    const char* name = ptsname(master);
+    if (name == nullptr) return errno;
+    const int slave = open(name, O_RDWR | O_CLOEXEC);  // Becomes the ctty.
+    if (slave < 0) return errno;
+    const char nul = '\0';
+    return ErrnoOf(ioctl(slave, TIOCSTI, &nul));
+  });
+  // A console's TIOCLINUX (paste the selection: injection on a virtual
+  // console) on fd 0, with the harmless subcode that reads the shift state.
+  char subcode = 6;  // TIOCL_GETSHIFTSTATE
+  facts["tioclinux"] =
+      isatty(0) == 1
+          ? Facts(ioctl(0, TIOCLINUX, &subcode) == 0 ? "ok" : ErrnoFact(errno))
+          : Facts("not a terminal");
   return facts;
 }
 

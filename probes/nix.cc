@@ -20,11 +20,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
 #include <sstream>
+#include <string>
 
 #include "base/mount_flags.h"
 #include "probes/parsers.h"
@@ -52,6 +54,150 @@ Facts TryRemountWritable(const std::string& path) {
         MS_REMOUNT | MS_BIND | KeptMountFlags(path.c_str());
     return ErrnoOf(mount(nullptr, path.c_str(), nullptr, flags, nullptr));
   });
+}
+
+// The Nix worker protocol's framing: little-endian u64 words; a string is
+// its length, its bytes and zeros up to a multiple of 8.
+class Wire {
+ public:
+  explicit Wire(int fd) : fd_(fd) {}
+  bool Put(uint64_t word) {
+    return send(fd_, &word, sizeof(word), MSG_NOSIGNAL) == sizeof(word);
+  }
+  bool PutString(const std::string& text) {
+    std::string padded = text;
+    padded.resize((text.size() + 7) / 8 * 8, '\0');
+    return Put(text.size()) &&
+           send(fd_, padded.data(), padded.size(), MSG_NOSIGNAL) ==
+               static_cast<ssize_t>(padded.size());
+  }
+  bool Get(uint64_t* word) { return GetBytes(word, sizeof(*word)); }
+  // Strings longer than `limit` are refused (facts from a daemon we only
+  // probe: never trusted to be small).
+  bool GetString(std::string* text, size_t limit = 1 << 16) {
+    uint64_t size = 0;
+    if (!Get(&size) || size > limit) return false;
+    text->assign((size + 7) / 8 * 8, '\0');
+    if (!GetBytes(text->data(), text->size())) return false;
+    text->resize(size);
+    return true;
+  }
+
+ private:
+  bool GetBytes(void* out, size_t size) {
+    size_t got = 0;
+    while (got < size) {
+      const ssize_t n = recv(fd_, static_cast<char*>(out) + got, size - got, 0);
+      if (n <= 0) return false;
+      got += static_cast<size_t>(n);
+    }
+    return true;
+  }
+  int fd_;
+};
+
+// The daemon's log messages after an operation, up to STDERR_LAST (true)
+// or STDERR_ERROR / a broken stream (false); `text` gets what they said.
+bool ReadUntilLast(Wire& wire, std::string* text) {
+  constexpr uint64_t kNext = 0x6f6c6d67, kLast = 0x616c7473,
+                     kError = 0x63787470, kStartActivity = 0x53545254,
+                     kStopActivity = 0x53544f50, kResult = 0x52534c54;
+  for (int messages = 0; messages < 10000; ++messages) {
+    uint64_t kind = 0, word = 0;
+    std::string line;
+    if (!wire.Get(&kind)) return false;
+    if (kind == kLast) return true;
+    if (kind == kNext) {
+      if (!wire.GetString(&line)) return false;
+      text->append(line);
+    } else if (kind == kStartActivity) {
+      // id, level, type, text, fields, parent.
+      if (!wire.Get(&word) || !wire.Get(&word) || !wire.Get(&word) ||
+          !wire.GetString(&line)) {
+        return false;
+      }
+      text->append(line).append("\n");
+      uint64_t fields = 0;
+      if (!wire.Get(&fields) || fields > 64) return false;
+      for (uint64_t i = 0; i < fields; ++i) {
+        uint64_t type = 0;
+        if (!wire.Get(&type)) return false;
+        if (type == 0 ? !wire.Get(&word) : !wire.GetString(&line)) {
+          return false;
+        }
+      }
+      if (!wire.Get(&word)) return false;
+    } else if (kind == kStopActivity) {
+      if (!wire.Get(&word)) return false;
+    } else if (kind == kResult) {
+      // id, type, fields.
+      uint64_t fields = 0;
+      if (!wire.Get(&word) || !wire.Get(&word) || !wire.Get(&fields) ||
+          fields > 64) {
+        return false;
+      }
+      for (uint64_t i = 0; i < fields; ++i) {
+        uint64_t type = 0;
+        if (!wire.Get(&type)) return false;
+        if (type == 0 ? !wire.Get(&word) : !wire.GetString(&line)) {
+          return false;
+        }
+      }
+    } else {
+      return false;  // kError, or a message this probe does not know.
+    }
+    (void)kError;
+  }
+  return false;
+}
+
+// Whether the daemon trusts this connection: what it says in the handshake
+// (protocol 1.35 and later), or else whether it ignores a restricted
+// setting sent from here: an untrusted client's is dropped with a message
+// ("ignoring the client-specified setting ... not a trusted user", which
+// older daemons log at debug level, so the options ask for that level). The
+// setting only ever applies to this connection's worker, which builds
+// nothing. Continues the handshake after the daemon's magic and version.
+Facts DaemonTrust(int fd, uint64_t daemon_version) {
+  Wire wire(fd);
+  const uint64_t minor = std::min<uint64_t>(daemon_version & 0xff, 35);
+  std::string version_text;
+  uint64_t trust = 0;
+  if (!wire.Put((1 << 8) | minor) ||
+      (minor >= 14 && !wire.Put(0)) ||  // No CPU affinity.
+      (minor >= 11 && !wire.Put(0)) ||  // reserveSpace: no.
+      (minor >= 33 && !wire.GetString(&version_text, 256)) ||
+      (minor >= 35 && !wire.Get(&trust))) {
+    return {{"error", "handshake cut short"}};
+  }
+  std::string log;
+  if (!ReadUntilLast(wire, &log)) return {{"error", "no STDERR_LAST"}};
+  Facts facts = {{"daemonVersion", version_text}};
+  if (trust == 1 || trust == 2) {
+    facts["trusted"] = trust == 1;
+    facts["source"] = "handshake";
+    return facts;
+  }
+  if (minor < 12) return {{"error", "protocol too old for options"}};
+  constexpr uint64_t kSetOptions = 19;
+  constexpr uint64_t kDebug = 6;
+  constexpr const char* kRestricted = "sandbox-fallback";
+  // keepFailed, keepGoing, tryFallback, verbosity, maxBuildJobs,
+  // maxSilentTime, useBuildHook, verboseBuild, logType, printBuildTrace,
+  // buildCores, useSubstitutes, then the overrides.
+  const uint64_t options[] = {0, 0, 0, kDebug, 1, 0, 0, 0, 0, 0, 0, 0};
+  bool sent = wire.Put(kSetOptions);
+  for (const uint64_t option : options) sent = sent && wire.Put(option);
+  sent = sent && wire.Put(1) && wire.PutString(kRestricted) &&
+         wire.PutString("false");
+  log.clear();
+  if (!sent || !ReadUntilLast(wire, &log)) {
+    return {{"error", "setOptions: no answer"}};
+  }
+  facts["trusted"] = log.find(std::string("client-specified setting '") +
+                              kRestricted) == std::string::npos;
+  facts["source"] = "setOptions";
+  return facts;
 }
 
 }  // namespace
@@ -133,6 +279,9 @@ Facts ProbeNix(const ProbeOptions& options) {
     }
   }
   const int error = errno;
+  if (got == sizeof(words) && words[0] == kMagic2) {
+    daemon["trust"] = DaemonTrust(fd, words[1]);
+  }
   close(fd);
   if (got < sizeof(words)) {
     daemon["handshake"] = false;

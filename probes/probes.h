@@ -31,6 +31,16 @@ struct ProbeOptions {
   int alloc_mib = 0;
   // A host process of the same uid for host-reach (0: none given).
   int host_pid = 0;
+  // The terminal cell-verify ran the cell under ("DEV:INO" of its pty's
+  // slave, from fstat; "" when none): the stand-in for the caller's
+  // terminal. TIOCSTI is tried only when it is given: fd 0 and /dev/tty
+  // are then the cell's own pty or cell-verify's, never a person's.
+  std::string caller_tty;
+  // Paths inside the cell that must not be writable (what controls the
+  // next launch, and `protect` paths), from cell-verify: the fs probe tries
+  // each (a file: an O_WRONLY open, nothing written; a directory: creating
+  // and removing a file in it).
+  std::vector<std::string> try_write;
   // Host paths that must not be visible inside a cell.
   std::vector<std::string> host_paths = {"/etc/shadow",
                                          "/etc/ssh",
@@ -52,6 +62,9 @@ Facts ProbeIdentity(const ProbeOptions& options);
 Facts ProbeCaps(const ProbeOptions& options);
 Facts ProbeNs(const ProbeOptions& options);
 Facts ProbeMounts(const ProbeOptions& options);
+// The worktree, /tmp and / writable or not; the worktree's identity
+// ("worktreeId": "DEV:INO", a bind keeps the host's); and "controlWrites":
+// each try_write path -> "ok" (writable) or the error.
 Facts ProbeFs(const ProbeOptions& options);
 Facts ProbeEnv(const ProbeOptions& options);
 Facts ProbeHostReach(const ProbeOptions& options);
@@ -68,7 +81,13 @@ Facts ProbeKernel(const ProbeOptions& options);
 
 // The session and terminal: pid and session id (a cell's command leads a
 // session of its own), the tty name of each standard fd, and what opening
-// /dev/tty gives (the cell's own pty, or ENXIO without one).
+// /dev/tty gives (the cell's own pty, or ENXIO without one). With
+// caller_tty: whether fd 0 is that terminal ("stdinIsCallerTty"), and a
+// TIOCSTI of a NUL into fd 0 and /dev/tty ("tiocsti": {"stdin","devTty"}:
+// "ok", the errno, or "not tried"), from a child; cell-verify sees whether
+// one landed in its terminal. Always: TIOCSTI into a pty the probe made
+// itself ("ownPtyTiocsti": does injection work in this cell at all) and
+// the outcome of a harmless TIOCLINUX on fd 0 ("tioclinux").
 Facts ProbeTerminal(const ProbeOptions& options);
 
 // Rlimits (soft, hard; null for unlimited) by name, the cgroup per

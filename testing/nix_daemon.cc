@@ -35,7 +35,7 @@ bool Connectable(const std::string& socket_path) {
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NixDaemon>> NixDaemon::Start(
-    const std::string& dir) {
+    const std::string& dir, absl::string_view trusted_users) {
   const std::string store = dir + "/store";
   const std::string socket_dir = dir + "/daemon";
   const std::string socket_path = socket_dir + "/socket";
@@ -46,11 +46,12 @@ absl::StatusOr<std::unique_ptr<NixDaemon>> NixDaemon::Start(
   }
   unlink(socket_path.c_str());
   // Builds as root without build users, and no binary cache (no network
-  // here): what a daemon on a private store can do in a test. Only root is
-  // trusted, stated.
+  // here): what a daemon on a private store can do in a test. Trusted
+  // users stated (root by default).
   std::ofstream(dir + "/nix-conf/nix.conf")
       << "build-users-group =\nsubstituters =\nsandbox = false\n"
-         "trusted-users = root\n";
+         "trusted-users = "
+      << trusted_users << "\n";
   SubprocessOptions options;
   options.env = std::vector<std::string>{
       "PATH=/usr/bin:/bin:/usr/sbin:/sbin",

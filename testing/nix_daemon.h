@@ -8,14 +8,18 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "base/subprocess.h"
 
 namespace cell::testing {
 
 class NixDaemon {
  public:
+  // `trusted_users` is the daemon's `trusted-users` line: a daemon that
+  // trusts every user ("*") stands for a site configuration the launcher
+  // does not read (its own is /etc/nix/nix.conf or $NIX_CONF_DIR's).
   static absl::StatusOr<std::unique_ptr<NixDaemon>> Start(
-      const std::string& dir);
+      const std::string& dir, absl::string_view trusted_users = "root");
   ~NixDaemon();
 
   const std::string& store_dir() const { return store_dir_; }

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <net/if.h>
+#include <net/route.h>
 #include <netinet/in.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
@@ -10,6 +11,7 @@
 #include <cstring>
 
 #include "base/loopback.h"
+#include "base/test_faults.h"
 #include "launcher/jail/fd_passing.h"
 
 namespace cell {
@@ -26,6 +28,19 @@ int BringUpLoopback() {
   } else {
     request.ifr_flags |= IFF_UP | IFF_RUNNING;
     if (ioctl(fd, SIOCSIFFLAGS, &request) != 0) error = errno;
+  }
+  if (error == 0 && TestFault(fault::kDefaultRoute)) {
+    // A default route out of lo: the "no routes" promise broken.
+    rtentry route;
+    std::memset(&route, 0, sizeof(route));
+    auto* any = reinterpret_cast<sockaddr_in*>(&route.rt_dst);
+    any->sin_family = AF_INET;
+    reinterpret_cast<sockaddr_in*>(&route.rt_genmask)->sin_family = AF_INET;
+    reinterpret_cast<sockaddr_in*>(&route.rt_gateway)->sin_family = AF_INET;
+    char device[] = "lo";
+    route.rt_dev = device;
+    route.rt_flags = RTF_UP;
+    if (ioctl(fd, SIOCADDRT, &route) != 0) error = errno;
   }
   close(fd);
   return error;

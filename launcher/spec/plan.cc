@@ -141,8 +141,9 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
 
   std::vector<MountOp>& mounts = plan.mounts;
   if (spec.nix) {
-    mounts.push_back(
-        Op(MountOpKind::kRoBind, spec.nix_store, std::string(kCellNixStore)));
+    mounts.push_back(Op(TestFault(fault::kWritableStore) ? MountOpKind::kBind
+                                                         : MountOpKind::kRoBind,
+                        spec.nix_store, std::string(kCellNixStore)));
     // Read-only: connect() to a socket works on a read-only mount, and the
     // cell must not be able to replace the host daemon's socket.
     mounts.push_back(Op(MountOpKind::kRoBind, spec.nix_daemon_socket,

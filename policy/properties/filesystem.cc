@@ -47,6 +47,50 @@ Verdict WorktreeWritable(const CellSpec&, const Observation& o) {
       "the worktree cannot be written"};
 }
 
+// What controls the next launch, and what the user's tools run later: the
+// probe tried to write each (an open for writing; a file made and removed
+// in a directory).
+Verdict ControlFiles(const CellSpec&, const Observation& o) {
+  const Json writes = At(o, "fs", {"controlWrites"});
+  std::vector<std::string> landed;
+  for (const auto& [path, what] : o.control_paths) {
+    const auto result = writes.is_object() ? writes.find(path) : writes.end();
+    if (writes.is_object() && result != writes.end() && *result == "ok") {
+      landed.push_back(absl::StrCat(what, " at ", path));
+    }
+  }
+  return {writes.is_object(), landed.empty(),
+          "logDir, every protect path, and the spec, filter and cell binary "
+          "where a writable bind shows them: all refuse writes",
+          landed.empty()
+              ? absl::StrCat(o.control_paths.size(), " paths, none writable")
+              : absl::StrCat("writable: ", absl::StrJoin(landed, "; ")),
+          "the cell can change what the next launch or the user's tools "
+          "trust; protect the path (`protect`), or move the file out of the "
+          "writable binds"};
+}
+
+// Sources as the spec names them: a symlink a cell made redirects a bind
+// (or the filter, or the log) at the next launch; one inside a writable
+// bind can be swapped by the cell. And the worktree the cell got must be
+// the directory the spec names.
+Verdict BindSources(const CellSpec&, const Observation& o) {
+  std::vector<std::string> problems = o.host_path_problems;
+  const Json inside = At(o, "fs", {"worktreeId"});
+  if (!o.host_worktree_id.empty() && inside.is_string() &&
+      inside != o.host_worktree_id) {
+    problems.push_back(absl::StrCat(
+        "the cell's worktree is ", inside.get<std::string>(),
+        ", not the directory the spec names (", o.host_worktree_id, ")"));
+  }
+  return {inside.is_string(), problems.empty(),
+          "no host path reached through a symlink or inside a writable "
+          "bind; the worktree is the one named",
+          problems.empty() ? "none" : absl::StrJoin(problems, "; "),
+          "a bind source can be redirected; name real paths (realpath) "
+          "outside the cell's writable binds"};
+}
+
 }  // namespace
 
 void AddFilesystemProperties(std::vector<PropertyDef>* out) {
@@ -59,6 +103,14 @@ void AddFilesystemProperties(std::vector<PropertyDef>* out) {
                   "fs", 2, nullptr, RootReadOnly});
   out->push_back({"worktree-writable", "the worktree can be written", "fs", 1,
                   nullptr, WorktreeWritable});
+  out->push_back({"control-files",
+                  "what controls the next launch (spec, filter, cell, logDir) "
+                  "and every protect path refuse writes from inside",
+                  "fs", 9, nullptr, ControlFiles});
+  out->push_back({"bind-sources",
+                  "no bind source, filter or logDir is reached through a "
+                  "symlink or lies inside a writable bind",
+                  "fs", 9, nullptr, BindSources});
 }
 
 }  // namespace cell::policy

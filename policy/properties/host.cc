@@ -69,6 +69,38 @@ Verdict KernelInterfaces(const CellSpec&, const Observation& o) {
           "the cell can reach kernel interfaces that act on the whole host"};
 }
 
+// cell-verify starts the cell under a pty of its own (the stand-in for the
+// caller's terminal) and tells the probe which it is.
+Verdict Terminal(const CellSpec&, const Observation& o) {
+  const Json given = At(o, "terminal", {"callerTtyGiven"});
+  const Json leader = At(o, "terminal", {"sessionLeader"});
+  const Json on_stdin = At(o, "terminal", {"stdinIsCallerTty"});
+  std::vector<std::string> reached;
+  if (leader == false) {
+    reached.push_back("the command shares its launcher's session");
+  }
+  if (on_stdin == true) reached.push_back("fd 0 is the caller's terminal");
+  if (o.caller_terminal_input > 0) {
+    reached.push_back(absl::StrCat(
+        o.caller_terminal_input,
+        " byte(s) pushed into the caller's terminal (TIOCSTI on fd 0: ",
+        Show(At(o, "terminal", {"tiocsti", "stdin"})), ", on /dev/tty: ",
+        Show(At(o, "terminal", {"tiocsti", "devTty"})), ")"));
+  }
+  return {given == true && leader.is_boolean() && on_stdin.is_boolean() &&
+              o.caller_terminal_input >= 0,
+          reached.empty(),
+          "a session of its own; fd 0 and /dev/tty are the cell's own pty, "
+          "never the caller's terminal",
+          reached.empty()
+              ? absl::StrCat("own session; caller's terminal out of reach "
+                             "(TIOCSTI into a pty of its own: ",
+                             Show(At(o, "terminal", {"ownPtyTiocsti"})), ")")
+              : absl::StrJoin(reached, "; "),
+          "the cell can push input into the terminal it was started from, "
+          "which the caller's shell runs on the host after the cell exits"};
+}
+
 }  // namespace
 
 void AddHostProperties(std::vector<PropertyDef>* out) {
@@ -80,6 +112,10 @@ void AddHostProperties(std::vector<PropertyDef>* out) {
                   "host sysctls, sysrq-trigger, kernel memory, keys and logs "
                   "are out of reach",
                   "kernel", 10, nullptr, KernelInterfaces});
+  out->push_back({"terminal",
+                  "the caller's terminal is out of reach (own session and "
+                  "pty; no TIOCSTI into it)",
+                  "terminal", 10, nullptr, Terminal});
 }
 
 }  // namespace cell::policy

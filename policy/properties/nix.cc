@@ -51,6 +51,33 @@ Verdict NixDaemon(const CellSpec&, const Observation& o) {
           "the Nix daemon is not reachable; check nixDaemonSocket"};
 }
 
+// A daemon that trusts the cell lets it build with `--option sandbox false`
+// and an empty build-users-group: the builder then runs as the daemon's
+// user (root) in the host's namespaces. The launcher refuses cells the
+// daemon's config (as it reads it) trusts; this asks the daemon itself.
+Verdict NixTrust(const CellSpec&, const Observation& o) {
+  const Json handshake = At(o, "nix", {"daemon", "handshake"});
+  const Json trusted = At(o, "nix", {"daemon", "trust", "trusted"});
+  if (handshake != true) {
+    // No daemon answers: nothing can trust the cell (nix-daemon says why).
+    return {o.facts.count("nix") > 0, true, "not a trusted user",
+            "no daemon answered", ""};
+  }
+  return {
+      trusted.is_boolean(), trusted == false,
+      "the daemon ignores a restricted setting sent from the cell (not a "
+      "trusted user)",
+      trusted.is_boolean()
+          ? absl::StrCat(trusted == true ? "trusted" : "not trusted",
+                         " (asked through ",
+                         Show(At(o, "nix", {"daemon", "trust", "source"})), ")")
+          : Show(At(o, "nix", {"daemon", "trust", "error"})),
+      "the Nix daemon trusts the cell: it can build with the sandbox off, "
+      "as the daemon's user on the host. Run the cell as a user the "
+      "daemon does not trust (hostUser; take it out of trusted-users), or "
+      "without Nix"};
+}
+
 }  // namespace
 
 void AddNixProperties(std::vector<PropertyDef>* out) {
@@ -61,6 +88,9 @@ void AddNixProperties(std::vector<PropertyDef>* out) {
                   2, HasNix, NixConfig});
   out->push_back({"nix-daemon", "the Nix daemon answers inside the cell", "nix",
                   2, HasNix, NixDaemon});
+  out->push_back({"nix-trust",
+                  "the Nix daemon does not treat the cell as a trusted user",
+                  "nix", 10, HasNix, NixTrust});
 }
 
 }  // namespace cell::policy

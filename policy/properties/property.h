@@ -31,6 +31,19 @@ struct Observation {
   uid_t uid = 0;
   gid_t gid = 0;
   // After the run.
+  // Bytes waiting in the input of the terminal cell-verify started the
+  // cell under (raw mode; nothing else writes there): pushed by the cell.
+  // -1: not measured.
+  int caller_terminal_input = -1;
+  // What the fs probe tried to write (--try-write): in-cell path -> what it
+  // is ("logDir", "protect: .git/hooks/", "the spec (/host/path)").
+  std::map<std::string, std::string> control_paths;
+  // The spec's host paths as cell-verify found them (host_checks.h): a
+  // symlink on the way, a source inside a writable bind. One line each.
+  std::vector<std::string> host_path_problems;
+  // "DEV:INO" of the worktree the spec names, opened without following a
+  // symlink; "" when it could not be opened.
+  std::string host_worktree_id;
   bool jd_removed = false;
   bool proxy_gone = true;
   bool command_gone = true;
