@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <climits>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,24 @@ absl::StatusOr<std::string> Absolute(absl::string_view path) {
 }
 
 }  // namespace
+
+std::optional<std::string> PathUnderByIdentity(const std::string& path,
+                                               const std::string& dir) {
+  struct stat target;
+  if (path.empty() || path.front() != '/' || stat(dir.c_str(), &target) != 0) {
+    return std::nullopt;
+  }
+  std::string ancestor = path;
+  while (true) {
+    struct stat info;
+    if (stat(ancestor.c_str(), &info) == 0 && info.st_dev == target.st_dev &&
+        info.st_ino == target.st_ino) {
+      return ancestor == "/" ? path : path.substr(ancestor.size());
+    }
+    if (ancestor == "/") return std::nullopt;
+    ancestor = Parent(ancestor);
+  }
+}
 
 absl::StatusOr<std::string> ResolveTrustedPathFromCwd(absl::string_view path) {
   absl::StatusOr<std::string> absolute = Absolute(path);

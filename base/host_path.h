@@ -16,6 +16,7 @@
 #define CELL_BASE_HOST_PATH_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
@@ -44,6 +45,14 @@ absl::StatusOr<UniqueFd> OpenWithoutSymlinks(absl::string_view path, int flags,
 // then opened through none.
 absl::StatusOr<std::string> ReadConfigFile(absl::string_view path,
                                            size_t max_bytes);
+
+// Where canonical `path` lies under directory `dir` by identity (device
+// and inode), not by spelling: "" when it is `dir`, "/rest" when an
+// ancestor of it is `dir` (another name for it included: a bind mount of
+// one directory at another path is the same directory), nullopt
+// otherwise. `path` itself may be missing; its ancestors are compared.
+std::optional<std::string> PathUnderByIdentity(const std::string& path,
+                                               const std::string& dir);
 
 enum class LogFileMode { kAppend, kTruncate };
 

@@ -96,18 +96,19 @@ int OpenBindSource(const char* src) {
   return fallback < 0 ? -errno : fallback;
 }
 
-// Makes the mount at `leaf` (just mounted) read-only, with every submount.
-int MakeReadOnly(int parent_fd, const char* leaf) {
+// Adds `attributes` (MOUNT_ATTR_RDONLY, _NOSUID, _NODEV) to the mount at
+// `leaf` (just mounted) and every submount.
+int Restrict(int parent_fd, const char* leaf, uint64_t attributes) {
   // Reopen: an fd from before the mount names the covered inode, not the
   // new mount.
   UniqueFd mounted(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
   if (mounted.get() < 0) return errno;
-  // Read-only must hold for every submount the recursive bind brought
-  // along (a bind of / brings /proc, /sys, ...; /proc/sys brings
+  // They must hold for every submount the recursive bind brought along (a
+  // bind of / brings /proc, /sys, /dev/pts...; /proc/sys brings
   // binfmt_misc): mount_setattr with AT_RECURSIVE does that in one call
   // (Linux 5.12+).
   mount_attr attr{};
-  attr.attr_set = MOUNT_ATTR_RDONLY;
+  attr.attr_set = attributes;
   if (mount_setattr(mounted.get(), "", AT_EMPTY_PATH | AT_RECURSIVE, &attr,
                     sizeof(attr)) == 0) {
     return 0;
@@ -117,12 +118,19 @@ int MakeReadOnly(int parent_fd, const char* leaf) {
   // kernel locked on the source mount (nosuid, nodev, ...) or it fails with
   // EPERM. Submounts then stay as they were on the host.
   const FdPath mounted_path(mounted.get());
-  const unsigned long flags =
-      MS_REMOUNT | MS_BIND | MS_RDONLY | KeptMountFlags(mounted_path.text);
+  unsigned long flags =
+      MS_REMOUNT | MS_BIND | KeptMountFlags(mounted_path.text);
+  if ((attributes & MOUNT_ATTR_RDONLY) != 0) flags |= MS_RDONLY;
+  if ((attributes & MOUNT_ATTR_NOSUID) != 0) flags |= MS_NOSUID;
+  if ((attributes & MOUNT_ATTR_NODEV) != 0) flags |= MS_NODEV;
   if (mount(nullptr, mounted_path.text, nullptr, flags, nullptr) != 0) {
     return errno;
   }
   return 0;
+}
+
+int MakeReadOnly(int parent_fd, const char* leaf) {
+  return Restrict(parent_fd, leaf, MOUNT_ATTR_RDONLY);
 }
 
 int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
@@ -156,8 +164,16 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
             nullptr) != 0) {
     return errno;
   }
-  if (!read_only) return 0;
-  return MakeReadOnly(parent_fd, leaf);
+  // No set-user-ID program runs from a bind, and no device node a
+  // directory bind carries opens (a bind of / carries the host's
+  // terminals and disks; read-only does not stop writes to a device). A
+  // device node bound on its own (/dev/null, /dev/kvm) stays usable.
+  uint64_t attributes = MOUNT_ATTR_NOSUID;
+  if (!S_ISCHR(info.st_mode) && !S_ISBLK(info.st_mode)) {
+    attributes |= MOUNT_ATTR_NODEV;
+  }
+  if (read_only) attributes |= MOUNT_ATTR_RDONLY;
+  return Restrict(parent_fd, leaf, attributes);
 }
 
 int MountFresh(int parent_fd, const char* leaf, const char* type,

@@ -155,13 +155,14 @@ std::vector<MountOp> ProtectViews(const std::string& host_path,
                                   const std::vector<MountOp>& mounts) {
   std::vector<MountOp> ops;
   for (const MountOp& mount : mounts) {
-    if (mount.kind != MountOpKind::kBind || mount.src == host_path ||
-        !PathIsSameOrUnder(host_path, mount.src)) {
-      continue;
-    }
-    const std::string rest =
-        mount.src == "/" ? host_path : host_path.substr(mount.src.size());
-    ops.push_back(ReadOnlyBind(host_path, absl::StrCat(mount.dst, rest)));
+    if (mount.kind != MountOpKind::kBind) continue;
+    // By identity, not spelling: a host bind mount of the worktree under
+    // another name, or a bind of exactly this file or directory, is a view
+    // of it as much as a bind of its parent.
+    const std::optional<std::string> rest =
+        PathUnderByIdentity(host_path, mount.src);
+    if (!rest.has_value()) continue;
+    ops.push_back(ReadOnlyBind(host_path, absl::StrCat(mount.dst, *rest)));
   }
   return ops;
 }

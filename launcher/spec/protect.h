@@ -34,8 +34,9 @@
 namespace cell {
 
 // Read-only binds of `host_path` over each view of it that a read-write
-// bind among `mounts` gives the cell (pure). Binds of `host_path` itself
-// (logDir's own) are not views.
+// bind among `mounts` gives the cell: a bind of a directory holding it, or
+// of itself, compared by identity (base/host_path.h PathUnderByIdentity),
+// so another name for the same directory counts. Reads the file system.
 std::vector<MountOp> ProtectViews(const std::string& host_path,
                                   const std::vector<MountOp>& mounts);
 

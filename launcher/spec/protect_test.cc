@@ -33,20 +33,32 @@ MountOp ReadOnly(std::string src, std::string dst) {
 }
 
 TEST(ProtectViewsTest, EveryReadWriteViewOfAControlFile) {
+  ASSERT_OK_AND_ASSIGN(testing::TempDir dir, testing::TempDir::Create());
+  for (const char* sub : {"w", "w/sub", "w/logs", "other", "elsewhere"}) {
+    ASSERT_EQ(mkdir(dir.Path(sub).c_str(), 0755), 0);
+  }
+  const std::string w = dir.Path("w");
   const std::vector<MountOp> mounts = {
-      Bind("/w", "/home/cell/worktree"), ReadOnly("/w", "/ro"),
-      Bind("/w/sub", "/sub"), Bind("/other", "/other"),
-      Bind("/w/logs", "/home/cell/log")};
-  EXPECT_THAT(ProtectViews("/w/sub/spec.json", mounts),
-              ElementsAre(ReadOnly("/w/sub/spec.json",
+      Bind(w, "/home/cell/worktree"), ReadOnly(w, "/ro"),
+      Bind(w + "/sub", "/sub"), Bind(dir.Path("other"), "/other"),
+      Bind(w + "/logs", "/mnt/logs")};
+  EXPECT_THAT(ProtectViews(w + "/sub/spec.json", mounts),
+              ElementsAre(ReadOnly(w + "/sub/spec.json",
                                    "/home/cell/worktree/sub/spec.json"),
-                          ReadOnly("/w/sub/spec.json", "/sub/spec.json")));
-  // logDir's own bind is not a view of it; the worktree's is.
-  EXPECT_THAT(ProtectViews("/w/logs", mounts),
-              ElementsAre(ReadOnly("/w/logs", "/home/cell/worktree/logs")));
-  EXPECT_THAT(ProtectViews("/elsewhere/cell", mounts), ::testing::IsEmpty());
-  EXPECT_THAT(ProtectViews("/x", {Bind("/", "/host")}),
-              ElementsAre(ReadOnly("/x", "/host/x")));
+                          ReadOnly(w + "/sub/spec.json", "/sub/spec.json")));
+  // A read-write bind of the directory itself is a view of it too.
+  EXPECT_THAT(ProtectViews(w + "/logs", mounts),
+              ElementsAre(ReadOnly(w + "/logs", "/home/cell/worktree/logs"),
+                          ReadOnly(w + "/logs", "/mnt/logs")));
+  EXPECT_THAT(ProtectViews(dir.Path("elsewhere/cell"), mounts),
+              ::testing::IsEmpty());
+  // By identity: "other" under a second name (a symlink stands in for a
+  // host bind mount here; both name the same directory).
+  ASSERT_EQ(symlink(dir.Path("other").c_str(), dir.Path("alias").c_str()), 0);
+  EXPECT_THAT(ProtectViews(dir.Path("other/filter"),
+                           {Bind(dir.Path("alias"), "/home/cell/worktree")}),
+              ElementsAre(ReadOnly(dir.Path("other/filter"),
+                                   "/home/cell/worktree/filter")));
 }
 
 class ProtectOpsTest : public ::testing::Test {

@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -15,6 +16,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/fs_util.h"
 #include "base/host_path.h"
 #include "base/json_fields.h"
 #include "base/status_macros.h"
@@ -119,6 +121,53 @@ std::string FindStoreBin(const std::string& store, absl::string_view name,
   return absl::StrCat(kCellNixStore, "/", best_entry, "/bin");
 }
 
+// What no bind may bring in from the host: its kernel interfaces and its
+// terminals, memory and disks. A cell has a /proc of its own (masked) and
+// no /sys; bound from the host they act on the whole host (a host-root
+// cell writing /proc/sys/kernel/core_pattern has the host kernel run its
+// code as root). A terminal bound in (or /dev/pts) is the caller's: read
+// what they type, write to their screen. A directory of /dev carries those
+// too; the device nodes a cell needs (/dev/kvm, /dev/fuse) are bound one
+// by one.
+absl::Status CheckNotKernelOrTerminal(absl::string_view field,
+                                      const std::string& src) {
+  for (const char* dir : {"/proc", "/sys"}) {
+    if (PathIsSameOrUnder(src, dir)) {
+      return FieldError(
+          field,
+          absl::StrCat("'", src, "' is the host's ", dir,
+                       ": its kernel interfaces act on the whole host (a "
+                       "host-root cell writing /proc/sys/kernel/core_pattern "
+                       "runs code as host root); a cell has a /proc of its "
+                       "own. Remove the mount"));
+    }
+  }
+  struct stat info;
+  if (stat(src.c_str(), &info) != 0) return absl::OkStatus();  // Said later.
+  const unsigned major_number = major(info.st_rdev);
+  const unsigned minor_number = minor(info.st_rdev);
+  std::string what;
+  if (S_ISDIR(info.st_mode) && PathIsSameOrUnder(src, "/dev")) {
+    what =
+        "a directory of the host's devices (terminals, disks); bind the "
+        "device nodes the cell needs one by one, e.g. /dev/kvm";
+  } else if (S_ISBLK(info.st_mode)) {
+    what = "a block device: the cell could read and write the whole disk";
+  } else if (S_ISCHR(info.st_mode) &&
+             (major_number == 2 || major_number == 3 || major_number == 4 ||
+              major_number == 5 ||
+              (major_number >= 136 && major_number <= 143))) {
+    what =
+        "a terminal: the cell could read what its user types and write to "
+        "their screen";
+  } else if (S_ISCHR(info.st_mode) && major_number == 1 &&
+             (minor_number == 1 || minor_number == 2 || minor_number == 4)) {
+    what = "the host's memory or I/O ports";
+  }
+  if (what.empty()) return absl::OkStatus();
+  return FieldError(field, absl::StrCat("'", src, "' is ", what));
+}
+
 // The binds' sources resolved (a missing optional one dropped); the other
 // mounts as they are.
 absl::StatusOr<std::vector<MountSpec>> ResolveMounts(
@@ -141,6 +190,7 @@ absl::StatusOr<std::vector<MountSpec>> ResolveMounts(
             "\"optional\": true"));
       }
       mount.src = *std::move(resolved);
+      CELL_RETURN_IF_ERROR(CheckNotKernelOrTerminal(field, mount.src));
       if (mount.type == MountType::kBind && mount.src == "/") {
         return FieldError(field,
                           "refusing to bind the host's root '/' "
@@ -206,6 +256,28 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
   // so that the resolved spec still parses (check-spec output is a spec).
   CELL_ASSIGN_OR_RETURN(spec.mounts,
                         ResolveMounts(std::move(spec.mounts), cwd));
+  // logDir as the worktree or a read-write bind (by identity: another name
+  // counts): the cell would rewrite the audit log. A view of it inside
+  // such a bind is made read-only at launch instead (protect.h).
+  if (spec.log_dir.has_value()) {
+    std::vector<std::pair<std::string, std::string>> writable = {
+        {"worktreePath", spec.worktree_path}};
+    for (size_t i = 0; i < spec.mounts.size(); ++i) {
+      if (spec.mounts[i].type != MountType::kBind) continue;
+      writable.emplace_back(absl::StrCat("mounts[", i, "].src"),
+                            spec.mounts[i].src);
+    }
+    for (const auto& [field, source] : writable) {
+      if (PathUnderByIdentity(*spec.log_dir, source) != std::string()) {
+        continue;
+      }
+      return FieldError(
+          "logDir",
+          absl::StrCat("'", *spec.log_dir, "' is also `", field,
+                       "`, bound read-write: the cell could rewrite the "
+                       "audit log; give logDir a directory of its own"));
+    }
+  }
   if (!spec.path.has_value()) {
     std::vector<std::string> path;
     if (spec.nix) {

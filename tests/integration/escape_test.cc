@@ -4,6 +4,8 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -13,6 +15,7 @@
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -602,6 +605,127 @@ TEST_P(EscapeTest, RacingSwapperNeverRedirectsABind) {
             << " were refused\n";
   EXPECT_EQ(shown + refused, 40);
   EXPECT_GT(refused, 0);
+}
+
+// Issue 19's review: binds that bring the host's kernel interfaces or
+// terminals in. A host-root cell with /proc/sys bound writes
+// kernel.core_pattern (host-root code execution); /dev/pts bound, or any
+// directory bind that carries it (a read-only bind of "/"), reaches the
+// caller's terminal. Sources under /proc and /sys, /dev itself and its
+// directories, terminals, memory and block devices are refused; every
+// directory bind is nodev, so a device node it carries cannot be opened.
+TEST_P(EscapeTest, KernelInterfacesAndTerminalsCannotBeBoundIn) {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const std::string pty = ptsname(master);
+  for (const std::string& source :
+       {std::string("/proc/sys"), std::string("/proc"), std::string("/sys"),
+        std::string("/sys/kernel"), std::string("/dev"),
+        std::string("/dev/pts"), pty, std::string("/dev/mem")}) {
+    if (!HostHas(source)) continue;
+    for (const char* kind : {"--ro-bind=", "--bind="}) {
+      ASSERT_OK_AND_ASSIGN(
+          SubprocessResult result,
+          RunCell({absl::StrCat(kind, source, ":/mnt/x")},
+                  {"/bin/sh", "-c",
+                   "(exec 3>>/mnt/x/kernel/core_pattern) 2>/dev/null && "
+                   "echo opened; echo ran"}));
+      EXPECT_NE(result.exit_code, std::optional<int>(0))
+          << kind << source << ": " << result.stdout_text;
+      EXPECT_THAT(result.stdout_text, Not(HasSubstr("opened")));
+      EXPECT_THAT(result.stderr_text,
+                  AllOf(HasSubstr("mounts["), HasSubstr(source)))
+          << kind << source;
+    }
+  }
+  // The host's root, read-only: allowed, but the terminal it carries
+  // cannot be opened.
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({"--ro-bind=/:/host"},
+              {"/bin/sh", "-c",
+               absl::StrCat("(exec 3<>/host", pty,
+                            ") 2>/dev/null && echo opened; echo ran")}));
+  close(master);
+  EXPECT_EQ(result.stdout_text, "ran\n") << result.stderr_text;
+}
+
+// The audit log through a second, read-write view of logDir: a bind of a
+// directory holding it shows it read-only; logDir itself bound read-write
+// (as a mount, or as the worktree) is refused.
+TEST_P(EscapeTest, TheAuditLogIsReadOnlyInEveryView) {
+  for (const char* dir : {"outer", "outer/logs"}) {
+    ASSERT_EQ(mkdir(Path(dir).c_str(), 0755), 0);
+    ASSERT_EQ(chown(Path(dir).c_str(), uid(), gid()), 0);
+  }
+  std::ofstream(Path("outer/logs/proxy-audit.jsonl"))
+      << "{\"host\":\"real\"}\n";
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({"--log-dir=outer/logs",
+               absl::StrCat("--bind=", Path("outer"), ":/mnt/outer")},
+              {"/bin/sh", "-c",
+               "(: > /mnt/outer/logs/proxy-audit.jsonl) 2>/dev/null && "
+               "echo truncated; (ln -s /etc/shadow /mnt/outer/logs/evil) "
+               "2>/dev/null && echo planted; echo ran"}));
+  EXPECT_EQ(result.stdout_text, "ran\n") << result.stderr_text;
+  EXPECT_EQ(ReadHostFile(Path("outer/logs/proxy-audit.jsonl")),
+            "{\"host\":\"real\"}\n");
+  for (const std::vector<std::string>& flags :
+       {std::vector<std::string>{
+            "--log-dir=outer/logs",
+            absl::StrCat("--bind=", Path("outer/logs"), ":/mnt/logs")},
+        std::vector<std::string>{"--log-dir=wt"}}) {
+    ASSERT_OK_AND_ASSIGN(SubprocessResult refused,
+                         RunCell(flags, {"/bin/true"}));
+    EXPECT_NE(refused.exit_code, std::optional<int>(0)) << flags.back();
+    EXPECT_THAT(refused.stderr_text,
+                AllOf(HasSubstr("logDir"), HasSubstr("read-write")))
+        << flags.back();
+  }
+}
+
+// A file bind of a protected path or a control file is a read-write view
+// of it too: read-only there.
+TEST_P(EscapeTest, FileBindsOfProtectedAndControlFilesStayReadOnly) {
+  std::ofstream(Path("wt/.envrc")) << "export SAFE=1\n";
+  ASSERT_EQ(chown(Path("wt/.envrc").c_str(), uid(), gid()), 0);
+  std::ofstream(Path("filter")) << "^example\\.com$\n";
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunCell({"--protect=@defaults", "--filter=filter",
+               absl::StrCat("--bind=", Path("wt/.envrc"), ":/mnt/envrc"),
+               absl::StrCat("--bind=", Path("filter"), ":/mnt/filter")},
+              {"/bin/sh", "-c",
+               "(echo evil >> /mnt/envrc) 2>/dev/null && echo envrc; "
+               "(echo '.*' >> /mnt/filter) 2>/dev/null && echo filter; "
+               "echo ran"}));
+  EXPECT_EQ(result.stdout_text, "ran\n") << result.stderr_text;
+  EXPECT_EQ(ReadHostFile(Path("wt/.envrc")), "export SAFE=1\n");
+  EXPECT_EQ(ReadHostFile(Path("filter")), "^example\\.com$\n");
+}
+
+// The worktree reached through a host bind mount (another name for the
+// same directory): the filter and spec under the other name are still
+// read-only inside.
+TEST_P(EscapeTest, ControlFilesBehindAHostBindMountStayReadOnly) {
+  ASSERT_EQ(mkdir(Path("real").c_str(), 0755), 0);
+  ASSERT_EQ(chown(Path("real").c_str(), uid(), gid()), 0);
+  std::ofstream(Path("real/filter")) << "^example\\.com$\n";
+  ASSERT_EQ(mkdir(Path("alias").c_str(), 0755), 0);
+  ASSERT_EQ(mount(Path("real").c_str(), Path("alias").c_str(), nullptr, MS_BIND,
+                  nullptr),
+            0);
+  absl::StatusOr<SubprocessResult> result =
+      RunCell({absl::StrCat("--worktree=", Path("alias")),
+               absl::StrCat("--filter=", Path("real/filter"))},
+              {"/bin/sh", "-c",
+               "(echo '.*' >> filter) 2>/dev/null && echo filter; echo ran"});
+  umount2(Path("alias").c_str(), MNT_DETACH);
+  ASSERT_OK(result.status());
+  EXPECT_EQ(result->stdout_text, "ran\n") << result->stderr_text;
+  EXPECT_EQ(ReadHostFile(Path("real/filter")), "^example\\.com$\n");
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, EscapeTest,
