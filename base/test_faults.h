@@ -42,6 +42,12 @@ inline constexpr char kDefaultRoute[] = "default-route";
 inline constexpr char kNoAddressPolicy[] = "no-address-policy";
 // The Nix store is bound read-write.
 inline constexpr char kWritableStore[] = "writable-store";
+// Binds of the host's /proc, /sys, /dev directories and terminals are let
+// through, and binds keep their device nodes usable (no nodev).
+inline constexpr char kAllowKernelBinds[] = "allow-kernel-binds";
+// Control files are protected only in views found by spelling (a bind of
+// the file itself, another name for its directory are missed).
+inline constexpr char kViewsBySpelling[] = "views-by-spelling";
 // logDir is bound read-write and `protect` paths are left writable.
 inline constexpr char kWritableControlFiles[] = "writable-control-files";
 }  // namespace fault

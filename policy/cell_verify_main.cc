@@ -17,13 +17,17 @@
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
+#include <cstddef>
 #include <cstdio>
+#include <cstring>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -398,6 +402,24 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   const std::string status_file = work + "/status.jsonl";
   CELL_ASSIGN_OR_RETURN(std::unique_ptr<StandInTerminal> terminal,
                         StandInTerminal::Open());
+  // The abstract-socket canary: listening in this (the host's) network
+  // namespace; a cell has its own, where the name must not answer. The
+  // kernel completes a connection from the backlog: nothing accepts.
+  const std::string abstract_name = absl::StrCat(
+      "cell-verify-canary-", getpid(), "-", work.substr(work.rfind('.') + 1));
+  const int abstract_canary = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (abstract_canary < 0) return cell::ErrnoStatus(errno, "socket(AF_UNIX)");
+  CloseFd close_abstract{abstract_canary};
+  sockaddr_un abstract_address{};
+  abstract_address.sun_family = AF_UNIX;
+  std::memcpy(abstract_address.sun_path + 1, abstract_name.data(),
+              abstract_name.size());
+  if (bind(abstract_canary, reinterpret_cast<sockaddr*>(&abstract_address),
+           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 +
+                                  abstract_name.size())) != 0 ||
+      listen(abstract_canary, 4) != 0) {
+    return cell::ErrnoStatus(errno, "the abstract-socket canary");
+  }
   cell::SubprocessOptions options;
   options.timeout = absl::Minutes(2);
   options.controlling_terminal = terminal->slave();
@@ -413,7 +435,8 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
       connect_flags[0],
       connect_flags[1],
       absl::StrCat("--host-pid=", getpid()),
-      absl::StrCat("--caller-tty=", terminal->identity())};
+      absl::StrCat("--caller-tty=", terminal->identity()),
+      absl::StrCat("--abstract-canary=", abstract_name)};
   if (const int forks = cell::policy::ForkTestCount(spec); forks > 0) {
     argv.push_back(absl::StrCat("--fork-max=", forks));
   }

@@ -74,6 +74,9 @@ Observation DocumentedFacts() {
     "sessionLeader": true, "stdinIsCallerTty": false,
     "tiocsti": {"stdin": "ok", "devTty": "ok"}, "ownPtyTiocsti": "ok"})");
   o.caller_terminal_input = 0;
+  o.facts["reach"] = Json::parse(R"({"walked": 1000, "truncated": false,
+    "sockets": [], "devices": [], "abstractCanary": "ECONNREFUSED: x",
+    "inheritedSockets": [], "kernelMounts": []})");
   o.host_rlimits = Json::parse(R"({"nofile": {"soft": 1024, "hard": 4096},
     "core": {"soft": 0, "hard": null}})");
   o.host_cgroups = Json::parse(R"({"": "/user.slice", "memory": "/m"})");
@@ -138,6 +141,31 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
        }},
       {"bind-sources",
        [](Observation* o) { o->facts["fs"]["worktreeId"] = "2049:78"; }},
+      {"sockets",
+       [](Observation* o) {
+         o->facts["reach"]["sockets"] = {{{"path", "/mnt/docker.sock"}}};
+       }},
+      {"sockets",
+       [](Observation* o) { o->facts["reach"]["abstractCanary"] = "ok"; }},
+      {"nix-trust",
+       [](Observation* o) {
+         o->facts["reach"]["sockets"] = Json::parse(
+             R"([{"path": "/mnt/nix/socket", "nix": {"handshake": true,
+                 "trust": {"trusted": true}}}])");
+       }},
+      {"kernel-interfaces",
+       [](Observation* o) {
+         o->facts["reach"]["kernelMounts"] = Json::parse(
+             R"([{"mountPoint": "/mnt/sys", "fsType": "proc", "root": "/sys",
+                  "readOnly": false, "writeOpen":
+                  {"/mnt/sys/kernel/core_pattern": "ok"}}])");
+       }},
+      {"terminal",
+       [](Observation* o) {
+         o->facts["reach"]["devices"] = Json::parse(
+             R"([{"path": "/mnt/pts/0", "kind": "terminal",
+                  "callerTty": true, "open": "ok"}])");
+       }},
       {"bind-sources",
        [](Observation* o) {
          o->host_path_problems = {"worktreePath: '/w' is a symlink"};
@@ -234,8 +262,8 @@ TEST(EvaluateTest, ExpectationsFollowTheSpec) {
   spec.nix = false;
   spec.network.mode = NetworkMode::kNone;
   results = Evaluate(spec, DocumentedPolicy(), hardened, {});
-  // Four Nix properties (store, config, daemon, trust) and the proxy.
-  EXPECT_EQ(results.size(), Properties().size() - 5);
+  // Three Nix properties (store, config, daemon) and the proxy.
+  EXPECT_EQ(results.size(), Properties().size() - 4);
 }
 
 TEST(EvaluateTest, LimitsAreJudgedByPathAndByEffect) {

@@ -53,30 +53,40 @@ std::vector<std::pair<std::string, std::string>> RawHostPaths(const Json& raw) {
 
 }  // namespace
 
-std::string WritableCellView(const CellSpec& spec, const std::string& path) {
+std::vector<std::string> WritableCellViews(const CellSpec& spec,
+                                           const std::string& path) {
+  std::vector<std::string> views;
   for (const auto& [source, destination] : WritableBinds(spec)) {
-    if (source.empty() || !PathIsSameOrUnder(path, source)) continue;
-    return source == "/"
-               ? absl::StrCat(destination, path)
-               : absl::StrCat(destination, path.substr(source.size()));
+    if (source.empty()) continue;
+    // By identity: another name for the directory (a host bind mount) or
+    // a bind of the file itself is a view as much as its parent's bind.
+    const std::optional<std::string> rest = PathUnderByIdentity(path, source);
+    if (rest.has_value()) views.push_back(absl::StrCat(destination, *rest));
   }
-  return "";
+  return views;
 }
 
 std::map<std::string, std::string> ControlPaths(
     const CellSpec& spec, const std::map<std::string, std::string>& control) {
   std::map<std::string, std::string> paths;
-  if (spec.log_dir.has_value()) paths[std::string(kCellLogDir)] = "logDir";
+  std::map<std::string, std::string> all = control;
+  if (spec.log_dir.has_value()) {
+    paths[std::string(kCellLogDir)] = "logDir";
+    all[*spec.log_dir] = "logDir";
+  }
   for (const std::string& entry : spec.protect) {
     std::string relative = entry;
     while (!relative.empty() && relative.back() == '/') relative.pop_back();
     if (relative.empty()) continue;
-    paths[absl::StrCat(kCellWorktree, "/", relative)] =
+    all[absl::StrCat(spec.worktree_path, "/", relative)] =
         absl::StrCat("protect: ", entry);
   }
-  for (const auto& [host_path, what] : control) {
-    const std::string view = WritableCellView(spec, host_path);
-    if (!view.empty()) paths[view] = absl::StrCat(what, " (", host_path, ")");
+  // Every read-write view of each: the worktree's, a parent's bind, a bind
+  // of the path itself.
+  for (const auto& [host_path, what] : all) {
+    for (const std::string& view : WritableCellViews(spec, host_path)) {
+      paths[view] = absl::StrCat(what, " (", host_path, ")");
+    }
   }
   return paths;
 }
@@ -96,26 +106,37 @@ std::vector<std::string> HostPathProblems(const Json& raw,
   }
   // What a writable bind shows, the cell can replace before the next
   // launch (its content, or the path with a symlink, which the next launch
-  // refuses or, worse, follows).
-  std::vector<std::pair<std::string, std::string>> sources;
+  // refuses or, worse, follows). A bind's own source is not "inside" it;
+  // anything else equal to or under a writable bind, by identity, is.
+  struct Source {
+    std::string field;
+    std::string path;
+    std::string own_destination;  // The bind it is the source of, if any.
+  };
+  std::vector<Source> sources;
   if (spec.tinyproxy_filter.has_value()) {
-    sources.emplace_back("tinyproxyFilter", *spec.tinyproxy_filter);
+    sources.push_back({"tinyproxyFilter", *spec.tinyproxy_filter, ""});
   }
-  if (spec.log_dir.has_value()) sources.emplace_back("logDir", *spec.log_dir);
+  if (spec.log_dir.has_value()) {
+    sources.push_back({"logDir", *spec.log_dir, ""});
+  }
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
-    if (spec.mounts[i].src.empty()) continue;
-    sources.emplace_back(absl::StrCat("mounts[", i, "].src"),
-                         spec.mounts[i].src);
+    const MountSpec& mount = spec.mounts[i];
+    if (mount.src.empty()) continue;
+    sources.push_back({absl::StrCat("mounts[", i, "].src"), mount.src,
+                       mount.type == MountType::kBind
+                           ? (mount.dst.empty() ? mount.src : mount.dst)
+                           : ""});
   }
-  for (const auto& [field, path] : sources) {
-    for (const auto& [source, destination] : WritableBinds(spec)) {
-      if (source.empty() || path == source ||
-          !PathIsSameOrUnder(path, source)) {
+  for (const Source& source : sources) {
+    for (const auto& [bind, destination] : WritableBinds(spec)) {
+      if (bind.empty() || destination == source.own_destination ||
+          !PathUnderByIdentity(source.path, bind).has_value()) {
         continue;
       }
       problems.push_back(absl::StrCat(
-          field, ": ", path, " lies inside the writable bind of ", source, " (",
-          destination,
+          source.field, ": ", source.path, " lies inside the writable bind of ",
+          bind, " (", destination,
           " in the cell), which can change it before the next launch; move "
           "it out"));
       break;

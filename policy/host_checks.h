@@ -14,15 +14,18 @@
 
 namespace cell::policy {
 
-// Where the cell sees host path `path` through a read-write bind (the
-// worktree, a "bind" mount), or "" when no writable bind shows it. `path`
-// and the spec's sources are canonical (as `cell check-spec` prints them).
-std::string WritableCellView(const CellSpec& spec, const std::string& path);
+// Everywhere the cell sees host path `path` through a read-write bind (the
+// worktree, a "bind" mount): a bind of a directory holding it or of itself,
+// compared by identity (another name for the same directory counts).
+// `path` and the spec's sources are canonical (as `cell check-spec` prints
+// them).
+std::vector<std::string> WritableCellViews(const CellSpec& spec,
+                                           const std::string& path);
 
 // The paths the probe must fail to write, in-cell path -> what it is:
-// logDir, every `protect` path, and each control file (`control`: host
-// path -> what it is: the spec, the filter, the `cell` binary) that a
-// writable bind shows.
+// /home/cell/log, and every view a writable bind gives of logDir, of each
+// `protect` path and of each control file (`control`: host path -> what
+// it is: the spec, the filter, the `cell` binary).
 std::map<std::string, std::string> ControlPaths(
     const CellSpec& spec, const std::map<std::string, std::string>& control);
 

@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
@@ -28,41 +29,64 @@ CellSpec SpecWith(const std::string& worktree) {
   return spec;
 }
 
-TEST(WritableCellViewTest, MapsThroughTheWorktreeAndReadWriteBindsOnly) {
-  CellSpec spec = SpecWith("/w/tree");
-  spec.mounts.push_back({MountType::kBind, "/data", "/mnt/data"});
-  spec.mounts.push_back({MountType::kRoBind, "/ro", "/ro"});
-  EXPECT_EQ(WritableCellView(spec, "/w/tree/cell.json"),
-            "/home/cell/worktree/cell.json");
-  EXPECT_EQ(WritableCellView(spec, "/data/x/filter"), "/mnt/data/x/filter");
-  EXPECT_EQ(WritableCellView(spec, "/ro/filter"), "");
-  EXPECT_EQ(WritableCellView(spec, "/w/treehouse/x"), "");
+TEST(WritableCellViewsTest, ThroughTheWorktreeAndReadWriteBindsByIdentity) {
+  ASSERT_OK_AND_ASSIGN(testing::TempDir dir, testing::TempDir::Create());
+  for (const char* sub : {"tree", "tree/x", "data", "ro", "treehouse"}) {
+    ASSERT_EQ(mkdir(dir.Path(sub).c_str(), 0755), 0);
+  }
+  std::ofstream(dir.Path("tree/x/filter")) << "x\n";
+  CellSpec spec = SpecWith(dir.Path("tree"));
+  spec.mounts.push_back({MountType::kBind, dir.Path("tree/x"), "/mnt/x"});
+  spec.mounts.push_back(
+      {MountType::kBind, dir.Path("tree/x/filter"), "/mnt/filter"});
+  spec.mounts.push_back({MountType::kRoBind, dir.Path("ro"), "/ro"});
+  EXPECT_THAT(WritableCellViews(spec, dir.Path("tree/x/filter")),
+              ElementsAre("/home/cell/worktree/x/filter", "/mnt/x/filter",
+                          "/mnt/filter"));
+  EXPECT_THAT(WritableCellViews(spec, dir.Path("ro/f")), IsEmpty());
+  EXPECT_THAT(WritableCellViews(spec, dir.Path("treehouse/f")), IsEmpty());
 }
 
-TEST(ControlPathsTest, LogDirProtectAndControlFilesInWritableBinds) {
-  CellSpec spec = SpecWith("/w/tree");
-  spec.log_dir = "/var/log/cell";
+TEST(ControlPathsTest, LogDirProtectAndControlFilesInEveryWritableView) {
+  ASSERT_OK_AND_ASSIGN(testing::TempDir dir, testing::TempDir::Create());
+  ASSERT_EQ(mkdir(dir.Path("tree").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.Path("logs").c_str(), 0755), 0);
+  const std::string tree = dir.Path("tree");
+  CellSpec spec = SpecWith(tree);
+  spec.log_dir = dir.Path("logs");
   spec.protect = {".git/hooks/", ".envrc"};
+  spec.mounts.push_back({MountType::kBind, dir.Path("logs"), "/mnt/logs"});
   const std::map<std::string, std::string> paths = ControlPaths(
-      spec, {{"/w/tree/cell.json", "the spec"}, {"/etc/filter", "the filter"}});
+      spec, {{tree + "/cell.json", "the spec"}, {"/etc/filter", "the filter"}});
   EXPECT_THAT(
-      paths, UnorderedElementsAre(
-                 Pair("/home/cell/log", "logDir"),
-                 Pair("/home/cell/worktree/.git/hooks", "protect: .git/hooks/"),
-                 Pair("/home/cell/worktree/.envrc", "protect: .envrc"),
-                 Pair("/home/cell/worktree/cell.json",
-                      "the spec (/w/tree/cell.json)")));
+      paths,
+      UnorderedElementsAre(
+          Pair("/home/cell/log", "logDir"),
+          Pair("/mnt/logs", absl::StrCat("logDir (", dir.Path("logs"), ")")),
+          Pair("/home/cell/worktree/.git/hooks",
+               absl::StrCat("protect: .git/hooks/ (", tree, "/.git/hooks)")),
+          Pair("/home/cell/worktree/.envrc",
+               absl::StrCat("protect: .envrc (", tree, "/.envrc)")),
+          Pair("/home/cell/worktree/cell.json",
+               absl::StrCat("the spec (", tree, "/cell.json)"))));
 }
 
 TEST(HostPathProblemsTest, SourcesInsideAWritableBind) {
-  CellSpec spec = SpecWith("/w/tree");
-  spec.tinyproxy_filter = "/w/tree/filter";
-  spec.mounts.push_back({MountType::kRoBind, "/w/tree/tools", "/opt/tools"});
+  ASSERT_OK_AND_ASSIGN(testing::TempDir dir, testing::TempDir::Create());
+  ASSERT_EQ(mkdir(dir.Path("tree").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(dir.Path("tree/tools").c_str(), 0755), 0);
+  std::ofstream(dir.Path("tree/filter")) << "x\n";
+  const std::string tree = dir.Path("tree");
+  CellSpec spec = SpecWith(tree);
+  spec.tinyproxy_filter = tree + "/filter";
+  spec.mounts.push_back({MountType::kRoBind, tree + "/tools", "/opt/tools"});
   spec.mounts.push_back({MountType::kRoBind, "/usr", "/usr"});
-  EXPECT_THAT(HostPathProblems(nlohmann::json::object(), spec),
-              ElementsAre(HasSubstr("tinyproxyFilter: /w/tree/filter lies "
-                                    "inside the writable bind of /w/tree"),
-                          HasSubstr("mounts[0].src: /w/tree/tools")));
+  EXPECT_THAT(
+      HostPathProblems(nlohmann::json::object(), spec),
+      ElementsAre(HasSubstr(absl::StrCat(
+                      "tinyproxyFilter: ", tree,
+                      "/filter lies inside the writable bind of ", tree)),
+                  HasSubstr("mounts[0].src: " + tree + "/tools")));
 }
 
 // A symlink a cell could have made (not root's, in /) on the way to a

@@ -1,5 +1,6 @@
 #include "policy/score.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <string>
@@ -30,6 +31,11 @@ Exposure ScoreExposure(const std::vector<PropertyResult>& results) {
   // does not depend on the order of a floating-point sum.
   int64_t exposed2 = 0;
   int64_t total = 0;
+  // The worst single result sets a floor: one failing escape-class
+  // property must not hide behind many passing ones (a weighted share
+  // alone would score one weight-10 failure among 26 properties 0.5, "OK").
+  // A fail or error scores at least 0.75 x its weight, a warn 0.3 x.
+  int64_t floor_tenths = 0;
   for (const PropertyResult& result : results) {
     int64_t exposure2 = 0;
     switch (result.outcome) {
@@ -48,10 +54,14 @@ Exposure ScoreExposure(const std::vector<PropertyResult>& results) {
     const int64_t weight = PropertyWeight(result.property);
     exposed2 += weight * exposure2;
     total += weight;
+    const int64_t floor = exposure2 == 2   ? (75 * weight + 5) / 10
+                          : exposure2 == 1 ? 3 * weight
+                                           : 0;
+    floor_tenths = std::max(floor_tenths, floor);
   }
   // 10 * exposed2 / (2 * total), in tenths, rounded half up.
-  const int64_t tenths =
-      total == 0 ? 0 : (100 * exposed2 + total) / (2 * total);
+  const int64_t share = total == 0 ? 0 : (100 * exposed2 + total) / (2 * total);
+  const int64_t tenths = std::min<int64_t>(100, std::max(share, floor_tenths));
   const double score = static_cast<double>(tenths) / 10;
   return {score, ExposureBand(score)};
 }

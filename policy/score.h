@@ -20,10 +20,13 @@ struct Exposure {
   absl::string_view band;
 };
 
-// score = 10 * sum(weight * exposure) / sum(weight), over every result
-// that is not off; exposure is 1 for a fail or an error (a property that
-// could not be judged is never safe), 0.5 for a warn, 0 for a pass. No
-// counted result scores 0.0.
+// score = max(10 * sum(weight * exposure) / sum(weight), the worst
+// result's floor), over every result that is not off; exposure is 1 for a
+// fail or an error (a property that could not be judged is never safe),
+// 0.5 for a warn, 0 for a pass. The floor is 0.75 x weight for a fail or
+// an error and 0.3 x weight for a warn, so that one failing escape
+// (weight 10: 7.5, UNSAFE) cannot hide among many passes. No counted
+// result scores 0.0.
 Exposure ScoreExposure(const std::vector<PropertyResult>& results);
 
 // The band of a score (one decimal): below 2.0 "OK", below 5.0 "MEDIUM",

@@ -67,6 +67,25 @@ TEST(ScoreTest, WeightedShareOfExposure) {
 
 // Two properties of weight 1 and 2: 1 fails -> 10 * 1/3 = 3.33 -> 3.3;
 // a warn of 2 -> 10 * 1/3 too; both -> 10 * 2/3 = 6.67 -> 6.7.
+// One failing escape among every other property passing is UNSAFE, not a
+// small share; a warning alone is at least 0.3 x its weight.
+TEST(ScoreTest, TheWorstResultSetsAFloor) {
+  std::vector<PropertyResult> results;
+  for (const PropertyDef& property : Properties()) {
+    results.push_back(Result(property.id, Outcome::kPass));
+  }
+  EXPECT_EQ(ScoreExposure(results).score, 0.0);
+  results[0] = Result("terminal", Outcome::kFail);  // Weight 10.
+  EXPECT_EQ(ScoreExposure(results).score, 7.5);
+  EXPECT_EQ(ScoreExposure(results).band, "UNSAFE");
+  results[0] = Result("host-identity", Outcome::kWarn);  // Weight 8.
+  EXPECT_EQ(ScoreExposure(results).score, 2.4);
+  results[0] = Result("worktree-writable", Outcome::kFail);  // Weight 1.
+  EXPECT_EQ(ScoreExposure(results).score, 0.8);
+  EXPECT_FALSE(Acceptable(results, 0.5));
+  EXPECT_TRUE(Acceptable(results, 1.0));
+}
+
 TEST(ScoreTest, RoundsToOneDecimal) {
   std::string light, heavy;
   for (const PropertyDef& property : Properties()) {

@@ -61,6 +61,8 @@ int main(int argc, char** argv) {
       options.caller_tty = value;
     } else if (TakeValue(arg, "--try-write", &value)) {
       options.try_write.push_back(value);
+    } else if (TakeValue(arg, "--abstract-canary", &value)) {
+      options.abstract_canary = value;
     } else if (TakeValue(arg, "--fork-max", &value)) {
       options.fork_max = std::atoi(value.c_str());
     } else if (TakeValue(arg, "--alloc-mib", &value)) {

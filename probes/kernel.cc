@@ -37,36 +37,47 @@ extern char** environ;
 
 namespace cell::probes {
 
-Facts ProbeKernel(const ProbeOptions& options) {
+const std::vector<std::string>& ProcWriteTargets() {
+  static const auto* const kTargets = new std::vector<std::string>{
+      "/sys/kernel/core_pattern", "/sys/kernel/modprobe",
+      "/sys/kernel/hostname",     "/sys/kernel/domainname",
+      "/sys/vm/panic_on_oom",     "/sysrq-trigger"};
+  return *kTargets;
+}
+
+const std::vector<std::string>& ProcReadTargets() {
+  static const auto* const kTargets = new std::vector<std::string>{
+      "/kcore", "/kmsg", "/keys", "/timer_list", "/sched_debug"};
+  return *kTargets;
+}
+
+Facts WriteOpen(const std::string& path) {
   // Opening for writing is the attack's first step and changes nothing;
   // nothing is ever written.
+  const int fd = open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
+  if (fd >= 0) close(fd);
+  return fd >= 0 ? Facts("ok") : Facts(ErrnoFact(errno));
+}
+
+Facts ReadBytes(const std::string& path) {
+  // How many bytes a read shows (up to 4 KiB), or why none.
+  const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return ErrnoFact(errno);
+  char buffer[4096];
+  const ssize_t n = read(fd, buffer, sizeof(buffer));
+  const Facts result = n >= 0 ? Facts(n) : Facts(ErrnoFact(errno));
+  close(fd);
+  return result;
+}
+
+Facts ProbeKernel(const ProbeOptions& options) {
   Facts write_open = Facts::object();
-  for (const char* relative :
-       {"/sys/kernel/core_pattern", "/sys/kernel/modprobe",
-        "/sys/kernel/hostname", "/sys/kernel/domainname",
-        "/sys/vm/panic_on_oom", "/sysrq-trigger"}) {
-    const std::string path = options.proc_root + relative;
-    const int fd = open(path.c_str(), O_WRONLY | O_NOCTTY | O_CLOEXEC);
-    if (fd >= 0) close(fd);
-    write_open[std::string("/proc") + relative] =
-        fd >= 0 ? "ok" : ErrnoFact(errno);
+  for (const std::string& relative : ProcWriteTargets()) {
+    write_open["/proc" + relative] = WriteOpen(options.proc_root + relative);
   }
-  // How many bytes a read of each shows (up to 4 KiB), or why none.
   Facts reads = Facts::object();
-  for (const char* relative :
-       {"/kcore", "/kmsg", "/keys", "/timer_list", "/sched_debug"}) {
-    const std::string path = options.proc_root + relative;
-    const int fd = open(path.c_str(), O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-    Facts result;
-    if (fd < 0) {
-      result = ErrnoFact(errno);
-    } else {
-      char buffer[4096];
-      const ssize_t n = read(fd, buffer, sizeof(buffer));
-      result = n >= 0 ? Facts(n) : Facts(ErrnoFact(errno));
-      close(fd);
-    }
-    reads[std::string("/proc") + relative] = result;
+  for (const std::string& relative : ProcReadTargets()) {
+    reads["/proc" + relative] = ReadBytes(options.proc_root + relative);
   }
   // Kernel addresses: "real" when a symbol shows a non-zero address.
   std::string kallsyms = "absent";

@@ -242,32 +242,28 @@ Facts ProbeStore(const ProbeOptions& options) {
   return facts;
 }
 
-Facts ProbeNix(const ProbeOptions& options) {
-  Facts facts;
-  for (const char* name : {"NIX_CONFIG", "NIX_REMOTE", "NIX_PATH"}) {
-    facts[name] = EnvOrNull(name);
-  }
-  Facts daemon = {{"socket", options.nix_socket}};
+Facts AskNixDaemon(const std::string& socket_path, int timeout_seconds) {
+  Facts daemon = {{"socket", socket_path}};
   const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   sockaddr_un address{};
   address.sun_family = AF_UNIX;
-  std::strncpy(address.sun_path, options.nix_socket.c_str(),
+  std::strncpy(address.sun_path, socket_path.c_str(),
                sizeof(address.sun_path) - 1);
   if (fd < 0 || connect(fd, reinterpret_cast<sockaddr*>(&address),
                         sizeof(address)) != 0) {
     daemon["connected"] = false;
     daemon["error"] = ErrnoFact(errno);
     if (fd >= 0) close(fd);
-    facts["daemon"] = daemon;
-    return facts;
+    return daemon;
   }
   daemon["connected"] = true;
   // The worker protocol's opening: the client sends WORKER_MAGIC_1, the
   // daemon answers WORKER_MAGIC_2 and its protocol version (both u64 LE).
   constexpr uint64_t kMagic1 = 0x6e697863;
   constexpr uint64_t kMagic2 = 0x6478696f;
-  const timeval timeout = {10, 0};
+  const timeval timeout = {timeout_seconds, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof(timeout));
   uint64_t words[2] = {0, 0};
   size_t got = 0;
   if (send(fd, &kMagic1, sizeof(kMagic1), MSG_NOSIGNAL) == sizeof(kMagic1)) {
@@ -292,7 +288,15 @@ Facts ProbeNix(const ProbeOptions& options) {
     daemon["protocolVersion"] =
         std::to_string(words[1] >> 8) + "." + std::to_string(words[1] & 0xff);
   }
-  facts["daemon"] = daemon;
+  return daemon;
+}
+
+Facts ProbeNix(const ProbeOptions& options) {
+  Facts facts;
+  for (const char* name : {"NIX_CONFIG", "NIX_REMOTE", "NIX_PATH"}) {
+    facts[name] = EnvOrNull(name);
+  }
+  facts["daemon"] = AskNixDaemon(options.nix_socket, 10);
   return facts;
 }
 

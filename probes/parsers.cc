@@ -91,6 +91,7 @@ std::vector<MountEntry> ParseMountInfo(const std::string& text) {
       continue;
     }
     MountEntry entry;
+    entry.root = Unescape(fields[3]);
     entry.mount_point = Unescape(fields[4]);
     const std::string& options = fields[5];
     entry.read_only = options == "ro" || options.rfind("ro,", 0) == 0;

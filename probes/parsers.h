@@ -22,6 +22,7 @@ struct MountEntry {
   std::string mount_point;
   std::string fs_type;
   std::string source;
+  std::string root;        // The mount's root within its file system.
   bool read_only = false;  // From the per-mount options.
 };
 // /proc/PID/mountinfo; octal escapes (\040) in paths decoded.

@@ -62,6 +62,7 @@ const std::vector<std::pair<std::string, ProbeFunction>>& AllProbes() {
           {"seccomp", ProbeSeccomp},
           {"kernel", ProbeKernel},
           {"terminal", ProbeTerminal},
+          {"reach", ProbeReach},
           {"limits", ProbeLimits}};
   return *probes;
 }

@@ -41,6 +41,10 @@ struct ProbeOptions {
   // each (a file: an O_WRONLY open, nothing written; a directory: creating
   // and removing a file in it).
   std::vector<std::string> try_write;
+  // An abstract Unix socket cell-verify listens on in the host's network
+  // namespace (without the leading NUL); "" when none. A cell has its own
+  // abstract namespace: a connect must fail.
+  std::string abstract_canary;
   // Host paths that must not be visible inside a cell.
   std::vector<std::string> host_paths = {"/etc/shadow",
                                          "/etc/ssh",
@@ -94,6 +98,22 @@ Facts ProbeTerminal(const ProbeOptions& options);
 // hierarchy, and with fork_max / alloc_mib how many children could be
 // started and how much memory touched before the cell's bounds stopped it.
 Facts ProbeLimits(const ProbeOptions& options);
+
+// What the cell can reach through its binds, from one walk of its tree
+// (kernel file systems and the Nix store not descended): every pathname
+// socket ("sockets": path, and the Nix worker handshake's answer when it
+// is a daemon: its trust), every terminal, block and memory device other
+// than the cell's own /dev/tty and /dev/pts ("devices": path, kind, whether
+// it is the caller's terminal, what an O_RDWR open gives), the abstract
+// canary's connect ("abstractCanary"), inherited socket descriptors, and
+// every kernel file system mounted other than the cell's own /proc and
+// /dev/pts ("kernelMounts", with write-open and read tests of the
+// sensitive /proc files under a proc mount).
+Facts ProbeReach(const ProbeOptions& options);
+
+// The Nix worker handshake at `socket_path` and the daemon's trust
+// (nix.cc): {"connected","handshake","protocolVersion","trust",...}.
+Facts AskNixDaemon(const std::string& socket_path, int timeout_seconds);
 
 using ProbeFunction = Facts (*)(const ProbeOptions&);
 // Every probe by name, in the order `all` runs them.

@@ -6,6 +6,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "probes/probes.h"
 
@@ -32,6 +33,16 @@ int ErrnoOf(long result);
 
 // The inode of namespace `kind` under `proc_root`/self/ns, or null.
 Facts NamespaceInode(const std::string& proc_root, const std::string& kind);
+
+// The /proc files a host-root process could abuse (kernel.cc), relative
+// to a proc mount's root: opened for writing (sysctls, sysrq-trigger) and
+// read (kernel memory, keys, logs, timers).
+const std::vector<std::string>& ProcWriteTargets();
+const std::vector<std::string>& ProcReadTargets();
+// "ok" when `path` opens for writing (nothing is written), else the error.
+Facts WriteOpen(const std::string& path);
+// The bytes a read of `path` shows (at most 4 KiB), or the error.
+Facts ReadBytes(const std::string& path);
 
 }  // namespace cell::probes
 

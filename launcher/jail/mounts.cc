@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "base/mount_flags.h"
+#include "base/test_faults.h"
 #include "base/unique_fd.h"
 
 namespace cell {
@@ -169,7 +170,8 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
   // terminals and disks; read-only does not stop writes to a device). A
   // device node bound on its own (/dev/null, /dev/kvm) stays usable.
   uint64_t attributes = MOUNT_ATTR_NOSUID;
-  if (!S_ISCHR(info.st_mode) && !S_ISBLK(info.st_mode)) {
+  if (!S_ISCHR(info.st_mode) && !S_ISBLK(info.st_mode) &&
+      !TestFault(fault::kAllowKernelBinds)) {
     attributes |= MOUNT_ATTR_NODEV;
   }
   if (read_only) attributes |= MOUNT_ATTR_RDONLY;

@@ -159,8 +159,13 @@ std::vector<MountOp> ProtectViews(const std::string& host_path,
     // By identity, not spelling: a host bind mount of the worktree under
     // another name, or a bind of exactly this file or directory, is a view
     // of it as much as a bind of its parent.
-    const std::optional<std::string> rest =
-        PathUnderByIdentity(host_path, mount.src);
+    std::optional<std::string> rest = PathUnderByIdentity(host_path, mount.src);
+    if (TestFault(fault::kViewsBySpelling)) {
+      rest =
+          mount.src != host_path && PathIsSameOrUnder(host_path, mount.src)
+              ? std::optional<std::string>(host_path.substr(mount.src.size()))
+              : std::nullopt;
+    }
     if (!rest.has_value()) continue;
     ops.push_back(ReadOnlyBind(host_path, absl::StrCat(mount.dst, *rest)));
   }

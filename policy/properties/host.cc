@@ -62,7 +62,46 @@ Verdict KernelInterfaces(const CellSpec&, const Observation& o) {
     }
   }
   if (kallsyms == "real") open.push_back("/proc/kallsyms shows addresses");
-  return {writes.is_object() && reads.is_object(), open.empty(),
+  // The host's kernel file systems bound in elsewhere (a bind of /proc/sys,
+  // of /sys, of /): the same tests at their place, and any that is
+  // writable at all.
+  const Json mounts = At(o, "reach", {"kernelMounts"});
+  if (mounts.is_array()) {
+    for (const Json& mount : mounts) {
+      const std::string where =
+          absl::StrCat(Show(mount.value("fsType", Json())), " at ",
+                       Show(mount.value("mountPoint", Json())));
+      if (mount.value("readOnly", true) != true) {
+        open.push_back(absl::StrCat("the host's ", where, " is writable"));
+      }
+      for (const char* key : {"writeOpen", "read"}) {
+        const Json tests = mount.value(key, Json::object());
+        if (!tests.is_object()) continue;
+        for (const auto& [path, result] : tests.items()) {
+          if (result == "ok" ||
+              (result.is_number_integer() && result.get<int64_t>() > 0)) {
+            open.push_back(absl::StrCat(
+                path, key == std::string("read") ? " readable" : " writable",
+                " (", where, ")"));
+          }
+        }
+      }
+    }
+  }
+  const Json devices = At(o, "reach", {"devices"});
+  if (devices.is_array()) {
+    for (const Json& device : devices) {
+      const Json kind = device.value("kind", Json());
+      if ((kind == "block" || kind == "memory") &&
+          device.value("open", Json()) == "ok") {
+        open.push_back(absl::StrCat("the host's ", Show(kind), " device ",
+                                    Show(device.value("path", Json())),
+                                    " opens"));
+      }
+    }
+  }
+  return {writes.is_object() && reads.is_object() && mounts.is_array(),
+          open.empty(),
           "no sysctl or sysrq-trigger opens for writing; kcore, kmsg, keys, "
           "timers and kernel addresses show nothing",
           open.empty() ? "all refused or empty" : absl::StrJoin(open, ", "),
@@ -80,6 +119,22 @@ Verdict Terminal(const CellSpec&, const Observation& o) {
     reached.push_back("the command shares its launcher's session");
   }
   if (on_stdin == true) reached.push_back("fd 0 is the caller's terminal");
+  // A terminal device bound in (/dev/pts, a pty): the caller's, or any of
+  // the host's that opens.
+  const Json devices = At(o, "reach", {"devices"});
+  if (devices.is_array()) {
+    for (const Json& device : devices) {
+      if (device.value("kind", Json()) != "terminal") continue;
+      const Json path = device.value("path", Json());
+      if (device.value("callerTty", false) == true) {
+        reached.push_back(
+            absl::StrCat("the caller's terminal is reachable at ", Show(path)));
+      } else if (device.value("open", Json()) == "ok") {
+        reached.push_back(
+            absl::StrCat("a host terminal opens at ", Show(path)));
+      }
+    }
+  }
   if (o.caller_terminal_input > 0) {
     reached.push_back(absl::StrCat(
         o.caller_terminal_input,
@@ -88,7 +143,7 @@ Verdict Terminal(const CellSpec&, const Observation& o) {
         Show(At(o, "terminal", {"tiocsti", "devTty"})), ")"));
   }
   return {given == true && leader.is_boolean() && on_stdin.is_boolean() &&
-              o.caller_terminal_input >= 0,
+              o.caller_terminal_input >= 0 && devices.is_array(),
           reached.empty(),
           "a session of its own; fd 0 and /dev/tty are the cell's own pty, "
           "never the caller's terminal",
@@ -101,6 +156,43 @@ Verdict Terminal(const CellSpec&, const Observation& o) {
           "which the caller's shell runs on the host after the cell exits"};
 }
 
+// Host services a cell reaches: pathname sockets through its binds (only
+// the Nix daemon's, where the spec asks for Nix), the host's abstract
+// sockets (a cell has its own network namespace, so a canary cell-verify
+// opens there must not answer), sockets handed to the command.
+Verdict Sockets(const CellSpec& spec, const Observation& o) {
+  const Json sockets = At(o, "reach", {"sockets"});
+  const Json canary = At(o, "reach", {"abstractCanary"});
+  const Json inherited = At(o, "reach", {"inheritedSockets"});
+  std::vector<std::string> reached;
+  if (sockets.is_array()) {
+    for (const Json& socket : sockets) {
+      const Json path = socket.value("path", Json());
+      if (spec.nix && path == "/run/nix/socket") continue;
+      reached.push_back(Show(path));
+    }
+  }
+  if (canary == "ok") {
+    reached.push_back("the host's abstract socket canary answers");
+  }
+  if (inherited.is_array() && !inherited.empty()) {
+    reached.push_back(
+        absl::StrCat("inherited socket descriptors ", inherited.dump()));
+  }
+  return {sockets.is_array() && canary.is_string() && inherited.is_array() &&
+              canary != "not given",
+          reached.empty(),
+          spec.nix ? "no socket but the Nix daemon's at /run/nix/socket"
+                   : "no socket of the host's",
+          reached.empty()
+              ? absl::StrCat(Show(At(o, "reach", {"walked"})),
+                             " entries walked; abstract canary: ", Show(canary))
+              : absl::StrCat("reachable: ", absl::StrJoin(reached, ", ")),
+          "the cell reaches host services (a socket is a door: an agent, a "
+          "container runtime, a session bus); remove the bind that shows "
+          "it"};
+}
+
 }  // namespace
 
 void AddHostProperties(std::vector<PropertyDef>* out) {
@@ -111,11 +203,15 @@ void AddHostProperties(std::vector<PropertyDef>* out) {
   out->push_back({"kernel-interfaces",
                   "host sysctls, sysrq-trigger, kernel memory, keys and logs "
                   "are out of reach",
-                  "kernel", 10, nullptr, KernelInterfaces});
+                  "kernel,reach", 10, nullptr, KernelInterfaces});
   out->push_back({"terminal",
                   "the caller's terminal is out of reach (own session and "
                   "pty; no TIOCSTI into it)",
-                  "terminal", 10, nullptr, Terminal});
+                  "terminal,reach", 10, nullptr, Terminal});
+  out->push_back({"sockets",
+                  "no host socket is reachable (the Nix daemon's aside), "
+                  "nor the host's abstract sockets",
+                  "reach", 8, nullptr, Sockets});
 }
 
 }  // namespace cell::policy

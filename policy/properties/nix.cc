@@ -1,5 +1,10 @@
 // The Nix store and daemon as a cell sees them.
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "policy/properties/facts.h"
 #include "policy/properties/property.h"
 
@@ -56,26 +61,54 @@ Verdict NixDaemon(const CellSpec&, const Observation& o) {
 // user (root) in the host's namespaces. The launcher refuses cells the
 // daemon's config (as it reads it) trusts; this asks the daemon itself.
 Verdict NixTrust(const CellSpec&, const Observation& o) {
-  const Json handshake = At(o, "nix", {"daemon", "handshake"});
-  const Json trusted = At(o, "nix", {"daemon", "trust", "trusted"});
-  if (handshake != true) {
-    // No daemon answers: nothing can trust the cell (nix-daemon says why).
-    return {o.facts.count("nix") > 0, true, "not a trusted user",
-            "no daemon answered", ""};
+  // Every daemon the cell reaches: the one at /run/nix/socket, and any
+  // socket found through the binds that answers the worker handshake.
+  std::vector<std::pair<Json, Json>> daemons;  // {socket, daemon facts}
+  const Json own = At(o, "nix", {"daemon"});
+  if (own.is_object()) daemons.emplace_back(own.value("socket", Json()), own);
+  const Json sockets = At(o, "reach", {"sockets"});
+  if (sockets.is_array()) {
+    for (const Json& socket : sockets) {
+      daemons.emplace_back(socket.value("path", Json()),
+                           socket.value("nix", Json()));
+    }
   }
-  return {
-      trusted.is_boolean(), trusted == false,
-      "the daemon ignores a restricted setting sent from the cell (not a "
-      "trusted user)",
-      trusted.is_boolean()
-          ? absl::StrCat(trusted == true ? "trusted" : "not trusted",
-                         " (asked through ",
-                         Show(At(o, "nix", {"daemon", "trust", "source"})), ")")
-          : Show(At(o, "nix", {"daemon", "trust", "error"})),
-      "the Nix daemon trusts the cell: it can build with the sandbox off, "
-      "as the daemon's user on the host. Run the cell as a user the "
-      "daemon does not trust (hostUser; take it out of trusted-users), or "
-      "without Nix"};
+  std::vector<std::string> trusted, untrusted, unknown;
+  for (const auto& [path, daemon] : daemons) {
+    if (!daemon.is_object() || daemon.value("handshake", false) != true) {
+      continue;
+    }
+    const Json trust = daemon.value("trust", Json::object());
+    const Json verdict =
+        trust.is_object() ? trust.value("trusted", Json()) : Json();
+    (verdict == true    ? trusted
+     : verdict == false ? untrusted
+                        : unknown)
+        .push_back(Show(path));
+  }
+  std::string observed =
+      trusted.empty() && untrusted.empty() && unknown.empty()
+          ? "no daemon answered"
+          : absl::StrCat(
+                trusted.empty()
+                    ? ""
+                    : absl::StrCat("trusted by ", absl::StrJoin(trusted, ", "),
+                                   "; "),
+                untrusted.empty()
+                    ? ""
+                    : absl::StrCat("not trusted by ",
+                                   absl::StrJoin(untrusted, ", "), "; "),
+                unknown.empty() ? ""
+                                : absl::StrCat("no answer on trust from ",
+                                               absl::StrJoin(unknown, ", ")));
+  return {sockets.is_array() && unknown.empty(), trusted.empty(),
+          "every Nix daemon the cell reaches ignores a restricted setting "
+          "sent from it (not a trusted user)",
+          observed,
+          "a Nix daemon trusts the cell: it can build with the sandbox off, "
+          "as the daemon's user on the host. Run the cell as a user the "
+          "daemon does not trust (hostUser; take it out of trusted-users), or "
+          "do not bind the daemon's socket"};
 }
 
 }  // namespace
@@ -90,7 +123,7 @@ void AddNixProperties(std::vector<PropertyDef>* out) {
                   2, HasNix, NixDaemon});
   out->push_back({"nix-trust",
                   "the Nix daemon does not treat the cell as a trusted user",
-                  "nix", 10, HasNix, NixTrust});
+                  "nix,reach", 10, nullptr, NixTrust});
 }
 
 }  // namespace cell::policy

@@ -84,6 +84,10 @@ class BrokenCellsTest : public ::testing::Test {
     // Allows the canary's name, not its address: the builtin engine must
     // still refuse it (loopback, and no line names 127.0.0.1).
     std::ofstream(dir_->Path("filter-localhost")) << "^localhost$\n";
+    // A filter the cell's user (nobody) could write, were a view of it
+    // left writable.
+    std::ofstream(dir_->Path("filter-nobody")) << "^github\\.com$\n";
+    ASSERT_EQ(chown(dir_->Path("filter-nobody").c_str(), 65534, 65534), 0);
     // A socket nothing listens on: the launcher binds it, the daemon is gone.
     const int stale = socket(AF_UNIX, SOCK_STREAM, 0);
     sockaddr_un address{};
@@ -179,6 +183,12 @@ std::string ReadmeMatrix(const std::string& readme) {
 // `base` with `changes` merged in (RFC 7386: null removes a field).
 Json With(Json base, const Json& changes) {
   base.merge_patch(changes);
+  return base;
+}
+
+// `base` with one more mount.
+Json WithMount(Json base, const Json& mount) {
+  base["mounts"].push_back(mount);
   return base;
 }
 
@@ -321,6 +331,51 @@ TEST_F(BrokenCellsTest, EveryPropertyFailsForItsBrokenCellAndGoodCellsPass) {
        "keep-job-dir",
        "",
        {"cleanup"}},
+      {"sysctl",
+       "/proc/sys bound read-write, let through (fault)",
+       "documented",
+       WithMount(documented,
+                 {{"type", "bind"}, {"src", "/proc/sys"}, {"dst", "/mnt/sys"}}),
+       "allow-kernel-binds",
+       "",
+       {"kernel-interfaces"}},
+      {"pts",
+       "/dev/pts bound, let through (fault)",
+       "agent-strict",
+       WithMount(
+           hardened,
+           {{"type", "ro-bind"}, {"src", "/dev/pts"}, {"dst", "/mnt/pts"}}),
+       "allow-kernel-binds",
+       "",
+       {"terminal"}},
+      {"socket",
+       "a host socket bound in",
+       "agent-strict",
+       WithMount(hardened, {{"type", "ro-bind"},
+                            {"src", untrusting->socket_dir()},
+                            {"dst", "/mnt/daemon"}}),
+       "",
+       "",
+       {"sockets"}},
+      {"trust-m",
+       "a trusting daemon's socket bound without Nix",
+       "documented",
+       WithMount(documented, {{"type", "ro-bind"},
+                              {"src", trusting->socket_dir()},
+                              {"dst", "/run/nix"}}),
+       "",
+       "",
+       {"nix-trust", "sockets"}},
+      {"spelling",
+       "a file bind of the filter, missed by spelling (fault)",
+       "agent-strict",
+       WithMount(With(hardened, {{"tinyproxyFilter", "filter-nobody"}}),
+                 {{"type", "bind"},
+                  {"src", "filter-nobody"},
+                  {"dst", "/mnt/filter"}}),
+       "views-by-spelling",
+       "",
+       {"control-files"}},
       {"route",
        "a default route in the cell (fault)",
        "agent-strict",

@@ -85,7 +85,7 @@ class ProbeTest : public CellFixture {
       EXPECT_FALSE(parsed.is_discarded()) << line;
       if (!parsed.is_discarded()) facts[parsed["probe"]] = parsed["facts"];
     }
-    EXPECT_EQ(facts.size(), 15u) << result->stdout_text;
+    EXPECT_EQ(facts.size(), 16u) << result->stdout_text;
     return facts;
   }
 

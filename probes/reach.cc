@@ -1,0 +1,285 @@
+// Probe: what the cell can reach through its binds. One walk of the tree
+// finds sockets and devices; mountinfo names the kernel file systems.
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/magic.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/sysmacros.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "probes/parsers.h"
+#include "probes/probes.h"
+#include "probes/support.h"
+
+namespace cell::probes {
+namespace {
+
+// Bounds on the walk: a cell's tree is its binds (/usr alone is ~150k
+// entries on a Debian host); past these the facts say so.
+constexpr int kMaxEntries = 400000;
+constexpr int kMaxDepth = 32;
+
+// File systems whose trees are not walked: the kernel's (judged from
+// mountinfo below) and their sheer size.
+bool KernelFileSystem(long type) {
+  switch (type) {
+    case PROC_SUPER_MAGIC:
+    case SYSFS_MAGIC:
+    case DEBUGFS_MAGIC:
+    case TRACEFS_MAGIC:
+    case SECURITYFS_MAGIC:
+    case CGROUP_SUPER_MAGIC:
+    case CGROUP2_SUPER_MAGIC:
+    case BPF_FS_MAGIC:
+      return true;
+    default:
+      return false;
+  }
+}
+
+struct Found {
+  std::vector<std::string> sockets;
+  std::vector<std::pair<std::string, struct stat>> devices;
+  // Directories already walked, by identity: binds of one tree at several
+  // places (/lib and /usr/lib on a merged-/usr host) are walked once.
+  std::set<std::pair<dev_t, ino_t>> seen;
+  int entries = 0;
+  bool truncated = false;
+};
+
+// Walks the directory open at `fd` (taken over), named `dir`, whose
+// identity is `info`. Relative opens and d_type keep it to about one
+// openat, one fstat and the getdents per directory.
+void Walk(int fd, const std::string& dir, const struct stat& info,
+          dev_t parent_device, int depth, Found* found) {
+  if (depth > kMaxDepth) found->truncated = true;
+  if (depth > kMaxDepth ||
+      !found->seen.insert({info.st_dev, info.st_ino}).second) {
+    close(fd);
+    return;
+  }
+  // A mount crossed: the kernel's file systems are not walked (mountinfo
+  // names them below), and their trees are large.
+  struct statfs fs;
+  if (info.st_dev != parent_device && fstatfs(fd, &fs) == 0 &&
+      KernelFileSystem(fs.f_type)) {
+    close(fd);
+    return;
+  }
+  DIR* handle = fdopendir(fd);
+  if (handle == nullptr) {
+    close(fd);
+    return;
+  }
+  std::vector<std::string> subdirs;
+  while (const dirent* entry = readdir(handle)) {
+    const char* name = entry->d_name;
+    if (std::strcmp(name, ".") == 0 || std::strcmp(name, "..") == 0) continue;
+    if (++found->entries > kMaxEntries) {
+      found->truncated = true;
+      break;
+    }
+    unsigned char type = entry->d_type;
+    struct stat entry_info;
+    if (type == DT_UNKNOWN || type == DT_CHR || type == DT_BLK) {
+      if (fstatat(dirfd(handle), name, &entry_info, AT_SYMLINK_NOFOLLOW) != 0) {
+        continue;
+      }
+      type = S_ISDIR(entry_info.st_mode)    ? DT_DIR
+             : S_ISSOCK(entry_info.st_mode) ? DT_SOCK
+             : S_ISCHR(entry_info.st_mode)  ? DT_CHR
+             : S_ISBLK(entry_info.st_mode)  ? DT_BLK
+                                            : DT_REG;
+    }
+    const std::string path = (dir == "/" ? "" : dir) + "/" + name;
+    if (type == DT_DIR) {
+      subdirs.push_back(name);
+    } else if (type == DT_SOCK) {
+      found->sockets.push_back(path);
+    } else if (type == DT_CHR || type == DT_BLK) {
+      found->devices.emplace_back(path, entry_info);
+    }
+  }
+  for (const std::string& name : subdirs) {
+    if (found->truncated) break;
+    const std::string path = (dir == "/" ? "" : dir) + "/" + name;
+    // The store cannot hold sockets or devices (Nix refuses them), and it
+    // may hold millions of files.
+    if (path == "/nix/store") continue;
+    const int child = openat(dirfd(handle), name.c_str(),
+                             O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat child_info;
+    if (child < 0) continue;
+    if (fstat(child, &child_info) != 0) {
+      close(child);
+      continue;
+    }
+    Walk(child, path, child_info, info.st_dev, depth + 1, found);
+  }
+  closedir(handle);
+}
+
+// A device the cell should not reach, or "" for one it may: terminals
+// (the cell's own /dev/tty and /dev/pts aside), memory, block devices.
+std::string DeviceKind(const std::string& path, const struct stat& info,
+                       dev_t own_pts) {
+  if (S_ISBLK(info.st_mode)) return "block";
+  const unsigned major_number = major(info.st_rdev);
+  const unsigned minor_number = minor(info.st_rdev);
+  if (major_number == 1 &&
+      (minor_number == 1 || minor_number == 2 || minor_number == 4)) {
+    return "memory";
+  }
+  const bool terminal = major_number == 2 || major_number == 3 ||
+                        major_number == 4 || major_number == 5 ||
+                        (major_number >= 136 && major_number <= 143);
+  if (!terminal) return "";
+  if (path == "/dev/tty") return "";      // Whichever is the controlling one.
+  if (info.st_dev == own_pts) return "";  // The cell's own devpts.
+  return "terminal";
+}
+
+// The mounts that are the cell's own: its /proc (and the read-only binds
+// and masks inside it), its devpts, the device nodes of its /dev.
+bool OwnKernelMount(const MountEntry& mount) {
+  if (mount.mount_point == "/proc" ||
+      mount.mount_point.rfind("/proc/", 0) == 0) {
+    return true;
+  }
+  if (mount.mount_point == "/dev/pts" && mount.fs_type == "devpts") return true;
+  for (const char* node : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
+                           "/dev/urandom", "/dev/tty"}) {
+    if (mount.mount_point == node) return true;
+  }
+  return false;
+}
+
+bool KernelFileSystemName(const std::string& type) {
+  static const auto* const kTypes = new std::set<std::string>{
+      "proc",      "sysfs",       "debugfs",    "tracefs",  "securityfs",
+      "cgroup",    "cgroup2",     "bpf",        "configfs", "pstore",
+      "efivarfs",  "binfmt_misc", "fusectl",    "devtmpfs", "devpts",
+      "hugetlbfs", "mqueue",      "rpc_pipefs", "nsfs"};
+  return kTypes->count(type) > 0;
+}
+
+}  // namespace
+
+Facts ProbeReach(const ProbeOptions& options) {
+  Facts facts;
+  Found found;
+  const int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  struct stat root_info;
+  if (root >= 0 && fstat(root, &root_info) == 0) {
+    Walk(root, "/", root_info, root_info.st_dev, 0, &found);
+  } else if (root >= 0) {
+    close(root);
+  }
+  facts["walked"] = found.entries;
+  facts["truncated"] = found.truncated;
+
+  Facts sockets = Facts::array();
+  for (const std::string& path : found.sockets) {
+    // Every socket is asked whether it is a Nix daemon that trusts the
+    // cell; anything else does not answer the magic within a second.
+    sockets.push_back({{"path", path}, {"nix", AskNixDaemon(path, 1)}});
+  }
+  facts["sockets"] = sockets;
+
+  struct stat pts;
+  const dev_t own_pts = stat("/dev/pts", &pts) == 0 ? pts.st_dev : 0;
+  Facts devices = Facts::array();
+  for (const auto& [path, info] : found.devices) {
+    const std::string kind = DeviceKind(path, info, own_pts);
+    if (kind.empty()) continue;
+    const std::string identity =
+        std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+    // O_NOCTTY: never becomes this process's controlling terminal; nothing
+    // is read or written.
+    const int fd =
+        open(path.c_str(), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+    const Facts opened = fd >= 0 ? Facts("ok") : Facts(ErrnoFact(errno));
+    if (fd >= 0) close(fd);
+    devices.push_back({{"path", path},
+                       {"kind", kind},
+                       {"callerTty", !options.caller_tty.empty() &&
+                                         identity == options.caller_tty},
+                       {"open", opened}});
+  }
+  facts["devices"] = devices;
+
+  if (options.abstract_canary.empty()) {
+    facts["abstractCanary"] = "not given";
+  } else {
+    const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un address{};
+    address.sun_family = AF_UNIX;
+    const size_t length =
+        std::min(options.abstract_canary.size(), sizeof(address.sun_path) - 1);
+    std::memcpy(address.sun_path + 1, options.abstract_canary.data(), length);
+    const int result =
+        fd < 0 ? -1
+               : connect(fd, reinterpret_cast<sockaddr*>(&address),
+                         static_cast<socklen_t>(
+                             offsetof(sockaddr_un, sun_path) + 1 + length));
+    facts["abstractCanary"] =
+        result == 0 ? Facts("ok") : Facts(ErrnoFact(errno));
+    if (fd >= 0) close(fd);
+  }
+
+  // Sockets the command was handed (descriptors 3 and up).
+  Facts inherited = Facts::array();
+  for (int fd = 3; fd < 1024; ++fd) {
+    struct stat info;
+    if (fstat(fd, &info) == 0 && S_ISSOCK(info.st_mode)) {
+      inherited.push_back(fd);
+    }
+  }
+  facts["inheritedSockets"] = inherited;
+
+  Facts kernel_mounts = Facts::array();
+  for (const MountEntry& mount :
+       ParseMountInfo(ReadText(options.proc_root + "/self/mountinfo"))) {
+    if (!KernelFileSystemName(mount.fs_type) || OwnKernelMount(mount)) {
+      continue;
+    }
+    Facts entry = {{"mountPoint", mount.mount_point},
+                   {"fsType", mount.fs_type},
+                   {"root", mount.root},
+                   {"readOnly", mount.read_only}};
+    if (mount.fs_type == "proc") {
+      // The attack through this proc mount: the sensitive files that lie
+      // under its root, at their place in it.
+      const std::string root = mount.root == "/" ? "" : mount.root;
+      Facts writes = Facts::object();
+      for (const std::string& target : ProcWriteTargets()) {
+        if (target.rfind(root + "/", 0) != 0) continue;
+        const std::string path = mount.mount_point + target.substr(root.size());
+        writes[path] = WriteOpen(path);
+      }
+      Facts reads = Facts::object();
+      for (const std::string& target : ProcReadTargets()) {
+        if (target.rfind(root + "/", 0) != 0) continue;
+        const std::string path = mount.mount_point + target.substr(root.size());
+        reads[path] = ReadBytes(path);
+      }
+      entry["writeOpen"] = writes;
+      entry["read"] = reads;
+    }
+    kernel_mounts.push_back(entry);
+  }
+  facts["kernelMounts"] = kernel_mounts;
+  return facts;
+}
+
+}  // namespace cell::probes
