@@ -32,6 +32,8 @@ inline constexpr char kCallerTerminal[] = "caller-terminal";
 inline constexpr char kFollowSymlinks[] = "follow-symlinks";
 // The launcher's descriptors are not closed before exec.
 inline constexpr char kKeepDescriptors[] = "keep-descriptors";
+// A descriptor of the host's / is left open for the command.
+inline constexpr char kLeakHostDirectory[] = "leak-host-directory";
 // $JD is left behind.
 inline constexpr char kKeepJobDir[] = "keep-job-dir";
 // The seccomp filter lets io_uring through.

@@ -52,6 +52,7 @@
 #include "launcher/spec/host_identity.h"
 #include "launcher/spec/spec.h"
 #include "nlohmann/json.hpp"
+#include "policy/command_view.h"
 #include "policy/evaluate.h"
 #include "policy/host_checks.h"
 #include "policy/policy.h"
@@ -355,6 +356,42 @@ std::string FileText(const std::string& path) {
   return text.ok() ? *std::move(text) : "";
 }
 
+// While the probe waits: the command as the host sees it. The launcher
+// names the process it started in the status file's "started" event (the
+// command, or the cell's init whose child it is).
+void InspectCommand(const std::string& status_file, pid_t launcher,
+                    Observation* observation) {
+  observation->host_root_id = cell::policy::IdentityOf("/");
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  pid_t started = 0;
+  while (started == 0 && absl::Now() < deadline &&
+         cell::probes::ProcessGone(launcher) == false) {
+    for (absl::string_view line :
+         absl::StrSplit(FileText(status_file), '\n', absl::SkipEmpty())) {
+      const Json event = Json::parse(line.begin(), line.end(), nullptr, false);
+      if (event.is_object() && event.value("event", "") == "started" &&
+          event.contains("pid") && event["pid"].is_number_integer()) {
+        started = event["pid"].get<pid_t>();
+      }
+    }
+    if (started == 0) absl::SleepFor(absl::Milliseconds(2));
+  }
+  if (started == 0) return;
+  std::optional<pid_t> command;
+  for (int i = 0; i < 250 && !command.has_value(); ++i) {
+    command = cell::policy::FindCommand(started, "/cell-probe");
+    if (!command.has_value()) absl::SleepFor(absl::Milliseconds(2));
+  }
+  if (!command.has_value()) return;
+  std::optional<cell::policy::CommandView> view =
+      cell::policy::ViewCommand(*command);
+  if (!view.has_value()) return;
+  observation->command_inspected = true;
+  observation->command_descriptors = std::move(view->descriptors);
+  observation->command_cwd_ids = std::move(view->cwd_ids);
+  observation->command_root_ids = std::move(view->root_ids);
+}
+
 // Runs the probes in a cell built from the spec; fills `observation`.
 absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
                          const std::string& cell, const std::string& probe,
@@ -446,8 +483,15 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   for (const auto& [path, what] : observation->control_paths) {
     argv.push_back(absl::StrCat("--try-write=", path));
   }
-  CELL_ASSIGN_OR_RETURN(cell::SubprocessResult run,
-                        cell::RunSubprocess(argv, options));
+  // The probe waits until the host has looked at it (descriptors, cwd,
+  // root, as the launcher's exec left them), then runs.
+  const std::string inspected = probe_dir + "/.inspected";
+  argv.push_back("--wait-for=/run/cell/probes/.inspected");
+  CELL_ASSIGN_OR_RETURN(cell::Subprocess process,
+                        cell::Subprocess::Start(argv, options));
+  InspectCommand(status_file, process.pid(), observation);
+  (void)cell::WriteNewFile(inspected, "", 0644);
+  CELL_ASSIGN_OR_RETURN(cell::SubprocessResult run, process.Wait());
   if (run.exit_code == 125 || run.exit_code == 126 || run.exit_code == 127) {
     return absl::FailedPreconditionError(
         absl::StrCat("the cell did not start: ",

@@ -74,6 +74,10 @@ Observation DocumentedFacts() {
     "sessionLeader": true, "stdinIsCallerTty": false,
     "tiocsti": {"stdin": "ok", "devTty": "ok"}, "ownPtyTiocsti": "ok"})");
   o.caller_terminal_input = 0;
+  o.command_inspected = true;
+  o.command_cwd_ids = {"2049:77"};
+  o.command_root_ids = {"30:2"};
+  o.host_root_id = "2049:2";
   o.facts["reach"] = Json::parse(R"({"walked": 1000, "truncated": false,
     "sockets": [], "devices": [], "abstractCanary": "ECONNREFUSED: x",
     "inheritedSockets": [], "kernelMounts": []})");
@@ -147,6 +151,10 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
        }},
       {"sockets",
        [](Observation* o) { o->facts["reach"]["abstractCanary"] = "ok"; }},
+      {"descriptors",
+       [](Observation* o) { o->command_descriptors = {"fd 11 -> /"}; }},
+      {"descriptors", [](Observation* o) { o->command_root_ids = {"2049:2"}; }},
+      {"descriptors", [](Observation* o) { o->command_cwd_ids = {"2049:3"}; }},
       {"nix-trust",
        [](Observation* o) {
          o->facts["reach"]["sockets"] = Json::parse(

@@ -4,6 +4,10 @@
 //   cell-probe all|NAME... [--connect=HOST:PORT]... [--host-pid=PID]
 //              [--direct=HOST:PORT] [--proc=DIR] [--fork-max=N]
 //              [--alloc-mib=N] [--caller-tty=DEV:INO] [--try-write=PATH]...
+//              [--abstract-canary=NAME] [--wait-for=PATH]
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -26,6 +30,9 @@ constexpr char kUsage[] =
     "--try-write names a path that must not be writable in the cell: the fs\n"
     "probe opens it for writing (nothing is written) or, for a directory,\n"
     "creates and removes a file in it.\n"
+    "--abstract-canary names a host abstract socket a connect must not reach.\n"
+    "--wait-for makes the probe wait (at most 5 s) until PATH exists before\n"
+    "it opens anything: cell-verify inspects it from the host meanwhile.\n"
     "Prints one JSON line per probe: {\"probe\": NAME, \"facts\": {...}}.\n"
     "Facts, never verdicts: cell-verify judges them.\n"
     "Probes:";
@@ -43,6 +50,7 @@ int main(int argc, char** argv) {
   using cell::probes::AllProbes;
   cell::probes::ProbeOptions options;
   std::vector<std::string> names;
+  std::string wait_for;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     std::string value;
@@ -63,6 +71,8 @@ int main(int argc, char** argv) {
       options.try_write.push_back(value);
     } else if (TakeValue(arg, "--abstract-canary", &value)) {
       options.abstract_canary = value;
+    } else if (TakeValue(arg, "--wait-for", &value)) {
+      wait_for = value;
     } else if (TakeValue(arg, "--fork-max", &value)) {
       options.fork_max = std::atoi(value.c_str());
     } else if (TakeValue(arg, "--alloc-mib", &value)) {
@@ -82,6 +92,15 @@ int main(int argc, char** argv) {
   if (names.empty()) {
     std::fprintf(stderr, "cell-probe: name a probe or `all` (see --help)\n");
     return 2;
+  }
+  // Before anything opens a descriptor: cell-verify looks at this process
+  // from the host (its descriptors, cwd and root, as the exec left them)
+  // and then creates `wait_for`. At most 5 s.
+  if (!wait_for.empty()) {
+    struct stat info;
+    for (int i = 0; i < 2500 && stat(wait_for.c_str(), &info) != 0; ++i) {
+      usleep(2000);
+    }
   }
   for (const std::string& name : names) {
     bool found = false;

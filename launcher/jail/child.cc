@@ -194,6 +194,11 @@ void AwaitParent(const ChildConfig& config) {
   if (const int error = MarkInheritedCloseOnExec(config.max_fds); error != 0) {
     Fail(config, ChildStep::kDescriptors, error);
   }
+  if (TestFault(fault::kLeakHostDirectory)) {
+    // The host's / still, before the pivot: the leak runc's CVE-2024-21626
+    // was made of.
+    (void)open("/", O_PATH | O_DIRECTORY);
+  }
 }
 
 // The new root: mounted, the user switched, pivoted into, read-only when

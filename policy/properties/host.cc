@@ -193,6 +193,32 @@ Verdict Sockets(const CellSpec& spec, const Observation& o) {
           "it"};
 }
 
+// The launcher hands the command nothing but its standard descriptors
+// (runc's CVE-2024-21626 was a leaked descriptor of the host's cgroup
+// directory: a cwd outside the container). Seen from the host, on every
+// thread, while the probe waits before opening anything.
+Verdict Descriptors(const CellSpec&, const Observation& o) {
+  std::vector<std::string> problems = o.command_descriptors;
+  for (const std::string& root : o.command_root_ids) {
+    if (root == o.host_root_id) {
+      problems.push_back("its root is the host's /");
+    }
+  }
+  for (const std::string& cwd : o.command_cwd_ids) {
+    if (cwd != o.host_worktree_id) {
+      problems.push_back(absl::StrCat("its cwd (", cwd,
+                                      ") is not the worktree (",
+                                      o.host_worktree_id, ")"));
+    }
+  }
+  return {o.command_inspected && !o.host_worktree_id.empty(), problems.empty(),
+          "descriptors 0-2 only; root the cell's own; cwd the worktree",
+          problems.empty() ? "as expected" : absl::StrJoin(problems, "; "),
+          "the command holds what the launcher should not have handed it; a "
+          "descriptor or cwd outside the cell's root reaches the host's "
+          "files"};
+}
+
 }  // namespace
 
 void AddHostProperties(std::vector<PropertyDef>* out) {
@@ -208,6 +234,10 @@ void AddHostProperties(std::vector<PropertyDef>* out) {
                   "the caller's terminal is out of reach (own session and "
                   "pty; no TIOCSTI into it)",
                   "terminal,reach", 10, nullptr, Terminal});
+  out->push_back({"descriptors",
+                  "the command inherits no descriptor, and its root and cwd "
+                  "are the cell's (seen from the host, every thread)",
+                  "", 9, nullptr, Descriptors});
   out->push_back({"sockets",
                   "no host socket is reachable (the Nix daemon's aside), "
                   "nor the host's abstract sockets",

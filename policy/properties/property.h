@@ -44,6 +44,14 @@ struct Observation {
   // "DEV:INO" of the worktree the spec names, opened without following a
   // symlink; "" when it could not be opened.
   std::string host_worktree_id;
+  // The command as the host saw it while it ran (policy/command_view.h):
+  // descriptors 3 and up on every thread, and each thread's cwd and root
+  // ("DEV:INO"); the host's own root for comparison.
+  bool command_inspected = false;
+  std::vector<std::string> command_descriptors;
+  std::vector<std::string> command_cwd_ids;
+  std::vector<std::string> command_root_ids;
+  std::string host_root_id;
   bool jd_removed = false;
   bool proxy_gone = true;
   bool command_gone = true;

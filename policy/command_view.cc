@@ -1,0 +1,104 @@
+#include "policy/command_view.h"
+
+#include <dirent.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace cell::policy {
+namespace {
+
+// The numeric entries of directory `path`.
+std::vector<std::string> Numbers(const std::string& path) {
+  std::vector<std::string> names;
+  DIR* dir = opendir(path.c_str());
+  if (dir == nullptr) return names;
+  while (const dirent* entry = readdir(dir)) {
+    int unused;
+    if (absl::SimpleAtoi(entry->d_name, &unused))
+      names.push_back(entry->d_name);
+  }
+  closedir(dir);
+  return names;
+}
+
+std::string Link(const std::string& path) {
+  char target[PATH_MAX];
+  const ssize_t n = readlink(path.c_str(), target, sizeof(target) - 1);
+  return n < 0 ? std::string("?") : std::string(target, static_cast<size_t>(n));
+}
+
+// The parent pid in /proc/PID/stat (after the command name, which may
+// hold spaces and parentheses: the last ')' ends it).
+pid_t ParentOf(const std::string& pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string stat = text.str();
+  const size_t close = stat.rfind(')');
+  if (close == std::string::npos) return 0;
+  std::istringstream rest(stat.substr(close + 1));
+  std::string state;
+  pid_t parent = 0;
+  rest >> state >> parent;
+  return parent;
+}
+
+}  // namespace
+
+std::string IdentityOf(const std::string& path) {
+  struct stat info;
+  if (stat(path.c_str(), &info) != 0) return "";
+  return absl::StrCat(info.st_dev, ":", info.st_ino);
+}
+
+std::optional<pid_t> FindCommand(pid_t pid, absl::string_view exe_suffix) {
+  std::vector<pid_t> candidates = {pid};
+  for (const std::string& other : Numbers("/proc")) {
+    if (ParentOf(other) == pid) candidates.push_back(std::atoi(other.c_str()));
+  }
+  for (const pid_t candidate : candidates) {
+    if (absl::EndsWith(Link(absl::StrCat("/proc/", candidate, "/exe")),
+                       exe_suffix)) {
+      return candidate;
+    }
+  }
+  return std::nullopt;
+}
+
+std::optional<CommandView> ViewCommand(pid_t pid) {
+  const std::string base = absl::StrCat("/proc/", pid, "/task");
+  const std::vector<std::string> tasks = Numbers(base);
+  if (tasks.empty()) return std::nullopt;
+  CommandView view;
+  view.pid = pid;
+  for (const std::string& task : tasks) {
+    const std::string dir = absl::StrCat(base, "/", task);
+    for (const std::string& fd : Numbers(dir + "/fd")) {
+      if (std::atoi(fd.c_str()) < 3) continue;
+      view.descriptors.push_back(absl::StrCat("thread ", task, " fd ", fd,
+                                              " -> ", Link(dir + "/fd/" + fd)));
+    }
+    for (const auto& [file, ids] : {std::pair{"/cwd", &view.cwd_ids},
+                                    std::pair{"/root", &view.root_ids}}) {
+      const std::string id = IdentityOf(dir + file);
+      if (std::find(ids->begin(), ids->end(), id) == ids->end()) {
+        ids->push_back(id);
+      }
+    }
+  }
+  return view;
+}
+
+}  // namespace cell::policy

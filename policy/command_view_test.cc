@@ -1,0 +1,53 @@
+#include "policy/command_view.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace cell::policy {
+namespace {
+
+using ::testing::Contains;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Optional;
+
+// A child that holds an inherited descriptor of "/" (as a leaking launcher
+// would leave it) and sleeps in /tmp: the host's view names both.
+TEST(CommandViewTest, SeesInheritedDescriptorsCwdAndRoot) {
+  const int leak = open("/", O_PATH | O_DIRECTORY);  // Not close-on-exec.
+  ASSERT_GE(leak, 3);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    if (chdir("/tmp") != 0) _exit(1);
+    execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  close(leak);
+  // Until the exec has happened.
+  std::optional<pid_t> found;
+  for (int i = 0; i < 500 && !found.has_value(); ++i) {
+    found = FindCommand(child, "/sleep");
+    if (!found.has_value()) usleep(2000);
+  }
+  ASSERT_THAT(found, Optional(child));
+  const std::optional<CommandView> view = ViewCommand(child);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_TRUE(view.has_value());
+  EXPECT_THAT(view->descriptors,
+              Contains(HasSubstr("fd " + std::to_string(leak) + " -> /")));
+  EXPECT_THAT(view->cwd_ids, ElementsAre(IdentityOf("/tmp")));
+  EXPECT_THAT(view->root_ids, ElementsAre(IdentityOf("/")));
+  EXPECT_FALSE(ViewCommand(child).has_value());  // Reaped: gone.
+}
+
+}  // namespace
+}  // namespace cell::policy
