@@ -103,8 +103,9 @@ TEST(EvaluateTest, ADocumentedCellPassesEveryProperty) {
   const auto results =
       Evaluate(DefaultSpec(), DocumentedPolicy(), DocumentedFacts(), {});
   EXPECT_THAT(results, Each(Field(&PropertyResult::outcome, Outcome::kPass)));
-  // Every property of the registry applies to this spec (Nix, a proxy).
-  EXPECT_EQ(results.size(), Properties().size());
+  // Every property of the registry applies to this spec (Nix, a proxy)
+  // but seccomp-coverage (no filter asked).
+  EXPECT_EQ(results.size(), Properties().size() - 1);
   EXPECT_TRUE(AllPassed(results));
 }
 
@@ -255,7 +256,11 @@ TEST(EvaluateTest, ExpectationsFollowTheSpec) {
                                   {"error", "EROFS: Read-only file system"}};
   hardened.facts["seccomp"] = Json::parse(R"({"mode": 2, "filters": 1,
     "attempts": {"unshareUser": "EPERM: Operation not permitted",
-                 "keyctl": "EPERM: Operation not permitted"}})");
+                 "keyctl": "EPERM: Operation not permitted"},
+    "coverage": {"unshare": "EPERM: Operation not permitted",
+                 "clone3": "ENOSYS: Function not implemented"},
+    "otherAbis": {"i386": "SIGSYS", "x32": "SIGSYS"},
+    "threadMode": "2"})");
   results = Evaluate(spec, DocumentedPolicy(), hardened, {});
   EXPECT_TRUE(AllPassed(results));
   // A filter that lets one route through is a failure naming it.
@@ -266,11 +271,24 @@ TEST(EvaluateTest, ExpectationsFollowTheSpec) {
                              Field(&PropertyResult::observed,
                                    HasSubstr("allowed: bpf")))));
   hardened.facts["seccomp"]["attempts"].erase("bpf");
+  // So does any route the coverage finds reaching the kernel, another ABI
+  // that runs, or an unfiltered thread.
+  for (const auto& [key, value] :
+       {std::pair{"/coverage/io_uring_setup", Json("EFAULT: Bad address")},
+        std::pair{"/otherAbis/x32", Json("returned")},
+        std::pair{"/threadMode", Json("0")}}) {
+    Observation leaky = hardened;
+    leaky.facts["seccomp"][Json::json_pointer(key)] = value;
+    EXPECT_THAT(Evaluate(spec, DocumentedPolicy(), leaky, {}),
+                Result("seccomp-coverage", Outcome::kFail))
+        << key;
+  }
   // Without Nix and without a proxy those properties are not judged.
   spec.nix = false;
   spec.network.mode = NetworkMode::kNone;
   results = Evaluate(spec, DocumentedPolicy(), hardened, {});
-  // Three Nix properties (store, config, daemon) and the proxy.
+  // Three Nix properties (store, config, daemon) and the proxy; the
+  // filter is on, so seccomp-coverage is judged.
   EXPECT_EQ(results.size(), Properties().size() - 4);
 }
 

@@ -102,9 +102,10 @@ Facts ProbeLimits(const ProbeOptions& options);
 // What the cell can reach through its binds, from one walk of its tree
 // (kernel file systems and the Nix store not descended): every pathname
 // socket ("sockets": path, and the Nix worker handshake's answer when it
-// is a daemon: its trust), every terminal, block and memory device other
-// than the cell's own /dev/tty and /dev/pts ("devices": path, kind, whether
-// it is the caller's terminal, what an O_RDWR open gives), the abstract
+// is a daemon: its trust; mount points looked at themselves, so a socket
+// bound over a file counts), every device other than those a cell may have
+// ("devices": path, kind "terminal" or "device", whether it is the
+// caller's terminal, what an O_RDWR open gives), the abstract
 // canary's connect ("abstractCanary"), inherited socket descriptors, and
 // every kernel file system mounted other than the cell's own /proc and
 // /dev/pts ("kernelMounts", with write-open and read tests of the

@@ -11,6 +11,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <set>
 #include <string>
@@ -129,32 +130,46 @@ void Walk(int fd, const std::string& dir, const struct stat& info,
   closedir(handle);
 }
 
-// A device the cell should not reach, or "" for one it may: terminals
-// (the cell's own /dev/tty and /dev/pts aside), memory, block devices.
-std::string DeviceKind(const std::string& path, const struct stat& info,
-                       dev_t own_pts) {
-  if (S_ISBLK(info.st_mode)) return "block";
+// What a device the cell can reach is: "" for the ones a cell may have
+// (null, zero, full, random, urandom, /dev/tty, its own ptmx and pts, and
+// kvm, fuse, net/tun, dri render nodes, which the launcher lets a spec
+// bind), "terminal" for another terminal, "device" for anything else.
+std::string DeviceKind(const struct stat& info, dev_t own_pts) {
   const unsigned major_number = major(info.st_rdev);
   const unsigned minor_number = minor(info.st_rdev);
-  if (major_number == 1 &&
-      (minor_number == 1 || minor_number == 2 || minor_number == 4)) {
-    return "memory";
+  if (S_ISCHR(info.st_mode)) {
+    if (major_number == 1 &&
+        (minor_number == 3 || minor_number == 5 || minor_number == 7 ||
+         minor_number == 8 || minor_number == 9)) {
+      return "";
+    }
+    if (major_number == 5 && (minor_number == 0 || minor_number == 2)) {
+      return "";  // /dev/tty (whichever is controlling), ptmx.
+    }
+    if (major_number == 10 &&
+        (minor_number == 232 || minor_number == 229 || minor_number == 200)) {
+      return "";
+    }
+    if (major_number == 226 && minor_number >= 128) return "";
+    const bool terminal = major_number == 2 || major_number == 3 ||
+                          major_number == 4 || major_number == 5 ||
+                          major_number == 7 ||
+                          (major_number >= 136 && major_number <= 143);
+    if (terminal && info.st_dev == own_pts) return "";  // Its own devpts.
+    if (terminal) return "terminal";
   }
-  const bool terminal = major_number == 2 || major_number == 3 ||
-                        major_number == 4 || major_number == 5 ||
-                        (major_number >= 136 && major_number <= 143);
-  if (!terminal) return "";
-  if (path == "/dev/tty") return "";      // Whichever is the controlling one.
-  if (info.st_dev == own_pts) return "";  // The cell's own devpts.
-  return "terminal";
+  return "device";
 }
 
-// The mounts that are the cell's own: its /proc (and the read-only binds
-// and masks inside it), its devpts, the device nodes of its /dev.
+// The mounts that are the cell's own: its /proc and the read-only binds
+// of parts of it (a proc mount at /proc/R whose root is R), its devpts,
+// the device nodes of its /dev. A proc mount elsewhere under /proc, or
+// with another root, is not.
 bool OwnKernelMount(const MountEntry& mount) {
-  if (mount.mount_point == "/proc" ||
-      mount.mount_point.rfind("/proc/", 0) == 0) {
-    return true;
+  if (mount.fs_type == "proc") {
+    if (mount.mount_point == "/proc") return mount.root == "/";
+    return mount.mount_point.rfind("/proc/", 0) == 0 &&
+           mount.root == mount.mount_point.substr(5);
   }
   if (mount.mount_point == "/dev/pts" && mount.fs_type == "devpts") return true;
   for (const char* node : {"/dev/null", "/dev/zero", "/dev/full", "/dev/random",
@@ -178,12 +193,31 @@ bool KernelFileSystemName(const std::string& type) {
 Facts ProbeReach(const ProbeOptions& options) {
   Facts facts;
   Found found;
+  const std::vector<MountEntry> mounts =
+      ParseMountInfo(ReadText(options.proc_root + "/self/mountinfo"));
   const int root = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   struct stat root_info;
   if (root >= 0 && fstat(root, &root_info) == 0) {
     Walk(root, "/", root_info, root_info.st_dev, 0, &found);
   } else if (root >= 0) {
     close(root);
+  }
+  // A socket or device bound over a file: readdir reports the file under
+  // it, so every mount point is looked at itself.
+  for (const MountEntry& mount : mounts) {
+    struct stat info;
+    if (lstat(mount.mount_point.c_str(), &info) != 0) continue;
+    if (S_ISSOCK(info.st_mode) &&
+        std::find(found.sockets.begin(), found.sockets.end(),
+                  mount.mount_point) == found.sockets.end()) {
+      found.sockets.push_back(mount.mount_point);
+    } else if ((S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode)) &&
+               std::none_of(found.devices.begin(), found.devices.end(),
+                            [&mount](const auto& device) {
+                              return device.first == mount.mount_point;
+                            })) {
+      found.devices.emplace_back(mount.mount_point, info);
+    }
   }
   facts["walked"] = found.entries;
   facts["truncated"] = found.truncated;
@@ -200,7 +234,7 @@ Facts ProbeReach(const ProbeOptions& options) {
   const dev_t own_pts = stat("/dev/pts", &pts) == 0 ? pts.st_dev : 0;
   Facts devices = Facts::array();
   for (const auto& [path, info] : found.devices) {
-    const std::string kind = DeviceKind(path, info, own_pts);
+    const std::string kind = DeviceKind(info, own_pts);
     if (kind.empty()) continue;
     const std::string identity =
         std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
@@ -248,8 +282,7 @@ Facts ProbeReach(const ProbeOptions& options) {
   facts["inheritedSockets"] = inherited;
 
   Facts kernel_mounts = Facts::array();
-  for (const MountEntry& mount :
-       ParseMountInfo(ReadText(options.proc_root + "/self/mountinfo"))) {
+  for (const MountEntry& mount : mounts) {
     if (!KernelFileSystemName(mount.fs_type) || OwnKernelMount(mount)) {
       continue;
     }

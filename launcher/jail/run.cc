@@ -117,6 +117,13 @@ absl::Status CellRun::PlanRun() {
   if (realpath("/proc/self/exe", self) != nullptr) {
     control_files.push_back(self);
   }
+  // Kernel file systems a bind would carry in beneath its source.
+  {
+    absl::StatusOr<std::string> mountinfo =
+        ReadFileToString("/proc/self/mountinfo", 16 << 20);
+    if (!mountinfo.ok()) return mountinfo.status();
+    MaskKernelSubmounts(ParseHostMounts(*mountinfo), &plan_.mounts);
+  }
   CELL_ASSIGN_OR_RETURN(
       std::vector<MountOp> protect_ops,
       ProtectOps(spec_, plan_.mounts, control_files, &placeholders_));

@@ -45,7 +45,11 @@ const std::vector<std::string>& SeccompDeniedSyscalls() {
           "open_by_handle_at",
           // io_uring: a second syscall path, with a history of kernel
           // escapes, that this filter could not see into.
-          "io_uring_setup", "io_uring_enter", "io_uring_register"};
+          "io_uring_setup", "io_uring_enter", "io_uring_register",
+          // The new mount API: mounts and remounts by descriptor, a path
+          // the mount(2) checks of the old API do not cover.
+          "fsopen", "fsconfig", "fsmount", "fspick", "move_mount", "open_tree",
+          "mount_setattr"};
   return *kDenied;
 }
 
@@ -85,6 +89,19 @@ absl::StatusOr<std::vector<sock_filter>> BuildSeccompFilter() {
         seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(ioctl), 1,
                          SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffu, request)),
         "ioctl"));
+  }
+  // personality(2) flags that weaken the address space for an exploit:
+  // no randomisation, readable-implies-executable, page zero mapped, the
+  // legacy layout. The query (0xffffffff) stays allowed: no flag uses bit
+  // 31, so the rule asks for the flag set and bit 31 clear (one comparison
+  // per argument is all a rule may have).
+  for (const uint64_t flag : {uint64_t{0x0040000}, uint64_t{0x0400000},
+                              uint64_t{0x0100000}, uint64_t{0x0200000}}) {
+    CELL_RETURN_IF_ERROR(check(
+        seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM),
+                         SCMP_SYS(personality), 1,
+                         SCMP_A0(SCMP_CMP_MASKED_EQ, flag | 0x80000000u, flag)),
+        "personality"));
   }
   // Other ABIs (i386's int 0x80, x32) have other syscall numbers the rules
   // above do not name: the whole process dies on any of them.

@@ -9,6 +9,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "base/fs_util.h"
 #include "base/test_faults.h"
 
 namespace cell {
@@ -76,6 +78,82 @@ void AddDev(std::vector<MountOp>* mounts) {
 }
 
 }  // namespace
+
+std::vector<HostMount> ParseHostMounts(absl::string_view mountinfo) {
+  std::vector<HostMount> mounts;
+  for (absl::string_view line :
+       absl::StrSplit(mountinfo, '\n', absl::SkipEmpty())) {
+    const std::vector<absl::string_view> fields =
+        absl::StrSplit(line, ' ', absl::SkipEmpty());
+    // id parent major:minor root mount_point options [optional...] - type
+    const auto dash = std::find(fields.begin(), fields.end(), "-");
+    if (fields.size() < 6 || dash == fields.end() || dash + 1 == fields.end()) {
+      continue;
+    }
+    std::string point;
+    const absl::string_view raw = fields[4];
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '\\' && i + 3 < raw.size()) {
+        const int value = (raw[i + 1] - '0') * 64 + (raw[i + 2] - '0') * 8 +
+                          (raw[i + 3] - '0');
+        point.push_back(static_cast<char>(value));
+        i += 3;
+      } else {
+        point.push_back(raw[i]);
+      }
+    }
+    mounts.push_back({std::move(point), std::string(*(dash + 1))});
+  }
+  return mounts;
+}
+
+void MaskKernelSubmounts(const std::vector<HostMount>& host_mounts,
+                         std::vector<MountOp>* mounts) {
+  if (TestFault(fault::kAllowKernelBinds)) return;
+  static const auto* const kKernel = new std::vector<std::string>{
+      "proc",     "sysfs",       "debugfs",    "tracefs",  "securityfs",
+      "cgroup",   "cgroup2",     "bpf",        "configfs", "pstore",
+      "efivarfs", "binfmt_misc", "fusectl",    "devtmpfs", "devpts",
+      "mqueue",   "hugetlbfs",   "rpc_pipefs", "nsfs"};
+  std::vector<MountOp> out;
+  for (MountOp& op : *mounts) {
+    const bool bind =
+        (op.kind == MountOpKind::kBind || op.kind == MountOpKind::kRoBind) &&
+        !op.src.empty();
+    const std::string src = op.src;
+    const std::string dst = op.dst;
+    out.push_back(std::move(op));
+    if (!bind) continue;
+    std::vector<std::string> masks;
+    for (const HostMount& mount : host_mounts) {
+      if (mount.mount_point == src ||
+          !PathIsSameOrUnder(mount.mount_point, src) ||
+          std::find(kKernel->begin(), kKernel->end(), mount.fs_type) ==
+              kKernel->end()) {
+        continue;
+      }
+      const std::string rest =
+          src == "/" ? mount.mount_point : mount.mount_point.substr(src.size());
+      masks.push_back(dst == "/" ? rest : absl::StrCat(dst, rest));
+    }
+    // Outermost only: a mask hides everything beneath it.
+    std::sort(masks.begin(), masks.end());
+    std::vector<std::string> outermost;
+    for (std::string& mask : masks) {
+      if (!outermost.empty() && PathIsSameOrUnder(mask, outermost.back())) {
+        continue;
+      }
+      outermost.push_back(std::move(mask));
+    }
+    for (std::string& mask : outermost) {
+      MountOp op_mask;
+      op_mask.kind = MountOpKind::kMask;
+      op_mask.dst = std::move(mask);
+      out.push_back(std::move(op_mask));
+    }
+  }
+  *mounts = std::move(out);
+}
 
 std::string ProxyUrl(int port) {
   return absl::StrCat("http://127.0.0.1:", port);

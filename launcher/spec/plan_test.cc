@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
@@ -207,5 +208,39 @@ TEST(DescribeMountOpTest, NamesSourceAndDestination) {
             "symlink /l -> t");
 }
 
+// A bind of a chroot whose proc, sys and dev/pts are the host's: each is
+// masked after the bind, at its place under the destination, outer first.
+TEST(MaskKernelSubmountsTest, KernelFileSystemsUnderABindSourceAreMasked) {
+  const std::vector<HostMount> host = ParseHostMounts(
+      "20 1 0:5 / / rw - ext4 /dev/sda1 rw\n"
+      "21 20 0:6 / /srv/chroot/proc rw - proc proc rw\n"
+      "22 21 0:7 / /srv/chroot/proc/sys/fs/binfmt_misc rw - binfmt_misc x rw\n"
+      "23 20 0:8 / /srv/chroot/dev/pts rw - devpts devpts rw\n"
+      "24 20 0:9 / /srv/chroot/mnt/data rw - ext4 /dev/sdb rw\n"
+      "25 20 0:10 / /srv/with\\040space/sys rw - sysfs sysfs rw\n"
+      "26 20 0:11 / /proc rw - proc proc rw\n");
+  ASSERT_EQ(host.size(), 7u);
+  EXPECT_EQ(host[5].mount_point, "/srv/with space/sys");
+  MountOp bind;
+  bind.kind = MountOpKind::kBind;
+  bind.src = "/srv/chroot";
+  bind.dst = "/mnt/chroot";
+  MountOp other;
+  other.kind = MountOpKind::kRoBind;
+  other.src = "/usr";
+  other.dst = "/usr";
+  std::vector<MountOp> mounts = {bind, other};
+  MaskKernelSubmounts(host, &mounts);
+  std::vector<std::string> order;
+  for (const MountOp& op : mounts) {
+    order.push_back(
+        absl::StrCat(op.kind == MountOpKind::kMask ? "mask " : "", op.dst));
+  }
+  EXPECT_THAT(order,
+              ::testing::ElementsAre("/mnt/chroot", "mask /mnt/chroot/dev/pts",
+                                     "mask /mnt/chroot/proc", "/usr"));
+}
+
 }  // namespace
+
 }  // namespace cell

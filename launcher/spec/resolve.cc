@@ -1,8 +1,10 @@
 #include "launcher/spec/resolve.h"
 
 #include <dirent.h>
+#include <linux/magic.h>
 #include <stdlib.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
@@ -123,51 +125,111 @@ std::string FindStoreBin(const std::string& store, absl::string_view name,
 }
 
 // What no bind may bring in from the host: its kernel interfaces and its
-// terminals, memory and disks. A cell has a /proc of its own (masked) and
-// no /sys; bound from the host they act on the whole host (a host-root
-// cell writing /proc/sys/kernel/core_pattern has the host kernel run its
-// code as root). A terminal bound in (or /dev/pts) is the caller's: read
-// what they type, write to their screen. A directory of /dev carries those
-// too; the device nodes a cell needs (/dev/kvm, /dev/fuse) are bound one
-// by one.
-absl::Status CheckNotKernelOrTerminal(absl::string_view field,
-                                      const std::string& src) {
+// devices. A cell has a /proc of its own (masked) and no /sys; bound from
+// the host they act on the whole host (a host-root cell writing
+// /proc/sys/kernel/core_pattern has the host kernel run its code as root),
+// wherever they are mounted (a chroot's proc is the host's too). A
+// terminal bound in is the caller's: read what they type, write to their
+// screen; a disk, memory, the console, the kernel log, userfaultfd act on
+// the host. Device nodes are allowed by name: what agents need and cannot
+// hurt the host with.
+absl::Status CheckHostPathIsPlain(absl::string_view field,
+                                  const std::string& path) {
   if (TestFault(fault::kAllowKernelBinds)) return absl::OkStatus();
   for (const char* dir : {"/proc", "/sys"}) {
-    if (PathIsSameOrUnder(src, dir)) {
+    if (PathIsSameOrUnder(path, dir)) {
       return FieldError(
           field,
-          absl::StrCat("'", src, "' is the host's ", dir,
+          absl::StrCat("'", path, "' is the host's ", dir,
                        ": its kernel interfaces act on the whole host (a "
                        "host-root cell writing /proc/sys/kernel/core_pattern "
                        "runs code as host root); a cell has a /proc of its "
-                       "own. Remove the mount"));
+                       "own. Remove it"));
+    }
+  }
+  struct statfs fs;
+  if (statfs(path.c_str(), &fs) == 0) {
+    const char* kernel = nullptr;
+    switch (fs.f_type) {
+      case PROC_SUPER_MAGIC:
+        kernel = "proc";
+        break;
+      case SYSFS_MAGIC:
+        kernel = "sysfs";
+        break;
+      case DEBUGFS_MAGIC:
+        kernel = "debugfs";
+        break;
+      case TRACEFS_MAGIC:
+        kernel = "tracefs";
+        break;
+      case SECURITYFS_MAGIC:
+        kernel = "securityfs";
+        break;
+      case CGROUP_SUPER_MAGIC:
+        kernel = "cgroup";
+        break;
+      case CGROUP2_SUPER_MAGIC:
+        kernel = "cgroup2";
+        break;
+      case BPF_FS_MAGIC:
+        kernel = "bpf";
+        break;
+      case DEVPTS_SUPER_MAGIC:
+        kernel = "devpts";
+        break;
+      case EFIVARFS_MAGIC:
+        kernel = "efivarfs";
+        break;
+      case PSTOREFS_MAGIC:
+        kernel = "pstore";
+        break;
+      case BINFMTFS_MAGIC:
+        kernel = "binfmt_misc";
+        break;
+      default:
+        break;
+    }
+    if (kernel != nullptr) {
+      return FieldError(
+          field, absl::StrCat("'", path, "' is on a ", kernel,
+                              " file system: the host's kernel interfaces, "
+                              "which act on the whole host. Remove it"));
     }
   }
   struct stat info;
-  if (stat(src.c_str(), &info) != 0) return absl::OkStatus();  // Said later.
+  if (stat(path.c_str(), &info) != 0) return absl::OkStatus();  // Said later.
+  if (S_ISDIR(info.st_mode) && PathIsSameOrUnder(path, "/dev")) {
+    return FieldError(
+        field, absl::StrCat("'", path,
+                            "' is a directory of the host's devices "
+                            "(terminals, disks); bind the device nodes the "
+                            "cell needs one by one, e.g. /dev/kvm"));
+  }
+  if (!S_ISCHR(info.st_mode) && !S_ISBLK(info.st_mode)) return absl::OkStatus();
+  // Character devices an agent may use: the memory-less ones of mem
+  // (null, zero, full, random, urandom), kvm, fuse, net/tun, and GPU render
+  // nodes.
   const unsigned major_number = major(info.st_rdev);
   const unsigned minor_number = minor(info.st_rdev);
-  std::string what;
-  if (S_ISDIR(info.st_mode) && PathIsSameOrUnder(src, "/dev")) {
-    what =
-        "a directory of the host's devices (terminals, disks); bind the "
-        "device nodes the cell needs one by one, e.g. /dev/kvm";
-  } else if (S_ISBLK(info.st_mode)) {
-    what = "a block device: the cell could read and write the whole disk";
-  } else if (S_ISCHR(info.st_mode) &&
-             (major_number == 2 || major_number == 3 || major_number == 4 ||
-              major_number == 5 ||
-              (major_number >= 136 && major_number <= 143))) {
-    what =
-        "a terminal: the cell could read what its user types and write to "
-        "their screen";
-  } else if (S_ISCHR(info.st_mode) && major_number == 1 &&
-             (minor_number == 1 || minor_number == 2 || minor_number == 4)) {
-    what = "the host's memory or I/O ports";
-  }
-  if (what.empty()) return absl::OkStatus();
-  return FieldError(field, absl::StrCat("'", src, "' is ", what));
+  const bool allowed =
+      S_ISCHR(info.st_mode) &&
+      ((major_number == 1 &&
+        (minor_number == 3 || minor_number == 5 || minor_number == 7 ||
+         minor_number == 8 || minor_number == 9)) ||
+       (major_number == 10 &&
+        (minor_number == 232 || minor_number == 229 || minor_number == 200)) ||
+       (major_number == 226 && minor_number >= 128));
+  if (allowed) return absl::OkStatus();
+  return FieldError(
+      field,
+      absl::StrCat("'", path, "' is a ",
+                   S_ISBLK(info.st_mode) ? "block" : "character", " device (",
+                   major_number, ":", minor_number,
+                   ") that acts on the host (a disk, memory, a terminal, the "
+                   "console or kernel log, userfaultfd...); a cell may bind "
+                   "only null, zero, full, random, urandom, kvm, fuse, "
+                   "net/tun and dri render nodes"));
 }
 
 // The binds' sources resolved (a missing optional one dropped); the other
@@ -192,7 +254,7 @@ absl::StatusOr<std::vector<MountSpec>> ResolveMounts(
             "\"optional\": true"));
       }
       mount.src = *std::move(resolved);
-      CELL_RETURN_IF_ERROR(CheckNotKernelOrTerminal(field, mount.src));
+      CELL_RETURN_IF_ERROR(CheckHostPathIsPlain(field, mount.src));
       if (mount.type == MountType::kBind && mount.src == "/") {
         return FieldError(field,
                           "refusing to bind the host's root '/' "
@@ -214,6 +276,8 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
   CELL_ASSIGN_OR_RETURN(spec.worktree_path,
                         ResolveHostPath("worktreePath", spec.worktree_path, cwd,
                                         Kind::kDirectory));
+  CELL_RETURN_IF_ERROR(
+      CheckHostPathIsPlain("worktreePath", spec.worktree_path));
   if (spec.worktree_path == "/") {
     return FieldError("worktreePath",
                       "resolves to the host's root '/'; refusing to bind it "
@@ -229,6 +293,7 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     CELL_ASSIGN_OR_RETURN(
         *spec.log_dir,
         ResolveHostPath("logDir", *spec.log_dir, cwd, Kind::kDirectory));
+    CELL_RETURN_IF_ERROR(CheckHostPathIsPlain("logDir", *spec.log_dir));
     if (*spec.log_dir == "/") {
       return FieldError("logDir",
                         "resolves to the host's root '/'; refusing to "
@@ -239,6 +304,7 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     CELL_ASSIGN_OR_RETURN(
         spec.nix_store,
         ResolveHostPath("nixStore", spec.nix_store, cwd, Kind::kDirectory));
+    CELL_RETURN_IF_ERROR(CheckHostPathIsPlain("nixStore", spec.nix_store));
     CELL_ASSIGN_OR_RETURN(
         spec.nix_daemon_socket,
         ResolveHostPath("nixDaemonSocket", spec.nix_daemon_socket, cwd,

@@ -153,6 +153,15 @@ absl::Status CheckMountDestinations(const CellSpec& spec) {
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const std::string field = absl::StrCat("mounts[", i, "].dst");
     const std::string& dst = spec.mounts[i].dst;
+    // The kernel's own trees in the cell take no mount of the spec's:
+    // under /proc one would pass for part of the cell's own /proc.
+    for (const char* kernel : {"/proc", "/sys"}) {
+      if (PathIsSameOrUnder(dst, kernel)) {
+        return FieldError(field, absl::StrCat("'", dst, "' is under ", kernel,
+                                              ", which only the launcher "
+                                              "mounts; choose another path"));
+      }
+    }
     for (const std::string& fixed : base) {
       if (dst == fixed) {
         return FieldError(field, absl::StrCat("'", dst,

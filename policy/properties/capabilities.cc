@@ -41,6 +41,49 @@ Verdict Seccomp(const CellSpec& spec, const Observation& o) {
           "the seccomp filter does not match isolation.seccomp"};
 }
 
+// Every route the filter must close, tried by the bad-arguments method;
+// the other ABIs must kill; a new thread must be filtered too.
+Verdict SeccompCoverage(const CellSpec&, const Observation& o) {
+  const Json coverage = At(o, "seccomp", {"coverage"});
+  const Json abis = At(o, "seccomp", {"otherAbis"});
+  const Json thread = At(o, "seccomp", {"threadMode"});
+  std::vector<std::string> open;
+  if (coverage.is_object()) {
+    for (const auto& [name, result] : coverage.items()) {
+      const std::string text =
+          result.is_string() ? result.get<std::string>() : result.dump();
+      const bool denied =
+          absl::StartsWith(text, "EPERM") ||
+          (name == "clone3" && absl::StartsWith(text, "ENOSYS"));
+      if (!denied) open.push_back(absl::StrCat(name, " (", text, ")"));
+    }
+  }
+  if (abis.is_object()) {
+    for (const auto& [abi, result] : abis.items()) {
+      if (result != "SIGSYS") {
+        open.push_back(absl::StrCat(abi, " syscalls ", Show(result)));
+      }
+    }
+  }
+  if (thread != "2") {
+    open.push_back(
+        absl::StrCat("a new thread's seccomp mode is ", Show(thread)));
+  }
+  return {coverage.is_object() && !coverage.empty() && abis.is_object() &&
+              thread.is_string(),
+          open.empty(),
+          "every denied route fails with EPERM (clone3: ENOSYS), i386 and x32 "
+          "syscalls kill the process, threads are filtered",
+          open.empty()
+              ? absl::StrCat(coverage.size(),
+                             " routes denied; i386, x32: "
+                             "SIGSYS; threads filtered")
+              : absl::StrCat("reached the kernel: ", absl::StrJoin(open, ", ")),
+          "the seccomp filter leaves a route open"};
+}
+
+bool SeccompOn(const CellSpec& spec) { return spec.isolation.seccomp; }
+
 Verdict Identity(const CellSpec&, const Observation& o) {
   const Json uid = At(o, "identity", {"uid"});
   const Json gid = At(o, "identity", {"gid"});
@@ -78,6 +121,11 @@ void AddCapabilityProperties(std::vector<PropertyDef>* out) {
                   "the seccomp filter matches isolation.seccomp, and denies "
                   "every escape route it lists",
                   "seccomp", 6, nullptr, Seccomp});
+  out->push_back({"seccomp-coverage",
+                  "with seccomp on: every denied route (namespaces, ptrace, "
+                  "keyrings, bpf, io_uring, the new mount API, personality, "
+                  "...) fails with EPERM; other ABIs kill; threads filtered",
+                  "seccomp", 6, SeccompOn, SeccompCoverage});
   out->push_back({"identity", "ids inside are the caller's (1:1)", "identity",
                   3, nullptr, Identity});
   out->push_back({"capabilities",

@@ -92,11 +92,9 @@ Verdict KernelInterfaces(const CellSpec&, const Observation& o) {
   if (devices.is_array()) {
     for (const Json& device : devices) {
       const Json kind = device.value("kind", Json());
-      if ((kind == "block" || kind == "memory") &&
-          device.value("open", Json()) == "ok") {
-        open.push_back(absl::StrCat("the host's ", Show(kind), " device ",
-                                    Show(device.value("path", Json())),
-                                    " opens"));
+      if (kind == "device" && device.value("open", Json()) == "ok") {
+        open.push_back(absl::StrCat(
+            "the host device ", Show(device.value("path", Json())), " opens"));
       }
     }
   }

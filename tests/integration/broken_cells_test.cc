@@ -7,7 +7,8 @@
 //
 // The matrix (property x broken cell -> verdict) is written to the test's
 // outputs and must equal the README's copy between the broken-cells
-// markers; tests/integration/update_broken_cells.sh copies it there.
+// markers; tools/update_readme_tables.sh copies it there.
+#include <sys/mount.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -74,7 +75,8 @@ class BrokenCellsTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create());
     dir_.emplace(std::move(dir));
     chmod(dir_->path().c_str(), 0755);
-    for (const char* sub : {"wt", "wt-root", "logs", "no-daemon"}) {
+    for (const char* sub :
+         {"wt", "wt-root", "logs", "no-daemon", "chroot", "chroot/proc"}) {
       ASSERT_EQ(mkdir(dir_->Path(sub).c_str(), 0755), 0);
     }
     // Cells run as nobody write their worktree; wt-root stays root's.
@@ -98,6 +100,15 @@ class BrokenCellsTest : public ::testing::Test {
     ASSERT_EQ(
         bind(stale, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
     close(stale);
+    // A chroot's proc: the host's, mounted beneath a directory a spec binds.
+    ASSERT_EQ(
+        mount("proc", dir_->Path("chroot/proc").c_str(), "proc", 0, nullptr),
+        0);
+  }
+
+  void TearDown() override {
+    if (dir_.has_value())
+      umount2(dir_->Path("chroot/proc").c_str(), MNT_DETACH);
   }
 
   // A launcher that adds `flags` to every `cell run`: a cell that does not
@@ -357,6 +368,23 @@ TEST_F(BrokenCellsTest, EveryPropertyFailsForItsBrokenCellAndGoodCellsPass) {
        "",
        "",
        {"sockets"}},
+      {"socket-f",
+       "a host socket bound as a single file",
+       "agent-strict",
+       WithMount(hardened, {{"type", "ro-bind"},
+                            {"src", untrusting->socket_dir() + "/socket"},
+                            {"dst", "/run/agent.sock"}}),
+       "",
+       "",
+       {"sockets"}},
+      {"chroot",
+       "a chroot with the host's proc, carried in (fault)",
+       "documented",
+       WithMount(documented,
+                 {{"type", "bind"}, {"src", "chroot"}, {"dst", "/mnt/chroot"}}),
+       "allow-kernel-binds",
+       "",
+       {"kernel-interfaces"}},
       {"trust-m",
        "a trusting daemon's socket bound without Nix",
        "documented",
@@ -396,7 +424,7 @@ TEST_F(BrokenCellsTest, EveryPropertyFailsForItsBrokenCellAndGoodCellsPass) {
        hardened,
        "allow-io-uring",
        "",
-       {"seccomp"}},
+       {"seccomp", "seccomp-coverage"}},
       {"root",
        "the hardened spec without hostUser: host root",
        "agent-strict",
@@ -571,7 +599,7 @@ TEST_F(BrokenCellsTest, EveryPropertyFailsForItsBrokenCellAndGoodCellsPass) {
   }
   EXPECT_EQ(ReadmeMatrix(readme_), table)
       << "README.md's broken-cell matrix is out of date: run "
-         "tests/integration/update_broken_cells.sh";
+         "tools/update_readme_tables.sh";
 }
 
 }  // namespace

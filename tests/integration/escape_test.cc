@@ -622,7 +622,9 @@ TEST_P(EscapeTest, KernelInterfacesAndTerminalsCannotBeBoundIn) {
   for (const std::string& source :
        {std::string("/proc/sys"), std::string("/proc"), std::string("/sys"),
         std::string("/sys/kernel"), std::string("/dev"),
-        std::string("/dev/pts"), pty, std::string("/dev/mem")}) {
+        std::string("/dev/pts"), pty, std::string("/dev/mem"),
+        std::string("/dev/kmsg"), std::string("/dev/console"),
+        std::string("/dev/userfaultfd"), std::string("/dev/vcsa1")}) {
     if (!HostHas(source)) continue;
     for (const char* kind : {"--ro-bind=", "--bind="}) {
       ASSERT_OK_AND_ASSIGN(
@@ -639,6 +641,18 @@ TEST_P(EscapeTest, KernelInterfacesAndTerminalsCannotBeBoundIn) {
           << kind << source;
     }
   }
+  // Nor as the worktree.
+  for (const char* worktree : {"/proc/sys", "/sys/kernel", "/proc"}) {
+    ASSERT_OK_AND_ASSIGN(
+        SubprocessResult result,
+        RunCell({absl::StrCat("--worktree=", worktree)},
+                {"/bin/sh", "-c",
+                 "(exec 3>>kernel/core_pattern) 2>/dev/null && echo opened; "
+                 "echo ran"}));
+    EXPECT_NE(result.exit_code, std::optional<int>(0)) << worktree;
+    EXPECT_THAT(result.stdout_text, Not(HasSubstr("opened"))) << worktree;
+    EXPECT_THAT(result.stderr_text, HasSubstr("worktreePath")) << worktree;
+  }
   // The host's root, read-only: allowed, but the terminal it carries
   // cannot be opened.
   ASSERT_OK_AND_ASSIGN(
@@ -649,6 +663,25 @@ TEST_P(EscapeTest, KernelInterfacesAndTerminalsCannotBeBoundIn) {
                             ") 2>/dev/null && echo opened; echo ran")}));
   close(master);
   EXPECT_EQ(result.stdout_text, "ran\n") << result.stderr_text;
+}
+
+// A directory that holds a mount of the host's proc (a chroot's): the bind
+// is recursive, so without more the cell would get the host's /proc
+// read-write beneath it. Masked: nothing is there inside.
+TEST_P(EscapeTest, AChrootsProcDoesNotComeAlong) {
+  for (const char* dir : {"chroot", "chroot/proc"}) {
+    ASSERT_EQ(mkdir(Path(dir).c_str(), 0755), 0);
+  }
+  ASSERT_EQ(mount("proc", Path("chroot/proc").c_str(), "proc", 0, nullptr), 0);
+  absl::StatusOr<SubprocessResult> result = RunCell(
+      {absl::StrCat("--bind=", Path("chroot"), ":/mnt/chroot")},
+      {"/bin/sh", "-c",
+       "(exec 3>>/mnt/chroot/proc/sys/kernel/core_pattern) 2>/dev/null && "
+       "echo opened; ls /mnt/chroot/proc | wc -l"});
+  umount2(Path("chroot/proc").c_str(), MNT_DETACH);
+  ASSERT_OK(result.status());
+  EXPECT_THAT(result->exit_code, Optional(0)) << result->stderr_text;
+  EXPECT_EQ(result->stdout_text, "0\n") << result->stderr_text;
 }
 
 // The audit log through a second, read-write view of logDir: a bind of a
