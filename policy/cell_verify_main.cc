@@ -105,7 +105,12 @@ absl::StatusOr<bool> LoopbackAllowed(
 // reads it, with the builtin engine's address rule) decides which should
 // succeed, and the proxy must agree. Nothing leaves the machine: both names
 // are the host's loopback.
-constexpr const char* kCanaryHosts[] = {"127.0.0.1", "localhost"};
+// The first two are the proxy property's; the rest, other spellings of the
+// same loopback address a client or resolver accepts, are proxy-hostile's:
+// each must get what the filter means for it, never more.
+constexpr const char* kCanaryHosts[] = {
+    "127.0.0.1",  "localhost",    "0",          "127.1",     "2130706433",
+    "0x7f000001", "017700000001", "localhost.", "LOCALHOST", "127.000.000.001"};
 
 constexpr char kUsage[] =
     R"(Usage: cell-verify --spec=FILE [--policy=FILE | --profile=NAME]
@@ -469,8 +474,7 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
       "--",
       "/run/cell/probes/cell-probe",
       "all",
-      connect_flags[0],
-      connect_flags[1],
+      "--wait-for=/run/cell/probes/.inspected",
       absl::StrCat("--host-pid=", getpid()),
       absl::StrCat("--caller-tty=", terminal->identity()),
       absl::StrCat("--abstract-canary=", abstract_name)};
@@ -483,10 +487,10 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   for (const auto& [path, what] : observation->control_paths) {
     argv.push_back(absl::StrCat("--try-write=", path));
   }
-  // The probe waits until the host has looked at it (descriptors, cwd,
-  // root, as the launcher's exec left them), then runs.
+  argv.insert(argv.end(), connect_flags.begin(), connect_flags.end());
+  // The probe waits (--wait-for) until the host has looked at it
+  // (descriptors, cwd, root, as the launcher's exec left them), then runs.
   const std::string inspected = probe_dir + "/.inspected";
-  argv.push_back("--wait-for=/run/cell/probes/.inspected");
   CELL_ASSIGN_OR_RETURN(cell::Subprocess process,
                         cell::Subprocess::Start(argv, options));
   InspectCommand(status_file, process.pid(), observation);

@@ -34,7 +34,7 @@ Observation DocumentedFacts() {
   o.uid = 1000;
   o.gid = 100;
   o.jd_removed = true;
-  o.expected_connect_statuses = {200, 403};
+  o.expected_connect_statuses = {200, 403, 403};
   o.facts["ns"] = {
       {"pid", 1}, {"ipc", 2}, {"net", 30}, {"mnt", 40}, {"user", 50}};
   o.facts["pid"] = {{"pid1Comm", "init"}, {"pid1Visible", true}};
@@ -45,7 +45,8 @@ Observation DocumentedFacts() {
     "direct": {"connected": false, "error": "ENETUNREACH: Network is unreachable"},
     "proxyEnv": {"http_proxy": "http://127.0.0.1:3128"},
     "connect": [{"target": "127.0.0.1:5000", "status": 200},
-                {"target": "localhost:5000", "status": 403}]})");
+                {"target": "localhost:5000", "status": 403},
+                {"target": "2130706433:5000", "status": 403}]})");
   o.facts["store"] = Json::parse(R"({"mount": {"readOnly": true},
     "writable": false, "writeError": "EROFS: Read-only file system",
     "remountWritable": "EPERM: Operation not permitted"})");
@@ -80,7 +81,8 @@ Observation DocumentedFacts() {
   o.host_root_id = "2049:2";
   o.facts["reach"] = Json::parse(R"({"walked": 1000, "truncated": false,
     "sockets": [], "devices": [], "abstractCanary": "ECONNREFUSED: x",
-    "inheritedSockets": [], "kernelMounts": []})");
+    "inheritedSockets": [], "kernelMounts": [], "secretFiles": [],
+    "secretVariables": []})");
   o.host_rlimits = Json::parse(R"({"nofile": {"soft": 1024, "hard": 4096},
     "core": {"soft": 0, "hard": null}})");
   o.host_cgroups = Json::parse(R"({"": "/user.slice", "memory": "/m"})");
@@ -152,6 +154,15 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
        }},
       {"sockets",
        [](Observation* o) { o->facts["reach"]["abstractCanary"] = "ok"; }},
+      {"secrets",
+       [](Observation* o) {
+         o->facts["reach"]["secretFiles"] = {
+             "/home/cell/worktree/.git-credentials"};
+       }},
+      {"secrets",
+       [](Observation* o) {
+         o->facts["reach"]["secretVariables"] = {"GITHUB_TOKEN"};
+       }},
       {"descriptors",
        [](Observation* o) { o->command_descriptors = {"fd 11 -> /"}; }},
       {"descriptors", [](Observation* o) { o->command_root_ids = {"2049:2"}; }},
@@ -193,6 +204,8 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
        [](Observation* o) { o->facts["fs"]["worktree"]["writable"] = false; }},
       {"proxy",
        [](Observation* o) { o->facts["net"]["connect"][1]["status"] = 200; }},
+      {"proxy-hostile",
+       [](Observation* o) { o->facts["net"]["connect"][2]["status"] = 200; }},
       {"proxy",
        [](Observation* o) { o->facts["net"]["connect"][0]["status"] = 403; }},
       {"proxy",
@@ -287,9 +300,9 @@ TEST(EvaluateTest, ExpectationsFollowTheSpec) {
   spec.nix = false;
   spec.network.mode = NetworkMode::kNone;
   results = Evaluate(spec, DocumentedPolicy(), hardened, {});
-  // Three Nix properties (store, config, daemon) and the proxy; the
+  // Three Nix properties (store, config, daemon) and the proxy's two; the
   // filter is on, so seccomp-coverage is judged.
-  EXPECT_EQ(results.size(), Properties().size() - 4);
+  EXPECT_EQ(results.size(), Properties().size() - 5);
 }
 
 TEST(EvaluateTest, LimitsAreJudgedByPathAndByEffect) {

@@ -48,7 +48,34 @@ bool KernelFileSystem(long type) {
   }
 }
 
+// Credential files by name, with the directory that makes the name mean
+// one ("" for any): what agents' sandboxes are told to keep out.
+bool CredentialName(const std::string& dir, const char* name) {
+  static const auto* const kNames =
+      new std::vector<std::pair<std::string, std::string>>{
+          {"", ".netrc"},
+          {"", ".git-credentials"},
+          {"", ".pypirc"},
+          {".ssh", "id_rsa"},
+          {".ssh", "id_ecdsa"},
+          {".ssh", "id_ed25519"},
+          {".ssh", "id_dsa"},
+          {".aws", "credentials"},
+          {".docker", "config.json"},
+          {".kube", "config"},
+          {"gh", "hosts.yml"},
+          {"nix", "netrc"},
+          {"gcloud", "application_default_credentials.json"},
+          {"gcloud", "credentials.db"}};
+  const std::string base = dir.substr(dir.rfind('/') + 1);
+  for (const auto& [parent, file] : *kNames) {
+    if (file == name && (parent.empty() || parent == base)) return true;
+  }
+  return dir == "/run/secrets" || dir.rfind("/run/secrets/", 0) == 0;
+}
+
 struct Found {
+  std::vector<std::string> secrets;
   std::vector<std::string> sockets;
   std::vector<std::pair<std::string, struct stat>> devices;
   // Directories already walked, by identity: binds of one tree at several
@@ -103,6 +130,9 @@ void Walk(int fd, const std::string& dir, const struct stat& info,
                                             : DT_REG;
     }
     const std::string path = (dir == "/" ? "" : dir) + "/" + name;
+    if (type != DT_DIR && CredentialName(dir, name)) {
+      found->secrets.push_back(path);
+    }
     if (type == DT_DIR) {
       subdirs.push_back(name);
     } else if (type == DT_SOCK) {
@@ -312,6 +342,36 @@ Facts ProbeReach(const ProbeOptions& options) {
     kernel_mounts.push_back(entry);
   }
   facts["kernelMounts"] = kernel_mounts;
+
+  // Credentials: files by name, and variables with secret-looking names in
+  // the environment of every process the cell can read (its own; the
+  // host's are not readable from a cell). Names only, never values.
+  Facts secrets = Facts::array();
+  for (const std::string& path : found.secrets) secrets.push_back(path);
+  facts["secretFiles"] = secrets;
+  Facts variables = Facts::array();
+  DIR* proc = opendir(options.proc_root.c_str());
+  std::set<std::string> seen;
+  if (proc != nullptr) {
+    while (const dirent* entry = readdir(proc)) {
+      if (entry->d_name[0] < '0' || entry->d_name[0] > '9') continue;
+      const std::string text =
+          ReadText(options.proc_root + "/" + entry->d_name + "/environ");
+      size_t start = 0;
+      while (start < text.size()) {
+        size_t end = text.find('\0', start);
+        if (end == std::string::npos) end = text.size();
+        const std::string variable = text.substr(start, end - start);
+        const std::string name = variable.substr(0, variable.find('='));
+        if (!name.empty() && IsSecretName(name) && seen.insert(name).second) {
+          variables.push_back(name);
+        }
+        start = end + 1;
+      }
+    }
+    closedir(proc);
+  }
+  facts["secretVariables"] = variables;
   return facts;
 }
 

@@ -254,6 +254,30 @@ absl::StatusOr<int> FirstTooSlowToCompile(
       "the process checking the filter's regexes failed unexpectedly");
 }
 
+// Whether every match of `pattern` contains a '/': one outside a bracket
+// expression (inside one, as in [^/], it is a character the match may
+// avoid). Alternation is the caller's concern.
+bool NeedsSlash(const std::string& pattern) {
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    if (pattern[i] == '\\') {
+      if (i + 1 < pattern.size() && pattern[i + 1] == '/') return true;
+      ++i;
+    } else if (pattern[i] == '[') {
+      // To the closing ']': a ']' first (after an optional '^') is literal.
+      size_t j = i + 1;
+      if (j < pattern.size() && pattern[j] == '^') ++j;
+      if (j < pattern.size() && pattern[j] == ']') ++j;
+      while (j < pattern.size() && pattern[j] != ']') ++j;
+      i = j;
+    } else if (pattern[i] == '/') {
+      // Optional when followed by ?, * or a {0,...} bound.
+      const char next = i + 1 < pattern.size() ? pattern[i + 1] : '\0';
+      if (next != '?' && next != '*' && next != '{') return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 absl::StatusOr<std::vector<FilterPattern>> ParseFilter(
@@ -278,6 +302,16 @@ absl::StatusOr<std::vector<FilterPattern>> ParseFilter(
     line = absl::StripAsciiWhitespace(line);
     if (line.empty()) continue;
     const std::string pattern(line);
+    // Lines are matched against host names, which hold no '/' (nor a
+    // scheme): a URL or a path can never match, and the host it names
+    // would stay denied while the line looks like it allows it. With an
+    // alternation another branch may still match.
+    if (NeedsSlash(pattern) && pattern.find('|') == std::string::npos) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          source, ":", line_number, ": '", pattern,
+          "' can never match: lines are matched against host names, which "
+          "have no '/' or scheme; write the host only, e.g. ^github\\.com$"));
+    }
     bool line_cheap = true;
     if (const std::string problem = RepetitionProblem(pattern, &line_cheap);
         !problem.empty()) {

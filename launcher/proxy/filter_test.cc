@@ -55,6 +55,21 @@ TEST(ParseFilterTest, InvalidRegexNamesFileAndLine) {
               StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("f:1:")));
 }
 
+// A URL or a path never matches a host name: an error naming the line and
+// the fix, not a filter that silently denies what it seems to allow.
+TEST(ParseFilterTest, LinesThatCanNeverMatchAHostAreErrors) {
+  for (const char* line :
+       {"https://github.com/", "^github\\.com/org$", "pypi.org/simple"}) {
+    EXPECT_THAT(ParseFilter(absl::StrCat("^ok\\.com$\n", line, "\n"), "f"),
+                StatusIs(absl::StatusCode::kInvalidArgument,
+                         AllOf(HasSubstr("f:2"), HasSubstr("can never match"),
+                               HasSubstr("write the host only"))))
+        << line;
+  }
+  // Another branch of an alternation can still match.
+  EXPECT_TRUE(ParseFilter("^a\\.com$|b/c\n", "f").ok());
+}
+
 TEST(ParseFilterTest, RejectsWhatTinyproxyWouldReadDifferently) {
   EXPECT_THAT(ParseFilter(std::string(600, 'a'), "f"),
               StatusIs(absl::StatusCode::kInvalidArgument,

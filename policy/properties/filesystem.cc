@@ -1,4 +1,5 @@
 // What of the host's files a cell sees and may change.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,10 @@ Verdict RootReadOnly(const CellSpec& spec, const Observation& o) {
       !writable.is_null(),
       want_read_only ? writable == false : writable == true,
       want_read_only ? "/ read-only (EROFS)" : "/ writable (a private tmpfs)",
-      writable == true ? "writable" : Show(At(o, "fs", {"root", "error"})),
+      writable == true
+          ? (want_read_only ? "writable" : "a writable tmpfs, as the spec says")
+          : absl::StrCat(want_read_only ? "read-only, as the spec says: " : "",
+                         Show(At(o, "fs", {"root", "error"}))),
       "the root's mode does not match isolation.readOnlyRoot"};
 }
 
@@ -91,6 +95,44 @@ Verdict BindSources(const CellSpec&, const Observation& o) {
           "outside the cell's writable binds"};
 }
 
+// Credentials an agent could read: files by name anywhere the cell sees
+// (~/.ssh keys, .aws, .netrc, .git-credentials, .docker, .kube, gh, Nix's
+// netrc, gcloud, /run/secrets), and secret-looking variables of its
+// processes. What the spec itself puts there (a mount at that path, a
+// variable in `env`) is declared: env-policy and mount-policy judge those.
+Verdict Secrets(const CellSpec& spec, const Observation& o) {
+  const Json files = At(o, "reach", {"secretFiles"});
+  const Json variables = At(o, "reach", {"secretVariables"});
+  std::vector<std::string> found;
+  if (files.is_array()) {
+    for (const Json& file : files) {
+      if (!file.is_string()) continue;
+      const std::string path = file.get<std::string>();
+      const bool declared = std::any_of(
+          spec.mounts.begin(), spec.mounts.end(),
+          [&path](const MountSpec& mount) { return mount.dst == path; });
+      if (!declared) found.push_back(path);
+    }
+  }
+  if (variables.is_array()) {
+    for (const Json& variable : variables) {
+      if (!variable.is_string() ||
+          spec.env.count(variable.get<std::string>()) > 0) {
+        continue;
+      }
+      found.push_back(absl::StrCat("$", variable.get<std::string>()));
+    }
+  }
+  return {files.is_array() && variables.is_array(), found.empty(),
+          "no credential file or secret-looking variable the spec did not "
+          "put there",
+          found.empty()
+              ? "none found"
+              : absl::StrCat("reachable: ", absl::StrJoin(found, ", ")),
+          "credentials are within the agent's reach; move them out of the "
+          "worktree and the binds"};
+}
+
 }  // namespace
 
 void AddFilesystemProperties(std::vector<PropertyDef>* out) {
@@ -107,6 +149,10 @@ void AddFilesystemProperties(std::vector<PropertyDef>* out) {
                   "what controls the next launch (spec, filter, cell, logDir) "
                   "and every protect path refuse writes from inside",
                   "fs", 9, nullptr, ControlFiles});
+  out->push_back({"secrets",
+                  "no credential file or secret-looking variable is "
+                  "reachable that the spec did not declare",
+                  "reach", 7, nullptr, Secrets});
   out->push_back({"bind-sources",
                   "no bind source, filter or logDir is reached through a "
                   "symlink or lies inside a writable bind",

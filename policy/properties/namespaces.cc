@@ -19,8 +19,11 @@ Verdict PidNamespace(const CellSpec& spec, const Observation& o) {
   const bool want_own = spec.isolation.pid_namespace;
   return {!ns.is_null(), want_own ? !shared : shared,
           want_own ? "own PID namespace" : "host PID namespace (PID 1 visible)",
-          absl::StrCat(shared ? "host" : "own", " PID namespace, PID 1 is ",
-                       Show(comm)),
+          // Read as a match with the spec, not as a verdict on it (the
+          // policy judges sharing: isolation-policy).
+          absl::StrCat(shared ? "the host's" : "its own",
+                       shared == !want_own ? ", as the spec says" : "",
+                       " (PID 1 is ", Show(comm), ")"),
           want_own ? "the cell sees the host's processes although "
                      "isolation.pidNamespace is true"
                    : "the cell has its own PID namespace although the spec "
@@ -33,7 +36,8 @@ Verdict IpcNamespace(const CellSpec& spec, const Observation& o) {
   const bool want_own = spec.isolation.ipc_namespace;
   return {!ns.is_null(), want_own ? !shared : shared,
           want_own ? "own IPC namespace" : "host IPC namespace",
-          shared ? "host IPC namespace" : "own IPC namespace",
+          absl::StrCat(shared ? "the host's" : "its own",
+                       shared == !want_own ? ", as the spec says" : ""),
           "the IPC namespace does not match isolation.ipcNamespace"};
 }
 

@@ -35,34 +35,80 @@ bool Proxied(const CellSpec& spec) {
   return spec.network.mode == NetworkMode::kProxy;
 }
 
-Verdict Proxy(const CellSpec& spec, const Observation& o) {
-  const Json env = At(o, "net", {"proxyEnv", "http_proxy"});
+// The canary's CONNECTs in [begin, end) against what the filter means.
+void CompareConnects(const Observation& o, size_t begin, size_t end,
+                     std::vector<std::string>* expected,
+                     std::vector<std::string>* observed, bool* ok) {
   const Json connects = At(o, "net", {"connect"});
-  std::vector<std::string> expected = {
-      absl::StrCat("http_proxy=", ProxyUrl(spec.network.port))};
-  std::vector<std::string> observed = {absl::StrCat("http_proxy=", Show(env))};
-  bool ok = env == ProxyUrl(spec.network.port) &&
-            !o.expected_connect_statuses.empty() && connects.is_array() &&
-            connects.size() == o.expected_connect_statuses.size();
-  for (size_t i = 0; i < o.expected_connect_statuses.size(); ++i) {
+  *ok = *ok && connects.is_array() &&
+        connects.size() == o.expected_connect_statuses.size() && begin < end;
+  for (size_t i = begin; i < end && i < o.expected_connect_statuses.size();
+       ++i) {
     const Json item = connects.is_array() && i < connects.size()
                           ? connects[i]
                           : Json::object();
     const Json target =
         item.is_object() ? item.value("target", Json()) : Json();
     const Json code = item.is_object() ? item.value("status", Json()) : Json();
-    expected.push_back(absl::StrCat("CONNECT ", Show(target), " -> ",
-                                    o.expected_connect_statuses[i]));
-    observed.push_back(absl::StrCat(
+    expected->push_back(absl::StrCat("CONNECT ", Show(target), " -> ",
+                                     o.expected_connect_statuses[i]));
+    observed->push_back(absl::StrCat(
         "CONNECT ", Show(target), " -> ",
         code.is_null() ? Show(item.value("error", Json("no answer")))
                        : Show(code)));
-    ok = ok && code == o.expected_connect_statuses[i];
+    *ok = *ok && code == o.expected_connect_statuses[i];
   }
+}
+
+// The canary's two names (cell-verify's kCanaryHosts).
+constexpr size_t kPlainTargets = 2;
+
+Verdict Proxy(const CellSpec& spec, const Observation& o) {
+  const Json env = At(o, "net", {"proxyEnv", "http_proxy"});
+  std::vector<std::string> expected = {
+      absl::StrCat("http_proxy=", ProxyUrl(spec.network.port))};
+  std::vector<std::string> observed = {absl::StrCat("http_proxy=", Show(env))};
+  bool ok = env == ProxyUrl(spec.network.port);
+  CompareConnects(o, 0, kPlainTargets, &expected, &observed, &ok);
   return {o.facts.count("net") > 0, ok, absl::StrJoin(expected, ", "),
           absl::StrJoin(observed, ", "),
           "the proxy is unreachable, or its decisions differ from what the "
           "filter says (static analysis)"};
+}
+
+// The same loopback canary under every other spelling: the proxy must
+// never let one through that the filter does not mean to allow. Any other
+// refusal (a spelling the engine cannot resolve: 502) denies all the same.
+Verdict ProxyHostile(const CellSpec&, const Observation& o) {
+  const Json connects = At(o, "net", {"connect"});
+  std::vector<std::string> through, decided;
+  const size_t count = o.expected_connect_statuses.size();
+  for (size_t i = kPlainTargets; i < count; ++i) {
+    const Json item = connects.is_array() && i < connects.size()
+                          ? connects[i]
+                          : Json::object();
+    const Json target =
+        item.is_object() ? item.value("target", Json()) : Json();
+    const Json code = item.is_object() ? item.value("status", Json()) : Json();
+    const std::string line = absl::StrCat(
+        Show(target), " -> ",
+        code.is_null() ? Show(item.value("error", Json("no answer")))
+                       : Show(code));
+    decided.push_back(line);
+    if (code == 200 && o.expected_connect_statuses[i] != 200) {
+      through.push_back(line);
+    }
+  }
+  return {o.facts.count("net") > 0 && connects.is_array() &&
+              connects.size() == count && count > kPlainTargets,
+          through.empty(),
+          "no spelling of the loopback canary gets through unless the filter "
+          "allows it",
+          through.empty()
+              ? absl::StrJoin(decided, ", ")
+              : absl::StrCat("through: ", absl::StrJoin(through, ", ")),
+          "a spelling of a loopback or private address gets through the "
+          "proxy although the filter does not mean it"};
 }
 
 }  // namespace
@@ -74,6 +120,10 @@ void AddNetworkProperties(std::vector<PropertyDef>* out) {
   out->push_back({"proxy",
                   "the proxy answers, and allows and denies as the filter says",
                   "net", 8, Proxied, Proxy});
+  out->push_back({"proxy-hostile",
+                  "every spelling of a loopback address through the live "
+                  "proxy gets what the filter means",
+                  "net", 10, Proxied, ProxyHostile});
 }
 
 }  // namespace cell::policy

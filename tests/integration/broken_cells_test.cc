@@ -100,6 +100,11 @@ class BrokenCellsTest : public ::testing::Test {
     ASSERT_EQ(
         bind(stale, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
     close(stale);
+    // A worktree holding a credential file.
+    ASSERT_EQ(mkdir(dir_->Path("wt-creds").c_str(), 0755), 0);
+    ASSERT_EQ(chown(dir_->Path("wt-creds").c_str(), 65534, 65534), 0);
+    std::ofstream(dir_->Path("wt-creds/.git-credentials"))
+        << "https://user:not-a-real-token@example.com\n";
     // A chroot's proc: the host's, mounted beneath a directory a spec binds.
     ASSERT_EQ(
         mount("proc", dir_->Path("chroot/proc").c_str(), "proc", 0, nullptr),
@@ -334,7 +339,7 @@ TEST_F(BrokenCellsTest, EveryPropertyFailsForItsBrokenCellAndGoodCellsPass) {
        With(hardened, {{"tinyproxyFilter", "filter-localhost"}}),
        "no-address-policy",
        "",
-       {"proxy"}},
+       {"proxy", "proxy-hostile"}},
       {"jd",
        "$JD left behind (fault)",
        "agent-strict",
@@ -481,6 +486,13 @@ TEST_F(BrokenCellsTest, EveryPropertyFailsForItsBrokenCellAndGoodCellsPass) {
        "",
        "--rlimit=nofile=127 --pids-max=100000",
        {"rlimits", "cgroup-limits"}},
+      {"creds",
+       "a .git-credentials in the worktree",
+       "agent-strict",
+       With(hardened, {{"worktreePath", "wt-creds"}}),
+       "",
+       "",
+       {"secrets"}},
       {"wt-ro",
        "a worktree the cell's user cannot write",
        "agent-strict",
