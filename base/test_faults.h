@@ -47,6 +47,9 @@ inline constexpr char kWritableStore[] = "writable-store";
 // Binds of the host's /proc, /sys, /dev directories and terminals are let
 // through, and binds keep their device nodes usable (no nodev).
 inline constexpr char kAllowKernelBinds[] = "allow-kernel-binds";
+// Kernel file systems beneath a bind's source are not masked (the check
+// of what the cell will see before the pivot still runs).
+inline constexpr char kNoKernelMasks[] = "no-kernel-masks";
 // Control files are protected only in views found by spelling (a bind of
 // the file itself, another name for its directory are missed).
 inline constexpr char kViewsBySpelling[] = "views-by-spelling";

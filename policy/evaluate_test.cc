@@ -82,7 +82,7 @@ Observation DocumentedFacts() {
   o.facts["reach"] = Json::parse(R"({"walked": 1000, "truncated": false,
     "sockets": [], "devices": [], "abstractCanary": "ECONNREFUSED: x",
     "inheritedSockets": [], "kernelMounts": [], "secretFiles": [],
-    "secretVariables": []})");
+    "secretVariables": [], "unlistable": []})");
   o.host_rlimits = Json::parse(R"({"nofile": {"soft": 1024, "hard": 4096},
     "core": {"soft": 0, "hard": null}})");
   o.host_cgroups = Json::parse(R"({"": "/user.slice", "memory": "/m"})");
@@ -249,6 +249,25 @@ TEST(EvaluateTest, PathsTheSpecBindsAreNotLeaks) {
   o.facts["mounts"]["hostPathsVisible"]["/root"] = true;
   EXPECT_THAT(Evaluate(spec, DocumentedPolicy(), o, {}),
               Result("only-explicit-binds", Outcome::kFail));
+}
+
+// A walk cut short, or a directory the cell can pass through but not
+// list, leaves what the walk judges unknown: an error naming why, never a
+// pass (a deep tree or a 0711 directory must not hide a socket).
+TEST(EvaluateTest, AnIncompleteWalkIsAnErrorNotAPass) {
+  for (const auto& [key, value] :
+       {std::pair{"/truncated", Json(true)},
+        std::pair{"/unlistable", Json::array({"/srv/xdir/inner"})}}) {
+    Observation o = DocumentedFacts();
+    o.facts["reach"][Json::json_pointer(key)] = value;
+    const auto results = Evaluate(DefaultSpec(), DocumentedPolicy(), o, {});
+    for (const char* property :
+         {"sockets", "nix-trust", "secrets", "terminal", "kernel-interfaces"}) {
+      EXPECT_THAT(results, Result(property, Outcome::kError))
+          << key << " " << property;
+    }
+    EXPECT_FALSE(AllPassed(results));
+  }
 }
 
 TEST(EvaluateTest, ExpectationsFollowTheSpec) {

@@ -81,6 +81,9 @@ struct Found {
   // Directories already walked, by identity: binds of one tree at several
   // places (/lib and /usr/lib on a merged-/usr host) are walked once.
   std::set<std::pair<dev_t, ino_t>> seen;
+  // Directories the cell may pass through but not list (mode 0711): what
+  // is in them can be reached by name and cannot be inventoried.
+  std::vector<std::string> unlistable;
   int entries = 0;
   bool truncated = false;
 };
@@ -90,6 +93,8 @@ struct Found {
 // openat, one fstat and the getdents per directory.
 void Walk(int fd, const std::string& dir, const struct stat& info,
           dev_t parent_device, int depth, Found* found) {
+  // Too deep: this subtree is not walked (the facts say the walk is
+  // incomplete); the others still are.
   if (depth > kMaxDepth) found->truncated = true;
   if (depth > kMaxDepth ||
       !found->seen.insert({info.st_dev, info.st_ino}).second) {
@@ -142,7 +147,7 @@ void Walk(int fd, const std::string& dir, const struct stat& info,
     }
   }
   for (const std::string& name : subdirs) {
-    if (found->truncated) break;
+    if (found->entries > kMaxEntries) break;
     const std::string path = (dir == "/" ? "" : dir) + "/" + name;
     // The store cannot hold sockets or devices (Nix refuses them), and it
     // may hold millions of files.
@@ -150,7 +155,13 @@ void Walk(int fd, const std::string& dir, const struct stat& info,
     const int child = openat(dirfd(handle), name.c_str(),
                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     struct stat child_info;
-    if (child < 0) continue;
+    if (child < 0) {
+      if (errno == EACCES && faccessat(dirfd(handle), name.c_str(), X_OK,
+                                       AT_SYMLINK_NOFOLLOW) == 0) {
+        found->unlistable.push_back(path);
+      }
+      continue;
+    }
     if (fstat(child, &child_info) != 0) {
       close(child);
       continue;
@@ -251,6 +262,9 @@ Facts ProbeReach(const ProbeOptions& options) {
   }
   facts["walked"] = found.entries;
   facts["truncated"] = found.truncated;
+  Facts unlistable = Facts::array();
+  for (const std::string& path : found.unlistable) unlistable.push_back(path);
+  facts["unlistable"] = unlistable;
 
   Facts sockets = Facts::array();
   for (const std::string& path : found.sockets) {

@@ -58,6 +58,7 @@ enum class ChildStep : int32_t {
   kTerminal,
   kSession,
   kSwitchUser,
+  kKernelMounts,
 };
 
 // Written by the child to the failure pipe; the pipe is close-on-exec, so

@@ -89,6 +89,13 @@ std::string DescribeChildFailure(const ChildFailure& failure,
                           "its /dev/pts): ", error);
     case ChildStep::kSession:
       return absl::StrCat("cannot start the cell's session: ", error);
+    case ChildStep::kKernelMounts:
+      return failure.error == EPERM
+                 ? "refusing to start: a file system of the host's kernel "
+                   "(proc, sysfs, ...) would be visible inside the cell; a "
+                   "bind's source changed after the spec was checked, or "
+                   "holds one that could not be masked. Nothing was run"
+                 : absl::StrCat("cannot check the cell's mounts: ", error);
     case ChildStep::kSwitchUser:
       return absl::StrCat("cannot switch to the host user of `hostUser`: ",
                           error);

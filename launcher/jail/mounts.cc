@@ -8,12 +8,14 @@
 #include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstdio>
 #include <cstring>
 
+#include "base/devices.h"
 #include "base/mount_flags.h"
 #include "base/test_faults.h"
 #include "base/unique_fd.h"
@@ -32,10 +34,13 @@ struct FdPath {
   char text[32];
 };
 
+enum class MissingDirs { kCreate, kFail };
+
 // Opens directory `rel` (no leading '/') beneath `root_fd`, creating missing
-// components with `mode`, never following a symlink. Returns an O_PATH fd or
-// -errno.
-int OpenDirBeneath(int root_fd, const char* rel, mode_t mode) {
+// components with `mode` (kCreate), never following a symlink. Returns an
+// O_PATH fd or -errno.
+int OpenDirBeneath(int root_fd, const char* rel, mode_t mode,
+                   MissingDirs missing = MissingDirs::kCreate) {
   int current = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
   if (current < 0) return -errno;
   const char* p = rel;
@@ -52,7 +57,8 @@ int OpenDirBeneath(int root_fd, const char* rel, mode_t mode) {
     std::memcpy(component, p, length);
     component[length] = '\0';
     p += length;
-    if (mkdirat(current, component, mode) != 0 && errno != EEXIST) {
+    if (missing == MissingDirs::kCreate &&
+        mkdirat(current, component, mode) != 0 && errno != EEXIST) {
       const int error = errno;
       close(current);
       return -error;
@@ -134,6 +140,86 @@ int MakeReadOnly(int parent_fd, const char* leaf) {
   return Restrict(parent_fd, leaf, MOUNT_ATTR_RDONLY);
 }
 
+// Decodes mountinfo's octal escapes (\040) of `field` into `out`.
+void Unescape(const char* field, size_t length, char* out, size_t size) {
+  size_t n = 0;
+  for (size_t i = 0; i < length && n + 1 < size; ++i) {
+    if (field[i] == '\\' && i + 3 < length) {
+      out[n++] =
+          static_cast<char>((field[i + 1] - '0') * 64 +
+                            (field[i + 2] - '0') * 8 + (field[i + 3] - '0'));
+      i += 3;
+    } else {
+      out[n++] = field[i];
+    }
+  }
+  out[n] = '\0';
+}
+
+bool KernelFileSystemType(const char* type) {
+  for (const char* kernel :
+       {"proc", "sysfs", "debugfs", "tracefs", "securityfs", "cgroup",
+        "cgroup2", "bpf", "configfs", "pstore", "efivarfs", "binfmt_misc",
+        "fusectl", "mqueue", "nsfs"}) {
+    if (std::strcmp(type, kernel) == 0) return true;
+  }
+  return false;
+}
+
+// One mountinfo line: a kernel file system visible beneath `root`?
+bool VisibleKernelMount(char* line, const char* root) {
+  // id parent major:minor root mount_point options [optional...] - type ...
+  char* fields[12] = {};
+  int count = 0;
+  char* type = nullptr;
+  for (char* token = line; *token != '\0' && count < 12;) {
+    char* end = std::strchr(token, ' ');
+    if (end != nullptr) *end = '\0';
+    if (type == nullptr && count >= 6 && std::strcmp(token, "-") == 0) {
+      type = end != nullptr ? end + 1 : nullptr;
+      if (type != nullptr) {
+        char* type_end = std::strchr(type, ' ');
+        if (type_end != nullptr) *type_end = '\0';
+      }
+      break;
+    }
+    fields[count++] = token;
+    if (end == nullptr) break;
+    token = end + 1;
+  }
+  if (count < 6 || type == nullptr || !KernelFileSystemType(type)) return false;
+  char point[4096];
+  char fs_root[4096];
+  Unescape(fields[4], std::strlen(fields[4]), point, sizeof(point));
+  Unescape(fields[3], std::strlen(fields[3]), fs_root, sizeof(fs_root));
+  const size_t root_length = std::strlen(root);
+  if (std::strncmp(point, root, root_length) != 0 ||
+      (point[root_length] != '/' && point[root_length] != '\0')) {
+    return false;  // Not in the cell.
+  }
+  const char* inside = point + root_length;  // "/proc/sys", ...
+  // The cell's own /proc (a fresh instance or the host's, root "/"), and
+  // the read-only binds of its parts (mount point /proc/R, root R).
+  if (std::strcmp(type, "proc") == 0) {
+    if (std::strcmp(inside, "/proc") == 0 && std::strcmp(fs_root, "/") == 0) {
+      return false;
+    }
+    if (std::strncmp(inside, "/proc/", 6) == 0 &&
+        std::strcmp(inside + 5, fs_root) == 0) {
+      return false;
+    }
+  }
+  // Visible when the path still shows this mount's device (a mask over it,
+  // or over a directory above it, shows a tmpfs instead).
+  unsigned major_number = 0, minor_number = 0;
+  if (std::sscanf(fields[2], "%u:%u", &major_number, &minor_number) != 2) {
+    return true;  // Cannot tell: refuse.
+  }
+  struct stat info;
+  if (stat(point, &info) != 0) return false;  // Not reachable.
+  return info.st_dev == makedev(major_number, minor_number);
+}
+
 int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
   UniqueFd source(OpenBindSource(op.src.c_str()));
   if (source.get() < 0) {
@@ -141,6 +227,13 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
   }
   struct stat info;
   if (fstat(source.get(), &info) != 0) return errno;
+  // Checked again on what was opened: the path the spec named may have been
+  // swapped for another device node (a hard link) since it was resolved.
+  if ((S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode)) &&
+      !DeviceAllowedInCell(info) && !TestFault(fault::kAllowKernelBinds) &&
+      op.src != "/dev/tty") {  // The launcher's own, for the cell's pty.
+    return EPERM;
+  }
   if (S_ISDIR(info.st_mode)) {
     if (mkdirat(parent_fd, leaf, 0755) != 0 && errno != EEXIST) return errno;
   } else {
@@ -170,8 +263,8 @@ int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
   // terminals and disks; read-only does not stop writes to a device). A
   // device node bound on its own (/dev/null, /dev/kvm) stays usable.
   uint64_t attributes = MOUNT_ATTR_NOSUID;
-  if (!S_ISCHR(info.st_mode) && !S_ISBLK(info.st_mode) &&
-      !TestFault(fault::kAllowKernelBinds)) {
+  const bool device = S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode);
+  if (!device && !TestFault(fault::kAllowKernelBinds)) {
     attributes |= MOUNT_ATTR_NODEV;
   }
   if (read_only) attributes |= MOUNT_ATTR_RDONLY;
@@ -225,7 +318,9 @@ int Rebind(int parent_fd, const char* leaf, MountOpKind kind) {
 // empty file bound read-only over anything else. A missing dst is skipped.
 int Mask(ApplyContext* context, int parent_fd, const char* leaf) {
   UniqueFd existing(openat(parent_fd, leaf, O_PATH | O_NOFOLLOW | O_CLOEXEC));
-  if (existing.get() < 0) return errno == ENOENT ? 0 : errno;
+  if (existing.get() < 0) {
+    return errno == ENOENT || errno == EACCES ? 0 : errno;
+  }
   struct stat info;
   if (fstat(existing.get(), &info) != 0) return errno;
   const FdPath target(existing.get());
@@ -292,10 +387,20 @@ int ApplyOpInParent(ApplyContext* context, const MountOp& op) {
   if (*leaf == '\0') return EINVAL;
   if (context->parent_fd < 0 || std::strcmp(context->parent, parent) != 0) {
     if (context->parent_fd >= 0) close(context->parent_fd);
-    context->parent_fd = OpenDirBeneath(context->root_fd, parent, 0755);
+    // Masks and rebinds cover what exists: they never create a directory
+    // (in a bind, that would be on the host), and a path that is not there,
+    // or that the cell's user cannot reach, has nothing to hide.
+    const bool existing_only = op.kind == MountOpKind::kMask ||
+                               op.kind == MountOpKind::kRoRebind ||
+                               op.kind == MountOpKind::kPin;
+    context->parent_fd = OpenDirBeneath(
+        context->root_fd, parent, 0755,
+        existing_only ? MissingDirs::kFail : MissingDirs::kCreate);
     if (context->parent_fd < 0) {
       const int error = -context->parent_fd;
       context->parent_fd = -1;
+      context->parent[0] = '\0';
+      if (existing_only && (error == ENOENT || error == EACCES)) return 0;
       return error;
     }
     std::memcpy(context->parent, parent, sizeof(parent));
@@ -435,6 +540,38 @@ bool ApplyMountOps(int root_fd, const std::vector<MountOp>& ops,
     }
   }
   return true;
+}
+
+int CheckNoHostKernelMounts(const char* new_root) {
+  if (TestFault(fault::kAllowKernelBinds)) return 0;
+  UniqueFd file(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
+  if (file.get() < 0) return errno;
+  // Lines assembled from fixed buffers: this runs in the child.
+  char chunk[8192];
+  char line[8192];
+  size_t used = 0;
+  bool overlong = false;
+  while (true) {
+    const ssize_t n = read(file.get(), chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) break;
+    for (ssize_t i = 0; i < n; ++i) {
+      if (chunk[i] != '\n') {
+        if (used + 1 < sizeof(line)) {
+          line[used++] = chunk[i];
+        } else {
+          overlong = true;
+        }
+        continue;
+      }
+      line[used] = '\0';
+      if (overlong || VisibleKernelMount(line, new_root)) return EPERM;
+      used = 0;
+      overlong = false;
+    }
+  }
+  return 0;
 }
 
 int PivotInto(int root_fd) {

@@ -35,6 +35,17 @@ bool ApplyMountOps(int root_fd, const std::vector<MountOp>& ops,
 inline constexpr size_t kMountStepPrivate = static_cast<size_t>(-1);
 inline constexpr size_t kMountStepRoot = static_cast<size_t>(-2);
 
+// After the mounts, before the pivot: no file system of the kernel's
+// (proc, sysfs, debugfs, cgroup, bpf, ...) may be visible beneath
+// `new_root` but the cell's own /proc and the read-only binds of its
+// parts. The spec's paths were checked before the clone; this is what the
+// cell will really see, so a bind source swapped in between (a directory
+// renamed for one holding a proc mount, a proc mounted on a source) stops
+// the launch. A kernel mount a mask covers is not visible (the path shows
+// another device). Reads /proc/self/mountinfo with no allocation. Returns
+// 0, EPERM for a visible one, or the errno of reading.
+int CheckNoHostKernelMounts(const char* new_root);
+
 // pivot_root into the new root and detach the old root. Returns 0 or errno.
 int PivotInto(int root_fd);
 

@@ -144,6 +144,10 @@ absl::Status CellRun::Provision() {
   if (mkdir(new_root.c_str(), 0700) != 0) {
     return ErrnoStatus(errno, "mkdir " + new_root);
   }
+  // A bind of a directory above the new root (a read-only bind of / or of
+  // $TMPDIR) would show the cell its own root again, its /proc included:
+  // masked where it would appear.
+  MaskNewRootInBinds(new_root, &plan_.mounts);
   // Before the clone, so the command starts inside it.
   if (spec_.limits.NeedsCgroup()) {
     CELL_ASSIGN_OR_RETURN(CellCgroup created, CellCgroup::Create(spec_.limits));

@@ -109,7 +109,9 @@ std::vector<HostMount> ParseHostMounts(absl::string_view mountinfo) {
 
 void MaskKernelSubmounts(const std::vector<HostMount>& host_mounts,
                          std::vector<MountOp>* mounts) {
-  if (TestFault(fault::kAllowKernelBinds)) return;
+  if (TestFault(fault::kAllowKernelBinds) || TestFault(fault::kNoKernelMasks)) {
+    return;
+  }
   static const auto* const kKernel = new std::vector<std::string>{
       "proc",     "sysfs",       "debugfs",    "tracefs",  "securityfs",
       "cgroup",   "cgroup2",     "bpf",        "configfs", "pstore",
@@ -151,6 +153,30 @@ void MaskKernelSubmounts(const std::vector<HostMount>& host_mounts,
       op_mask.dst = std::move(mask);
       out.push_back(std::move(op_mask));
     }
+  }
+  *mounts = std::move(out);
+}
+
+void MaskNewRootInBinds(const std::string& new_root,
+                        std::vector<MountOp>* mounts) {
+  std::vector<MountOp> out;
+  for (MountOp& op : *mounts) {
+    const bool holds =
+        (op.kind == MountOpKind::kBind || op.kind == MountOpKind::kRoBind) &&
+        !op.src.empty() && op.src != new_root &&
+        PathIsSameOrUnder(new_root, op.src);
+    std::string mask;
+    if (holds) {
+      const std::string rest =
+          op.src == "/" ? new_root : new_root.substr(op.src.size());
+      mask = op.dst == "/" ? rest : absl::StrCat(op.dst, rest);
+    }
+    out.push_back(std::move(op));
+    if (!holds) continue;
+    MountOp hide;
+    hide.kind = MountOpKind::kMask;
+    hide.dst = std::move(mask);
+    out.push_back(std::move(hide));
   }
   *mounts = std::move(out);
 }

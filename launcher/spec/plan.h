@@ -141,6 +141,11 @@ std::vector<HostMount> ParseHostMounts(absl::string_view mountinfo);
 void MaskKernelSubmounts(const std::vector<HostMount>& host_mounts,
                          std::vector<MountOp>* mounts);
 
+// After each bind in `mounts` whose source holds `new_root` (the cell's
+// root on the host), a mask where the bind would show it.
+void MaskNewRootInBinds(const std::string& new_root,
+                        std::vector<MountOp>* mounts);
+
 }  // namespace cell
 
 #endif  // CELL_LAUNCHER_SPEC_PLAN_H_

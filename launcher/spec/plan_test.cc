@@ -241,6 +241,33 @@ TEST(MaskKernelSubmountsTest, KernelFileSystemsUnderABindSourceAreMasked) {
                                      "mask /mnt/chroot/proc", "/usr"));
 }
 
+// A bind of a directory above the cell's root (a read-only bind of /, or
+// of $TMPDIR) gets a mask where it would show that root again.
+TEST(MaskNewRootInBindsTest, TheCellsRootIsHiddenInBindsAboveIt) {
+  MountOp all;
+  all.kind = MountOpKind::kRoBind;
+  all.src = "/";
+  all.dst = "/host";
+  MountOp tmp;
+  tmp.kind = MountOpKind::kRoBind;
+  tmp.src = "/tmp";
+  tmp.dst = "/t";
+  MountOp other;
+  other.kind = MountOpKind::kBind;
+  other.src = "/srv";
+  other.dst = "/srv";
+  std::vector<MountOp> mounts = {all, tmp, other};
+  MaskNewRootInBinds("/tmp/cell-jd.x/root", &mounts);
+  std::vector<std::string> order;
+  for (const MountOp& op : mounts) {
+    order.push_back(absl::StrCat(op.kind == MountOpKind::kMask ? "mask " : "",
+                                 op.dst));
+  }
+  EXPECT_THAT(order, ::testing::ElementsAre(
+                         "/host", "mask /host/tmp/cell-jd.x/root", "/t",
+                         "mask /t/cell-jd.x/root", "/srv"));
+}
+
 }  // namespace
 
 }  // namespace cell

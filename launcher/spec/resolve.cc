@@ -18,6 +18,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "base/devices.h"
 #include "base/fs_util.h"
 #include "base/host_path.h"
 #include "base/json_fields.h"
@@ -207,19 +208,9 @@ absl::Status CheckHostPathIsPlain(absl::string_view field,
                             "cell needs one by one, e.g. /dev/kvm"));
   }
   if (!S_ISCHR(info.st_mode) && !S_ISBLK(info.st_mode)) return absl::OkStatus();
-  // Character devices an agent may use: the memory-less ones of mem
-  // (null, zero, full, random, urandom), kvm, fuse, net/tun, and GPU render
-  // nodes.
   const unsigned major_number = major(info.st_rdev);
   const unsigned minor_number = minor(info.st_rdev);
-  const bool allowed =
-      S_ISCHR(info.st_mode) &&
-      ((major_number == 1 &&
-        (minor_number == 3 || minor_number == 5 || minor_number == 7 ||
-         minor_number == 8 || minor_number == 9)) ||
-       (major_number == 10 &&
-        (minor_number == 232 || minor_number == 229 || minor_number == 200)) ||
-       (major_number == 226 && minor_number >= 128));
+  const bool allowed = DeviceAllowedInCell(info);
   if (allowed) return absl::OkStatus();
   return FieldError(
       field,

@@ -1,5 +1,6 @@
 #include "policy/properties/facts.h"
 
+#include "absl/strings/str_cat.h"
 #include "base/fs_util.h"
 
 namespace cell::policy {
@@ -32,6 +33,29 @@ bool BoundBySpec(const CellSpec& spec, const std::string& path) {
 Json HostNamespace(const Observation& observation, const char* kind) {
   const auto it = observation.host_namespaces.find(kind);
   return it == observation.host_namespaces.end() ? Json() : Json(it->second);
+}
+
+bool WalkComplete(const Observation& observation, std::string* why) {
+  const nlohmann::json truncated = At(observation, "reach", {"truncated"});
+  const nlohmann::json unlistable = At(observation, "reach", {"unlistable"});
+  if (truncated != false) {
+    *why =
+        "the walk of the cell was cut short (too many entries or too "
+        "deep): what lies beyond was not seen; bind less";
+    return false;
+  }
+  if (!unlistable.is_array()) {
+    *why = "the walk did not report its unlistable directories";
+    return false;
+  }
+  if (!unlistable.empty()) {
+    *why = absl::StrCat(
+        "directories the cell can pass through but not list hide what is "
+        "in them: ",
+        unlistable.dump());
+    return false;
+  }
+  return true;
 }
 
 }  // namespace cell::policy

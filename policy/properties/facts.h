@@ -23,6 +23,12 @@ std::string Show(const nlohmann::json& value);
 // above it): then seeing it is what the spec asked for.
 bool BoundBySpec(const CellSpec& spec, const std::string& path);
 
+// Whether the reach probe's walk of the cell covered everything: not cut
+// short (entries, depth) and no directory it could pass through but not
+// list. When not, `why` says what was missed; a judge reading the walk
+// then has no facts (an error, never a pass).
+bool WalkComplete(const Observation& observation, std::string* why);
+
 // The namespace id the host reported for `kind`, or null.
 nlohmann::json HostNamespace(const Observation& observation, const char* kind);
 

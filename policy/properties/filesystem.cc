@@ -101,6 +101,9 @@ Verdict BindSources(const CellSpec&, const Observation& o) {
 // processes. What the spec itself puts there (a mount at that path, a
 // variable in `env`) is declared: env-policy and mount-policy judge those.
 Verdict Secrets(const CellSpec& spec, const Observation& o) {
+  if (std::string why; !WalkComplete(o, &why)) {
+    return {false, false, "a complete walk of the cell", why, ""};
+  }
   const Json files = At(o, "reach", {"secretFiles"});
   const Json variables = At(o, "reach", {"secretVariables"});
   std::vector<std::string> found;

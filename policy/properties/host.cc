@@ -45,6 +45,9 @@ Verdict HostIdentity(const CellSpec&, const Observation& o) {
 }
 
 Verdict KernelInterfaces(const CellSpec&, const Observation& o) {
+  if (std::string why; !WalkComplete(o, &why)) {
+    return {false, false, "a complete walk of the cell", why, ""};
+  }
   const Json writes = At(o, "kernel", {"writeOpen"});
   const Json reads = At(o, "kernel", {"read"});
   const Json kallsyms = At(o, "kernel", {"kallsyms"});
@@ -109,6 +112,9 @@ Verdict KernelInterfaces(const CellSpec&, const Observation& o) {
 // cell-verify starts the cell under a pty of its own (the stand-in for the
 // caller's terminal) and tells the probe which it is.
 Verdict Terminal(const CellSpec&, const Observation& o) {
+  if (std::string why; !WalkComplete(o, &why)) {
+    return {false, false, "a complete walk of the cell", why, ""};
+  }
   const Json given = At(o, "terminal", {"callerTtyGiven"});
   const Json leader = At(o, "terminal", {"sessionLeader"});
   const Json on_stdin = At(o, "terminal", {"stdinIsCallerTty"});
@@ -159,6 +165,9 @@ Verdict Terminal(const CellSpec&, const Observation& o) {
 // sockets (a cell has its own network namespace, so a canary cell-verify
 // opens there must not answer), sockets handed to the command.
 Verdict Sockets(const CellSpec& spec, const Observation& o) {
+  if (std::string why; !WalkComplete(o, &why)) {
+    return {false, false, "a complete walk of the cell", why, ""};
+  }
   const Json sockets = At(o, "reach", {"sockets"});
   const Json canary = At(o, "reach", {"abstractCanary"});
   const Json inherited = At(o, "reach", {"inheritedSockets"});

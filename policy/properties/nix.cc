@@ -61,6 +61,9 @@ Verdict NixDaemon(const CellSpec&, const Observation& o) {
 // user (root) in the host's namespaces. The launcher refuses cells the
 // daemon's config (as it reads it) trusts; this asks the daemon itself.
 Verdict NixTrust(const CellSpec&, const Observation& o) {
+  if (std::string why; !WalkComplete(o, &why)) {
+    return {false, false, "a complete walk of the cell", why, ""};
+  }
   // Every daemon the cell reaches: the one at /run/nix/socket, and any
   // socket found through the binds that answers the worker handshake.
   std::vector<std::pair<Json, Json>> daemons;  // {socket, daemon facts}

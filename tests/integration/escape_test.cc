@@ -11,6 +11,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <fstream>
 #include <iostream>
 #include <map>
@@ -29,6 +30,7 @@
 #include "testing/cell_fixture.h"
 #include "testing/http_server.h"
 #include "testing/nix_daemon.h"
+#include "testing/runfiles.h"
 #include "testing/status_matchers.h"
 
 namespace cell::testing {
@@ -682,6 +684,44 @@ TEST_P(EscapeTest, AChrootsProcDoesNotComeAlong) {
   ASSERT_OK(result.status());
   EXPECT_THAT(result->exit_code, Optional(0)) << result->stderr_text;
   EXPECT_EQ(result->stdout_text, "0\n") << result->stderr_text;
+}
+
+// The last line of defence, by itself: with the masks switched off (a test
+// fault, standing in for a bind source swapped after the spec was checked,
+// the race an attacker ran), the launch is refused before the pivot
+// because a kernel file system would be visible inside.
+TEST_P(EscapeTest, AKernelMountTheMasksMissStopsTheLaunch) {
+  for (const char* dir : {"chroot", "chroot/proc"}) {
+    ASSERT_EQ(mkdir(Path(dir).c_str(), 0755), 0);
+  }
+  ASSERT_EQ(mount("proc", Path("chroot/proc").c_str(), "proc", 0, nullptr), 0);
+  // The fault build, copied where the test user can run it, in place of
+  // the fixture's copy of the shipped one.
+  ASSERT_OK_AND_ASSIGN(const std::string built,
+                       RunfilePath("launcher/cell_with_faults"));
+  const std::string faulty = Path("cell-with-faults");
+  {
+    std::ifstream in(built, std::ios::binary);
+    std::ofstream out(faulty, std::ios::binary);
+    out << in.rdbuf();
+  }
+  ASSERT_EQ(chmod(faulty.c_str(), 0755), 0);
+  const std::string cell = Path("cell");
+  std::vector<std::string> argv =
+      RunArgv({absl::StrCat("--bind=", Path("chroot"), ":/mnt/chroot")},
+              {"/bin/sh", "-c",
+               "(exec 3>>/mnt/chroot/proc/sys/kernel/core_pattern) "
+               "2>/dev/null && echo opened; echo ran"});
+  std::replace(argv.begin(), argv.end(), cell, faulty);
+  SubprocessOptions options = Options();
+  options.env->push_back("CELL_TEST_FAULTS=no-kernel-masks");
+  absl::StatusOr<SubprocessResult> result = RunSubprocess(argv, options);
+  umount2(Path("chroot/proc").c_str(), MNT_DETACH);
+  ASSERT_OK(result.status());
+  EXPECT_THAT(result->exit_code, Optional(125)) << result->stdout_text;
+  EXPECT_EQ(result->stdout_text, "");
+  EXPECT_THAT(result->stderr_text,
+              HasSubstr("a file system of the host's kernel"));
 }
 
 // The audit log through a second, read-write view of logDir: a bind of a
