@@ -208,6 +208,16 @@ TEST(DescribeMountOpTest, NamesSourceAndDestination) {
             "symlink /l -> t");
 }
 
+// The ops as "DST", masks as "mask DST", in order.
+std::vector<std::string> Order(const std::vector<MountOp>& mounts) {
+  std::vector<std::string> order;
+  for (const MountOp& op : mounts) {
+    order.push_back(
+        absl::StrCat(op.kind == MountOpKind::kMask ? "mask " : "", op.dst));
+  }
+  return order;
+}
+
 // A bind of a chroot whose proc, sys and dev/pts are the host's: each is
 // masked after the bind, at its place under the destination, outer first.
 TEST(MaskKernelSubmountsTest, KernelFileSystemsUnderABindSourceAreMasked) {
@@ -231,11 +241,7 @@ TEST(MaskKernelSubmountsTest, KernelFileSystemsUnderABindSourceAreMasked) {
   other.dst = "/usr";
   std::vector<MountOp> mounts = {bind, other};
   MaskKernelSubmounts(host, &mounts);
-  std::vector<std::string> order;
-  for (const MountOp& op : mounts) {
-    order.push_back(
-        absl::StrCat(op.kind == MountOpKind::kMask ? "mask " : "", op.dst));
-  }
+  const std::vector<std::string> order = Order(mounts);
   EXPECT_THAT(order,
               ::testing::ElementsAre("/mnt/chroot", "mask /mnt/chroot/dev/pts",
                                      "mask /mnt/chroot/proc", "/usr"));
@@ -258,14 +264,10 @@ TEST(MaskNewRootInBindsTest, TheCellsRootIsHiddenInBindsAboveIt) {
   other.dst = "/srv";
   std::vector<MountOp> mounts = {all, tmp, other};
   MaskNewRootInBinds("/tmp/cell-jd.x/root", &mounts);
-  std::vector<std::string> order;
-  for (const MountOp& op : mounts) {
-    order.push_back(absl::StrCat(op.kind == MountOpKind::kMask ? "mask " : "",
-                                 op.dst));
-  }
-  EXPECT_THAT(order, ::testing::ElementsAre(
-                         "/host", "mask /host/tmp/cell-jd.x/root", "/t",
-                         "mask /t/cell-jd.x/root", "/srv"));
+  const std::vector<std::string> order = Order(mounts);
+  EXPECT_THAT(order,
+              ::testing::ElementsAre("/host", "mask /host/tmp/cell-jd.x/root",
+                                     "/t", "mask /t/cell-jd.x/root", "/srv"));
 }
 
 }  // namespace

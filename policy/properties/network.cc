@@ -35,6 +35,28 @@ bool Proxied(const CellSpec& spec) {
   return spec.network.mode == NetworkMode::kProxy;
 }
 
+// The canary's i-th CONNECT as the probe reported it: its target, the
+// status (null when none), and "TARGET -> STATUS" (or the error).
+struct Connect {
+  Json target;
+  Json code;
+  std::string text;
+};
+
+Connect ConnectAt(const Observation& o, size_t i) {
+  const Json connects = At(o, "net", {"connect"});
+  const Json item =
+      connects.is_array() && i < connects.size() ? connects[i] : Json::object();
+  Connect connect;
+  connect.target = item.is_object() ? item.value("target", Json()) : Json();
+  connect.code = item.is_object() ? item.value("status", Json()) : Json();
+  connect.text = absl::StrCat(Show(connect.target), " -> ",
+                              connect.code.is_null()
+                                  ? Show(item.value("error", Json("no answer")))
+                                  : Show(connect.code));
+  return connect;
+}
+
 // The canary's CONNECTs in [begin, end) against what the filter means.
 void CompareConnects(const Observation& o, size_t begin, size_t end,
                      std::vector<std::string>* expected,
@@ -44,19 +66,11 @@ void CompareConnects(const Observation& o, size_t begin, size_t end,
         connects.size() == o.expected_connect_statuses.size() && begin < end;
   for (size_t i = begin; i < end && i < o.expected_connect_statuses.size();
        ++i) {
-    const Json item = connects.is_array() && i < connects.size()
-                          ? connects[i]
-                          : Json::object();
-    const Json target =
-        item.is_object() ? item.value("target", Json()) : Json();
-    const Json code = item.is_object() ? item.value("status", Json()) : Json();
-    expected->push_back(absl::StrCat("CONNECT ", Show(target), " -> ",
+    const Connect connect = ConnectAt(o, i);
+    expected->push_back(absl::StrCat("CONNECT ", Show(connect.target), " -> ",
                                      o.expected_connect_statuses[i]));
-    observed->push_back(absl::StrCat(
-        "CONNECT ", Show(target), " -> ",
-        code.is_null() ? Show(item.value("error", Json("no answer")))
-                       : Show(code)));
-    *ok = *ok && code == o.expected_connect_statuses[i];
+    observed->push_back(absl::StrCat("CONNECT ", connect.text));
+    *ok = *ok && connect.code == o.expected_connect_statuses[i];
   }
 }
 
@@ -84,16 +98,9 @@ Verdict ProxyHostile(const CellSpec&, const Observation& o) {
   std::vector<std::string> through, decided;
   const size_t count = o.expected_connect_statuses.size();
   for (size_t i = kPlainTargets; i < count; ++i) {
-    const Json item = connects.is_array() && i < connects.size()
-                          ? connects[i]
-                          : Json::object();
-    const Json target =
-        item.is_object() ? item.value("target", Json()) : Json();
-    const Json code = item.is_object() ? item.value("status", Json()) : Json();
-    const std::string line = absl::StrCat(
-        Show(target), " -> ",
-        code.is_null() ? Show(item.value("error", Json("no answer")))
-                       : Show(code));
+    const Connect connect = ConnectAt(o, i);
+    const std::string& line = connect.text;
+    const Json& code = connect.code;
     decided.push_back(line);
     if (code == 200 && o.expected_connect_statuses[i] != 200) {
       through.push_back(line);
