@@ -243,6 +243,26 @@ Facts ProbeReach(const ProbeOptions& options) {
   } else if (root >= 0) {
     close(root);
   }
+  // Every mount point is walked as a root of its own too: one beneath the
+  // store (which the walk does not enter), or beneath a directory walked
+  // under another name first (the walk visits a directory once, by
+  // identity, and would miss what is mounted under its second name).
+  for (const MountEntry& mount : mounts) {
+    if (mount.mount_point == "/" || mount.mount_point == "/nix/store" ||
+        mount.mount_point == "/proc" ||
+        mount.mount_point.rfind("/proc/", 0) == 0) {
+      continue;
+    }
+    const int fd = open(mount.mount_point.c_str(),
+                        O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+    struct stat info;
+    if (fd < 0) continue;  // Not a directory, or not reachable.
+    if (fstat(fd, &info) != 0) {
+      close(fd);
+      continue;
+    }
+    Walk(fd, mount.mount_point, info, 0, 0, &found);
+  }
   // A socket or device bound over a file: readdir reports the file under
   // it, so every mount point is looked at itself.
   for (const MountEntry& mount : mounts) {

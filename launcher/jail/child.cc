@@ -228,12 +228,11 @@ void BuildRoot(const ChildConfig& config) {
     Fail(config, ChildStep::kMount, mount_failure.error,
          static_cast<int64_t>(mount_failure.index));
   }
-  if (const int error = CheckNoHostKernelMounts(config.new_root.c_str());
-      error != 0) {
-    Fail(config, ChildStep::kKernelMounts, error);
-  }
   if (const int error = PivotInto(root_fd); error != 0) {
     Fail(config, ChildStep::kPivotRoot, error);
+  }
+  if (const int error = CheckNoHostKernelMounts(); error != 0) {
+    Fail(config, ChildStep::kKernelMounts, error);
   }
   close(root_fd);
   if (plan.read_only_root) {

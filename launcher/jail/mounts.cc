@@ -160,64 +160,177 @@ bool KernelFileSystemType(const char* type) {
   for (const char* kernel :
        {"proc", "sysfs", "debugfs", "tracefs", "securityfs", "cgroup",
         "cgroup2", "bpf", "configfs", "pstore", "efivarfs", "binfmt_misc",
-        "fusectl", "mqueue", "nsfs"}) {
+        "fusectl", "mqueue", "nsfs", "devtmpfs", "devpts", "hugetlbfs",
+        "rpc_pipefs"}) {
     if (std::strcmp(type, kernel) == 0) return true;
   }
   return false;
 }
 
-// One mountinfo line: a kernel file system visible beneath `root`?
-bool VisibleKernelMount(char* line, const char* root) {
+// The fields of one mountinfo line, split in place (the line is changed).
+struct MountLine {
+  const char* device = nullptr;  // "major:minor"
+  char root[8192];
+  char point[8192];
+  const char* type = nullptr;
+};
+
+bool SplitMountLine(char* line, MountLine* out) {
   // id parent major:minor root mount_point options [optional...] - type ...
-  char* fields[12] = {};
+  char* fields[6] = {};
   int count = 0;
-  char* type = nullptr;
-  for (char* token = line; *token != '\0' && count < 12;) {
+  char* token = line;
+  while (token != nullptr && *token != '\0') {
     char* end = std::strchr(token, ' ');
     if (end != nullptr) *end = '\0';
-    if (type == nullptr && count >= 6 && std::strcmp(token, "-") == 0) {
-      type = end != nullptr ? end + 1 : nullptr;
-      if (type != nullptr) {
-        char* type_end = std::strchr(type, ' ');
-        if (type_end != nullptr) *type_end = '\0';
-      }
+    if (count >= 6 && std::strcmp(token, "-") == 0) {
+      if (end == nullptr) return false;
+      out->type = end + 1;
+      char* type_end = std::strchr(end + 1, ' ');
+      if (type_end != nullptr) *type_end = '\0';
       break;
     }
-    fields[count++] = token;
-    if (end == nullptr) break;
-    token = end + 1;
+    if (count < 6) fields[count] = token;
+    ++count;
+    token = end != nullptr ? end + 1 : nullptr;
   }
-  if (count < 6 || type == nullptr || !KernelFileSystemType(type)) return false;
-  char point[4096];
-  char fs_root[4096];
-  Unescape(fields[4], std::strlen(fields[4]), point, sizeof(point));
-  Unescape(fields[3], std::strlen(fields[3]), fs_root, sizeof(fs_root));
-  const size_t root_length = std::strlen(root);
-  if (std::strncmp(point, root, root_length) != 0 ||
-      (point[root_length] != '/' && point[root_length] != '\0')) {
-    return false;  // Not in the cell.
+  if (count < 6 || out->type == nullptr) return false;
+  out->device = fields[2];
+  Unescape(fields[3], std::strlen(fields[3]), out->root, sizeof(out->root));
+  Unescape(fields[4], std::strlen(fields[4]), out->point, sizeof(out->point));
+  return true;
+}
+
+// Opens `path` (absolute, in the cell) one component at a time, never
+// following a symlink: no PATH_MAX limit, and exactly what a process of
+// the cell's credentials can reach. Returns an O_PATH fd or -errno.
+int OpenComponents(const char* path) {
+  int current = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (current < 0) return -errno;
+  char component[256];
+  const char* p = path;
+  while (*p != '\0') {
+    while (*p == '/') ++p;
+    if (*p == '\0') break;
+    size_t length = 0;
+    while (p[length] != '\0' && p[length] != '/') ++length;
+    if (length >= sizeof(component)) {
+      close(current);
+      return -ENAMETOOLONG;
+    }
+    std::memcpy(component, p, length);
+    component[length] = '\0';
+    p += length;
+    const int next =
+        openat(current, component, O_PATH | O_NOFOLLOW | O_CLOEXEC);
+    const int error = errno;
+    close(current);
+    if (next < 0) return -error;
+    current = next;
   }
-  const char* inside = point + root_length;  // "/proc/sys", ...
-  // The cell's own /proc (a fresh instance or the host's, root "/"), and
-  // the read-only binds of its parts (mount point /proc/R, root R).
-  if (std::strcmp(type, "proc") == 0) {
-    if (std::strcmp(inside, "/proc") == 0 && std::strcmp(fs_root, "/") == 0) {
+  return current;
+}
+
+// Calls `visit(line, index)` for each line of /proc/self/mountinfo, from
+// fixed buffers; stops early when it returns true. Returns 0, EPERM for a
+// line too long to judge, or the errno of reading.
+template <typename Visit>
+int ForEachMountLine(Visit visit) {
+  UniqueFd file(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
+  if (file.get() < 0) return errno;
+  char chunk[8192];
+  char line[8192];
+  size_t used = 0;
+  bool overlong = false;
+  int index = 0;
+  while (true) {
+    const ssize_t n = read(file.get(), chunk, sizeof(chunk));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    if (n == 0) return 0;
+    for (ssize_t i = 0; i < n; ++i) {
+      if (chunk[i] != '\n') {
+        if (used + 1 < sizeof(line)) {
+          line[used++] = chunk[i];
+        } else {
+          overlong = true;
+        }
+        continue;
+      }
+      line[used] = '\0';
+      if (overlong) return EPERM;
+      if (visit(line, index++)) return 0;
+      used = 0;
+    }
+  }
+}
+
+// Whether a tmpfs (a mask) listed after line `after` sits at `point` or at
+// a directory above it: what lies beneath is covered.
+bool CoveredByLaterMask(const char* point, int after) {
+  bool covered = false;
+  const int error = ForEachMountLine([&](char* text, int index) {
+    MountLine line;
+    if (index <= after || !SplitMountLine(text, &line) ||
+        std::strcmp(line.type, "tmpfs") != 0 ||
+        std::strcmp(line.point, "/") == 0) {
       return false;
     }
-    if (std::strncmp(inside, "/proc/", 6) == 0 &&
-        std::strcmp(inside + 5, fs_root) == 0) {
+    const size_t length = std::strlen(line.point);
+    covered = std::strncmp(point, line.point, length) == 0 &&
+              (point[length] == '/' || point[length] == '\0');
+    return covered;
+  });
+  return error == 0 && covered;
+}
+
+// One mountinfo line, after the pivot: a kernel file system the cell can
+// reach, other than its own /proc, its devpts and allowed device nodes?
+bool ReachableKernelMount(char* text, int index) {
+  static MountLine line;  // 16 KiB: off the stack; the child is alone.
+  if (!SplitMountLine(text, &line)) return true;  // Cannot tell: refuse.
+  if (!KernelFileSystemType(line.type)) return false;
+  const char* point = line.point;
+  if (std::strcmp(line.type, "proc") == 0) {
+    // Its own /proc (root "/"), and the read-only binds of its parts
+    // (mount point /proc/R, root R).
+    if (std::strcmp(point, "/proc") == 0 && std::strcmp(line.root, "/") == 0) {
+      return false;
+    }
+    if (std::strncmp(point, "/proc/", 6) == 0 &&
+        std::strcmp(point + 5, line.root) == 0) {
       return false;
     }
   }
-  // Visible when the path still shows this mount's device (a mask over it,
-  // or over a directory above it, shows a tmpfs instead).
+  if (std::strcmp(line.type, "devpts") == 0 &&
+      std::strcmp(point, "/dev/pts") == 0) {
+    return false;
+  }
   unsigned major_number = 0, minor_number = 0;
-  if (std::sscanf(fields[2], "%u:%u", &major_number, &minor_number) != 2) {
-    return true;  // Cannot tell: refuse.
+  if (std::sscanf(line.device, "%u:%u", &major_number, &minor_number) != 2) {
+    return true;
+  }
+  const int fd = OpenComponents(point);
+  if (fd == -EACCES) return false;  // The cell cannot reach it either.
+  if (fd < 0) {
+    // Not where mountinfo says: hidden by a mask above it, or moved since
+    // (a race), and then refused.
+    return !CoveredByLaterMask(point, index);
   }
   struct stat info;
-  if (stat(point, &info) != 0) return false;  // Not reachable.
-  return info.st_dev == makedev(major_number, minor_number);
+  const bool ok = fstat(fd, &info) == 0;
+  close(fd);
+  if (!ok) return true;
+  if (info.st_dev != makedev(major_number, minor_number)) {
+    return false;  // A mask over it shows another device.
+  }
+  // A device node bound on its own: allowed ones only (and the cell's
+  // /dev/tty).
+  if (std::strcmp(line.type, "devtmpfs") == 0 &&
+      (S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode))) {
+    return !(DeviceAllowedInCell(info) || std::strcmp(point, "/dev/tty") == 0);
+  }
+  return true;
 }
 
 int Bind(int parent_fd, const char* leaf, const MountOp& op, bool read_only) {
@@ -542,36 +655,15 @@ bool ApplyMountOps(int root_fd, const std::vector<MountOp>& ops,
   return true;
 }
 
-int CheckNoHostKernelMounts(const char* new_root) {
+int CheckNoHostKernelMounts() {
   if (TestFault(fault::kAllowKernelBinds)) return 0;
-  UniqueFd file(open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
-  if (file.get() < 0) return errno;
-  // Lines assembled from fixed buffers: this runs in the child.
-  char chunk[8192];
-  char line[8192];
-  size_t used = 0;
-  bool overlong = false;
-  while (true) {
-    const ssize_t n = read(file.get(), chunk, sizeof(chunk));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return errno;
-    if (n == 0) break;
-    for (ssize_t i = 0; i < n; ++i) {
-      if (chunk[i] != '\n') {
-        if (used + 1 < sizeof(line)) {
-          line[used++] = chunk[i];
-        } else {
-          overlong = true;
-        }
-        continue;
-      }
-      line[used] = '\0';
-      if (overlong || VisibleKernelMount(line, new_root)) return EPERM;
-      used = 0;
-      overlong = false;
-    }
-  }
-  return 0;
+  bool reachable = false;
+  const int error = ForEachMountLine([&reachable](char* line, int index) {
+    reachable = ReachableKernelMount(line, index);
+    return reachable;
+  });
+  if (error != 0) return error;
+  return reachable ? EPERM : 0;
 }
 
 int PivotInto(int root_fd) {

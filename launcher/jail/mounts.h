@@ -35,16 +35,18 @@ bool ApplyMountOps(int root_fd, const std::vector<MountOp>& ops,
 inline constexpr size_t kMountStepPrivate = static_cast<size_t>(-1);
 inline constexpr size_t kMountStepRoot = static_cast<size_t>(-2);
 
-// After the mounts, before the pivot: no file system of the kernel's
-// (proc, sysfs, debugfs, cgroup, bpf, ...) may be visible beneath
-// `new_root` but the cell's own /proc and the read-only binds of its
-// parts. The spec's paths were checked before the clone; this is what the
-// cell will really see, so a bind source swapped in between (a directory
-// renamed for one holding a proc mount, a proc mounted on a source) stops
-// the launch. A kernel mount a mask covers is not visible (the path shows
-// another device). Reads /proc/self/mountinfo with no allocation. Returns
-// 0, EPERM for a visible one, or the errno of reading.
-int CheckNoHostKernelMounts(const char* new_root);
+// After the pivot, as the cell's user: no file system of the kernel's
+// (proc, sysfs, debugfs, cgroup, bpf, devtmpfs, devpts, ...) may be
+// reachable in the cell but its own /proc (and the read-only binds of its
+// parts), its devpts and allowed device nodes. The spec's paths were
+// checked before the clone; this is what the cell really sees, so a bind
+// source swapped in between (a directory renamed for one holding a proc
+// mount, a proc mounted on a source) stops the launch. Each mount point is
+// opened component by component (no PATH_MAX limit); one a mask covers
+// shows another device; one that moved since mountinfo was read is
+// refused. No allocation. Returns 0, EPERM for a reachable one, or the
+// errno of reading.
+int CheckNoHostKernelMounts();
 
 // pivot_root into the new root and detach the old root. Returns 0 or errno.
 int PivotInto(int root_fd);

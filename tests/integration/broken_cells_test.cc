@@ -75,8 +75,8 @@ class BrokenCellsTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create());
     dir_.emplace(std::move(dir));
     chmod(dir_->path().c_str(), 0755);
-    for (const char* sub :
-         {"wt", "wt-root", "logs", "no-daemon", "chroot", "chroot/proc"}) {
+    for (const char* sub : {"wt", "wt-root", "logs", "no-daemon", "chroot",
+                            "chroot/proc", "twice", "twice/sub"}) {
       ASSERT_EQ(mkdir(dir_->Path(sub).c_str(), 0755), 0);
     }
     // Cells run as nobody write their worktree; wt-root stays root's.
@@ -370,6 +370,28 @@ TEST_F(BrokenCellsTest, EveryPropertyFailsForItsBrokenCellAndGoodCellsPass) {
        WithMount(hardened, {{"type", "ro-bind"},
                             {"src", untrusting->socket_dir()},
                             {"dst", "/mnt/daemon"}}),
+       "",
+       "",
+       {"sockets"}},
+      {"socket-s",
+       "a host socket's directory bound beneath /nix/store",
+       "agent-strict",
+       WithMount(hardened, {{"type", "ro-bind"},
+                            {"src", untrusting->socket_dir()},
+                            {"dst", "/nix/store/aaaa-sockets"}}),
+       "",
+       "",
+       {"sockets"}},
+      {"socket-2",
+       "a host socket under the second name of a directory bound twice",
+       "agent-strict",
+       WithMount(WithMount(WithMount(hardened, {{"type", "ro-bind"},
+                                                {"src", "twice"},
+                                                {"dst", "/b"}}),
+                           {{"type", "ro-bind"},
+                            {"src", untrusting->socket_dir()},
+                            {"dst", "/b/sub"}}),
+                 {{"type", "ro-bind"}, {"src", "twice"}, {"dst", "/a"}}),
        "",
        "",
        {"sockets"}},

@@ -691,9 +691,26 @@ TEST_P(EscapeTest, AChrootsProcDoesNotComeAlong) {
 // the race an attacker ran), the launch is refused before the pivot
 // because a kernel file system would be visible inside.
 TEST_P(EscapeTest, AKernelMountTheMasksMissStopsTheLaunch) {
-  for (const char* dir : {"chroot", "chroot/proc"}) {
-    ASSERT_EQ(mkdir(Path(dir).c_str(), 0755), 0);
-  }
+  // A shallow one, and one whose path is longer than PATH_MAX (reached by
+  // changing directory one component at a time).
+  const std::string component(250, 'd');
+  ASSERT_EQ(mkdir(Path("chroot").c_str(), 0755), 0);
+  // Into the deep directory one component at a time (its path is longer
+  // than any one system call takes), making it on the way.
+  auto enter_deep = [&](bool make) {
+    ASSERT_EQ(chdir(Path("chroot").c_str()), 0);
+    for (int i = 0; i < 20; ++i) {
+      if (make) {
+        ASSERT_EQ(mkdir(component.c_str(), 0755), 0);
+      }
+      ASSERT_EQ(chdir(component.c_str()), 0);
+    }
+  };
+  enter_deep(true);
+  ASSERT_EQ(mkdir("proc", 0755), 0);
+  ASSERT_EQ(mount("proc", "proc", "proc", 0, nullptr), 0);
+  ASSERT_EQ(chdir("/"), 0);
+  ASSERT_EQ(mkdir(Path("chroot/proc").c_str(), 0755), 0);
   ASSERT_EQ(mount("proc", Path("chroot/proc").c_str(), "proc", 0, nullptr), 0);
   // The fault build, copied where the test user can run it, in place of
   // the fixture's copy of the shipped one.
@@ -707,21 +724,39 @@ TEST_P(EscapeTest, AKernelMountTheMasksMissStopsTheLaunch) {
   }
   ASSERT_EQ(chmod(faulty.c_str(), 0755), 0);
   const std::string cell = Path("cell");
+  // As the launcher's user, and (for root) as another host user: the
+  // check must hold when the child has switched to it.
+  std::vector<std::vector<std::string>> variants = {{}};
+  if (!UntrustedUserFlags().empty()) variants.push_back(UntrustedUserFlags());
+  for (std::vector<std::string> flags : variants) {
+    flags.push_back(absl::StrCat("--ro-bind=", Path("chroot"), ":/mnt/chroot"));
+    std::vector<std::string> argv =
+        RunArgv(flags, {"/bin/sh", "-c", "echo ran"});
+    std::replace(argv.begin(), argv.end(), cell, faulty);
+    SubprocessOptions options = Options();
+    options.env->push_back("CELL_TEST_FAULTS=no-kernel-masks");
+    absl::StatusOr<SubprocessResult> result = RunSubprocess(argv, options);
+    ASSERT_OK(result.status());
+    EXPECT_THAT(result->exit_code, Optional(125))
+        << flags.front() << ": " << result->stdout_text;
+    EXPECT_EQ(result->stdout_text, "");
+    EXPECT_THAT(result->stderr_text,
+                HasSubstr("a file system of the host's kernel"));
+  }
+  // Only the deep one: the shallow one unmounted, the check still refuses.
+  umount2(Path("chroot/proc").c_str(), MNT_DETACH);
   std::vector<std::string> argv =
-      RunArgv({absl::StrCat("--bind=", Path("chroot"), ":/mnt/chroot")},
-              {"/bin/sh", "-c",
-               "(exec 3>>/mnt/chroot/proc/sys/kernel/core_pattern) "
-               "2>/dev/null && echo opened; echo ran"});
+      RunArgv({absl::StrCat("--ro-bind=", Path("chroot"), ":/mnt/chroot")},
+              {"/bin/sh", "-c", "echo ran"});
   std::replace(argv.begin(), argv.end(), cell, faulty);
   SubprocessOptions options = Options();
   options.env->push_back("CELL_TEST_FAULTS=no-kernel-masks");
-  absl::StatusOr<SubprocessResult> result = RunSubprocess(argv, options);
-  umount2(Path("chroot/proc").c_str(), MNT_DETACH);
-  ASSERT_OK(result.status());
-  EXPECT_THAT(result->exit_code, Optional(125)) << result->stdout_text;
-  EXPECT_EQ(result->stdout_text, "");
-  EXPECT_THAT(result->stderr_text,
-              HasSubstr("a file system of the host's kernel"));
+  absl::StatusOr<SubprocessResult> deep_only = RunSubprocess(argv, options);
+  enter_deep(false);
+  umount2("proc", MNT_DETACH);
+  ASSERT_EQ(chdir("/"), 0);
+  ASSERT_OK(deep_only.status());
+  EXPECT_THAT(deep_only->exit_code, Optional(125)) << deep_only->stdout_text;
 }
 
 // The audit log through a second, read-write view of logDir: a bind of a
