@@ -42,6 +42,8 @@ inline constexpr char kAllowIoUring[] = "allow-io-uring";
 inline constexpr char kDefaultRoute[] = "default-route";
 // The builtin engine connects to any address (loopback, private, ...).
 inline constexpr char kNoAddressPolicy[] = "no-address-policy";
+// NIX_CONFIG is not forced in a Nix cell.
+inline constexpr char kNoNixConfig[] = "no-nix-config";
 // The Nix store is bound read-write.
 inline constexpr char kWritableStore[] = "writable-store";
 // Binds of the host's /proc, /sys, /dev directories and terminals are let

@@ -323,7 +323,9 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
   if (host.term.has_value()) env.push_back(absl::StrCat("TERM=", *host.term));
   if (host.lang.has_value()) env.push_back(absl::StrCat("LANG=", *host.lang));
   if (spec.nix) {
-    env.push_back(absl::StrCat("NIX_CONFIG=", kNixConfig));
+    if (!TestFault(fault::kNoNixConfig)) {
+      env.push_back(absl::StrCat("NIX_CONFIG=", kNixConfig));
+    }
     env.push_back(absl::StrCat("NIX_REMOTE=", kNixRemote));
     env.push_back(absl::StrCat("NIX_PATH=", kNixPath));
   }
