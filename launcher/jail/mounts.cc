@@ -36,11 +36,13 @@ struct FdPath {
 
 enum class MissingDirs { kCreate, kFail };
 
-// Opens directory `rel` (no leading '/') beneath `root_fd`, creating missing
-// components with `mode` (kCreate), never following a symlink. Returns an
-// O_PATH fd or -errno.
-int OpenDirBeneath(int root_fd, const char* rel, mode_t mode,
-                   MissingDirs missing = MissingDirs::kCreate) {
+// Opens `rel` (leading '/' ignored) beneath `root_fd` one component at a
+// time, never following a symlink (and so with no PATH_MAX limit),
+// creating missing directories with `mode` (kCreate). `last_flags` is
+// added to O_PATH for every component (O_DIRECTORY: directories only).
+// Returns an O_PATH fd or -errno.
+int OpenBeneath(int root_fd, const char* rel, mode_t mode, MissingDirs missing,
+                int last_flags) {
   int current = fcntl(root_fd, F_DUPFD_CLOEXEC, 0);
   if (current < 0) return -errno;
   const char* p = rel;
@@ -64,13 +66,19 @@ int OpenDirBeneath(int root_fd, const char* rel, mode_t mode,
       return -error;
     }
     const int next = openat(current, component,
-                            O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                            O_PATH | last_flags | O_NOFOLLOW | O_CLOEXEC);
     const int error = errno;
     close(current);
     if (next < 0) return -error;
     current = next;
   }
   return current;
+}
+
+// Directory `rel` beneath `root_fd` (see OpenBeneath).
+int OpenDirBeneath(int root_fd, const char* rel, mode_t mode,
+                   MissingDirs missing = MissingDirs::kCreate) {
+  return OpenBeneath(root_fd, rel, mode, missing, O_DIRECTORY);
 }
 
 // Splits "/a/b/c" into parent "a/b" (written to `parent`) and leaf "c".
@@ -201,34 +209,14 @@ bool SplitMountLine(char* line, MountLine* out) {
   return true;
 }
 
-// Opens `path` (absolute, in the cell) one component at a time, never
-// following a symlink: no PATH_MAX limit, and exactly what a process of
-// the cell's credentials can reach. Returns an O_PATH fd or -errno.
+// `path` (absolute, in the cell, after the pivot) as a process of the
+// cell's credentials reaches it. Returns an O_PATH fd or -errno.
 int OpenComponents(const char* path) {
-  int current = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
-  if (current < 0) return -errno;
-  char component[256];
-  const char* p = path;
-  while (*p != '\0') {
-    while (*p == '/') ++p;
-    if (*p == '\0') break;
-    size_t length = 0;
-    while (p[length] != '\0' && p[length] != '/') ++length;
-    if (length >= sizeof(component)) {
-      close(current);
-      return -ENAMETOOLONG;
-    }
-    std::memcpy(component, p, length);
-    component[length] = '\0';
-    p += length;
-    const int next =
-        openat(current, component, O_PATH | O_NOFOLLOW | O_CLOEXEC);
-    const int error = errno;
-    close(current);
-    if (next < 0) return -error;
-    current = next;
-  }
-  return current;
+  const int root = open("/", O_PATH | O_DIRECTORY | O_CLOEXEC);
+  if (root < 0) return -errno;
+  const int fd = OpenBeneath(root, path, 0, MissingDirs::kFail, 0);
+  close(root);
+  return fd;
 }
 
 // Calls `visit(line, index)` for each line of /proc/self/mountinfo, from
