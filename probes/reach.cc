@@ -18,6 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "base/devices.h"
+#include "base/kernel_fs.h"
 #include "probes/parsers.h"
 #include "probes/probes.h"
 #include "probes/support.h"
@@ -176,30 +178,19 @@ void Walk(int fd, const std::string& dir, const struct stat& info,
 // kvm, fuse, net/tun, dri render nodes, which the launcher lets a spec
 // bind), "terminal" for another terminal, "device" for anything else.
 std::string DeviceKind(const struct stat& info, dev_t own_pts) {
+  if (DeviceAllowedInCell(info)) return "";
   const unsigned major_number = major(info.st_rdev);
   const unsigned minor_number = minor(info.st_rdev);
-  if (S_ISCHR(info.st_mode)) {
-    if (major_number == 1 &&
-        (minor_number == 3 || minor_number == 5 || minor_number == 7 ||
-         minor_number == 8 || minor_number == 9)) {
-      return "";
-    }
-    if (major_number == 5 && (minor_number == 0 || minor_number == 2)) {
-      return "";  // /dev/tty (whichever is controlling), ptmx.
-    }
-    if (major_number == 10 &&
-        (minor_number == 232 || minor_number == 229 || minor_number == 200)) {
-      return "";
-    }
-    if (major_number == 226 && minor_number >= 128) return "";
-    const bool terminal = major_number == 2 || major_number == 3 ||
-                          major_number == 4 || major_number == 5 ||
-                          major_number == 7 ||
-                          (major_number >= 136 && major_number <= 143);
-    if (terminal && info.st_dev == own_pts) return "";  // Its own devpts.
-    if (terminal) return "terminal";
+  if (!S_ISCHR(info.st_mode)) return "device";
+  if (major_number == 5 && (minor_number == 0 || minor_number == 2)) {
+    return "";  // /dev/tty (whichever is controlling), ptmx.
   }
-  return "device";
+  const bool terminal = major_number == 2 || major_number == 3 ||
+                        major_number == 4 || major_number == 5 ||
+                        major_number == 7 ||
+                        (major_number >= 136 && major_number <= 143);
+  if (!terminal) return "device";
+  return info.st_dev == own_pts ? "" : "terminal";  // Its own devpts aside.
 }
 
 // The mounts that are the cell's own: its /proc and the read-only binds
@@ -218,15 +209,6 @@ bool OwnKernelMount(const MountEntry& mount) {
     if (mount.mount_point == node) return true;
   }
   return false;
-}
-
-bool KernelFileSystemName(const std::string& type) {
-  static const auto* const kTypes = new std::set<std::string>{
-      "proc",      "sysfs",       "debugfs",    "tracefs",  "securityfs",
-      "cgroup",    "cgroup2",     "bpf",        "configfs", "pstore",
-      "efivarfs",  "binfmt_misc", "fusectl",    "devtmpfs", "devpts",
-      "hugetlbfs", "mqueue",      "rpc_pipefs", "nsfs"};
-  return kTypes->count(type) > 0;
 }
 
 }  // namespace
@@ -347,7 +329,7 @@ Facts ProbeReach(const ProbeOptions& options) {
 
   Facts kernel_mounts = Facts::array();
   for (const MountEntry& mount : mounts) {
-    if (!KernelFileSystemName(mount.fs_type) || OwnKernelMount(mount)) {
+    if (!IsKernelFileSystem(mount.fs_type.c_str()) || OwnKernelMount(mount)) {
       continue;
     }
     Facts entry = {{"mountPoint", mount.mount_point},

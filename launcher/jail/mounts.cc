@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "base/devices.h"
+#include "base/kernel_fs.h"
 #include "base/mount_flags.h"
 #include "base/test_faults.h"
 #include "base/unique_fd.h"
@@ -164,17 +165,6 @@ void Unescape(const char* field, size_t length, char* out, size_t size) {
   out[n] = '\0';
 }
 
-bool KernelFileSystemType(const char* type) {
-  for (const char* kernel :
-       {"proc", "sysfs", "debugfs", "tracefs", "securityfs", "cgroup",
-        "cgroup2", "bpf", "configfs", "pstore", "efivarfs", "binfmt_misc",
-        "fusectl", "mqueue", "nsfs", "devtmpfs", "devpts", "hugetlbfs",
-        "rpc_pipefs"}) {
-    if (std::strcmp(type, kernel) == 0) return true;
-  }
-  return false;
-}
-
 // The fields of one mountinfo line, split in place (the line is changed).
 struct MountLine {
   const char* device = nullptr;  // "major:minor"
@@ -277,7 +267,7 @@ bool CoveredByLaterMask(const char* point, int after) {
 bool ReachableKernelMount(char* text, int index) {
   static MountLine line;  // 16 KiB: off the stack; the child is alone.
   if (!SplitMountLine(text, &line)) return true;  // Cannot tell: refuse.
-  if (!KernelFileSystemType(line.type)) return false;
+  if (!IsKernelFileSystem(line.type)) return false;
   const char* point = line.point;
   if (std::strcmp(line.type, "proc") == 0) {
     // Its own /proc (root "/"), and the read-only binds of its parts

@@ -11,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/fs_util.h"
+#include "base/kernel_fs.h"
 #include "base/test_faults.h"
 
 namespace cell {
@@ -112,11 +113,6 @@ void MaskKernelSubmounts(const std::vector<HostMount>& host_mounts,
   if (TestFault(fault::kAllowKernelBinds) || TestFault(fault::kNoKernelMasks)) {
     return;
   }
-  static const auto* const kKernel = new std::vector<std::string>{
-      "proc",     "sysfs",       "debugfs",    "tracefs",  "securityfs",
-      "cgroup",   "cgroup2",     "bpf",        "configfs", "pstore",
-      "efivarfs", "binfmt_misc", "fusectl",    "devtmpfs", "devpts",
-      "mqueue",   "hugetlbfs",   "rpc_pipefs", "nsfs"};
   std::vector<MountOp> out;
   for (MountOp& op : *mounts) {
     const bool bind =
@@ -130,8 +126,7 @@ void MaskKernelSubmounts(const std::vector<HostMount>& host_mounts,
     for (const HostMount& mount : host_mounts) {
       if (mount.mount_point == src ||
           !PathIsSameOrUnder(mount.mount_point, src) ||
-          std::find(kKernel->begin(), kKernel->end(), mount.fs_type) ==
-              kKernel->end()) {
+          !IsKernelFileSystem(mount.fs_type.c_str())) {
         continue;
       }
       const std::string rest =
