@@ -57,7 +57,15 @@ for t in "${targets[@]}"; do
     echo "fuzz $name: ${runs:-?} inputs in ${seconds}s, no crash"
   else
     echo "fuzz $name: FAILED; input and log kept in $work:" >&2
-    grep -E "ERROR|SUMMARY|Test unit" "$work/$name.log" >&2 || tail -20 "$work/$name.log" >&2
+    # The error, the stack that led to it (CI keeps only this output) and
+    # the input's file name.
+    grep -E "ERROR|SUMMARY|Test unit|^ +#[0-9]+ 0x|runtime error" "$work/$name.log" \
+      | head -n 60 >&2 || tail -n 40 "$work/$name.log" >&2
+    for crash in "$work/$name"-*; do
+      [[ -f "$crash" ]] || continue
+      echo "input $(basename "$crash") (base64):" >&2
+      head -c 4096 "$crash" | base64 -w 0 >&2; echo >&2
+    done
     echo "add the input to $pkg/testdata/fuzz/$name/ as a regression test" >&2
     status=1
   fi

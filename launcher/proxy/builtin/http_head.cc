@@ -54,6 +54,9 @@ int OnHeaderValue(http_parser* p, const char* at, size_t length) {
 int OnHeadersComplete(http_parser* p) {
   auto* c = static_cast<HeadCollector*>(p->data);
   c->complete = true;
+  // Stop here: without the pause the parser reads on into a second
+  // message, whose URL and headers the callbacks would add to this one.
+  http_parser_pause(p, 1);
   // 1: "no body follows" (we only ever feed the head).
   return 1;
 }
@@ -85,9 +88,18 @@ absl::Status ParseHead(absl::string_view head, http_parser_type type,
   http_parser_init(parser, type);
   parser->data = collector;
   static const http_parser_settings settings = HeadSettings();
-  http_parser_execute(parser, &settings, head.data(), head.size());
-  if (HTTP_PARSER_ERRNO(parser) != HPE_OK || !collector->complete) {
+  const size_t parsed =
+      http_parser_execute(parser, &settings, head.data(), head.size());
+  if (HTTP_PARSER_ERRNO(parser) != HPE_PAUSED || !collector->complete) {
     return Malformed(*parser);
+  }
+  // The parser paused on the LF that ended the head for it (and reports
+  // that LF's offset). It must be the LF that ends the head for
+  // FindHeadEnd: a lenient parser ends "HTTP/1.1 200\r\r\n" there, and
+  // the bytes after it would be read as a message the proxy never judged.
+  if (parsed + 1 != head.size()) {
+    return absl::InvalidArgumentError(
+        "malformed HTTP head: it ends before its blank line (a stray CR?)");
   }
   return absl::OkStatus();
 }
@@ -146,13 +158,13 @@ absl::string_view Field(const std::string& url, const http_parser_url& u,
                                        u.field_data[field].len);
 }
 
-// Framing a proxy must not guess at (RFC 9112): a bare LF as a line end
-// (a head ending in one, followed by a CRLF head, was forwarded upstream
-// as one request), obs-fold continuation lines, and any Transfer-Encoding
-// but a single "chunked", or one with a Content-Length beside it. The
-// messages are fit for a 400 response.
-absl::Status CheckRequestFraming(absl::string_view head,
-                                 const HttpHeaders& headers) {
+// Framing a proxy must not guess at (RFC 9112), in two steps: line ends
+// before parsing (a bare LF, after which a head ending in one and a CRLF
+// head were forwarded upstream as one request; obs-fold continuation
+// lines), then the headers (any Transfer-Encoding but a single "chunked",
+// or one with a Content-Length beside it). The messages are fit for a 400
+// response.
+absl::Status CheckLineEnds(absl::string_view head) {
   for (size_t i = 0; i < head.size(); ++i) {
     if (head[i] == '\n' && (i == 0 || head[i - 1] != '\r')) {
       return absl::InvalidArgumentError(
@@ -164,6 +176,10 @@ absl::Status CheckRequestFraming(absl::string_view head,
           "folded header lines (obs-fold) are refused");
     }
   }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRequestHeaders(const HttpHeaders& headers) {
   // Header names are tokens and values hold no control characters but
   // HTAB (RFC 9110 5.1, 5.5): "Transfer-Encoding : chunked",
   // "Transfer_Encoding", "\v" before a value are read differently by
@@ -237,11 +253,13 @@ std::optional<size_t> FindHeadEnd(absl::string_view buffer) {
 }
 
 absl::StatusOr<RequestHead> ParseRequestHead(absl::string_view head) {
+  // Line ends first: they decide where the parser thinks the head ends.
+  if (absl::Status lines = CheckLineEnds(head); !lines.ok()) return lines;
   http_parser parser;
   HeadCollector collector;
   absl::Status parsed = ParseHead(head, HTTP_REQUEST, &parser, &collector);
   if (!parsed.ok()) return parsed;
-  if (absl::Status framing = CheckRequestFraming(head, collector.headers);
+  if (absl::Status framing = CheckRequestHeaders(collector.headers);
       !framing.ok()) {
     return framing;
   }

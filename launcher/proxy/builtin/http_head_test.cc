@@ -11,9 +11,11 @@ namespace {
 
 using ::cell::testing::IsOk;
 using ::cell::testing::StatusIs;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::Optional;
+using ::testing::Pair;
 
 TEST(FindHeadEndTest, StopsAfterTheBlankLine) {
   EXPECT_EQ(FindHeadEnd("GET / HTTP/1.1\r\nHost: a\r\n"), std::nullopt);
@@ -160,6 +162,27 @@ TEST(UpstreamRequestHeadTest, DropsHopByHopHeaders) {
   EXPECT_EQ(UpstreamRequestHead(r),
             "GET /x HTTP/1.1\r\nHost: a.test\r\nAccept: */*\r\n"
             "Connection: close\r\n\r\n");
+}
+
+// Found by the fuzzer (CI): the system's lenient http_parser ends a head at
+// "\r\r\n" and, if not stopped, reads the bytes after it as a second
+// message whose URL and headers were added to the first. A head ends where
+// FindHeadEnd says, or it is refused.
+TEST(ParseHeadTest, AHeadEndsAtItsBlankLineOrIsRefused) {
+  EXPECT_THAT(ParseRequestHead("GET http://a.test/ HTTP/1.1\r\r\n"
+                               "GET http://b.test/ HTTP/1.1\r\n"
+                               "Host: b.test\r\n\r\n"),
+              Not(IsOk()));
+  EXPECT_THAT(
+      ParseResponseHead("HTTP/1.1 200\r\r\nContent-Length\r\n\r\n", "GET"),
+      StatusIs(absl::StatusCode::kInvalidArgument,
+               HasSubstr("ends before its blank line")));
+  // A whole head that is followed by nothing parses, LF-only or CRLF.
+  EXPECT_THAT(ParseResponseHead("HTTP/1.1 204 No Content\n\n", "GET"), IsOk());
+  ASSERT_OK_AND_ASSIGN(
+      ResponseHead one,
+      ParseResponseHead("HTTP/1.1 200 OK\r\nX-A: 1\r\n\r\n", "GET"));
+  EXPECT_THAT(one.headers, ElementsAre(Pair("X-A", "1")));
 }
 
 TEST(ParseResponseHeadTest, FramingAndBodies) {
