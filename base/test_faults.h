@@ -57,6 +57,11 @@ inline constexpr char kNoKernelMasks[] = "no-kernel-masks";
 inline constexpr char kViewsBySpelling[] = "views-by-spelling";
 // logDir is bound read-write and `protect` paths are left writable.
 inline constexpr char kWritableControlFiles[] = "writable-control-files";
+// The cell's user is root inside (the caller's ids map to 0, as with
+// `unshare -r`), not the caller's own ids.
+inline constexpr char kMapRootInside[] = "map-root-inside";
+// No network namespace: the cell shares the host's (and its loopback).
+inline constexpr char kShareNetworkNamespace[] = "share-network-namespace";
 }  // namespace fault
 
 #ifdef CELL_TEST_FAULTS

@@ -245,8 +245,11 @@ void BuildRoot(const ChildConfig& config) {
 // Loopback up, the proxy listener and the pty master handed to the
 // launcher. Returns the pty's slave (-1 without a terminal).
 int HandOverEndpoints(const ChildConfig& config) {
-  if (const int error = BringUpLoopback(); error != 0) {
-    Fail(config, ChildStep::kLoopback, error);
+  // (The host's loopback, shared under the fault, is up already.)
+  if (!TestFault(fault::kShareNetworkNamespace)) {
+    if (const int error = BringUpLoopback(); error != 0) {
+      Fail(config, ChildStep::kLoopback, error);
+    }
   }
   if (config.listener_channel_fd >= 0) {
     if (const int error =

@@ -224,6 +224,7 @@ absl::Status CellRun::ConfigureChild() {
   }
   config_.cell_uid = identity_.uid;
   config_.cell_gid = identity_.gid;
+  if (TestFault(fault::kMapRootInside)) config_.cell_uid = config_.cell_gid = 0;
   if (!identity_.switched) return absl::OkStatus();
   // Another user's cell: the child starts as root (the maps only name that
   // user) and switches once the new root is mounted; it inherits the
@@ -244,6 +245,7 @@ absl::Status CellRun::ConfigureChild() {
 
 absl::Status CellRun::Spawn() {
   unsigned long flags = CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWNET | SIGCHLD;
+  if (TestFault(fault::kShareNetworkNamespace)) flags &= ~CLONE_NEWNET;
   if (plan_.pid_namespace) flags |= CLONE_NEWPID;
   if (plan_.ipc_namespace) flags |= CLONE_NEWIPC;
   // A raw clone behaves like fork (no CLONE_VM, no new stack); the launcher

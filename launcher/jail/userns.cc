@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "base/fs_util.h"
+#include "base/test_faults.h"
 
 namespace cell {
 namespace {
@@ -25,10 +26,13 @@ absl::Status WriteIdentityMaps(pid_t child, uid_t uid, gid_t gid,
     absl::Status status = WriteProcFile(child, "setgroups", "deny");
     if (!status.ok()) return status;
   }
-  absl::Status status =
-      WriteProcFile(child, "uid_map", absl::StrCat(uid, " ", uid, " 1\n"));
+  // Inside, the ids are the caller's own (1:1).
+  const bool root_inside = TestFault(fault::kMapRootInside);
+  absl::Status status = WriteProcFile(
+      child, "uid_map", absl::StrCat(root_inside ? 0 : uid, " ", uid, " 1\n"));
   if (!status.ok()) return status;
-  return WriteProcFile(child, "gid_map", absl::StrCat(gid, " ", gid, " 1\n"));
+  return WriteProcFile(child, "gid_map",
+                       absl::StrCat(root_inside ? 0 : gid, " ", gid, " 1\n"));
 }
 
 }  // namespace cell
