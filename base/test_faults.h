@@ -62,6 +62,9 @@ inline constexpr char kWritableControlFiles[] = "writable-control-files";
 inline constexpr char kMapRootInside[] = "map-root-inside";
 // No network namespace: the cell shares the host's (and its loopback).
 inline constexpr char kShareNetworkNamespace[] = "share-network-namespace";
+// The builtin engine forwards the client's Host header as it came, not the
+// request line's authority (which the filter judged).
+inline constexpr char kClientHostHeader[] = "client-host-header";
 }  // namespace fault
 
 #ifdef CELL_TEST_FAULTS

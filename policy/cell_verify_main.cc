@@ -55,6 +55,7 @@
 #include "policy/command_view.h"
 #include "policy/evaluate.h"
 #include "policy/host_checks.h"
+#include "policy/http_canary.h"
 #include "policy/policy.h"
 #include "policy/report.h"
 #include "policy/score.h"
@@ -425,10 +426,9 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
     CELL_ASSIGN_OR_RETURN(patterns,
                           cell::LoadFilterFile(*spec.tinyproxy_filter));
   }
-  std::vector<std::string> connect_flags;
-  for (const char* host : kCanaryHosts) {
-    connect_flags.push_back(
-        absl::StrCat("--connect=", host, ":", canary.second));
+  // What the proxy should answer for `host`: 200 where the filter allows
+  // it, else 403.
+  auto expected_status = [&](const std::string& host) -> absl::StatusOr<int> {
     bool allowed = !spec.tinyproxy_filter.has_value() ||
                    cell::FilterAllows(patterns, host);
     // The builtin engine also refuses the canary's loopback address unless
@@ -439,7 +439,31 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
           LoopbackAllowed(patterns, host, spec.tinyproxy_filter.has_value()));
       allowed = reachable;
     }
-    observation->expected_connect_statuses.push_back(allowed ? 200 : 403);
+    return allowed ? 200 : 403;
+  };
+  std::vector<std::string> connect_flags;
+  for (const char* host : kCanaryHosts) {
+    connect_flags.push_back(
+        absl::StrCat("--connect=", host, ":", canary.second));
+    CELL_ASSIGN_OR_RETURN(int status, expected_status(host));
+    observation->expected_connect_statuses.push_back(status);
+  }
+  // The HTTP canary, on another port of the same loopback: plain GETs whose
+  // Host header names another virtual host than the request line. The proxy
+  // must judge the request line, and send upstream the Host it judged.
+  CELL_ASSIGN_OR_RETURN(std::unique_ptr<cell::policy::HttpCanary> http_canary,
+                        cell::policy::HttpCanary::Start());
+  const std::string http_canary_at =
+      absl::StrCat("127.0.0.1:", http_canary->port());
+  for (const auto& [host, header] :
+       {std::pair<std::string, std::string>{"127.0.0.1",
+                                            "zz-cell-canary.invalid"},
+        {"localhost", http_canary_at},
+        {"zz-cell-canary.invalid", http_canary_at}}) {
+    connect_flags.push_back(
+        absl::StrCat("--get=", host, ":", http_canary->port(), "@", header));
+    CELL_ASSIGN_OR_RETURN(int status, expected_status(host));
+    observation->expected_get_statuses.push_back(status);
   }
   const std::string status_file = work + "/status.jsonl";
   CELL_ASSIGN_OR_RETURN(std::unique_ptr<StandInTerminal> terminal,
@@ -478,6 +502,17 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
       absl::StrCat("--host-pid=", getpid()),
       absl::StrCat("--caller-tty=", terminal->identity()),
       absl::StrCat("--abstract-canary=", abstract_name)};
+  // The canaries' requests go to an audit log of cell-verify's own, not
+  // into the spec's: the cell runs with logDir replaced by a private
+  // directory, which the launcher binds exactly as it would the spec's
+  // (check-spec has judged the spec's own already).
+  if (spec.log_dir.has_value()) {
+    const std::string log_dir = work + "/log";
+    if (mkdir(log_dir.c_str(), 0755) != 0) {
+      return cell::ErrnoStatus(errno, "mkdir " + log_dir);
+    }
+    argv.insert(argv.begin() + 2, absl::StrCat("--log-dir=", log_dir));
+  }
   if (const int forks = cell::policy::ForkTestCount(spec); forks > 0) {
     argv.push_back(absl::StrCat("--fork-max=", forks));
   }

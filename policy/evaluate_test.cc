@@ -35,6 +35,7 @@ Observation DocumentedFacts() {
   o.gid = 100;
   o.jd_removed = true;
   o.expected_connect_statuses = {200, 403, 403};
+  o.expected_get_statuses = {200, 403};
   o.facts["ns"] = {
       {"pid", 1}, {"ipc", 2}, {"net", 30}, {"mnt", 40}, {"user", 50}};
   o.facts["pid"] = {{"pid1Comm", "init"}, {"pid1Visible", true}};
@@ -46,7 +47,11 @@ Observation DocumentedFacts() {
     "proxyEnv": {"http_proxy": "http://127.0.0.1:3128"},
     "connect": [{"target": "127.0.0.1:5000", "status": 200},
                 {"target": "localhost:5000", "status": 403},
-                {"target": "2130706433:5000", "status": 403}]})");
+                {"target": "2130706433:5000", "status": 403}],
+    "get": [{"target": "127.0.0.1:5001", "hostHeader": "zz.invalid",
+             "status": 200, "body": "127.0.0.1:5001"},
+            {"target": "zz.invalid:5001", "hostHeader": "127.0.0.1:5001",
+             "status": 403}]})");
   o.facts["store"] = Json::parse(R"({"mount": {"readOnly": true},
     "writable": false, "writeError": "EROFS: Read-only file system",
     "remountWritable": "EPERM: Operation not permitted"})");
@@ -206,6 +211,17 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
        [](Observation* o) { o->facts["net"]["connect"][1]["status"] = 200; }},
       {"proxy-hostile",
        [](Observation* o) { o->facts["net"]["connect"][2]["status"] = 200; }},
+      // Upstream asked for the client's Host, not the one judged.
+      {"proxy-hostile",
+       [](Observation* o) {
+         o->facts["net"]["get"][0]["body"] = "zz.invalid";
+       }},
+      // Routed by the Host header: the request line's host is denied.
+      {"proxy-hostile",
+       [](Observation* o) {
+         o->facts["net"]["get"][1]["status"] = 200;
+         o->facts["net"]["get"][1]["body"] = "127.0.0.1:5001";
+       }},
       {"proxy",
        [](Observation* o) { o->facts["net"]["connect"][0]["status"] = 403; }},
       {"proxy",

@@ -1,7 +1,8 @@
 // cell-probe: run inside a cell, print facts. Statically linked so that a
 // cell needs nothing but the binary bound in (e.g. at /run/cell/probes).
 //
-//   cell-probe all|NAME... [--connect=HOST:PORT]... [--host-pid=PID]
+//   cell-probe all|NAME... [--connect=HOST:PORT]... [--get=HOST:PORT@HOST]...
+//              [--host-pid=PID]
 //              [--direct=HOST:PORT] [--proc=DIR] [--fork-max=N]
 //              [--alloc-mib=N] [--caller-tty=DEV:INO] [--try-write=PATH]...
 //              [--abstract-canary=NAME] [--wait-for=PATH]
@@ -20,6 +21,7 @@ namespace {
 
 constexpr char kUsage[] =
     "Usage: cell-probe all|NAME... [--connect=HOST:PORT]... [--host-pid=PID]\n"
+    "                  [--get=HOST:PORT@HOST-HEADER]...\n"
     "                  [--direct=HOST:PORT] [--proc=DIR]\n"
     "                  [--fork-max=N] [--alloc-mib=N] [--caller-tty=DEV:INO]\n"
     "--fork-max and --alloc-mib make the limits probe test the cell's\n"
@@ -31,6 +33,9 @@ constexpr char kUsage[] =
     "probe opens it for writing (nothing is written) or, for a directory,\n"
     "creates and removes a file in it.\n"
     "--abstract-canary names a host abstract socket a connect must not reach.\n"
+    "--connect asks the cell's proxy for a CONNECT; --get for a plain GET of\n"
+    "http://HOST:PORT/ sent with another Host header: the status and, when\n"
+    "one came, the response body are facts.\n"
     "--wait-for makes the probe wait (at most 5 s) until PATH exists before\n"
     "it opens anything: cell-verify inspects it from the host meanwhile.\n"
     "Prints one JSON line per probe: {\"probe\": NAME, \"facts\": {...}}.\n"
@@ -63,6 +68,8 @@ int main(int argc, char** argv) {
       return 0;
     } else if (TakeValue(arg, "--connect", &value)) {
       options.connect_targets.push_back(value);
+    } else if (TakeValue(arg, "--get", &value)) {
+      options.get_targets.push_back(value);
     } else if (TakeValue(arg, "--host-pid", &value)) {
       options.host_pid = std::atoi(value.c_str());
     } else if (TakeValue(arg, "--caller-tty", &value)) {

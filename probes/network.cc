@@ -90,45 +90,85 @@ int ConnectTcp(const std::string& host, int port, int timeout_ms) {
   return fd;
 }
 
-// The HTTP status code of a CONNECT to `target` through the proxy at
-// `proxy_url` ("http://host:port"), or an error fact.
-Facts ConnectThroughProxy(const std::string& proxy_url,
-                          const std::string& target) {
+// Sends `request` to the proxy at `proxy_url` ("http://host:port") and
+// reads the response: a CONNECT's first bytes, or a plain request's whole
+// response up to 4 KiB (the proxy closes it: "Connection: close"). Adds
+// "status" and, with `want_body`, "body" to `facts`, or "error".
+void AskProxy(const std::string& proxy_url, const std::string& request,
+              bool want_body, Facts* facts) {
   std::string rest = proxy_url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
   std::string host;
   int port = 0;
   if (!SplitHostPort(rest, &host, &port)) {
-    return {{"target", target}, {"error", "cannot parse proxy " + proxy_url}};
+    (*facts)["error"] = "cannot parse proxy " + proxy_url;
+    return;
   }
   const int fd = ConnectTcp(host, port, 5000);
-  if (fd < 0) return {{"target", target}, {"error", ErrnoFact(-fd)}};
+  if (fd < 0) {
+    (*facts)["error"] = ErrnoFact(-fd);
+    return;
+  }
   const timeval timeout = {10, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
-  const std::string request =
-      "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n";
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
-    const int error = errno;
+    (*facts)["error"] = ErrnoFact(errno);
     close(fd);
-    return {{"target", target}, {"error", ErrnoFact(error)}};
+    return;
   }
-  char buffer[256];
-  const ssize_t n = recv(fd, buffer, sizeof(buffer) - 1, 0);
-  const int error = errno;
+  std::string response;
+  char buffer[1024];
+  int error = 0;
+  while (response.size() < 4096) {
+    const ssize_t n = recv(fd, buffer, sizeof(buffer), 0);
+    if (n < 0) error = errno;
+    if (n <= 0) break;
+    response.append(buffer, static_cast<size_t>(n));
+    if (!want_body) break;
+  }
   close(fd);
-  if (n <= 0) {
-    return {{"target", target},
-            {"error", n == 0 ? "closed without a response" : ErrnoFact(error)}};
+  if (response.empty()) {
+    (*facts)["error"] =
+        error == 0 ? "closed without a response" : ErrnoFact(error);
+    return;
   }
-  const std::string line(buffer, static_cast<size_t>(n));
-  const size_t space = line.find(' ');
-  if (line.rfind("HTTP/", 0) != 0 || space == std::string::npos) {
-    return {{"target", target}, {"error", "not an HTTP response"}};
+  const size_t space = response.find(' ');
+  if (response.rfind("HTTP/", 0) != 0 || space == std::string::npos) {
+    (*facts)["error"] = "not an HTTP response";
+    return;
   }
-  return {{"target", target},
-          {"status", std::atoi(line.substr(space + 1, 3).c_str())}};
+  (*facts)["status"] = std::atoi(response.substr(space + 1, 3).c_str());
+  const size_t body = response.find("\r\n\r\n");
+  if (want_body && body != std::string::npos) {
+    (*facts)["body"] = response.substr(body + 4, 256);
+  }
+}
+
+// The HTTP status code of a CONNECT to `target` through the proxy.
+Facts ConnectThroughProxy(const std::string& proxy_url,
+                          const std::string& target) {
+  Facts facts = {{"target", target}};
+  AskProxy(proxy_url,
+           "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n",
+           /*want_body=*/false, &facts);
+  return facts;
+}
+
+// A GET of http://TARGET/ through the proxy with the Host header after the
+// '@' of `spec` ("host:port@header"): its status and body.
+Facts GetThroughProxy(const std::string& proxy_url, const std::string& spec) {
+  const size_t at = spec.find('@');
+  const std::string target = spec.substr(0, at);
+  const std::string header =
+      at == std::string::npos ? target : spec.substr(at + 1);
+  Facts facts = {{"target", target}, {"hostHeader", header}};
+  AskProxy(proxy_url,
+           "GET http://" + target + "/cell-canary HTTP/1.1\r\nHost: " + header +
+               "\r\nConnection: close\r\n\r\n",
+           /*want_body=*/true, &facts);
+  return facts;
 }
 
 Facts InterfaceFlags(const std::string& name) {
@@ -227,6 +267,14 @@ Facts ProbeNet(const ProbeOptions& options) {
             : ConnectThroughProxy(proxy, target));
   }
   facts["connect"] = connects;
+  Facts gets = Facts::array();
+  for (const std::string& target : options.get_targets) {
+    gets.push_back(
+        proxy == nullptr
+            ? Facts({{"target", target}, {"error", "http_proxy is not set"}})
+            : GetThroughProxy(proxy, target));
+  }
+  facts["get"] = gets;
   return facts;
 }
 

@@ -21,6 +21,10 @@ struct ProbeOptions {
   std::string nix_store = "/nix/store";
   // "host:port" targets for a CONNECT through the cell's proxy.
   std::vector<std::string> connect_targets;
+  // "host:port@HOST-HEADER": a plain GET of http://host:port/ through the
+  // cell's proxy with that Host header (one that differs from the request
+  // line, as a client fronting for another virtual host would send).
+  std::vector<std::string> get_targets;
   // A direct TCP connect that must fail in a cell (no route): an address
   // reserved for documentation (RFC 5737), so nothing leaves even where a
   // route exists.

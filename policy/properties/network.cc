@@ -93,6 +93,35 @@ Verdict Proxy(const CellSpec& spec, const Observation& o) {
 // The same loopback canary under every other spelling: the proxy must
 // never let one through that the filter does not mean to allow. Any other
 // refusal (a spelling the engine cannot resolve: 502) denies all the same.
+// Plain GETs to the HTTP canary (on another port) whose Host header names
+// another virtual host than the request line: judged by the request line,
+// and upstream asked for the host the filter judged (the canary answers
+// with the Host it was sent).
+void JudgeFrontedGets(const Observation& o, std::vector<std::string>* decided,
+                      std::vector<std::string>* through, bool* have) {
+  const Json gets = At(o, "net", {"get"});
+  const size_t count = o.expected_get_statuses.size();
+  *have = *have && (count == 0 || (gets.is_array() && gets.size() == count));
+  for (size_t i = 0; i < count && gets.is_array() && i < gets.size(); ++i) {
+    const Json item = gets[i].is_object() ? gets[i] : Json::object();
+    const Json target = item.value("target", Json());
+    const Json code = item.value("status", Json());
+    const Json body = item.value("body", Json());
+    const std::string line = absl::StrCat(
+        "GET http://", Show(target),
+        "/ (Host: ", Show(item.value("hostHeader", Json())), ") -> ",
+        code.is_null() ? Show(item.value("error", Json("no answer")))
+                       : Show(code));
+    decided->push_back(line);
+    if (code == 200 && o.expected_get_statuses[i] != 200) {
+      through->push_back(line);
+    } else if (code == 200 && body != target) {
+      through->push_back(
+          absl::StrCat(line, ", upstream asked for ", Show(body), " instead"));
+    }
+  }
+}
+
 Verdict ProxyHostile(const CellSpec&, const Observation& o) {
   const Json connects = At(o, "net", {"connect"});
   std::vector<std::string> through, decided;
@@ -106,16 +135,19 @@ Verdict ProxyHostile(const CellSpec&, const Observation& o) {
       through.push_back(line);
     }
   }
-  return {o.facts.count("net") > 0 && connects.is_array() &&
-              connects.size() == count && count > kPlainTargets,
-          through.empty(),
-          "no spelling of the loopback canary gets through unless the filter "
+  bool have = o.facts.count("net") > 0 && connects.is_array() &&
+              connects.size() == count && count > kPlainTargets;
+  JudgeFrontedGets(o, &decided, &through, &have);
+  return {have, through.empty(),
+          "no spelling of the loopback canary, and no Host header that "
+          "differs from the request line, gets through unless the filter "
           "allows it",
           through.empty()
               ? absl::StrJoin(decided, ", ")
               : absl::StrCat("through: ", absl::StrJoin(through, ", ")),
-          "a spelling of a loopback or private address gets through the "
-          "proxy although the filter does not mean it"};
+          "a spelling of a loopback or private address, or a Host header "
+          "naming another host, gets through the proxy although the filter "
+          "does not mean it"};
 }
 
 }  // namespace

@@ -64,6 +64,10 @@ struct Observation {
   // 200 where the filter (as the static analysis reads it) allows the
   // canary's host, 403 where it denies it.
   std::vector<int> expected_connect_statuses;
+  // Likewise for each --get target (a plain GET to cell-verify's HTTP
+  // canary whose Host header differs from the request line), judged by the
+  // request line's host.
+  std::vector<int> expected_get_statuses;
 };
 
 // What a judge concludes about one property.

@@ -87,6 +87,8 @@ class BrokenCellsTest : public ::testing::Test {
     // Allows the canary's name, not its address: the builtin engine must
     // still refuse it (loopback, and no line names 127.0.0.1).
     std::ofstream(dir_->Path("filter-localhost")) << "^localhost$\n";
+    // Names the canary's address: the one way to let it through.
+    std::ofstream(dir_->Path("filter-canary")) << "^127\\.0\\.0\\.1$\n";
     // A filter the cell's user (nobody) could write, were a view of it
     // left writable.
     std::ofstream(dir_->Path("filter-nobody")) << "^github\\.com$\n";
@@ -581,6 +583,13 @@ TEST_F(BrokenCellsTest, EveryPropertyFailsForItsBrokenCellAndGoodCellsPass) {
        "writable-store",
        "",
        {"store-read-only"}},
+      {"fronting",
+       "the client's Host header forwarded (fault)",
+       "documented",
+       With(documented, {{"tinyproxyFilter", "filter-canary"}}),
+       "client-host-header",
+       "",
+       {"proxy-hostile"}},
       {"root-in",
        "root inside: the caller's ids mapped to 0 (fault)",
        "agent-strict",

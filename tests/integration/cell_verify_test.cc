@@ -91,6 +91,24 @@ TEST_F(CellVerifyTest, DocumentedCellPassesEveryProperty) {
   }
 }
 
+// The canaries' requests (CONNECTs and GETs to host loopback) are
+// cell-verify's business, not the agent's: they must not land in the
+// spec's audit log, which the operator reads with `cell log`.
+TEST_F(CellVerifyTest, TheCanaryLeavesTheSpecsAuditLogAlone) {
+  ASSERT_EQ(mkdir(dir_->Path("logs").c_str(), 0755), 0);
+  const std::string spec = WriteSpec(R"(, "nix": false, "logDir": "logs")");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       Verify({"--spec=" + spec, "--format=json"}));
+  EXPECT_THAT(result.exit_code, Optional(0))
+      << result.stdout_text << result.stderr_text;
+  // Judged all the same: the cell ran with a private logDir bound alike.
+  EXPECT_EQ(Outcomes(result.stdout_text).at("proxy-hostile"), "pass");
+  EXPECT_EQ(Outcomes(result.stdout_text).at("control-files"), "pass");
+  struct stat info;
+  EXPECT_NE(stat(dir_->Path("logs/proxy-audit.jsonl").c_str(), &info), 0)
+      << "cell-verify wrote into the spec's audit log";
+}
+
 // The same cell as another host user passes host-identity; as host root
 // agent-strict fails it, naming the fix.
 TEST_F(CellVerifyTest, HostRootIsCaughtAndAnotherUserPasses) {

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "base/test_faults.h"
 
 namespace cell {
 namespace {
@@ -343,12 +344,15 @@ std::string UpstreamRequestHead(const RequestHead& request) {
   // An IPv6 literal keeps its brackets, or the port would read as part of
   // the address.
   const bool ipv6 = request.host.find(':') != std::string::npos;
-  absl::StrAppend(
-      &out, "Host: ", ipv6 ? "[" : "", request.host, ipv6 ? "]" : "",
-      request.port == 80 ? "" : absl::StrCat(":", request.port), "\r\n");
+  const bool client_host = TestFault(fault::kClientHostHeader);
+  if (!client_host) {
+    absl::StrAppend(
+        &out, "Host: ", ipv6 ? "[" : "", request.host, ipv6 ? "]" : "",
+        request.port == 80 ? "" : absl::StrCat(":", request.port), "\r\n");
+  }
   HttpHeaders headers;
   for (const auto& header : request.headers) {
-    if (!absl::EqualsIgnoreCase(header.first, "host"))
+    if (client_host || !absl::EqualsIgnoreCase(header.first, "host"))
       headers.push_back(header);
   }
   AppendHeaders(headers, &out);
