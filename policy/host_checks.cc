@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/fs_util.h"
 #include "base/host_path.h"
+#include "launcher/spec/protect.h"
 
 namespace cell::policy {
 namespace {
@@ -74,7 +75,17 @@ std::map<std::string, std::string> ControlPaths(
     paths[std::string(kCellLogDir)] = "logDir";
     all[*spec.log_dir] = "logDir";
   }
-  for (const std::string& entry : spec.protect) {
+  // What the launcher protects: the spec's paths and what they imply (git's
+  // hooksPath and includes, symlink targets). Where it refuses the spec
+  // instead, the launch fails and says why.
+  std::vector<std::string> protect = spec.protect;
+  if (absl::StatusOr<std::vector<ProtectEntry>> entries =
+          ProtectedEntries(spec);
+      entries.ok()) {
+    protect.clear();
+    for (const ProtectEntry& entry : *entries) protect.push_back(entry.entry);
+  }
+  for (const std::string& entry : protect) {
     std::string relative = entry;
     while (!relative.empty() && relative.back() == '/') relative.pop_back();
     if (relative.empty()) continue;

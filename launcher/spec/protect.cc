@@ -1,7 +1,10 @@
 #include "launcher/spec/protect.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -12,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -20,6 +24,7 @@
 #include "base/host_path.h"
 #include "base/status_macros.h"
 #include "base/test_faults.h"
+#include "launcher/spec/git_config.h"
 
 namespace cell {
 namespace {
@@ -149,7 +154,169 @@ absl::StatusOr<std::optional<MountOp>> ProtectInWorktree(
   return ReadOnlyBind(host, cell);  // Not reached: parts is never empty.
 }
 
+// Git config files that apply to the worktree: the repository's (in .git,
+// or where a .git file points) and the launching user's global ones.
+std::vector<std::string> GitConfigFiles(const std::string& worktree) {
+  std::vector<std::string> files;
+  const std::string dot_git = worktree + "/.git";
+  struct stat info;
+  if (lstat(dot_git.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    files.push_back(dot_git + "/config");
+  } else if (absl::StatusOr<std::string> link = ReadConfigFile(dot_git, 4096);
+             link.ok()) {
+    absl::string_view dir = absl::StripAsciiWhitespace(*link);
+    if (absl::ConsumePrefix(&dir, "gitdir:")) {
+      dir = absl::StripAsciiWhitespace(dir);
+      files.push_back(absl::StrCat(
+          dir.substr(0, 1) == "/" ? "" : worktree + "/", dir, "/config"));
+    }
+  }
+  const char* home = std::getenv("HOME");
+  const char* xdg = std::getenv("XDG_CONFIG_HOME");
+  if (home != nullptr && *home == '/') {
+    files.push_back(absl::StrCat(home, "/.gitconfig"));
+  }
+  if (xdg != nullptr && *xdg == '/') {
+    files.push_back(absl::StrCat(xdg, "/git/config"));
+  } else if (home != nullptr && *home == '/') {
+    files.push_back(absl::StrCat(home, "/.config/git/config"));
+  }
+  files.push_back("/etc/gitconfig");
+  return files;
+}
+
+// What git's config files name in the worktree (following includes a few
+// levels, as git does).
+void AddGitEntries(const std::string& worktree,
+                   std::vector<ProtectEntry>* entries) {
+  const char* home_env = std::getenv("HOME");
+  const std::string home = home_env == nullptr ? "" : home_env;
+  std::vector<std::pair<std::string, int>> queue;
+  for (std::string& file : GitConfigFiles(worktree)) {
+    queue.emplace_back(std::move(file), 0);
+  }
+  for (size_t i = 0; i < queue.size() && i < 64; ++i) {
+    const auto [file, depth] = queue[i];
+    absl::StatusOr<std::string> text = ReadConfigFile(file, 1 << 20);
+    if (!text.ok()) continue;  // Missing, or not a plain file: git's issue.
+    const std::string dir = file.substr(0, file.rfind('/'));
+    for (const GitPathSetting& setting : GitPathSettings(*text)) {
+      const std::string entry =
+          GitPathProtectEntry(setting, worktree, dir, home);
+      if (!entry.empty()) {
+        entries->push_back(
+            {entry, absl::StrCat("protect (", setting.key, " in ", file, ")")});
+      }
+      if (setting.key != "core.hookspath" && depth < 4) {
+        std::string path = setting.value;
+        if (absl::StartsWith(path, "~/")) path = home + path.substr(1);
+        if (!absl::StartsWith(path, "/")) path = absl::StrCat(dir, "/", path);
+        queue.emplace_back(path, depth + 1);
+      }
+    }
+  }
+}
+
+// Looks through protected directory `relative` (in `worktree`) for
+// symlinks whose targets lie in the worktree, which it adds, and for files
+// with a second hard link, which are an error. At most `*budget` entries.
+absl::Status ScanProtectedDirectory(const std::string& worktree,
+                                    const std::string& real_worktree,
+                                    const std::string& relative,
+                                    const std::string& field, int depth,
+                                    size_t* budget,
+                                    std::vector<ProtectEntry>* found) {
+  absl::StatusOr<UniqueFd> dir = OpenWithoutSymlinks(
+      absl::StrCat(worktree, "/", relative), O_RDONLY | O_DIRECTORY);
+  if (!dir.ok()) return absl::OkStatus();  // Missing, or refused later.
+  DIR* stream = fdopendir(dir->Release());
+  if (stream == nullptr) return ErrnoStatus(errno, "fdopendir");
+  absl::Status status;
+  std::vector<std::string> subdirectories;
+  while (const dirent* item = readdir(stream)) {
+    const std::string name = item->d_name;
+    if (name == "." || name == "..") continue;
+    if (*budget == 0) {
+      status = absl::ResourceExhaustedError(absl::StrCat(
+          "field `", field, "`: too many entries under '", worktree, "/",
+          relative, "' to check for links out of it"));
+      break;
+    }
+    --*budget;
+    const std::string path = absl::StrCat(relative, "/", name);
+    struct stat info;
+    if (fstatat(dirfd(stream), name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
+      continue;
+    }
+    if (S_ISLNK(info.st_mode)) {
+      char real[PATH_MAX];
+      const std::string host = absl::StrCat(worktree, "/", path);
+      if (realpath(host.c_str(), real) == nullptr) continue;  // Dangling.
+      const std::string target = real;
+      if (!absl::StartsWith(target, real_worktree + "/")) continue;
+      struct stat target_info;
+      const bool is_dir =
+          stat(real, &target_info) == 0 && S_ISDIR(target_info.st_mode);
+      found->push_back({absl::StrCat(target.substr(real_worktree.size() + 1),
+                                     is_dir ? "/" : ""),
+                        absl::StrCat("protect (target of '", host, "', from `",
+                                     field, "`)")});
+    } else if (S_ISDIR(info.st_mode)) {
+      if (name != "objects") subdirectories.push_back(path);
+    } else if (info.st_nlink != 1) {
+      status = absl::FailedPreconditionError(absl::StrCat(
+          "field `", field, "`: '", worktree, "/", path, "' has ",
+          info.st_nlink,
+          " hard links; a cell may have made one to change it where it is "
+          "not protected; remove the other links"));
+      break;
+    }
+  }
+  closedir(stream);
+  if (!status.ok()) return status;
+  if (depth >= 16) return absl::OkStatus();
+  for (const std::string& sub : subdirectories) {
+    CELL_RETURN_IF_ERROR(ScanProtectedDirectory(
+        worktree, real_worktree, sub, field, depth + 1, budget, found));
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+absl::StatusOr<std::vector<ProtectEntry>> ProtectedEntries(
+    const CellSpec& spec) {
+  std::vector<ProtectEntry> entries;
+  for (size_t i = 0; i < spec.protect.size(); ++i) {
+    entries.push_back({spec.protect[i], absl::StrCat("protect[", i, "]")});
+  }
+  if (std::find(spec.protect.begin(), spec.protect.end(), ".git/config") !=
+      spec.protect.end()) {
+    AddGitEntries(spec.worktree_path, &entries);
+  }
+  char real[PATH_MAX];
+  if (realpath(spec.worktree_path.c_str(), real) == nullptr) return entries;
+  std::vector<ProtectEntry> targets;
+  size_t budget = 100000;
+  for (const ProtectEntry& entry : entries) {
+    CELL_RETURN_IF_ERROR(
+        ScanProtectedDirectory(spec.worktree_path, real,
+                               std::string(absl::StripSuffix(entry.entry, "/")),
+                               entry.field, 0, &budget, &targets));
+  }
+  entries.insert(entries.end(), targets.begin(), targets.end());
+  // Once each: the first reason wins.
+  std::vector<ProtectEntry> unique;
+  for (ProtectEntry& entry : entries) {
+    if (std::none_of(unique.begin(), unique.end(),
+                     [&entry](const ProtectEntry& seen) {
+                       return seen.entry == entry.entry;
+                     })) {
+      unique.push_back(std::move(entry));
+    }
+  }
+  return unique;
+}
 
 std::vector<MountOp> ProtectViews(const std::string& host_path,
                                   const std::vector<MountOp>& mounts) {
@@ -198,11 +365,12 @@ absl::StatusOr<std::vector<MountOp>> ProtectOps(
     const std::vector<std::string>& control_files, Placeholders* placeholders) {
   std::vector<MountOp> ops;
   if (TestFault(fault::kWritableControlFiles)) return ops;
-  for (size_t i = 0; i < spec.protect.size(); ++i) {
-    CELL_ASSIGN_OR_RETURN(
-        std::optional<MountOp> op,
-        ProtectInWorktree(spec.worktree_path, spec.protect[i],
-                          absl::StrCat("protect[", i, "]"), placeholders));
+  CELL_ASSIGN_OR_RETURN(std::vector<ProtectEntry> entries,
+                        ProtectedEntries(spec));
+  for (const ProtectEntry& entry : entries) {
+    CELL_ASSIGN_OR_RETURN(std::optional<MountOp> op,
+                          ProtectInWorktree(spec.worktree_path, entry.entry,
+                                            entry.field, placeholders));
     if (!op.has_value()) continue;
     // Over every read-write view of it: the worktree's, and any bind of a
     // directory holding the worktree.

@@ -64,8 +64,32 @@ class Placeholders {
   std::vector<Entry> entries_;
 };
 
+// A path to keep read-only in the worktree, and the field or reason that
+// asks for it (for errors).
+struct ProtectEntry {
+  std::string entry;  // Worktree-relative; a trailing '/' for a directory.
+  std::string field;
+};
+
+// `spec.protect`, and what it implies (reads the host's file system):
+// - with `@defaults` (.git/config among the paths): the directory
+//   `core.hooksPath` names and the files `include.path`/`includeIf` pull in,
+//   from the repository's config and the launching user's global ones
+//   (~/.gitconfig, $XDG_CONFIG_HOME/git/config, /etc/gitconfig), when they
+//   lie in the worktree (git_config.h);
+// - the targets in the worktree of symlinks inside a protected directory
+//   (.git/hooks/pre-commit -> ../../scripts/hook.sh: the hook runs what the
+//   cell could otherwise rewrite).
+// A file with a second hard link inside a protected directory is an error
+// naming it (its other name may be writable), as for a protected file;
+// directories named `objects` (git's object store, hard-linked by a local
+// clone; never run) are not looked into.
+absl::StatusOr<std::vector<ProtectEntry>> ProtectedEntries(
+    const CellSpec& spec);
+
 // The read-only binds for `spec.protect` (walking the worktree, creating
-// placeholders into `placeholders`) and for `control_files` (through
+// placeholders into `placeholders`; ProtectedEntries) and for
+// `control_files` (through
 // ProtectViews over `mounts`), to apply after every other mount. Errors
 // name the field: a `protect` path through a symlink in the worktree.
 absl::StatusOr<std::vector<MountOp>> ProtectOps(

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -15,8 +16,10 @@
 namespace cell {
 namespace {
 
+using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::IsSupersetOf;
 
 MountOp Bind(std::string src, std::string dst) {
   MountOp op;
@@ -135,6 +138,65 @@ TEST_F(ProtectOpsTest, AHardLinkedProtectedFileIsRefused) {
   Placeholders placeholders;
   EXPECT_THAT(ProtectOps(spec_, {}, {}, &placeholders).status().message(),
               HasSubstr("hard links"));
+}
+
+// Found by an attacker review (round 5): with `@defaults`, a hooks
+// directory other than .git/hooks (core.hooksPath), a file the repo config
+// includes, a hook that is a symlink into the worktree, or one hard-linked
+// to a worktree file each let the cell plant code the next host `git
+// commit` runs.
+TEST_F(ProtectOpsTest, WhatGitsConfigNamesInTheWorktreeIsProtectedToo) {
+  setenv("HOME", dir_->path().c_str(), 1);
+  unsetenv("XDG_CONFIG_HOME");
+  ASSERT_EQ(mkdir(Wt(".git").c_str(), 0755), 0);
+  std::ofstream(Wt(".git/config"))
+      << "[core]\n\thooksPath = .githooks\n[include]\n\tpath = ../extra.cfg\n";
+  // The user's own global config names a directory in the worktree too.
+  std::ofstream(dir_->Path(".gitconfig"))
+      << "[includeIf \"gitdir:/\"]\n\tpath = " << Wt("team.cfg") << "\n";
+  ASSERT_EQ(mkdir(Wt(".githooks").c_str(), 0755), 0);
+  spec_.protect = {".git/config"};
+  Placeholders placeholders;
+  ASSERT_OK_AND_ASSIGN(std::vector<MountOp> ops,
+                       ProtectOps(spec_, {}, {}, &placeholders));
+  EXPECT_THAT(
+      ops,
+      IsSupersetOf({ReadOnly(Wt(".githooks"), "/home/cell/worktree/.githooks"),
+                    ReadOnly(Wt("extra.cfg"), "/home/cell/worktree/extra.cfg"),
+                    ReadOnly(Wt("team.cfg"), "/home/cell/worktree/team.cfg")}));
+  // The missing include files get placeholders: the cell cannot create
+  // them either.
+  EXPECT_EQ(placeholders.size(), 2u);
+}
+
+TEST_F(ProtectOpsTest, ASymlinkedHooksTargetIsProtectedAndAHardLinkRefused) {
+  setenv("HOME", dir_->path().c_str(), 1);
+  ASSERT_EQ(mkdir(Wt(".git").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(Wt(".git/hooks").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir(Wt("scripts").c_str(), 0755), 0);
+  std::ofstream(Wt("scripts/pre-commit.sh")) << "#!/bin/sh\n";
+  ASSERT_EQ(symlink("../../scripts/pre-commit.sh",
+                    Wt(".git/hooks/pre-commit").c_str()),
+            0);
+  // Out of the worktree: nothing the cell can write, nothing to add.
+  ASSERT_EQ(symlink("/bin/true", Wt(".git/hooks/post-commit").c_str()), 0);
+  spec_.protect = {".git/hooks/"};
+  {
+    Placeholders placeholders;
+    ASSERT_OK_AND_ASSIGN(std::vector<MountOp> ops,
+                         ProtectOps(spec_, {}, {}, &placeholders));
+    EXPECT_THAT(ops, ElementsAre(ReadOnly(Wt(".git/hooks"),
+                                          "/home/cell/worktree/.git/hooks"),
+                                 ReadOnly(Wt("scripts/pre-commit.sh"),
+                                          "/home/cell/worktree/scripts/"
+                                          "pre-commit.sh")));
+  }
+  ASSERT_EQ(link(Wt("scripts/pre-commit.sh").c_str(),
+                 Wt(".git/hooks/pre-push").c_str()),
+            0);
+  Placeholders placeholders;
+  EXPECT_THAT(ProtectOps(spec_, {}, {}, &placeholders).status().message(),
+              AllOf(HasSubstr("pre-push"), HasSubstr("hard links")));
 }
 
 // Every read-write view of a protected path is covered, not only the

@@ -344,6 +344,40 @@ TEST_P(EscapeTest, ProtectedPathsAreReadOnlyInEveryView) {
   EXPECT_FALSE(HostHas(Path("outer/proj/.git")));
 }
 
+// Attacker round 5: `@defaults` protected .git/hooks and .husky, but a
+// repository whose config says `core.hooksPath = .githooks`, or includes a
+// config file from the worktree, or whose hook is a symlink to a script in
+// the worktree (a common setup), let the cell write what the user's next
+// host `git commit` runs.
+TEST_P(EscapeTest, WhatGitRunsFromTheWorktreeStaysReadOnly) {
+  for (const char* dir :
+       {"wt/.git", "wt/.git/hooks", "wt/.githooks", "wt/scripts"}) {
+    ASSERT_EQ(mkdir(Path(dir).c_str(), 0755), 0);
+    ASSERT_EQ(chown(Path(dir).c_str(), uid(), gid()), 0);
+  }
+  std::ofstream(Path("wt/.git/config"))
+      << "[core]\n\thooksPath = .githooks\n[include]\n\tpath = ../team.cfg\n";
+  std::ofstream(Path("wt/scripts/pre-commit.sh")) << "#!/bin/sh\n";
+  ASSERT_EQ(chown(Path("wt/scripts/pre-commit.sh").c_str(), uid(), gid()), 0);
+  ASSERT_EQ(symlink("../../scripts/pre-commit.sh",
+                    Path("wt/.git/hooks/pre-commit").c_str()),
+            0);
+  for (const auto& [name, flags] : Cells()) {
+    std::vector<std::string> with = flags;
+    with.push_back("--protect=@defaults");
+    ASSERT_OK_AND_ASSIGN(
+        SubprocessResult result,
+        RunCell(with, {"/bin/sh", "-c",
+                       "for f in .githooks/pre-commit scripts/pre-commit.sh "
+                       "team.cfg; do (echo evil >> $f) 2>/dev/null && "
+                       "echo wrote $f; done; echo done"}));
+    EXPECT_EQ(result.stdout_text, "done\n") << name << result.stderr_text;
+  }
+  EXPECT_FALSE(HostHas(Path("wt/.githooks/pre-commit")));
+  EXPECT_FALSE(HostHas(Path("wt/team.cfg")));
+  EXPECT_EQ(ReadHostFile(Path("wt/scripts/pre-commit.sh")), "#!/bin/sh\n");
+}
+
 // A second name for a file that controls a launch (a hard link the agent
 // made while it could write beside it) is refused, not trusted.
 TEST_P(EscapeTest, HardLinkedSpecIsRefused) {
