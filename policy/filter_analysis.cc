@@ -1,15 +1,18 @@
 #include "policy/filter_analysis.h"
 
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "launcher/proxy/address_policy.h"
 #include "launcher/proxy/host_filter.h"
 #include "re2/re2.h"
 
@@ -173,6 +176,33 @@ std::vector<Finding> AnalyzeFilter(const std::vector<FilterPattern>& patterns,
     }
     for (const std::string& host : hosts) {
       report_allowed(host, "private or metadata address");
+    }
+    // A line that names an address literally is how the builtin engine is
+    // told to reach a special-use one (attacker round 5: 127.0.0.2, the
+    // host's own ULA address, 172.17.0.1, 169.254.170.2 all passed the
+    // samples above). The host's own addresses first: a service bound to
+    // 0.0.0.0 answers there, whatever range they are in.
+    const std::vector<sockaddr_storage> own =
+        HostAddresses().value_or(std::vector<sockaddr_storage>{});
+    for (const FilterPattern& pattern : portable) {
+      const std::optional<sockaddr_storage> named =
+          LineAddress(pattern.pattern);
+      if (!named.has_value()) continue;
+      const sockaddr& address = *reinterpret_cast<const sockaddr*>(&*named);
+      AddressKind kind = ClassifyAddress(address, own);
+      for (const sockaddr_storage& mine : own) {
+        if (LineNamesAddress(pattern.pattern,
+                             *reinterpret_cast<const sockaddr*>(&mine))) {
+          kind = AddressKind::kHostOwn;
+        }
+      }
+      if (kind == AddressKind::kPublic) continue;
+      add(FindingLevel::kFail,
+          absl::StrCat("private or metadata address '", AddressText(address),
+                       "' (", AddressKindName(kind), ") is allowed by ",
+                       Where(source, pattern),
+                       ": the builtin engine connects to an address a line "
+                       "names; remove the line"));
     }
   }
   return findings;

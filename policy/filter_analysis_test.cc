@@ -3,8 +3,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "launcher/proxy/address_policy.h"
 #include "launcher/proxy/filter.h"
 #include "testing/status_matchers.h"
 
@@ -97,6 +99,48 @@ TEST(AnalyzeFilterTest, PrivateAndMetadataAddresses) {
               Has(FindingLevel::kFail,
                   "'169.254.169.254' is allowed: without "
                   "a filter"));
+}
+
+// Attacker round 5: a line naming an address outside the samples (the
+// builtin engine connects to an address a line names) passed.
+TEST(AnalyzeFilterTest, EveryLineNamingASpecialUseAddressFails) {
+  NetworkRules rules;
+  rules.forbid_private_addresses = true;
+  const auto findings = AnalyzeFilter(
+      Lines("^127\\.0\\.0\\.2$\n^10\\.1\\.2\\.3$\n172.17.0.1\n"
+            "^169\\.254\\.170\\.2$\n^\\[fd00::2\\]$\n^203\\.0\\.113\\.9$\n"
+            "^8\\.8\\.8\\.8$\n"),
+      "f", true, rules);
+  EXPECT_THAT(findings, Has(FindingLevel::kFail,
+                            "'127.0.0.2' (loopback) is allowed by f:1"));
+  EXPECT_THAT(findings, Has(FindingLevel::kFail,
+                            "'10.1.2.3' (private) is allowed by f:2"));
+  EXPECT_THAT(findings, Has(FindingLevel::kFail, "'172.17.0.1' (private)"));
+  EXPECT_THAT(findings, Has(FindingLevel::kFail, "'169.254.170.2'"));
+  EXPECT_THAT(findings, Has(FindingLevel::kFail, "'fd00::2'"));
+  EXPECT_THAT(findings, Has(FindingLevel::kFail, "'203.0.113.9'"));
+  EXPECT_THAT(findings, Not(Has(FindingLevel::kFail, "'8.8.8.8'")));
+  // Without the rule (documented), a line naming an address is the
+  // operator's to write.
+  EXPECT_THAT(
+      AnalyzeFilter(Lines("^127\\.0\\.0\\.2$\n"), "f", true, NetworkRules{}),
+      Not(Has(FindingLevel::kFail, "127.0.0.2")));
+}
+
+// The host's own addresses are named as such, whatever range they are in.
+TEST(AnalyzeFilterTest, TheHostsOwnAddressIsNamed) {
+  ASSERT_OK_AND_ASSIGN(std::vector<sockaddr_storage> own, HostAddresses());
+  for (const sockaddr_storage& address : own) {
+    const std::string text =
+        AddressText(*reinterpret_cast<const sockaddr*>(&address));
+    if (text.rfind("127.", 0) == 0 || text == "::1") continue;
+    NetworkRules rules;
+    rules.forbid_private_addresses = true;
+    EXPECT_THAT(
+        AnalyzeFilter(Lines(absl::StrCat("^", text, "$\n")), "f", true, rules),
+        Has(FindingLevel::kFail, "(the host's own)"))
+        << text;
+  }
 }
 
 TEST(AnalyzeFilterTest, LinesTinyproxyReadsDifferentlyAreErrors) {

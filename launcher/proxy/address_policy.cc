@@ -1,16 +1,20 @@
 #include "launcher/proxy/address_policy.h"
 
 #include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
 #include <netinet/in.h>
 
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <initializer_list>
+#include <optional>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/strip.h"
+#include "base/fs_util.h"
 
 namespace cell {
 namespace {
@@ -185,43 +189,81 @@ std::string AddressText(const sockaddr& address) {
   return text;
 }
 
-bool LineNamesAddress(absl::string_view pattern, const sockaddr& address) {
+absl::StatusOr<std::vector<sockaddr_storage>> HostAddresses() {
+  std::vector<sockaddr_storage> addresses;
+  ifaddrs* list = nullptr;
+  if (getifaddrs(&list) != 0) {
+    if (errno == EMFILE || errno == ENFILE) {
+      return absl::ResourceExhaustedError(
+          "no descriptor to list the host's addresses (open-file limit "
+          "reached)");
+    }
+    return ErrnoStatus(errno, "cannot list the host's addresses");
+  }
+  for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
+    if (entry->ifa_addr == nullptr) continue;
+    const int family = entry->ifa_addr->sa_family;
+    if (family != AF_INET && family != AF_INET6) continue;
+    sockaddr_storage address{};
+    std::memcpy(&address, entry->ifa_addr,
+                family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
+    addresses.push_back(address);
+  }
+  freeifaddrs(list);
+  return addresses;
+}
+
+std::optional<sockaddr_storage> LineAddress(absl::string_view pattern) {
   absl::ConsumePrefix(&pattern, "^");
   absl::ConsumeSuffix(&pattern, "$");
   std::string literal;
   for (size_t i = 0; i < pattern.size(); ++i) {
     char c = pattern[i];
     if (c == '\\') {
-      if (++i == pattern.size()) return false;
+      if (++i == pattern.size()) return std::nullopt;
       c = pattern[i];
-      if (c != '.' && c != ':' && c != '[' && c != ']') return false;
+      if (c != '.' && c != ':' && c != '[' && c != ']') return std::nullopt;
     } else if (std::strchr("*+?(){}|^$", c) != nullptr) {
       // A regex, not a literal. An unescaped '.' stays: what counts is
       // that the text below is exactly the address.
-      return false;
+      return std::nullopt;
     }
     literal.push_back(c);
   }
   absl::string_view text = literal;
   if (absl::ConsumePrefix(&text, "[") && !absl::ConsumeSuffix(&text, "]")) {
-    return false;
+    return std::nullopt;
   }
   const std::string bare(text);
+  sockaddr_storage storage{};
+  auto* v4 = reinterpret_cast<sockaddr_in*>(&storage);
+  auto* v6 = reinterpret_cast<sockaddr_in6*>(&storage);
+  if (inet_pton(AF_INET, bare.c_str(), &v4->sin_addr) == 1) {
+    v4->sin_family = AF_INET;
+    return storage;
+  }
+  if (inet_pton(AF_INET6, bare.c_str(), &v6->sin6_addr) == 1) {
+    v6->sin6_family = AF_INET6;
+    return storage;
+  }
+  return std::nullopt;
+}
+
+bool LineNamesAddress(absl::string_view pattern, const sockaddr& address) {
+  const std::optional<sockaddr_storage> named = LineAddress(pattern);
+  if (!named.has_value() || named->ss_family != address.sa_family) {
+    return false;
+  }
   if (address.sa_family == AF_INET) {
-    in_addr parsed;
     sockaddr_in v4;
     std::memcpy(&v4, &address, sizeof(v4));
-    return inet_pton(AF_INET, bare.c_str(), &parsed) == 1 &&
-           parsed.s_addr == v4.sin_addr.s_addr;
+    return reinterpret_cast<const sockaddr_in*>(&*named)->sin_addr.s_addr ==
+           v4.sin_addr.s_addr;
   }
-  if (address.sa_family == AF_INET6) {
-    in6_addr parsed;
-    sockaddr_in6 v6;
-    std::memcpy(&v6, &address, sizeof(v6));
-    return inet_pton(AF_INET6, bare.c_str(), &parsed) == 1 &&
-           std::memcmp(&parsed, &v6.sin6_addr, sizeof(parsed)) == 0;
-  }
-  return false;
+  sockaddr_in6 v6;
+  std::memcpy(&v6, &address, sizeof(v6));
+  return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&*named)->sin6_addr,
+                     &v6.sin6_addr, sizeof(v6.sin6_addr)) == 0;
 }
 
 }  // namespace cell

@@ -9,9 +9,11 @@
 
 #include <sys/socket.h>
 
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 namespace cell {
@@ -48,6 +50,16 @@ absl::string_view AddressKindName(AddressKind kind);
 
 // The address in text ("127.0.0.1", "::1").
 std::string AddressText(const sockaddr& address);
+
+// The addresses of the host's own interfaces, now (they may change while
+// a cell runs): a service bound to 0.0.0.0 answers on each. An error when
+// they cannot be listed: the engine's check fails closed (a cell that used
+// up the launcher's descriptors must not turn it off).
+absl::StatusOr<std::vector<sockaddr_storage>> HostAddresses();
+
+// The address filter line `pattern` names literally (see LineNamesAddress),
+// if it is one.
+std::optional<sockaddr_storage> LineAddress(absl::string_view pattern);
 
 // Whether the filter line `pattern` names `address` literally: anchors
 // and backslash escapes aside it is nothing but the address, in the form

@@ -29,34 +29,6 @@
 namespace cell {
 namespace {
 
-// The addresses of the host's own interfaces, now (they may change while
-// a cell runs): a service bound to 0.0.0.0 answers on each. An error
-// when they cannot be listed: the check fails closed (a cell that used up
-// the launcher's descriptors must not turn it off).
-absl::StatusOr<std::vector<sockaddr_storage>> HostAddresses() {
-  std::vector<sockaddr_storage> addresses;
-  ifaddrs* list = nullptr;
-  if (getifaddrs(&list) != 0) {
-    if (errno == EMFILE || errno == ENFILE) {
-      return absl::ResourceExhaustedError(
-          "no descriptor to list the host's addresses (open-file limit "
-          "reached)");
-    }
-    return ErrnoStatus(errno, "cannot list the host's addresses");
-  }
-  for (const ifaddrs* entry = list; entry != nullptr; entry = entry->ifa_next) {
-    if (entry->ifa_addr == nullptr) continue;
-    const int family = entry->ifa_addr->sa_family;
-    if (family != AF_INET && family != AF_INET6) continue;
-    sockaddr_storage address{};
-    std::memcpy(&address, entry->ifa_addr,
-                family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6));
-    addresses.push_back(address);
-  }
-  freeifaddrs(list);
-  return addresses;
-}
-
 // getaddrinfo cannot be cancelled, so it runs on its own detached thread
 // and the connection waits for it with a timeout.
 struct Resolution {
