@@ -58,20 +58,42 @@ bool CredentialName(const std::string& dir, const char* name) {
           {"", ".netrc"},
           {"", ".git-credentials"},
           {"", ".pypirc"},
-          {".ssh", "id_rsa"},
-          {".ssh", "id_ecdsa"},
-          {".ssh", "id_ed25519"},
-          {".ssh", "id_dsa"},
           {".aws", "credentials"},
           {".docker", "config.json"},
           {".kube", "config"},
           {"gh", "hosts.yml"},
           {"nix", "netrc"},
           {"gcloud", "application_default_credentials.json"},
-          {"gcloud", "credentials.db"}};
+          {"gcloud", "credentials.db"},
+          // Attacker round 5: tokens of package registries, vault,
+          // databases, clouds, and deploy keys passed as "none found".
+          {"", ".npmrc"},
+          {"", ".vault-token"},
+          {"", ".pgpass"},
+          {"", ".s3cfg"},
+          {"", ".boto"},
+          {"", ".terraformrc"},
+          {"", "credentials.tfrc.json"},
+          {"", "deploy_key"},
+          {".cargo", "credentials"},
+          {".cargo", "credentials.toml"},
+          {".azure", "accessTokens.json"},
+          {".azure", "msal_token_cache.json"}};
+  // The distribution's own trees ship sample dotfiles (a package's
+  // .npmrc), never a user's credentials.
+  for (const char* system :
+       {"/usr/", "/lib", "/bin/", "/sbin/", "/nix/store/"}) {
+    if (dir.rfind(system, 0) == 0) return false;
+  }
   const std::string base = dir.substr(dir.rfind('/') + 1);
   for (const auto& [parent, file] : *kNames) {
     if (file == name && (parent.empty() || parent == base)) return true;
+  }
+  // Any private key in an .ssh directory (id_ed25519_sk, id_work, ...).
+  const std::string file = name;
+  if (base == ".ssh" && file.rfind("id_", 0) == 0 &&
+      (file.size() < 4 || file.compare(file.size() - 4, 4, ".pub") != 0)) {
+    return true;
   }
   return dir == "/run/secrets" || dir.rfind("/run/secrets/", 0) == 0;
 }
@@ -158,8 +180,23 @@ void Walk(int fd, const std::string& dir, const struct stat& info,
                              O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
     struct stat child_info;
     if (child < 0) {
-      if (errno == EACCES && faccessat(dirfd(handle), name.c_str(), X_OK,
-                                       AT_SYMLINK_NOFOLLOW) == 0) {
+      // What the cell can enter but the walk cannot (a directory it may
+      // pass through but not list), or can open up: one its own user owns,
+      // which a chmod makes listable (attacker round 5: a mode-000
+      // directory hid a host socket and a credential file). Either leaves
+      // the walk incomplete, which is not a pass. An owner the user
+      // namespace does not map shows as the overflow uid, which is also
+      // the cell's own when it runs as nobody: a chmod to the mode it
+      // already has (nothing changes but its ctime) succeeds only for the
+      // directory's real owner.
+      struct stat denied;
+      if (errno == EACCES && (faccessat(dirfd(handle), name.c_str(), X_OK,
+                                        AT_SYMLINK_NOFOLLOW) == 0 ||
+                              (fstatat(dirfd(handle), name.c_str(), &denied,
+                                       AT_SYMLINK_NOFOLLOW) == 0 &&
+                               denied.st_uid == geteuid() &&
+                               fchmodat(dirfd(handle), name.c_str(),
+                                        denied.st_mode & 07777, 0) == 0))) {
         found->unlistable.push_back(path);
       }
       continue;

@@ -160,8 +160,9 @@ void AddNetworkProperties(std::vector<PropertyDef>* out) {
                   "the proxy answers, and allows and denies as the filter says",
                   "net", 8, Proxied, Proxy});
   out->push_back({"proxy-hostile",
-                  "every spelling of a loopback address through the live "
-                  "proxy gets what the filter means",
+                  "every spelling of a loopback address, and every Host "
+                  "header naming another host than the request line, gets "
+                  "what the filter means from the live proxy",
                   "net", 10, Proxied, ProxyHostile});
 }
 

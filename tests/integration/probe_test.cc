@@ -159,6 +159,37 @@ TEST_P(ProbeTest, DocumentedCellShowsEveryDocumentedProperty) {
   EXPECT_TRUE(f["host-reach"]["target"]["ptrace"].is_string());
 }
 
+// Attacker round 5: a mode-000 directory of the cell's own user (which it
+// can chmod open) hid a host socket and a credential from the walk, and a
+// registry token, a vault token and an unusual ssh key name were not
+// credential-looking.
+TEST_P(ProbeTest, TheWalkOwnsUpToWhatItCannotEnterAndKnowsMoreCredentials) {
+  for (const char* dir : {"wt/hidden", "wt/.ssh"}) {
+    ASSERT_EQ(mkdir(Path(dir).c_str(), 0755), 0);
+  }
+  for (const char* file : {"wt/.npmrc", "wt/.vault-token", "wt/.ssh/id_work",
+                           "wt/.ssh/id_work.pub", "wt/hidden/.netrc"}) {
+    std::ofstream(Path(file)) << "x\n";
+  }
+  for (const char* path : {"wt/hidden", "wt/hidden/.netrc", "wt/.ssh"}) {
+    ASSERT_EQ(chown(Path(path).c_str(), cell_uid(), cell_uid()), 0);
+  }
+  ASSERT_EQ(chmod(Path("wt/hidden").c_str(), 0), 0);
+  // Without capabilities: with them the walk enters it anyway.
+  const auto facts = Probe({"--capabilities=none"});
+  const Facts& reach = facts.at("reach");
+  EXPECT_THAT(reach["unlistable"].dump(),
+              HasSubstr("/home/cell/worktree/hidden"));
+  const std::string secrets = reach["secretFiles"].dump();
+  for (const char* name :
+       {"/home/cell/worktree/.npmrc", "/home/cell/worktree/.vault-token",
+        "/home/cell/worktree/.ssh/id_work\""}) {
+    EXPECT_THAT(secrets, HasSubstr(name)) << secrets;
+  }
+  EXPECT_THAT(secrets, Not(HasSubstr("id_work.pub")));
+  chmod(Path("wt/hidden").c_str(), 0755);  // For the test's cleanup.
+}
+
 TEST_P(ProbeTest, PidNamespaceFlipsThePidFacts) {
   std::map<std::string, Facts> f = Probe({"--pid-namespace"});
   EXPECT_EQ(f["pid"]["pid1Comm"], "cell");
