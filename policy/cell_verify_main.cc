@@ -505,8 +505,12 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   // The canaries' requests go to an audit log of cell-verify's own, not
   // into the spec's: the cell runs with logDir replaced by a private
   // directory, which the launcher binds exactly as it would the spec's
-  // (check-spec has judged the spec's own already).
-  if (spec.log_dir.has_value()) {
+  // (check-spec has judged the spec's own already). Not when a read-write
+  // view of the cell shows the spec's logDir (inside the worktree): the
+  // launcher makes that view read-only only for the logDir it runs with,
+  // and control-files tries to write it.
+  if (spec.log_dir.has_value() &&
+      cell::policy::WritableCellViews(spec, *spec.log_dir).empty()) {
     const std::string log_dir = work + "/log";
     if (mkdir(log_dir.c_str(), 0755) != 0) {
       return cell::ErrnoStatus(errno, "mkdir " + log_dir);

@@ -80,7 +80,9 @@ HttpCanary::HttpCanary(UniqueFd listener, int port, UniqueFd stop_read,
 
 HttpCanary::~HttpCanary() {
   const char stop = 1;
-  (void)write(stop_write_.get(), &stop, 1);
+  // Nothing to do if it fails: the pipe is ours and never full.
+  const ssize_t written = write(stop_write_.get(), &stop, 1);
+  (void)written;
   thread_.join();
 }
 

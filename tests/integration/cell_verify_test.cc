@@ -107,6 +107,15 @@ TEST_F(CellVerifyTest, TheCanaryLeavesTheSpecsAuditLogAlone) {
   struct stat info;
   EXPECT_NE(stat(dir_->Path("logs/proxy-audit.jsonl").c_str(), &info), 0)
       << "cell-verify wrote into the spec's audit log";
+  // A logDir inside the worktree keeps its own (its view there must be
+  // the launcher's read-only one, which control-files checks).
+  ASSERT_EQ(mkdir(dir_->Path("wt/logs").c_str(), 0755), 0);
+  const std::string inside =
+      WriteSpec(R"(, "nix": false, "logDir": "wt/logs")");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult in_worktree,
+                       Verify({"--spec=" + inside, "--format=json"}));
+  EXPECT_EQ(Outcomes(in_worktree.stdout_text).at("control-files"), "pass")
+      << in_worktree.stdout_text;
 }
 
 // The same cell as another host user passes host-identity; as host root
