@@ -3,6 +3,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -188,14 +189,14 @@ std::vector<Finding> AnalyzeFilter(const std::vector<FilterPattern>& patterns,
       const std::optional<sockaddr_storage> named =
           LineAddress(pattern.pattern);
       if (!named.has_value()) continue;
-      const sockaddr& address = *reinterpret_cast<const sockaddr*>(&*named);
-      AddressKind kind = ClassifyAddress(address, own);
-      for (const sockaddr_storage& mine : own) {
-        if (LineNamesAddress(pattern.pattern,
-                             *reinterpret_cast<const sockaddr*>(&mine))) {
-          kind = AddressKind::kHostOwn;
-        }
-      }
+      const sockaddr& address = reinterpret_cast<const sockaddr&>(*named);
+      const bool host_own = std::any_of(
+          own.begin(), own.end(), [&address](const sockaddr_storage& mine) {
+            return SameAddress(address,
+                               reinterpret_cast<const sockaddr&>(mine));
+          });
+      const AddressKind kind =
+          host_own ? AddressKind::kHostOwn : ClassifyAddress(address, own);
       if (kind == AddressKind::kPublic) continue;
       add(FindingLevel::kFail,
           absl::StrCat("private or metadata address '", AddressText(address),

@@ -131,22 +131,28 @@ AddressKind ClassifyAddress(
     }
   }
   for (const sockaddr_storage& own : host_addresses) {
-    if (own.ss_family != address.sa_family) continue;
-    if (address.sa_family == AF_INET) {
-      sockaddr_in a, b;
-      std::memcpy(&a, &address, sizeof(a));
-      std::memcpy(&b, &own, sizeof(b));
-      if (a.sin_addr.s_addr == b.sin_addr.s_addr) return AddressKind::kHostOwn;
-    } else {
-      sockaddr_in6 a, b;
-      std::memcpy(&a, &address, sizeof(a));
-      std::memcpy(&b, &own, sizeof(b));
-      if (std::memcmp(&a.sin6_addr, &b.sin6_addr, sizeof(a.sin6_addr)) == 0) {
-        return AddressKind::kHostOwn;
-      }
+    if (SameAddress(address, reinterpret_cast<const sockaddr&>(own))) {
+      return AddressKind::kHostOwn;
     }
   }
   return kind;
+}
+
+bool SameAddress(const sockaddr& a, const sockaddr& b) {
+  if (a.sa_family != b.sa_family) return false;
+  if (a.sa_family == AF_INET) {
+    sockaddr_in x, y;
+    std::memcpy(&x, &a, sizeof(x));
+    std::memcpy(&y, &b, sizeof(y));
+    return x.sin_addr.s_addr == y.sin_addr.s_addr;
+  }
+  if (a.sa_family == AF_INET6) {
+    sockaddr_in6 x, y;
+    std::memcpy(&x, &a, sizeof(x));
+    std::memcpy(&y, &b, sizeof(y));
+    return std::memcmp(&x.sin6_addr, &y.sin6_addr, sizeof(x.sin6_addr)) == 0;
+  }
+  return false;
 }
 
 absl::string_view AddressKindName(AddressKind kind) {
@@ -251,19 +257,8 @@ std::optional<sockaddr_storage> LineAddress(absl::string_view pattern) {
 
 bool LineNamesAddress(absl::string_view pattern, const sockaddr& address) {
   const std::optional<sockaddr_storage> named = LineAddress(pattern);
-  if (!named.has_value() || named->ss_family != address.sa_family) {
-    return false;
-  }
-  if (address.sa_family == AF_INET) {
-    sockaddr_in v4;
-    std::memcpy(&v4, &address, sizeof(v4));
-    return reinterpret_cast<const sockaddr_in*>(&*named)->sin_addr.s_addr ==
-           v4.sin_addr.s_addr;
-  }
-  sockaddr_in6 v6;
-  std::memcpy(&v6, &address, sizeof(v6));
-  return std::memcmp(&reinterpret_cast<const sockaddr_in6*>(&*named)->sin6_addr,
-                     &v6.sin6_addr, sizeof(v6.sin6_addr)) == 0;
+  return named.has_value() &&
+         SameAddress(reinterpret_cast<const sockaddr&>(*named), address);
 }
 
 }  // namespace cell

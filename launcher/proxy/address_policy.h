@@ -48,6 +48,10 @@ AddressKind ClassifyAddress(
 // "loopback", "private", ...
 absl::string_view AddressKindName(AddressKind kind);
 
+// Whether `a` and `b` are the same AF_INET or AF_INET6 address (ports
+// aside).
+bool SameAddress(const sockaddr& a, const sockaddr& b);
+
 // The address in text ("127.0.0.1", "::1").
 std::string AddressText(const sockaddr& address);
 

@@ -81,7 +81,6 @@ std::vector<GitPathSetting> GitPathSettings(absl::string_view text) {
     line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line.front() == '#' || line.front() == ';') continue;
     if (line.front() == '[') {
-      std::string rest;
       const size_t close = line.find(']');
       if (!ParseSection(
               line.substr(0, close == absl::string_view::npos ? line.size()
@@ -112,19 +111,28 @@ std::vector<GitPathSetting> GitPathSettings(absl::string_view text) {
   return settings;
 }
 
+std::string GitSettingPath(const GitPathSetting& setting,
+                           absl::string_view worktree,
+                           absl::string_view config_dir,
+                           absl::string_view home) {
+  std::string path = setting.value;
+  if (absl::StartsWith(path, "~/")) {
+    if (home.empty()) return "";
+    path = absl::StrCat(home, path.substr(1));
+  } else if (!absl::StartsWith(path, "/")) {
+    path = absl::StrCat(setting.key == "core.hookspath" ? worktree : config_dir,
+                        "/", path);
+  }
+  return Normalize(path);
+}
+
 std::string GitPathProtectEntry(const GitPathSetting& setting,
                                 absl::string_view worktree,
                                 absl::string_view config_dir,
                                 absl::string_view home) {
   const bool hooks = setting.key == "core.hookspath";
-  std::string path = setting.value;
-  if (absl::StartsWith(path, "~/")) {
-    if (home.empty()) return "";
-    path = absl::StrCat(home, path.substr(1));
-  } else if (path.front() != '/') {
-    path = absl::StrCat(hooks ? worktree : config_dir, "/", path);
-  }
-  const std::string normal = Normalize(path);
+  const std::string normal =
+      GitSettingPath(setting, worktree, config_dir, home);
   const std::string root = Normalize(worktree);
   if (normal.empty() || root.empty() || normal == root ||
       !absl::StartsWith(normal, root == "/" ? "/" : absl::StrCat(root, "/"))) {

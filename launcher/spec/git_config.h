@@ -28,12 +28,19 @@ struct GitPathSetting {
 // cannot read is skipped (git would refuse the file, and run nothing).
 std::vector<GitPathSetting> GitPathSettings(absl::string_view text);
 
-// `setting`'s path as a `protect` entry relative to `worktree` (with a
-// trailing '/' for core.hooksPath, a directory), or "" when it is outside
-// the worktree. `config_dir` is the directory of the file it came from
-// (include paths are relative to it); hooksPath is relative to the
-// worktree, where hooks run. Paths are compared as written, after
-// removing "." and resolving ".." lexically; `home` expands "~/".
+// `setting`'s path, absolute, with "." removed and ".." resolved
+// lexically ("" when it cannot be made absolute: "~/" without `home`).
+// `config_dir` is the directory of the file it came from (include paths
+// are relative to it); hooksPath is relative to the worktree, where hooks
+// run.
+std::string GitSettingPath(const GitPathSetting& setting,
+                           absl::string_view worktree,
+                           absl::string_view config_dir,
+                           absl::string_view home);
+
+// `setting`'s path (GitSettingPath) as a `protect` entry relative to
+// `worktree` (with a trailing '/' for core.hooksPath, a directory), or ""
+// when it is outside the worktree. Paths are compared as written.
 std::string GitPathProtectEntry(const GitPathSetting& setting,
                                 absl::string_view worktree,
                                 absl::string_view config_dir,

@@ -57,6 +57,16 @@ MountOp ReadOnlyBind(std::string src, std::string dst) {
   return op;
 }
 
+// A protected file with a second name, which a cell may have made to change
+// it where it is not protected.
+absl::Status HardLinked(const std::string& field, const std::string& path,
+                        nlink_t links) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "field `", field, "`: '", path, "' has ", links,
+      " hard links; a cell may have made one to change it where it is "
+      "not protected; remove the other links"));
+}
+
 // An empty placeholder `name` in `dir`: a directory or a read-only file.
 absl::StatusOr<Placeholders::Entry> CreatePlaceholder(int dir,
                                                       const std::string& name,
@@ -136,10 +146,7 @@ absl::StatusOr<std::optional<MountOp>> ProtectInWorktree(
     if (last || !S_ISDIR(info.st_mode)) {
       // A second name for it, made by a cell earlier, would stay writable.
       if (!S_ISDIR(info.st_mode) && info.st_nlink != 1) {
-        return absl::FailedPreconditionError(absl::StrCat(
-            "field `", field, "`: '", host, "' has ", info.st_nlink,
-            " hard links; a cell may have made one to change it where it is "
-            "not protected; remove the other links"));
+        return HardLinked(field, host, info.st_nlink);
       }
       return ReadOnlyBind(host, cell);
     }
@@ -155,8 +162,10 @@ absl::StatusOr<std::optional<MountOp>> ProtectInWorktree(
 }
 
 // Git config files that apply to the worktree: the repository's (in .git,
-// or where a .git file points) and the launching user's global ones.
-std::vector<std::string> GitConfigFiles(const std::string& worktree) {
+// or where a .git file points) and the launching user's global ones
+// (`home`: theirs, "" when unknown).
+std::vector<std::string> GitConfigFiles(const std::string& worktree,
+                                        const std::string& home) {
   std::vector<std::string> files;
   const std::string dot_git = worktree + "/.git";
   struct stat info;
@@ -171,15 +180,12 @@ std::vector<std::string> GitConfigFiles(const std::string& worktree) {
           dir.substr(0, 1) == "/" ? "" : worktree + "/", dir, "/config"));
     }
   }
-  const char* home = std::getenv("HOME");
   const char* xdg = std::getenv("XDG_CONFIG_HOME");
-  if (home != nullptr && *home == '/') {
-    files.push_back(absl::StrCat(home, "/.gitconfig"));
-  }
+  if (!home.empty()) files.push_back(home + "/.gitconfig");
   if (xdg != nullptr && *xdg == '/') {
     files.push_back(absl::StrCat(xdg, "/git/config"));
-  } else if (home != nullptr && *home == '/') {
-    files.push_back(absl::StrCat(home, "/.config/git/config"));
+  } else if (!home.empty()) {
+    files.push_back(home + "/.config/git/config");
   }
   files.push_back("/etc/gitconfig");
   return files;
@@ -190,9 +196,10 @@ std::vector<std::string> GitConfigFiles(const std::string& worktree) {
 void AddGitEntries(const std::string& worktree,
                    std::vector<ProtectEntry>* entries) {
   const char* home_env = std::getenv("HOME");
-  const std::string home = home_env == nullptr ? "" : home_env;
+  const std::string home =
+      home_env != nullptr && *home_env == '/' ? home_env : "";
   std::vector<std::pair<std::string, int>> queue;
-  for (std::string& file : GitConfigFiles(worktree)) {
+  for (std::string& file : GitConfigFiles(worktree, home)) {
     queue.emplace_back(std::move(file), 0);
   }
   for (size_t i = 0; i < queue.size() && i < 64; ++i) {
@@ -208,10 +215,8 @@ void AddGitEntries(const std::string& worktree,
             {entry, absl::StrCat("protect (", setting.key, " in ", file, ")")});
       }
       if (setting.key != "core.hookspath" && depth < 4) {
-        std::string path = setting.value;
-        if (absl::StartsWith(path, "~/")) path = home + path.substr(1);
-        if (!absl::StartsWith(path, "/")) path = absl::StrCat(dir, "/", path);
-        queue.emplace_back(path, depth + 1);
+        std::string path = GitSettingPath(setting, worktree, dir, home);
+        if (!path.empty()) queue.emplace_back(std::move(path), depth + 1);
       }
     }
   }
@@ -264,11 +269,8 @@ absl::Status ScanProtectedDirectory(const std::string& worktree,
     } else if (S_ISDIR(info.st_mode)) {
       if (name != "objects") subdirectories.push_back(path);
     } else if (info.st_nlink != 1) {
-      status = absl::FailedPreconditionError(absl::StrCat(
-          "field `", field, "`: '", worktree, "/", path, "' has ",
-          info.st_nlink,
-          " hard links; a cell may have made one to change it where it is "
-          "not protected; remove the other links"));
+      status =
+          HardLinked(field, absl::StrCat(worktree, "/", path), info.st_nlink);
       break;
     }
   }

@@ -90,9 +90,6 @@ Verdict Proxy(const CellSpec& spec, const Observation& o) {
           "filter says (static analysis)"};
 }
 
-// The same loopback canary under every other spelling: the proxy must
-// never let one through that the filter does not mean to allow. Any other
-// refusal (a spelling the engine cannot resolve: 502) denies all the same.
 // Plain GETs to the HTTP canary (on another port) whose Host header names
 // another virtual host than the request line: judged by the request line,
 // and upstream asked for the host the filter judged (the canary answers
@@ -122,6 +119,9 @@ void JudgeFrontedGets(const Observation& o, std::vector<std::string>* decided,
   }
 }
 
+// The same loopback canary under every other spelling: the proxy must
+// never let one through that the filter does not mean to allow. Any other
+// refusal (a spelling the engine cannot resolve: 502) denies all the same.
 Verdict ProxyHostile(const CellSpec&, const Observation& o) {
   const Json connects = At(o, "net", {"connect"});
   std::vector<std::string> through, decided;
