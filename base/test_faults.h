@@ -62,6 +62,9 @@ inline constexpr char kWritableControlFiles[] = "writable-control-files";
 inline constexpr char kMapRootInside[] = "map-root-inside";
 // No network namespace: the cell shares the host's (and its loopback).
 inline constexpr char kShareNetworkNamespace[] = "share-network-namespace";
+// The cell's mounts stay slaves of the host's: what the host mounts later
+// beneath a bound directory appears in the cell (no MS_PRIVATE).
+inline constexpr char kHostPropagation[] = "host-propagation";
 // The builtin engine forwards the client's Host header as it came, not the
 // request line's authority (which the filter judged).
 inline constexpr char kClientHostHeader[] = "client-host-header";

@@ -70,7 +70,17 @@ Observation DocumentedFacts() {
   o.facts["caps"] = Json::parse(R"({"CapEff": {"count": 41},
     "mountInNewNamespace": {"ok": true}, "setLoopbackFlags": {"ok": true}})");
   o.facts["mounts"] = Json::parse(
-      R"({"hostPathsVisible": {"/etc/shadow": false, "/root": false}})");
+      R"({"hostPathsVisible": {"/etc/shadow": false, "/root": false},
+          "mounts": [
+            {"mountPoint": "/home/cell/worktree", "fsType": "ext4",
+             "readOnly": false, "nosuid": true, "nodev": true,
+             "device": false, "propagation": "private"},
+            {"mountPoint": "/dev/null", "fsType": "devtmpfs",
+             "readOnly": false, "nosuid": true, "nodev": false,
+             "device": true, "propagation": "private"},
+            {"mountPoint": "/dev/pts", "fsType": "devpts",
+             "readOnly": false, "nosuid": true, "nodev": false,
+             "device": false, "propagation": "private"}]})");
   o.facts["fs"] = Json::parse(R"({"worktree": {"writable": true},
     "root": {"writable": true}, "worktreeId": "2049:77",
     "controlWrites": {"/home/cell/log": "EROFS: Read-only file system"}})");
@@ -207,6 +217,18 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
        }},
       {"worktree-writable",
        [](Observation* o) { o->facts["fs"]["worktree"]["writable"] = false; }},
+      {"mount-flags",
+       [](Observation* o) {
+         o->facts["mounts"]["mounts"][0]["nosuid"] = false;
+       }},
+      {"mount-flags",
+       [](Observation* o) {
+         o->facts["mounts"]["mounts"][0]["nodev"] = false;
+       }},
+      {"mount-flags",
+       [](Observation* o) {
+         o->facts["mounts"]["mounts"][2]["propagation"] = "master:1";
+       }},
       {"proxy",
        [](Observation* o) { o->facts["net"]["connect"][1]["status"] = 200; }},
       {"proxy-hostile",

@@ -40,10 +40,19 @@ Facts ProbeMounts(const ProbeOptions& options) {
   Facts mounts = Facts::array();
   for (const MountEntry& entry :
        ParseMountInfo(ReadText(options.proc_root + "/self/mountinfo"))) {
+    // A device node bound over a file (an allowed one keeps its device
+    // use, so it is not nodev).
+    struct stat info;
+    const bool device = stat(entry.mount_point.c_str(), &info) == 0 &&
+                        (S_ISCHR(info.st_mode) || S_ISBLK(info.st_mode));
     mounts.push_back({{"mountPoint", entry.mount_point},
                       {"fsType", entry.fs_type},
                       {"source", entry.source},
-                      {"readOnly", entry.read_only}});
+                      {"readOnly", entry.read_only},
+                      {"nosuid", entry.nosuid},
+                      {"nodev", entry.nodev},
+                      {"device", device},
+                      {"propagation", entry.propagation}});
   }
   Facts visible = Facts::object();
   for (const std::string& path : options.host_paths) {

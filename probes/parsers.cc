@@ -93,8 +93,17 @@ std::vector<MountEntry> ParseMountInfo(const std::string& text) {
     MountEntry entry;
     entry.root = Unescape(fields[3]);
     entry.mount_point = Unescape(fields[4]);
-    const std::string& options = fields[5];
-    entry.read_only = options == "ro" || options.rfind("ro,", 0) == 0;
+    std::istringstream options(fields[5]);
+    for (std::string option; std::getline(options, option, ',');) {
+      entry.read_only = entry.read_only || option == "ro";
+      entry.nosuid = entry.nosuid || option == "nosuid";
+      entry.nodev = entry.nodev || option == "nodev";
+    }
+    std::string propagation;
+    for (auto optional = fields.begin() + 6; optional < dash; ++optional) {
+      propagation += (propagation.empty() ? "" : " ") + *optional;
+    }
+    if (!propagation.empty()) entry.propagation = propagation;
     entry.fs_type = *(dash + 1);
     entry.source = dash + 2 < fields.end() ? Unescape(*(dash + 2)) : "";
     mounts.push_back(entry);

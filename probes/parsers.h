@@ -24,6 +24,11 @@ struct MountEntry {
   std::string source;
   std::string root;        // The mount's root within its file system.
   bool read_only = false;  // From the per-mount options.
+  bool nosuid = false;
+  bool nodev = false;
+  // "private", or the optional fields as the kernel lists them
+  // ("shared:3", "master:1", "shared:3 master:1", "unbindable").
+  std::string propagation = "private";
 };
 // /proc/PID/mountinfo; octal escapes (\040) in paths decoded.
 std::vector<MountEntry> ParseMountInfo(const std::string& text);

@@ -52,6 +52,18 @@ TEST(ParseMountInfoTest, MountsWithEscapesAndOptionalFields) {
   EXPECT_EQ(mounts[1].fs_type, "ext4");
   EXPECT_EQ(mounts[1].source, "/dev/sda1");
   EXPECT_EQ(mounts[2].mount_point, "/home/cell/my dir");
+  // Per-mount flags and propagation, for mount-flags.
+  EXPECT_FALSE(mounts[0].nosuid);
+  EXPECT_EQ(mounts[0].propagation, "shared:1");
+  EXPECT_TRUE(mounts[1].nosuid);
+  EXPECT_TRUE(mounts[1].nodev);
+  EXPECT_EQ(mounts[1].propagation, "master:2");
+  EXPECT_FALSE(mounts[2].nodev);
+  EXPECT_EQ(mounts[2].propagation, "private");
+  EXPECT_EQ(ParseMountInfo("1 0 0:1 / /x ro,nosuid shared:4 master:1 - a b "
+                           "rw\n")[0]
+                .propagation,
+            "shared:4 master:1");
 }
 
 TEST(ParseRoutesTest, Ipv4DefaultAndLocal) {

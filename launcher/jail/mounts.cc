@@ -563,7 +563,9 @@ __attribute__((no_sanitize("address", "undefined"))) int RunLockHelper(
 
 int PrepareNewRoot(const char* new_root, uid_t uid, gid_t gid, int* root_fd,
                    MountFailure* failure) {
-  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) {
+  const unsigned long propagation =
+      TestFault(fault::kHostPropagation) ? MS_SLAVE : MS_PRIVATE;
+  if (mount(nullptr, "/", nullptr, MS_REC | propagation, nullptr) != 0) {
     *failure = {kMountStepPrivate, errno};
     return failure->error;
   }

@@ -136,6 +136,48 @@ Verdict Secrets(const CellSpec& spec, const Observation& o) {
           "worktree and the binds"};
 }
 
+// Every mount of the cell: nosuid (a set-uid file in a bind, or one the
+// agent writes, must not run with another uid), nodev unless it is a device
+// node bound over a file or the cell's own devpts (a device node made or
+// found in a bind must not open the host's disk), and private: a mount
+// that receives the host's mount events (master) or shares them (shared)
+// shows what the host mounts later beneath a bind's source.
+Verdict MountFlags(const CellSpec&, const Observation& o) {
+  const Json mounts = At(o, "mounts", {"mounts"});
+  std::vector<std::string> wrong;
+  bool have = mounts.is_array() && !mounts.empty();
+  for (const Json& mount : mounts.is_array() ? mounts : Json::array()) {
+    if (!mount.is_object() || !mount.contains("nosuid") ||
+        !mount.contains("propagation")) {
+      have = false;
+      continue;
+    }
+    const std::string where = Show(mount.value("mountPoint", Json()));
+    std::vector<std::string> problems;
+    if (mount.value("nosuid", Json()) != true) problems.push_back("suid");
+    if (mount.value("nodev", Json()) != true &&
+        mount.value("device", Json()) != true &&
+        mount.value("fsType", Json()) != "devpts") {
+      problems.push_back("dev");
+    }
+    if (mount.value("propagation", Json()) != "private") {
+      problems.push_back(Show(mount.value("propagation", Json())));
+    }
+    if (!problems.empty()) {
+      wrong.push_back(
+          absl::StrCat(where, " (", absl::StrJoin(problems, ", "), ")"));
+    }
+  }
+  return {have, wrong.empty(),
+          "every mount nosuid, nodev (but device nodes and devpts), and "
+          "private",
+          wrong.empty() ? absl::StrCat(mounts.is_array() ? mounts.size() : 0,
+                                       " mounts, all nosuid, nodev and private")
+                        : absl::StrCat("not so: ", absl::StrJoin(wrong, "; ")),
+          "a mount lets set-uid files or device nodes work, or receives the "
+          "host's mounts"};
+}
+
 }  // namespace
 
 void AddFilesystemProperties(std::vector<PropertyDef>* out) {
@@ -156,6 +198,10 @@ void AddFilesystemProperties(std::vector<PropertyDef>* out) {
                   "no credential file or secret-looking variable is "
                   "reachable that the spec did not declare",
                   "reach", 7, nullptr, Secrets});
+  out->push_back({"mount-flags",
+                  "every mount is nosuid, nodev (but device nodes and devpts) "
+                  "and private (no mount propagation from the host)",
+                  "mounts", 6, nullptr, MountFlags});
   out->push_back({"bind-sources",
                   "no bind source, filter or logDir is reached through a "
                   "symlink or lies inside a writable bind",

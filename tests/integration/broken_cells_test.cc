@@ -76,8 +76,9 @@ class BrokenCellsTest : public ::testing::Test {
     ASSERT_OK_AND_ASSIGN(TempDir dir, TempDir::Create());
     dir_.emplace(std::move(dir));
     chmod(dir_->path().c_str(), 0755);
-    for (const char* sub : {"wt", "wt-root", "logs", "no-daemon", "chroot",
-                            "chroot/proc", "twice", "twice/sub"}) {
+    for (const char* sub :
+         {"wt", "wt-root", "logs", "no-daemon", "chroot", "chroot/proc",
+          "twice", "twice/sub", "shared", "shared/wt"}) {
       ASSERT_EQ(mkdir(dir_->Path(sub).c_str(), 0755), 0);
     }
     // Cells run as nobody write their worktree; wt-root stays root's.
@@ -112,11 +113,22 @@ class BrokenCellsTest : public ::testing::Test {
     ASSERT_EQ(
         mount("proc", dir_->Path("chroot/proc").c_str(), "proc", 0, nullptr),
         0);
+    // A worktree on a shared mount, as / is on a systemd host (this
+    // machine's is private): what the host mounts beneath it later must not
+    // show in the cell.
+    ASSERT_EQ(chown(dir_->Path("shared/wt").c_str(), 65534, 65534), 0);
+    ASSERT_EQ(mount(dir_->Path("shared").c_str(), dir_->Path("shared").c_str(),
+                    nullptr, MS_BIND, nullptr),
+              0);
+    ASSERT_EQ(mount(nullptr, dir_->Path("shared").c_str(), nullptr, MS_SHARED,
+                    nullptr),
+              0);
   }
 
   void TearDown() override {
-    if (dir_.has_value())
-      umount2(dir_->Path("chroot/proc").c_str(), MNT_DETACH);
+    if (!dir_.has_value()) return;
+    umount2(dir_->Path("chroot/proc").c_str(), MNT_DETACH);
+    umount2(dir_->Path("shared").c_str(), MNT_DETACH);
   }
 
   // A launcher that adds `flags` to every `cell run`: a cell that does not
@@ -590,6 +602,20 @@ TEST_F(BrokenCellsTest, EveryPropertyFailsForItsBrokenCellAndGoodCellsPass) {
        "client-host-header",
        "",
        {"proxy-hostile"}},
+      {"shared",
+       "the hardened cell, its worktree on a shared host mount",
+       "agent-strict",
+       With(hardened, {{"worktreePath", "shared/wt"}}),
+       "",
+       "",
+       {}},
+      {"propagation",
+       "the same, its mounts left slaves of the host's (fault)",
+       "agent-strict",
+       With(hardened, {{"worktreePath", "shared/wt"}}),
+       "host-propagation",
+       "",
+       {"mount-flags"}},
       {"root-in",
        "root inside: the caller's ids mapped to 0 (fault)",
        "agent-strict",

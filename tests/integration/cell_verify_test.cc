@@ -82,7 +82,7 @@ TEST_F(CellVerifyTest, DocumentedCellPassesEveryProperty) {
   EXPECT_THAT(result.exit_code, Optional(0))
       << result.stdout_text << result.stderr_text;
   const auto outcomes = Outcomes(result.stdout_text);
-  EXPECT_EQ(outcomes.size(), 29u);
+  EXPECT_EQ(outcomes.size(), 30u);
   for (const auto& [property, outcome] : outcomes) {
     // Launched by root without hostUser, the cell is host root: documented,
     // and a warning.
@@ -152,7 +152,7 @@ TEST_F(CellVerifyTest, NixCellThroughARealDaemon) {
   EXPECT_THAT(result.exit_code, Optional(0))
       << result.stdout_text << result.stderr_text;
   const auto outcomes = Outcomes(result.stdout_text);
-  EXPECT_EQ(outcomes.size(), 32u);
+  EXPECT_EQ(outcomes.size(), 33u);
   EXPECT_EQ(outcomes.at("nix-daemon"), "pass");
   EXPECT_EQ(outcomes.at("nix-trust"), "pass");
   EXPECT_EQ(outcomes.at("store-read-only"), "pass");
