@@ -118,7 +118,15 @@ std::string FormatText(const Report& report) {
       continue;
     }
     absl::StrAppend(&out, "        expected: ", result.expected, "\n");
-    if (!result.message.empty()) {
+    // Static findings one per line, near-identical ones as one (grouped);
+    // a dynamic property's one message as it is.
+    for (const FindingEntry& finding : result.findings) {
+      absl::StrAppend(
+          &out, "        - ", finding.severity, ": ", finding.message,
+          finding.count > 1 ? absl::StrCat(" (", finding.count, " alike)") : "",
+          "\n");
+    }
+    if (result.findings.empty() && !result.message.empty()) {
       absl::StrAppend(&out, "        ", result.message, "\n");
     }
   }

@@ -40,6 +40,26 @@ TEST(ReportTest, TextShowsExpectedBesideObservedForProblems) {
                               "1 errors, 1 off"));
 }
 
+// Static findings: one line each, near-identical ones grouped, instead of
+// the message that joins them all.
+TEST(ReportTest, TextListsGroupedFindingsOneALine) {
+  Report report = Sample();
+  PropertyResult result{"filter-policy", Outcome::kFail, "no findings",
+                        "2 failing, 0 advisory", "a; b; c"};
+  result.findings = {
+      {"filter-policy.x", "fail", "", "",
+       "private or metadata address 'localhost', '0' is "
+       "allowed by f:1",
+       2},
+      {"filter-policy.y", "warn", "", "", "f:2 is unanchored", 1}};
+  report.results = {result};
+  const std::string text = FormatText(report);
+  EXPECT_THAT(text, HasSubstr("        - fail: private or metadata address "
+                              "'localhost', '0' is allowed by f:1 (2 alike)\n"
+                              "        - warn: f:2 is unanchored\n"));
+  EXPECT_THAT(text, Not(HasSubstr("a; b; c")));
+}
+
 TEST(ReportTest, ColourOnlyWhenAsked) {
   Report report = Sample();
   EXPECT_THAT(FormatText(report), Not(HasSubstr("\033[")));
