@@ -27,6 +27,7 @@
 #include <sstream>
 
 #include "base/mount_flags.h"
+#include "base/mountinfo.h"
 #include "probes/parsers.h"
 #include "probes/probes.h"
 

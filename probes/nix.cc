@@ -29,6 +29,7 @@
 #include <string>
 
 #include "base/mount_flags.h"
+#include "base/mountinfo.h"
 #include "probes/parsers.h"
 #include "probes/probes.h"
 

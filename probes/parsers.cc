@@ -26,24 +26,6 @@ std::vector<std::string> Lines(const std::string& text) {
   return lines;
 }
 
-// mountinfo escapes space, tab, newline and backslash as \ooo.
-std::string Unescape(const std::string& text) {
-  std::string out;
-  for (size_t i = 0; i < text.size(); ++i) {
-    if (text[i] == '\\' && i + 3 < text.size() &&
-        std::isdigit(static_cast<unsigned char>(text[i + 1])) &&
-        std::isdigit(static_cast<unsigned char>(text[i + 2])) &&
-        std::isdigit(static_cast<unsigned char>(text[i + 3]))) {
-      out.push_back(static_cast<char>(
-          std::strtol(text.substr(i + 1, 3).c_str(), nullptr, 8)));
-      i += 3;
-    } else {
-      out.push_back(text[i]);
-    }
-  }
-  return out;
-}
-
 std::string ToUpper(std::string text) {
   for (char& c : text)
     c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
@@ -79,37 +61,6 @@ std::optional<uint64_t> ParseCapMask(const std::string& hex) {
 }
 
 int CountBits(uint64_t mask) { return __builtin_popcountll(mask); }
-
-std::vector<MountEntry> ParseMountInfo(const std::string& text) {
-  std::vector<MountEntry> mounts;
-  for (const std::string& line : Lines(text)) {
-    const std::vector<std::string> fields = Fields(line);
-    // id parent major:minor root mount_point options [optional...] - type
-    // source super_options
-    const auto dash = std::find(fields.begin(), fields.end(), "-");
-    if (fields.size() < 6 || dash == fields.end() || dash + 1 == fields.end()) {
-      continue;
-    }
-    MountEntry entry;
-    entry.root = Unescape(fields[3]);
-    entry.mount_point = Unescape(fields[4]);
-    std::istringstream options(fields[5]);
-    for (std::string option; std::getline(options, option, ',');) {
-      entry.read_only = entry.read_only || option == "ro";
-      entry.nosuid = entry.nosuid || option == "nosuid";
-      entry.nodev = entry.nodev || option == "nodev";
-    }
-    std::string propagation;
-    for (auto optional = fields.begin() + 6; optional < dash; ++optional) {
-      propagation += (propagation.empty() ? "" : " ") + *optional;
-    }
-    if (!propagation.empty()) entry.propagation = propagation;
-    entry.fs_type = *(dash + 1);
-    entry.source = dash + 2 < fields.end() ? Unescape(*(dash + 2)) : "";
-    mounts.push_back(entry);
-  }
-  return mounts;
-}
 
 std::vector<RouteEntry> ParseIpv4Routes(const std::string& text) {
   std::vector<RouteEntry> routes;

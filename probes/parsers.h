@@ -18,21 +18,6 @@ std::map<std::string, std::string> ParseStatus(const std::string& text);
 std::optional<uint64_t> ParseCapMask(const std::string& hex);
 int CountBits(uint64_t mask);
 
-struct MountEntry {
-  std::string mount_point;
-  std::string fs_type;
-  std::string source;
-  std::string root;        // The mount's root within its file system.
-  bool read_only = false;  // From the per-mount options.
-  bool nosuid = false;
-  bool nodev = false;
-  // "private", or the optional fields as the kernel lists them
-  // ("shared:3", "master:1", "shared:3 master:1", "unbindable").
-  std::string propagation = "private";
-};
-// /proc/PID/mountinfo; octal escapes (\040) in paths decoded.
-std::vector<MountEntry> ParseMountInfo(const std::string& text);
-
 struct RouteEntry {
   std::string interface;
   std::string destination;  // Dotted quad or IPv6 hex, with /prefix.

@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "base/mountinfo.h"
 #include "probes/parsers.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -14,7 +15,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       mask.has_value() && cell::probes::CountBits(*mask) > 64) {
     std::abort();
   }
-  (void)cell::probes::ParseMountInfo(text);
+  (void)cell::ParseMountInfo(text);
   (void)cell::probes::ParseIpv4Routes(text);
   (void)cell::probes::ParseIpv6Routes(text);
   (void)cell::probes::ParseNetDevInterfaces(text);

@@ -20,6 +20,7 @@
 
 #include "base/devices.h"
 #include "base/kernel_fs.h"
+#include "base/mountinfo.h"
 #include "probes/parsers.h"
 #include "probes/probes.h"
 #include "probes/support.h"

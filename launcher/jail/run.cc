@@ -20,6 +20,7 @@
 #include "absl/strings/str_cat.h"
 #include "base/fs_util.h"
 #include "base/host_path.h"
+#include "base/mountinfo.h"
 #include "base/status_macros.h"
 #include "base/test_faults.h"
 #include "launcher/jail/fd_passing.h"
@@ -122,7 +123,7 @@ absl::Status CellRun::PlanRun() {
     absl::StatusOr<std::string> mountinfo =
         ReadFileToString("/proc/self/mountinfo", 16 << 20);
     if (!mountinfo.ok()) return mountinfo.status();
-    MaskKernelSubmounts(ParseHostMounts(*mountinfo), &plan_.mounts);
+    MaskKernelSubmounts(ParseMountInfo(*mountinfo), &plan_.mounts);
   }
   CELL_ASSIGN_OR_RETURN(
       std::vector<MountOp> protect_ops,

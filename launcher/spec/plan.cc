@@ -80,35 +80,7 @@ void AddDev(std::vector<MountOp>* mounts) {
 
 }  // namespace
 
-std::vector<HostMount> ParseHostMounts(absl::string_view mountinfo) {
-  std::vector<HostMount> mounts;
-  for (absl::string_view line :
-       absl::StrSplit(mountinfo, '\n', absl::SkipEmpty())) {
-    const std::vector<absl::string_view> fields =
-        absl::StrSplit(line, ' ', absl::SkipEmpty());
-    // id parent major:minor root mount_point options [optional...] - type
-    const auto dash = std::find(fields.begin(), fields.end(), "-");
-    if (fields.size() < 6 || dash == fields.end() || dash + 1 == fields.end()) {
-      continue;
-    }
-    std::string point;
-    const absl::string_view raw = fields[4];
-    for (size_t i = 0; i < raw.size(); ++i) {
-      if (raw[i] == '\\' && i + 3 < raw.size()) {
-        const int value = (raw[i + 1] - '0') * 64 + (raw[i + 2] - '0') * 8 +
-                          (raw[i + 3] - '0');
-        point.push_back(static_cast<char>(value));
-        i += 3;
-      } else {
-        point.push_back(raw[i]);
-      }
-    }
-    mounts.push_back({std::move(point), std::string(*(dash + 1))});
-  }
-  return mounts;
-}
-
-void MaskKernelSubmounts(const std::vector<HostMount>& host_mounts,
+void MaskKernelSubmounts(const std::vector<MountEntry>& host_mounts,
                          std::vector<MountOp>* mounts) {
   if (TestFault(fault::kAllowKernelBinds) || TestFault(fault::kNoKernelMasks)) {
     return;
@@ -123,7 +95,7 @@ void MaskKernelSubmounts(const std::vector<HostMount>& host_mounts,
     out.push_back(std::move(op));
     if (!bind) continue;
     std::vector<std::string> masks;
-    for (const HostMount& mount : host_mounts) {
+    for (const MountEntry& mount : host_mounts) {
       if (mount.mount_point == src ||
           !PathIsSameOrUnder(mount.mount_point, src) ||
           !IsKernelFileSystem(mount.fs_type.c_str())) {

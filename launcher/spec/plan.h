@@ -16,6 +16,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "base/mountinfo.h"
 #include "launcher/spec/spec.h"
 
 namespace cell {
@@ -123,22 +124,13 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
                                   const std::vector<std::string>& command,
                                   const HostFacts& host);
 
-// A mount of the host's, from /proc/self/mountinfo.
-struct HostMount {
-  std::string mount_point;
-  std::string fs_type;
-};
-
-// The mounts in mountinfo text (octal escapes decoded); lines that do not
-// parse are skipped.
-std::vector<HostMount> ParseHostMounts(absl::string_view mountinfo);
-
 // Binds are recursive: a directory that holds a mount of one of the
 // kernel's file systems (a chroot's proc, sys, dev/pts) would bring the
 // host's interfaces in with it. After each bind in `mounts`, a mask (an
-// empty read-only tmpfs) over every such submount of its source; the
-// outermost only, as a mask hides everything beneath it.
-void MaskKernelSubmounts(const std::vector<HostMount>& host_mounts,
+// empty read-only tmpfs) over every such submount of its source (from the
+// host's mountinfo, base/mountinfo.h); the outermost only, as a mask hides
+// everything beneath it.
+void MaskKernelSubmounts(const std::vector<MountEntry>& host_mounts,
                          std::vector<MountOp>* mounts);
 
 // After each bind in `mounts` whose source holds `new_root` (the cell's

@@ -221,7 +221,7 @@ std::vector<std::string> Order(const std::vector<MountOp>& mounts) {
 // A bind of a chroot whose proc, sys and dev/pts are the host's: each is
 // masked after the bind, at its place under the destination, outer first.
 TEST(MaskKernelSubmountsTest, KernelFileSystemsUnderABindSourceAreMasked) {
-  const std::vector<HostMount> host = ParseHostMounts(
+  const std::vector<MountEntry> host = ParseMountInfo(
       "20 1 0:5 / / rw - ext4 /dev/sda1 rw\n"
       "21 20 0:6 / /srv/chroot/proc rw - proc proc rw\n"
       "22 21 0:7 / /srv/chroot/proc/sys/fs/binfmt_misc rw - binfmt_misc x rw\n"
