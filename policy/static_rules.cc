@@ -65,7 +65,8 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
                      ? ""
                      : absl::StrCat(", which contains '", forbidden, "'"),
                  ": forbidden by the policy (", raw,
-                 "); bind a narrower directory")});
+                 "); bind a narrower directory"),
+             source.field, ""});
       }
     }
     if (source.writable && spec.nix &&
@@ -75,7 +76,8 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
           {"mount-policy", FindingLevel::kFail,
            absl::StrCat("`", source.field, "` binds '", source.path,
                         "' writable, which exposes the Nix store (",
-                        spec.nix_store, ") for writing; make it a ro-bind")});
+                        spec.nix_store, ") for writing; make it a ro-bind"),
+           source.field, "--ro-bind=SRC[:DST]"});
     }
     // logDir is written by the launcher only (read-only inside).
     if (source.writable && source.field != "logDir" &&
@@ -90,7 +92,8 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
              absl::StrCat("`", source.field, "` binds '", source.path,
                           "' writable: ", dir,
                           " is a system directory the host runs as root; "
-                          "make it a ro-bind")});
+                          "make it a ro-bind"),
+             source.field, "--ro-bind=SRC[:DST]"});
         break;
       }
     }
@@ -105,7 +108,8 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
              absl::StrCat("`", source.field, "` binds '", source.path,
                           "' writable, outside the directories the policy "
                           "allows for writable binds; move it, or make it a "
-                          "ro-bind")});
+                          "ro-bind"),
+             source.field, "--ro-bind=SRC[:DST]"});
       }
     }
   }
@@ -120,7 +124,8 @@ void CheckEnv(const CellSpec& spec, const Policy& policy,
             {"env-policy", FindingLevel::kFail,
              absl::StrCat("`env.", name, "` matches the forbidden name '", glob,
                           "'; pass credentials by reference (a file bound "
-                          "read-only), not in the environment")});
+                          "read-only), not in the environment"),
+             absl::StrCat("env.", name), ""});
         break;
       }
     }
@@ -130,9 +135,14 @@ void CheckEnv(const CellSpec& spec, const Policy& policy,
 void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
                     std::vector<Finding>* findings) {
   const IsolationRules& rules = policy.isolation;
-  auto require = [findings](bool ok, const std::string& message) {
-    if (!ok)
-      findings->push_back({"isolation-policy", FindingLevel::kFail, message});
+  // `field` and `flag` set it right; the flag is "" where the fix is to
+  // leave a switch off.
+  auto require = [findings](bool ok, const std::string& message,
+                            const std::string& field, const std::string& flag) {
+    if (!ok) {
+      findings->push_back(
+          {"isolation-policy", FindingLevel::kFail, message, field, flag});
+    }
   };
   if (rules.pid_namespace.has_value()) {
     require(spec.isolation.pid_namespace == *rules.pid_namespace,
@@ -141,7 +151,9 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
                   "signal host processes); set isolation.pidNamespace: true "
                   "(--pid-namespace)"
                 : "the policy requires the host's PID namespace; set "
-                  "isolation.pidNamespace: false");
+                  "isolation.pidNamespace: false",
+            "isolation.pidNamespace",
+            *rules.pid_namespace ? "--pid-namespace" : "");
   }
   if (rules.ipc_namespace.has_value()) {
     require(spec.isolation.ipc_namespace == *rules.ipc_namespace,
@@ -149,7 +161,9 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
                 ? "the cell shares the host's IPC namespace; set "
                   "isolation.ipcNamespace: true (--ipc-namespace)"
                 : "the policy requires the host's IPC namespace; set "
-                  "isolation.ipcNamespace: false");
+                  "isolation.ipcNamespace: false",
+            "isolation.ipcNamespace",
+            *rules.ipc_namespace ? "--ipc-namespace" : "");
   }
   if (rules.seccomp.has_value()) {
     require(spec.isolation.seccomp == *rules.seccomp,
@@ -157,7 +171,8 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
                 ? "the cell may create namespaces, ptrace, use keyrings and "
                   "bpf; set isolation.seccomp: true (--seccomp)"
                 : "the policy forbids the seccomp filter; set "
-                  "isolation.seccomp: false");
+                  "isolation.seccomp: false",
+            "isolation.seccomp", *rules.seccomp ? "--seccomp" : "");
   }
   if (rules.read_only_root.has_value()) {
     require(spec.isolation.read_only_root == *rules.read_only_root,
@@ -165,14 +180,17 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
                 ? "the cell may rewrite its root (/etc, /bin links); set "
                   "isolation.readOnlyRoot: true (--read-only-root)"
                 : "the policy requires a writable root; set "
-                  "isolation.readOnlyRoot: false");
+                  "isolation.readOnlyRoot: false",
+            "isolation.readOnlyRoot",
+            *rules.read_only_root ? "--read-only-root" : "");
   }
   if (rules.non_root_host_user.value_or(false)) {
     require(cell_uid != 0,
             "the cell runs as host root: to the kernel's uid checks (sysctls, "
             "files on binds) and to the Nix daemon, which trusts it; launch "
             "it as an unprivileged user, or set hostUser (--host-user=NAME) "
-            "when the launcher runs as root");
+            "when the launcher runs as root",
+            "hostUser", "--host-user=NAME");
   }
   if (rules.protect_defaults.value_or(false)) {
     std::vector<std::string> missing;
@@ -186,7 +204,8 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
             absl::StrCat("the cell may write ", absl::StrJoin(missing, ", "),
                          ", which run code or decide what runs outside the "
                          "cell later; set \"protect\": [\"@defaults\"] "
-                         "(--protect=@defaults)"));
+                         "(--protect=@defaults)"),
+            "protect", "--protect=@defaults");
   }
   for (const std::string& name : policy.limits.required) {
     const bool set = name == "memoryMax" ? spec.limits.memory_max.has_value()
@@ -199,8 +218,10 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
                              : name == "pidsMax"
                                  ? "--pids-max=N"
                                  : absl::StrCat("--rlimit=", name, "=N");
-    require(set, absl::StrCat("the policy requires `", field, "`; set it (",
-                              flag, ")"));
+    require(
+        set,
+        absl::StrCat("the policy requires `", field, "`; set it (", flag, ")"),
+        field, flag);
   }
   if (rules.capabilities.has_value()) {
     require(spec.isolation.capabilities == *rules.capabilities,
@@ -208,7 +229,10 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
                 ? "the cell keeps every capability of its namespace; set "
                   "isolation.capabilities: \"none\" (--capabilities=none)"
                 : "the policy requires capabilities; set "
-                  "isolation.capabilities: \"all\"");
+                  "isolation.capabilities: \"all\"",
+            "isolation.capabilities",
+            *rules.capabilities == Capabilities::kNone ? "--capabilities=none"
+                                                       : "--capabilities=all");
   }
 }
 
@@ -231,12 +255,14 @@ absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
          "and filter (fixed-output derivations such as fetchurl, and "
          "substitutes): a derivation can fetch any URL the host can reach; "
          "set \"nix\": false (--no-nix), or accept it in the policy "
-         "(\"nixDaemonEgress\": \"accept\")"});
+         "(\"nixDaemonEgress\": \"accept\")",
+         "nix", "--no-nix"});
   }
   if (policy.nix_daemon_required && !spec.nix) {
     findings.push_back({"nix-policy", FindingLevel::kFail,
                         "the policy requires the Nix daemon; set \"nix\": true "
-                        "and point nixDaemonSocket at it"});
+                        "and point nixDaemonSocket at it",
+                        "nix", ""});
   }
   if (spec.network.mode == NetworkMode::kProxy) {
     std::vector<FilterPattern> patterns;
@@ -245,9 +271,12 @@ absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
       source = *spec.tinyproxy_filter;
       CELL_ASSIGN_OR_RETURN(patterns, LoadFilterFile(source));
     }
+    // Every filter finding is fixed in the filter file, or by naming one.
     for (Finding& finding :
          AnalyzeFilter(patterns, source, spec.tinyproxy_filter.has_value(),
                        policy.network)) {
+      finding.field = "tinyproxyFilter";
+      finding.flag = "--filter=FILE";
       findings.push_back(std::move(finding));
     }
     // tinyproxy judges names only: one that resolves to the host's own
@@ -261,7 +290,8 @@ absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
            "the tinyproxy engine judges host names only: a name the filter "
            "allows may resolve to host loopback, a private network or a "
            "metadata address; use the builtin engine (\"engine\": "
-           "\"builtin\", --engine=builtin), which checks the address"});
+           "\"builtin\", --engine=builtin), which checks the address",
+           "network.engine", "--engine=builtin"});
     }
   }
   return findings;

@@ -61,6 +61,20 @@ TEST(StaticRulesTest, AgentStrictNamesTheFieldThatFixesEachDefault) {
   EXPECT_THAT(findings, Has("isolation-policy", "isolation.seccomp: true"));
   EXPECT_THAT(findings, Has("isolation-policy", "--read-only-root"));
   EXPECT_THAT(findings, Has("isolation-policy", "--protect=@defaults"));
+  // The JSON report's `field` and `flag` name the same fix for tools.
+  for (const auto& [field, flag] :
+       {std::pair{"isolation.pidNamespace", "--pid-namespace"},
+        std::pair{"isolation.capabilities", "--capabilities=none"},
+        std::pair{"protect", "--protect=@defaults"}}) {
+    EXPECT_THAT(findings, Contains(AllOf(Field(&Finding::field, field),
+                                         Field(&Finding::flag, flag))))
+        << field;
+  }
+  CellSpec with_token = Spec();
+  with_token.env["GH_TOKEN"] = "x";
+  EXPECT_THAT(Check(with_token, strict),
+              Contains(AllOf(Field(&Finding::property, "env-policy"),
+                             Field(&Finding::field, "env.GH_TOKEN"))));
   CellSpec hardened = Spec();
   hardened.isolation = {true, true, Capabilities::kNone, true, true};
   hardened.protect = DefaultProtectedPaths();
