@@ -106,40 +106,52 @@ std::vector<GitPathSetting> GitPathSettings(absl::string_view text) {
     if (section == "includeif" && key == "path") {
       full = absl::StrCat("includeif.", subsection, ".path");
     }
+    if (section == "submodule" && key == "path") {
+      full = absl::StrCat("submodule.", subsection, ".path");
+    }
     if (!full.empty() && !value.empty()) settings.push_back({full, value});
   }
   return settings;
+}
+
+std::string ResolveGitPath(absl::string_view path, absl::string_view base,
+                           absl::string_view home) {
+  std::string full(path);
+  if (absl::StartsWith(path, "~/")) {
+    if (home.empty()) return "";
+    full = absl::StrCat(home, path.substr(1));
+  } else if (!absl::StartsWith(path, "/")) {
+    full = absl::StrCat(base, "/", path);
+  }
+  return Normalize(full);
+}
+
+std::string WorktreeRelative(absl::string_view path,
+                             absl::string_view worktree) {
+  const std::string root = Normalize(worktree);
+  if (path.empty() || root.empty() || path == root ||
+      !absl::StartsWith(path, root == "/" ? "/" : absl::StrCat(root, "/"))) {
+    return "";
+  }
+  return std::string(path.substr(root == "/" ? 1 : root.size() + 1));
 }
 
 std::string GitSettingPath(const GitPathSetting& setting,
                            absl::string_view worktree,
                            absl::string_view config_dir,
                            absl::string_view home) {
-  std::string path = setting.value;
-  if (absl::StartsWith(path, "~/")) {
-    if (home.empty()) return "";
-    path = absl::StrCat(home, path.substr(1));
-  } else if (!absl::StartsWith(path, "/")) {
-    path = absl::StrCat(setting.key == "core.hookspath" ? worktree : config_dir,
-                        "/", path);
-  }
-  return Normalize(path);
+  return ResolveGitPath(setting.value,
+                        setting.key == "core.hookspath" ? worktree : config_dir,
+                        home);
 }
 
 std::string GitPathProtectEntry(const GitPathSetting& setting,
                                 absl::string_view worktree,
                                 absl::string_view config_dir,
                                 absl::string_view home) {
-  const bool hooks = setting.key == "core.hookspath";
-  const std::string normal =
-      GitSettingPath(setting, worktree, config_dir, home);
-  const std::string root = Normalize(worktree);
-  if (normal.empty() || root.empty() || normal == root ||
-      !absl::StartsWith(normal, root == "/" ? "/" : absl::StrCat(root, "/"))) {
-    return "";
-  }
-  std::string entry = normal.substr(root == "/" ? 1 : root.size() + 1);
-  if (hooks) entry.push_back('/');
+  std::string entry = WorktreeRelative(
+      GitSettingPath(setting, worktree, config_dir, home), worktree);
+  if (!entry.empty() && setting.key == "core.hookspath") entry.push_back('/');
   return entry;
 }
 

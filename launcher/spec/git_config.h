@@ -16,9 +16,9 @@
 
 namespace cell {
 
-// One setting that names a path: `core.hookspath`, `include.path` or
-// `includeif.<condition>.path` (section and key lower-cased), with its
-// value unquoted.
+// One setting that names a path: `core.hookspath`, `include.path`,
+// `includeif.<condition>.path` or (in .gitmodules) `submodule.<name>.path`
+// (section and key lower-cased), with its value unquoted.
 struct GitPathSetting {
   std::string key;
   std::string value;
@@ -27,6 +27,17 @@ struct GitPathSetting {
 // The path settings of git config text, in order. Tolerant: a line it
 // cannot read is skipped (git would refuse the file, and run nothing).
 std::vector<GitPathSetting> GitPathSettings(absl::string_view text);
+
+// `path` made absolute (relative to `base`, "~/" from `home`), with "."
+// removed and ".." resolved lexically; "" when it cannot be ("~/" without
+// `home`, ".." above the root).
+std::string ResolveGitPath(absl::string_view path, absl::string_view base,
+                           absl::string_view home);
+
+// Absolute, normalized `path` relative to `worktree`, or "" when it is not
+// inside it (the worktree itself included).
+std::string WorktreeRelative(absl::string_view path,
+                             absl::string_view worktree);
 
 // `setting`'s path, absolute, with "." removed and ".." resolved
 // lexically ("" when it cannot be made absolute: "~/" without `home`).

@@ -31,6 +31,10 @@ TEST(GitPathSettingsTest, ReadsWhatGitReads) {
               ElementsAre(Setting("core.hookspath", "h"),
                           Setting("includeif.a.b.path", "p")));
   EXPECT_THAT(GitPathSettings("hooksPath = x\n[core]\nbare\n"), IsEmpty());
+  // .gitmodules: where each submodule's .git is.
+  EXPECT_THAT(GitPathSettings("[submodule \"lib\"]\n\tpath = vendor/lib\n"
+                              "\turl = ../lib\n"),
+              ElementsAre(Setting("submodule.lib.path", "vendor/lib")));
 }
 
 TEST(GitPathProtectEntryTest, OnlyWhatLiesInTheWorktree) {

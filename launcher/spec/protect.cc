@@ -67,10 +67,19 @@ absl::Status HardLinked(const std::string& field, const std::string& path,
       "not protected; remove the other links"));
 }
 
-// An empty placeholder `name` in `dir`: a directory or a read-only file.
+// What a placeholder file holds: nothing, but for git's `commondir`,
+// which git reads as a path and dies on when empty (attacker round 6: git
+// inside the cell failed); "." names the git directory itself, which is
+// what its absence means.
+std::string PlaceholderContent(const std::string& name) {
+  return name == "commondir" ? "." : "";
+}
+
+// A placeholder `name` in `dir`: an empty directory or a read-only file.
 absl::StatusOr<Placeholders::Entry> CreatePlaceholder(int dir,
                                                       const std::string& name,
                                                       bool is_dir) {
+  const std::string content = is_dir ? "" : PlaceholderContent(name);
   if (is_dir) {
     if (mkdirat(dir, name.c_str(), 0555) != 0) {
       return ErrnoStatus(errno, absl::StrCat("cannot create '", name, "'"));
@@ -82,7 +91,13 @@ absl::StatusOr<Placeholders::Entry> CreatePlaceholder(int dir,
     if (fd < 0) {
       return ErrnoStatus(errno, absl::StrCat("cannot create '", name, "'"));
     }
+    const bool written = write(fd, content.data(), content.size()) ==
+                         static_cast<ssize_t>(content.size());
     close(fd);
+    if (!written) {
+      unlinkat(dir, name.c_str(), 0);
+      return ErrnoStatus(errno, absl::StrCat("cannot write '", name, "'"));
+    }
   }
   struct stat info;
   if (fstatat(dir, name.c_str(), &info, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -93,6 +108,7 @@ absl::StatusOr<Placeholders::Entry> CreatePlaceholder(int dir,
   entry.name = name;
   entry.inode = info.st_ino;
   entry.is_dir = is_dir;
+  entry.size = content.size();
   return entry;
 }
 
@@ -191,10 +207,57 @@ std::vector<std::string> GitConfigFiles(const std::string& worktree,
   return files;
 }
 
+// What a git directory holds that runs code or decides what runs (as in
+// DefaultProtectedPaths for .git itself).
+constexpr const char* kGitDirControl[] = {"config",     "hooks/",
+                                          "commondir",  "config.worktree",
+                                          "worktrees/", "modules/"};
+
+// Attacker round 6: git directories in the worktree that .git does not
+// hold. A `.git` file naming one (`git init --separate-git-dir=.gitstore`)
+// left its config writable; a submodule's `.git` file, rewritten to name a
+// git directory the cell made, had the superproject's `git status` run
+// that directory's config. Each such git directory's control files, and
+// each submodule's `.git` (a placeholder directory where it is missing,
+// which git reads as "not checked out"), are protected.
+void AddGitDirectoryEntries(const std::string& worktree,
+                            std::vector<ProtectEntry>* entries) {
+  const std::string dot_git = worktree + "/.git";
+  if (absl::StatusOr<std::string> link = ReadConfigFile(dot_git, 4096);
+      link.ok()) {
+    absl::string_view dir = absl::StripAsciiWhitespace(*link);
+    if (absl::ConsumePrefix(&dir, "gitdir:")) {
+      const std::string rel = WorktreeRelative(
+          ResolveGitPath(absl::StripAsciiWhitespace(dir), worktree, ""),
+          worktree);
+      for (const char* control : kGitDirControl) {
+        if (rel.empty()) break;
+        entries->push_back(
+            {absl::StrCat(rel, "/", control),
+             absl::StrCat("protect (the git directory '.git' names, ", rel,
+                          ")")});
+      }
+    }
+  }
+  absl::StatusOr<std::string> modules =
+      ReadConfigFile(worktree + "/.gitmodules", 1 << 20);
+  if (!modules.ok()) return;
+  for (const GitPathSetting& setting : GitPathSettings(*modules)) {
+    if (!absl::StartsWith(setting.key, "submodule.")) continue;
+    const std::string rel =
+        WorktreeRelative(ResolveGitPath(setting.value, worktree, ""), worktree);
+    if (rel.empty()) continue;
+    entries->push_back(
+        {absl::StrCat(rel, "/.git/"),
+         absl::StrCat("protect (", setting.key, " in .gitmodules)")});
+  }
+}
+
 // What git's config files name in the worktree (following includes a few
 // levels, as git does).
 void AddGitEntries(const std::string& worktree,
                    std::vector<ProtectEntry>* entries) {
+  AddGitDirectoryEntries(worktree, entries);
   const char* home_env = std::getenv("HOME");
   const std::string home =
       home_env != nullptr && *home_env == '/' ? home_env : "";
@@ -208,6 +271,7 @@ void AddGitEntries(const std::string& worktree,
     if (!text.ok()) continue;  // Missing, or not a plain file: git's issue.
     const std::string dir = file.substr(0, file.rfind('/'));
     for (const GitPathSetting& setting : GitPathSettings(*text)) {
+      if (absl::StartsWith(setting.key, "submodule.")) continue;
       const std::string entry =
           GitPathProtectEntry(setting, worktree, dir, home);
       if (!entry.empty()) {
@@ -355,7 +419,8 @@ void Placeholders::RemoveAll() {
     }
     if (entry.is_dir) {
       unlinkat(entry.dir.get(), entry.name.c_str(), AT_REMOVEDIR);
-    } else if (S_ISREG(info.st_mode) && info.st_size == 0) {
+    } else if (S_ISREG(info.st_mode) &&
+               static_cast<size_t>(info.st_size) == entry.size) {
       unlinkat(entry.dir.get(), entry.name.c_str(), 0);
     }
   }

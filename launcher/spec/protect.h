@@ -56,6 +56,7 @@ class Placeholders {
     std::string name;
     ino_t inode = 0;
     bool is_dir = false;
+    size_t size = 0;  // A file's placeholder content.
   };
   void Add(Entry entry) { entries_.push_back(std::move(entry)); }
   size_t size() const { return entries_.size(); }

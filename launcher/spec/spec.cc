@@ -352,6 +352,12 @@ const std::vector<std::string>& DefaultProtectedPaths() {
           ".git/hooks/", ".git/config", ".git/commondir",
           ".git/config.worktree", ".git/worktrees/", ".git/modules/",
           ".gitmodules", ".gitconfig", ".husky/",
+          // The worktree's root read as a bare repository: git falls back
+          // to it when .git is broken (attacker round 6: a cell broke
+          // .git/HEAD and wrote config, objects/ and refs/ at the root). A
+          // HEAD it cannot write (an empty placeholder when missing, which
+          // git refuses) keeps the root from ever being one.
+          "HEAD",
           // Environments and tools that run what a file says.
           ".envrc", ".mcp.json", ".devcontainer/",
           // Editors' and coding agents' settings (tasks, MCP servers).

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "base/subprocess.h"
@@ -376,6 +377,77 @@ TEST_P(EscapeTest, WhatGitRunsFromTheWorktreeStaysReadOnly) {
   EXPECT_FALSE(HostHas(Path("wt/.githooks/pre-commit")));
   EXPECT_FALSE(HostHas(Path("wt/team.cfg")));
   EXPECT_EQ(ReadHostFile(Path("wt/scripts/pre-commit.sh")), "#!/bin/sh\n");
+}
+
+// Attacker round 6: the user's own `git status` on the host ran what a
+// cell planted in three more places git reads: the worktree's root as a
+// bare repository (after the cell broke .git/HEAD), a git directory in the
+// worktree that a `.git` file names, and a submodule's `.git` file
+// rewritten to name a git directory the cell made. And git itself failed
+// inside a cell with `@defaults` (an empty `commondir` placeholder).
+TEST_P(EscapeTest, GitOnTheHostRunsNothingTheCellWrote) {
+  auto git = [this](const std::string& dir, std::vector<std::string> args) {
+    args.insert(args.begin(),
+                {"git", "-C", Path(dir), "-c", "user.name=t", "-c",
+                 "user.email=t@t", "-c", "protocol.file.allow=always", "-c",
+                 "safe.directory=*", "-c", "init.defaultBranch=main"});
+    absl::StatusOr<SubprocessResult> result = RunSubprocess(args, Options());
+    EXPECT_TRUE(result.ok() && result->exit_code == 0)
+        << absl::StrJoin(args, " ") << ": "
+        << (result.ok() ? result->stderr_text : result.status().ToString());
+  };
+  // wt: a repository with a submodule; wt/.gitstore: the git directory of
+  // a second worktree, wt2, which names it.
+  ASSERT_EQ(mkdir(Path("origin").c_str(), 0755), 0);
+  git("origin", {"init", "-q"});
+  git("origin", {"commit", "-q", "--allow-empty", "-m", "o"});
+  git("wt", {"init", "-q"});
+  git("wt", {"submodule", "add", "-q", Path("origin"), "sub"});
+  git("wt", {"commit", "-q", "-m", "w"});
+  ASSERT_EQ(mkdir(Path("wt2").c_str(), 0755), 0);
+  git("wt2", {"init", "-q",
+              absl::StrCat("--separate-git-dir=", Path("wt2/.gitstore"))});
+  ASSERT_TRUE(RunSubprocess({"chown", "-R", absl::StrCat(uid(), ":", gid()),
+                             Path("wt"), Path("wt2")},
+                            Options())
+                  .ok());
+  const std::string fsmonitor = absl::StrCat("[core]\n\tfsmonitor = \"touch ",
+                                             Path("planted"), "; false\"\n");
+  for (const auto& [name, flags] : Cells()) {
+    std::vector<std::string> with = flags;
+    with.push_back("--protect=@defaults");
+    ASSERT_OK_AND_ASSIGN(
+        SubprocessResult result,
+        RunCell(
+            with,
+            {"/bin/sh", "-c",
+             absl::StrCat(
+                 "git status --porcelain >/dev/null && echo git works; "
+                 "echo 'not a ref' > .git/HEAD; "
+                 "(printf 'ref: refs/heads/main\\n' > HEAD) 2>/dev/null "
+                 "&& echo wrote HEAD; mkdir -p objects refs/heads; "
+                 "printf '",
+                 fsmonitor,
+                 "' > config; (printf 'gitdir: ../.subgit\\n' > "
+                 "sub/.git) 2>/dev/null && echo rewrote sub/.git; "
+                 "printf 'ref: refs/heads/main\\n' > .git/HEAD; echo done")}));
+    EXPECT_EQ(result.stdout_text, "git works\ndone\n")
+        << name << result.stderr_text;
+    with.push_back(absl::StrCat("--worktree=", Path("wt2")));
+    ASSERT_OK_AND_ASSIGN(
+        SubprocessResult second,
+        RunCell(with,
+                {"/bin/sh", "-c",
+                 absl::StrCat("(printf '", fsmonitor,
+                              "' >> .gitstore/config) 2>/dev/null && echo "
+                              "wrote .gitstore/config; echo done")}));
+    EXPECT_EQ(second.stdout_text, "done\n") << name << second.stderr_text;
+  }
+  // What the user runs next, on the host.
+  git("wt", {"status", "--porcelain"});
+  git("wt2", {"status", "--porcelain"});
+  EXPECT_FALSE(HostHas(Path("planted")));
+  EXPECT_FALSE(HostHas(Path("wt/HEAD")));
 }
 
 // A second name for a file that controls a launch (a hard link the agent
