@@ -239,6 +239,30 @@ void AddGitDirectoryEntries(const std::string& worktree,
       }
     }
   }
+  // Attacker round 7: the user's own linked worktrees (`git worktree add`)
+  // inside this one; each one's `.git` file, rewritten, named a git
+  // directory the cell made. `.git/worktrees/NAME/gitdir` says where each
+  // `.git` file is.
+  const std::string linked = worktree + "/.git/worktrees";
+  struct stat info;
+  if (lstat(linked.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    if (DIR* stream = opendir(linked.c_str()); stream != nullptr) {
+      while (const dirent* item = readdir(stream)) {
+        const std::string name = item->d_name;
+        if (name == "." || name == "..") continue;
+        absl::StatusOr<std::string> gitdir =
+            ReadConfigFile(absl::StrCat(linked, "/", name, "/gitdir"), 4096);
+        if (!gitdir.ok()) continue;
+        const std::string rel = WorktreeRelative(
+            ResolveGitPath(absl::StripAsciiWhitespace(*gitdir), worktree, ""),
+            worktree);
+        if (rel.empty()) continue;
+        entries->push_back({rel, absl::StrCat("protect (the linked worktree '",
+                                              name, "' in .git/worktrees)")});
+      }
+      closedir(stream);
+    }
+  }
   absl::StatusOr<std::string> modules =
       ReadConfigFile(worktree + "/.gitmodules", 1 << 20);
   if (!modules.ok()) return;

@@ -363,6 +363,10 @@ const std::vector<std::string>& DefaultProtectedPaths() {
           // Editors' and coding agents' settings (tasks, MCP servers).
           ".vscode/", ".idea/", ".zed/", ".cursor/", ".claude/", ".codex/",
           ".gemini/", ".continue/", ".windsurf/",
+          // More agents' project settings, which can start MCP or
+          // language servers (attacker round 7).
+          ".opencode/", "opencode.json", ".crush.json", ".aider.conf.yml",
+          ".amazonq/", ".roo/", ".kiro/", ".qwen/",
           // Shell start-up files, when the worktree is a home directory.
           ".bashrc", ".bash_profile", ".bash_login", ".profile", ".zshrc",
           ".zprofile", ".zshenv", ".zlogin"};

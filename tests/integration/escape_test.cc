@@ -404,6 +404,8 @@ TEST_P(EscapeTest, GitOnTheHostRunsNothingTheCellWrote) {
   git("wt", {"init", "-q"});
   git("wt", {"submodule", "add", "-q", Path("origin"), "sub"});
   git("wt", {"commit", "-q", "-m", "w"});
+  // A linked worktree of the user's inside the worktree (attacker round 7).
+  git("wt", {"worktree", "add", "-q", Path("wt/.worktrees/feat")});
   ASSERT_EQ(mkdir(Path("wt2").c_str(), 0755), 0);
   git("wt2", {"init", "-q",
               absl::StrCat("--separate-git-dir=", Path("wt2/.gitstore"))});
@@ -430,6 +432,8 @@ TEST_P(EscapeTest, GitOnTheHostRunsNothingTheCellWrote) {
                  fsmonitor,
                  "' > config; (printf 'gitdir: ../.subgit\\n' > "
                  "sub/.git) 2>/dev/null && echo rewrote sub/.git; "
+                 "(printf 'gitdir: /tmp\\n' > .worktrees/feat/.git) "
+                 "2>/dev/null && echo rewrote the linked worktree; "
                  "printf 'ref: refs/heads/main\\n' > .git/HEAD; echo done")}));
     EXPECT_EQ(result.stdout_text, "git works\ndone\n")
         << name << result.stderr_text;
