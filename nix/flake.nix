@@ -35,7 +35,8 @@
 
       lib = {
         # mkCell { command; worktreePath; extraCombinators; tinyproxyFilter;
-        #          logDir; nixDaemonSocket; name; network; isolation; }
+        #          logDir; nixDaemonSocket; nixStore; name; network;
+        #          isolation; }
         # -> { <system> = derivation; } for every Linux system, as the
         # seed's did. `mkCellFor pkgs args` builds for one nixpkgs.
         mkCell = args: forAllSystems (pkgs: (libFor pkgs).mkCell args);

@@ -33,6 +33,10 @@ in
     , tinyproxyFilter ? null
     , logDir ? null
     , nixDaemonSocket ? "/nix/var/nix/daemon-socket"
+      # The store bound read-only at /nix/store: a daemon on another
+      # store (a private one, as //nix:nix_test builds with) needs it, as
+      # it needs nixDaemonSocket.
+    , nixStore ? "/nix/store"
     , network ? { }
     , isolation ? { }
     , path ? null
@@ -41,7 +45,8 @@ in
     let
       spec = import ./spec.nix {
         command = argvOf command;
-        inherit worktreePath logDir nixDaemonSocket network isolation path hostUser;
+        inherit worktreePath logDir nixDaemonSocket nixStore network isolation
+          path hostUser;
         tinyproxyFilter = filterOf tinyproxyFilter;
         extraCombinators =
           map (c: if builtins.isFunction c then c pkgs else c) extraCombinators;
