@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <utility>
@@ -120,6 +121,14 @@ absl::StatusOr<SubprocessResult> Subprocess::Wait() {
   SubprocessResult result;
   size_t stdin_written = 0;
   bool timed_out = false;
+  int wait_status = 0;
+  bool reaped = false;
+  // With kProcessExits: polls in short slices, and after the exit stops at
+  // the first quiet slice (what the process itself wrote is in the pipes
+  // by then; later bytes come from what it left behind).
+  const bool until_exit =
+      options_.read_until == SubprocessOptions::ReadUntil::kProcessExits;
+  constexpr int kSliceMs = 50;
   while (stdout_fd_ >= 0 || stderr_fd_ >= 0) {
     std::vector<pollfd> fds;
     if (stdout_fd_ >= 0) fds.push_back({stdout_fd_, POLLIN, 0});
@@ -131,8 +140,17 @@ absl::StatusOr<SubprocessResult> Subprocess::Wait() {
       timed_out = true;
       break;
     }
-    const int ready = poll(fds.data(), fds.size(), static_cast<int>(remaining));
+    if (until_exit && !reaped) {
+      const pid_t done = waitpid(pid_, &wait_status, WNOHANG);
+      if (done < 0 && errno != EINTR) return ErrnoError("waitpid");
+      reaped = done == pid_;
+    }
+    const int ready = poll(
+        fds.data(), fds.size(),
+        static_cast<int>(until_exit ? std::min<int64_t>(remaining, kSliceMs)
+                                    : remaining));
     if (ready < 0 && errno != EINTR) return ErrnoError("poll");
+    if (ready == 0 && reaped) break;
     for (const pollfd& p : fds) {
       if (p.revents == 0) continue;
       if (p.fd == stdin_fd_) {
@@ -156,9 +174,10 @@ absl::StatusOr<SubprocessResult> Subprocess::Wait() {
     }
   }
   CloseFd(&stdin_fd_);
-  if (timed_out) kill(pid_, SIGKILL);
-  int wait_status = 0;
-  while (waitpid(pid_, &wait_status, 0) < 0) {
+  CloseFd(&stdout_fd_);
+  CloseFd(&stderr_fd_);
+  if (timed_out && !reaped) kill(pid_, SIGKILL);
+  while (!reaped && waitpid(pid_, &wait_status, 0) < 0) {
     if (errno != EINTR) return ErrnoError("waitpid");
   }
   pid_ = -1;

@@ -36,6 +36,13 @@ struct SubprocessOptions {
   int controlling_terminal = -1;
   // Killed with SIGKILL after this long; the result then says so.
   absl::Duration timeout = absl::Seconds(60);
+  // When Wait() stops reading: at the end of both outputs (every writer
+  // gone), or once the process itself has exited and its outputs have
+  // been quiet for a moment. The second is for a process that may leave
+  // descendants behind holding its outputs open (a foreign sandbox under
+  // test): they must not hold the wait until the timeout.
+  enum class ReadUntil { kOutputsClose, kProcessExits };
+  ReadUntil read_until = ReadUntil::kOutputsClose;
 };
 
 // A started child process whose output is collected by Wait().

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/status.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -88,6 +89,26 @@ TEST(RunSubprocessTest, TimeoutKills) {
   EXPECT_THAT(RunSubprocess({"/bin/sleep", "30"}, options),
               StatusIs(absl::StatusCode::kDeadlineExceeded,
                        HasSubstr("/bin/sleep 30")));
+}
+
+// A foreign sandbox may leave a process behind that holds its output open:
+// with kProcessExits the wait ends at the exit, with what was written.
+TEST(RunSubprocessTest, ReadUntilProcessExitsIgnoresWhatItLeftBehind) {
+  SubprocessOptions options;
+  options.timeout = absl::Seconds(20);
+  options.read_until = SubprocessOptions::ReadUntil::kProcessExits;
+  const absl::Time start = absl::Now();
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult result,
+      RunSubprocess({"/bin/sh", "-c", "sleep 4 & echo out; exit 4"}, options));
+  EXPECT_LT(absl::Now() - start, absl::Seconds(3));
+  EXPECT_THAT(result.exit_code, Optional(4));
+  EXPECT_EQ(result.stdout_text, "out\n");
+  // By default the wait is for the outputs to close: here, the timeout.
+  options.read_until = SubprocessOptions::ReadUntil::kOutputsClose;
+  options.timeout = absl::Milliseconds(500);
+  EXPECT_THAT(RunSubprocess({"/bin/sh", "-c", "sleep 4 & echo out"}, options),
+              StatusIs(absl::StatusCode::kDeadlineExceeded));
 }
 
 }  // namespace

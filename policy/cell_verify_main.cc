@@ -43,7 +43,6 @@
 #include "absl/strings/str_split.h"
 #include "base/fs_util.h"
 #include "base/json_text.h"
-#include "base/loopback.h"
 #include "base/status_macros.h"
 #include "base/subprocess.h"
 #include "launcher/proxy/address_policy.h"
@@ -55,9 +54,10 @@
 #include "policy/command_view.h"
 #include "policy/evaluate.h"
 #include "policy/host_checks.h"
-#include "policy/http_canary.h"
 #include "policy/policy.h"
+#include "policy/probe_run.h"
 #include "policy/report.h"
+#include "policy/sandbox.h"
 #include "policy/score.h"
 #include "policy/static_rules.h"
 #include "probes/host.h"
@@ -101,33 +101,33 @@ absl::StatusOr<bool> LoopbackAllowed(
   return allowed;
 }
 
-// The canary: a listening socket on the host's loopback. The proxy is asked
-// to CONNECT to it under two names; the filter (as the static analysis
-// reads it, with the builtin engine's address rule) decides which should
-// succeed, and the proxy must agree. Nothing leaves the machine: both names
-// are the host's loopback.
-// The first two are the proxy property's; the rest, other spellings of the
-// same loopback address a client or resolver accepts, are proxy-hostile's:
-// each must get what the filter means for it, never more.
-constexpr const char* kCanaryHosts[] = {
-    "127.0.0.1",  "localhost",    "0",          "127.1",     "2130706433",
-    "0x7f000001", "017700000001", "localhost.", "LOCALHOST", "127.000.000.001"};
+constexpr char kProbesInCell[] = "/run/cell/probes";
 
 constexpr char kUsage[] =
     R"(Usage: cell-verify --spec=FILE [--policy=FILE | --profile=NAME]
                    [--format=text|json|junit] [--output=FILE] [--static-only]
                    [--cell=PATH] [--probe=PATH] [--threshold=N]
+       cell-verify --sandbox=COMMAND [--worktree=DIR] [--filter=FILE]
+                   [--sandbox-worktree=PATH]
+                   [--policy=FILE | --profile=NAME] [--format=...]
+                   [--output=FILE] [--probe=PATH] [--threshold=N]
 
 Checks a cell before you deploy an agent into it: the spec against a policy
 (mounts, env, isolation, the domain filter), then the cell itself: it runs
 cell-probe inside a real cell built from the spec and compares what the probe
-observes with what the spec and SPEC.md promise, property by property.
+observes with what the spec and docs/spec.md promise, property by property.
+
+With --sandbox it checks another sandbox (bubblewrap, firejail, srt, a
+script) the same way: it runs cell-probe under COMMAND and judges every
+property the probe and the host can see against the policy. The static
+properties (they read a spec) are reported `off`, never PASS.
 
   --spec=FILE        the cell spec (as for `cell run --spec`)
   --policy=FILE      a policy file (JSON), or
-  --profile=NAME     a shipped policy: documented (default; the cell behaves
-                     exactly as documented, unsafe defaults included) or
-                     agent-strict (what we recommend for agents)
+  --profile=NAME     a shipped policy: documented (the cell behaves exactly
+                     as documented, unsafe defaults included; the default
+                     for --spec) or agent-strict (what we recommend for
+                     agents; the default for --sandbox)
   --format=FORMAT    text (default), json or junit
   --output=FILE      write the report there instead of stdout
   --static-only      check the spec and policy only; launch nothing
@@ -138,20 +138,52 @@ observes with what the spec and SPEC.md promise, property by property.
                      README.md says; decimals allowed) is above N, or a
                      property could not be judged (an error)
 
+Foreign sandboxes:
+  --sandbox=COMMAND  the sandbox's command line, split into words as sh
+                     would (quotes, backslashes; nothing expanded, no
+                     pipes: wrap those in sh -c '...'). Placeholders:
+                       {probes}   a directory holding cell-probe; show it
+                                  at the same path inside (read-only)
+                       {worktree} the agent's directory; show it at the
+                                  same path, writable. cell-verify starts
+                                  COMMAND there.
+                       {command}  the probe's command: as one word, its
+                                  words; inside a word, quoted for sh (for
+                                  a sandbox that takes one string). Without
+                                  it the probe's words are appended.
+  --worktree=DIR     the worktree to use (default: a scratch git repository)
+  --sandbox-worktree=PATH
+                     where the sandbox shows the worktree, when not at its
+                     host path (e.g. /home/cell/worktree)
+  --filter=FILE      the domain filter the sandbox's proxy claims to apply
+                     (regexes, one per line): the loopback canary must get
+                     what it allows. Without it the proxy, if any, must deny
+                     the canary.
+
+  cell-verify --sandbox='bwrap --unshare-all --die-with-parent --new-session
+      --ro-bind /usr /usr --symlink usr/lib64 /lib64 --proc /proc --dev /dev
+      --ro-bind {probes} {probes} --bind {worktree} {worktree} --'
+
 Exit status: 0 all properties passed (warnings allowed), 1 a property
-failed, 2 usage or setup error. With --threshold, 0 or 1 as it says.
+failed, 2 usage or setup error (also: the sandbox could not run the probe;
+the one line says why). With --threshold, 0 or 1 as it says.
 )";
 
 struct Flags {
   std::string spec;
   std::string policy_file;
-  std::string profile = "documented";
+  std::string profile;  // Empty: the mode's default.
   std::string format = "text";
   std::string output;
   bool static_only = false;
   std::string cell;
   std::string probe;
   std::optional<double> threshold;  // --threshold: exit by the score.
+  std::string sandbox;   // --sandbox: a foreign sandbox's command line.
+  std::string worktree;  // --worktree: the sandbox's worktree.
+  std::string filter;    // --filter: the sandbox's claimed filter.
+  // --sandbox-worktree: where the sandbox shows the worktree.
+  std::string sandbox_worktree;
 };
 
 absl::StatusOr<Flags> ParseFlags(int argc, char** argv, bool* help) {
@@ -193,6 +225,19 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv, bool* help) {
       flags.cell = value;
     } else if (name == "probe") {
       flags.probe = value;
+    } else if (name == "sandbox") {
+      flags.sandbox = value;
+    } else if (name == "worktree") {
+      flags.worktree = value;
+    } else if (name == "filter") {
+      flags.filter = value;
+    } else if (name == "sandbox-worktree") {
+      if (!absl::StartsWith(value, "/")) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "--sandbox-worktree=", value,
+            ": give the absolute path the sandbox shows the worktree at"));
+      }
+      flags.sandbox_worktree = value;
     } else if (name == "threshold") {
       CELL_ASSIGN_OR_RETURN(flags.threshold,
                             cell::policy::ParseThreshold(value));
@@ -201,8 +246,32 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv, bool* help) {
           absl::StrCat("unknown flag --", name, " (see --help)"));
     }
   }
-  if (flags.spec.empty()) {
-    return absl::InvalidArgumentError("--spec=FILE is required (see --help)");
+  const bool sandbox = !flags.sandbox.empty();
+  if (flags.spec.empty() && !sandbox) {
+    return absl::InvalidArgumentError(
+        "give --spec=FILE (a cell) or --sandbox=COMMAND (another sandbox); "
+        "see --help");
+  }
+  if (!flags.spec.empty() && sandbox) {
+    return absl::InvalidArgumentError(
+        "give --spec (a cell) or --sandbox (another sandbox), not both");
+  }
+  for (const auto& [given, name] :
+       {std::pair{!flags.worktree.empty(), "--worktree"},
+        std::pair{!flags.sandbox_worktree.empty(), "--sandbox-worktree"},
+        std::pair{!flags.filter.empty(), "--filter"}}) {
+    if (given && !sandbox) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(name, " is for --sandbox; a cell's spec names its own"));
+    }
+  }
+  if (sandbox && (flags.static_only || !flags.cell.empty())) {
+    return absl::InvalidArgumentError(
+        "--static-only and --cell are for --spec: a foreign sandbox has no "
+        "spec to check and runs no cell");
+  }
+  if (flags.profile.empty()) {
+    flags.profile = sandbox ? "agent-strict" : "documented";
   }
   if (!flags.policy_file.empty() && profile_given) {
     return absl::InvalidArgumentError(
@@ -270,157 +339,46 @@ absl::StatusOr<cell::CellSpec> ResolvedSpec(const std::string& cell,
   return cell::SpecFromJson(json);
 }
 
-// A private copy of the probe to bind into the cell (the original may be a
-// symlink into a tree the cell cannot see).
-absl::StatusOr<std::string> StageProbe(const std::string& probe,
-                                       const std::string& work) {
-  const std::string dir = work + "/probes";
-  if (mkdir(dir.c_str(), 0755) != 0)
-    return cell::ErrnoStatus(errno, "mkdir " + dir);
-  std::ifstream in(probe, std::ios::binary);
-  std::ofstream out(dir + "/cell-probe", std::ios::binary);
-  out << in.rdbuf();
-  out.close();
-  if (!in.good() && !in.eof()) {
-    return absl::InternalError(absl::StrCat("cannot copy ", probe));
-  }
-  if (chmod((dir + "/cell-probe").c_str(), 0755) != 0) {
-    return cell::ErrnoStatus(errno, "chmod");
-  }
-  return dir;
-}
-
-// A pty of cell-verify's own to start the cell under: the stand-in for the
-// terminal of a person who runs an agent, so that the terminal property
-// means the same in CI (no terminal) as at a desk. Nothing the cell pushes
-// into it reaches a real terminal. The master is drained on a thread so
-// that output into the pty can never block the cell.
-class StandInTerminal {
- public:
-  static absl::StatusOr<std::unique_ptr<StandInTerminal>> Open() {
-    const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-    if (master < 0) return cell::ErrnoStatus(errno, "posix_openpt");
-    std::unique_ptr<StandInTerminal> terminal(new StandInTerminal(master));
-    const char* name = unlockpt(master) == 0 ? ptsname(master) : nullptr;
-    if (name == nullptr) return cell::ErrnoStatus(errno, "unlockpt/ptsname");
-    terminal->slave_ = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
-    struct stat info;
-    if (terminal->slave_ < 0 || fstat(terminal->slave_, &info) != 0) {
-      return cell::ErrnoStatus(errno, absl::StrCat("open ", name));
-    }
-    terminal->identity_ = absl::StrCat(info.st_dev, ":", info.st_ino);
-    // Raw: every byte pushed into its input counts (FIONREAD), lines or not.
-    termios mode;
-    if (tcgetattr(terminal->slave_, &mode) != 0) {
-      return cell::ErrnoStatus(errno, "tcgetattr");
-    }
-    cfmakeraw(&mode);
-    if (tcsetattr(terminal->slave_, TCSANOW, &mode) != 0) {
-      return cell::ErrnoStatus(errno, "tcsetattr");
-    }
-    StandInTerminal* raw = terminal.get();
-    terminal->drain_ = std::thread([raw] {
-      char buffer[4096];
-      while (!raw->stop_) {
-        pollfd event = {raw->master_, POLLIN, 0};
-        if (poll(&event, 1, 100) > 0 &&
-            read(raw->master_, buffer, sizeof(buffer)) < 0 && errno != EIO &&
-            errno != EAGAIN && errno != EINTR) {
-          return;
-        }
-      }
-    });
-    return terminal;
-  }
-  ~StandInTerminal() {
-    stop_ = true;
-    if (drain_.joinable()) drain_.join();
-    if (slave_ >= 0) close(slave_);
-    close(master_);
-  }
-  int slave() const { return slave_; }
-  // Bytes waiting in its input: nothing but the cell can have put them.
-  int PendingInput() const {
-    int bytes = 0;
-    return ioctl(slave_, FIONREAD, &bytes) == 0 ? bytes : -1;
-  }
-  // "DEV:INO" of the slave, as the probe compares it.
-  const std::string& identity() const { return identity_; }
-
- private:
-  explicit StandInTerminal(int master) : master_(master) {}
-  int master_;
-  int slave_ = -1;
-  std::string identity_;
-  std::atomic<bool> stop_{false};
-  std::thread drain_;
-};
-
 // A small text file, or "" when it cannot be read.
 std::string FileText(const std::string& path) {
   absl::StatusOr<std::string> text = cell::ReadFileToString(path, 1 << 20);
   return text.ok() ? *std::move(text) : "";
 }
 
-// While the probe waits: the command as the host sees it. The launcher
-// names the process it started in the status file's "started" event (the
-// command, or the cell's init whose child it is).
-void InspectCommand(const std::string& status_file, pid_t launcher,
-                    Observation* observation) {
-  observation->host_root_id = cell::policy::IdentityOf("/");
-  const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  pid_t started = 0;
-  while (started == 0 && absl::Now() < deadline &&
-         cell::probes::ProcessGone(launcher) == false) {
-    for (absl::string_view line :
-         absl::StrSplit(FileText(status_file), '\n', absl::SkipEmpty())) {
-      const Json event = Json::parse(line.begin(), line.end(), nullptr, false);
-      if (event.is_object() && event.value("event", "") == "started" &&
-          event.contains("pid") && event["pid"].is_number_integer()) {
-        started = event["pid"].get<pid_t>();
-      }
+// The launcher's "started" event in the status file (the process it
+// started: the command, or the cell's init whose child it is); an empty
+// object until it is written.
+Json StartedEvent(const std::string& status_file) {
+  Json started = Json::object();
+  for (absl::string_view line :
+       absl::StrSplit(FileText(status_file), '\n', absl::SkipEmpty())) {
+    // Written by our launcher, but read with type checks all the same: a
+    // wrong type must not throw.
+    const Json event = Json::parse(line.begin(), line.end(), nullptr, false);
+    if (event.is_object() && event.value("event", "") == "started") {
+      started = event;
     }
-    if (started == 0) absl::SleepFor(absl::Milliseconds(2));
   }
-  if (started == 0) return;
-  std::optional<pid_t> command;
-  for (int i = 0; i < 250 && !command.has_value(); ++i) {
-    command = cell::policy::FindCommand(started, "/cell-probe");
-    if (!command.has_value()) absl::SleepFor(absl::Milliseconds(2));
+  return started;
+}
+
+// The last non-empty line of `text`, at most 300 bytes: the reason a
+// sandbox or launcher printed last.
+std::string LastLine(absl::string_view text) {
+  std::string last;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    line = absl::StripAsciiWhitespace(line);
+    if (!line.empty()) last = std::string(line.substr(0, 300));
   }
-  if (!command.has_value()) return;
-  std::optional<cell::policy::CommandView> view =
-      cell::policy::ViewCommand(*command);
-  if (!view.has_value()) return;
-  observation->command_inspected = true;
-  observation->command_descriptors = std::move(view->descriptors);
-  observation->command_cwd_ids = std::move(view->cwd_ids);
-  observation->command_root_ids = std::move(view->root_ids);
+  return last;
 }
 
 // Runs the probes in a cell built from the spec; fills `observation`.
 absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
                          const std::string& cell, const std::string& probe,
                          Observation* observation) {
-  char work_template[] = "/tmp/cell-verify.XXXXXX";
-  if (mkdtemp(work_template) == nullptr) {
-    return cell::ErrnoStatus(errno, "mkdtemp /tmp/cell-verify.XXXXXX");
-  }
-  const std::string work = work_template;
-  chmod(work.c_str(), 0755);
-  struct Cleanup {
-    std::string path;
-    ~Cleanup() { (void)cell::RemoveTree(path); }
-  } cleanup{work};
-  CELL_ASSIGN_OR_RETURN(std::string probe_dir, StageProbe(probe, work));
-
-  // The kernel completes the proxy's connection from the backlog, so
-  // nothing needs to accept().
-  CELL_ASSIGN_OR_RETURN(auto canary, cell::ListenOnLoopback(16));
-  struct CloseFd {
-    int fd;
-    ~CloseFd() { close(fd); }
-  } close_canary{canary.first};
+  CELL_ASSIGN_OR_RETURN(std::unique_ptr<cell::policy::ProbeRun> run,
+                        cell::policy::ProbeRun::Prepare(probe));
   std::vector<cell::FilterPattern> patterns;
   if (spec.tinyproxy_filter.has_value()) {
     CELL_ASSIGN_OR_RETURN(patterns,
@@ -441,67 +399,24 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
     }
     return allowed ? 200 : 403;
   };
-  std::vector<std::string> connect_flags;
-  for (const char* host : kCanaryHosts) {
-    connect_flags.push_back(
-        absl::StrCat("--connect=", host, ":", canary.second));
-    CELL_ASSIGN_OR_RETURN(int status, expected_status(host));
-    observation->expected_connect_statuses.push_back(status);
+  std::vector<std::string> extra;
+  if (const int forks = cell::policy::ForkTestCount(spec); forks > 0) {
+    extra.push_back(absl::StrCat("--fork-max=", forks));
   }
-  // The HTTP canary, on another port of the same loopback: plain GETs whose
-  // Host header names another virtual host than the request line. The proxy
-  // must judge the request line, and send upstream the Host it judged.
-  CELL_ASSIGN_OR_RETURN(std::unique_ptr<cell::policy::HttpCanary> http_canary,
-                        cell::policy::HttpCanary::Start());
-  const std::string http_canary_at =
-      absl::StrCat("127.0.0.1:", http_canary->port());
-  for (const auto& [host, header] :
-       {std::pair<std::string, std::string>{"127.0.0.1",
-                                            "zz-cell-canary.invalid"},
-        {"localhost", http_canary_at},
-        {"zz-cell-canary.invalid", http_canary_at}}) {
-    connect_flags.push_back(
-        absl::StrCat("--get=", host, ":", http_canary->port(), "@", header));
-    CELL_ASSIGN_OR_RETURN(int status, expected_status(host));
-    observation->expected_get_statuses.push_back(status);
+  if (const int mib = cell::policy::MemoryTestMiB(spec); mib > 0) {
+    extra.push_back(absl::StrCat("--alloc-mib=", mib));
   }
-  const std::string status_file = work + "/status.jsonl";
-  CELL_ASSIGN_OR_RETURN(std::unique_ptr<StandInTerminal> terminal,
-                        StandInTerminal::Open());
-  // The abstract-socket canary: listening in this (the host's) network
-  // namespace; a cell has its own, where the name must not answer. The
-  // kernel completes a connection from the backlog: nothing accepts.
-  const std::string abstract_name = absl::StrCat(
-      "cell-verify-canary-", getpid(), "-", work.substr(work.rfind('.') + 1));
-  const int abstract_canary = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  if (abstract_canary < 0) return cell::ErrnoStatus(errno, "socket(AF_UNIX)");
-  CloseFd close_abstract{abstract_canary};
-  sockaddr_un abstract_address{};
-  abstract_address.sun_family = AF_UNIX;
-  std::memcpy(abstract_address.sun_path + 1, abstract_name.data(),
-              abstract_name.size());
-  if (bind(abstract_canary, reinterpret_cast<sockaddr*>(&abstract_address),
-           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 +
-                                  abstract_name.size())) != 0 ||
-      listen(abstract_canary, 4) != 0) {
-    return cell::ErrnoStatus(errno, "the abstract-socket canary");
+  for (const auto& [path, what] : observation->control_paths) {
+    extra.push_back(absl::StrCat("--try-write=", path));
   }
-  cell::SubprocessOptions options;
-  options.timeout = absl::Minutes(2);
-  options.controlling_terminal = terminal->slave();
+  CELL_ASSIGN_OR_RETURN(
+      std::vector<std::string> probe_argv,
+      run->ProbeCommand(kProbesInCell, expected_status, extra, observation));
+  const std::string status_file = run->work() + "/status.jsonl";
   std::vector<std::string> argv = {
-      cell,
-      "run",
-      absl::StrCat("--spec=", flags.spec),
-      absl::StrCat("--ro-bind=", probe_dir, ":/run/cell/probes"),
-      absl::StrCat("--status-file=", status_file),
-      "--",
-      "/run/cell/probes/cell-probe",
-      "all",
-      "--wait-for=/run/cell/probes/.inspected",
-      absl::StrCat("--host-pid=", getpid()),
-      absl::StrCat("--caller-tty=", terminal->identity()),
-      absl::StrCat("--abstract-canary=", abstract_name)};
+      cell, "run", absl::StrCat("--spec=", flags.spec),
+      absl::StrCat("--ro-bind=", run->probe_dir(), ":", kProbesInCell),
+      absl::StrCat("--status-file=", status_file)};
   // The canaries' requests go to an audit log of cell-verify's own, not
   // into the spec's: the cell runs with logDir replaced by a private
   // directory, which the launcher binds exactly as it would the spec's
@@ -511,61 +426,179 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
   // and control-files tries to write it.
   if (spec.log_dir.has_value() &&
       cell::policy::WritableCellViews(spec, *spec.log_dir).empty()) {
-    const std::string log_dir = work + "/log";
+    const std::string log_dir = run->work() + "/log";
     if (mkdir(log_dir.c_str(), 0755) != 0) {
       return cell::ErrnoStatus(errno, "mkdir " + log_dir);
     }
-    argv.insert(argv.begin() + 2, absl::StrCat("--log-dir=", log_dir));
+    argv.push_back(absl::StrCat("--log-dir=", log_dir));
   }
-  if (const int forks = cell::policy::ForkTestCount(spec); forks > 0) {
-    argv.push_back(absl::StrCat("--fork-max=", forks));
-  }
-  if (const int mib = cell::policy::MemoryTestMiB(spec); mib > 0) {
-    argv.push_back(absl::StrCat("--alloc-mib=", mib));
-  }
-  for (const auto& [path, what] : observation->control_paths) {
-    argv.push_back(absl::StrCat("--try-write=", path));
-  }
-  argv.insert(argv.end(), connect_flags.begin(), connect_flags.end());
-  // The probe waits (--wait-for) until the host has looked at it
-  // (descriptors, cwd, root, as the launcher's exec left them), then runs.
-  const std::string inspected = probe_dir + "/.inspected";
-  CELL_ASSIGN_OR_RETURN(cell::Subprocess process,
-                        cell::Subprocess::Start(argv, options));
-  InspectCommand(status_file, process.pid(), observation);
-  (void)cell::WriteNewFile(inspected, "", 0644);
-  CELL_ASSIGN_OR_RETURN(cell::SubprocessResult run, process.Wait());
-  if (run.exit_code == 125 || run.exit_code == 126 || run.exit_code == 127) {
+  argv.push_back("--");
+  argv.insert(argv.end(), probe_argv.begin(), probe_argv.end());
+  // The probe descends from the process the launcher names in the status
+  // file's "started" event.
+  auto started = [&status_file](pid_t) -> pid_t {
+    const Json event = StartedEvent(status_file);
+    const auto pid = event.find("pid");
+    return pid != event.end() && pid->is_number_integer() ? pid->get<pid_t>()
+                                                          : 0;
+  };
+  CELL_ASSIGN_OR_RETURN(cell::SubprocessResult result,
+                        run->Run(argv, started, /*cwd=*/"", observation));
+  if (result.exit_code == 125 || result.exit_code == 126 ||
+      result.exit_code == 127) {
     return absl::FailedPreconditionError(
         absl::StrCat("the cell did not start: ",
-                     absl::StripTrailingAsciiWhitespace(run.stderr_text)));
+                     absl::StripTrailingAsciiWhitespace(result.stderr_text)));
   }
-  observation->facts = cell::policy::ParseProbeFacts(run.stdout_text);
-  observation->caller_terminal_input = terminal->PendingInput();
   // What only the host can see, after the run.
-  Json started;
-  for (absl::string_view line :
-       absl::StrSplit(FileText(status_file), '\n', absl::SkipEmpty())) {
-    const Json event = Json::parse(line.begin(), line.end(), nullptr, false);
-    if (event.is_object() && event.value("event", "") == "started") {
-      started = event;
+  const Json event = StartedEvent(status_file);
+  const auto jd = event.find("jd");
+  observation->jd_removed = jd != event.end() && jd->is_string() &&
+                            cell::probes::PathGone(jd->get<std::string>());
+  for (const auto& [field, gone] :
+       {std::pair{"proxyPid", &observation->proxy_gone},
+        std::pair{"pid", &observation->command_gone}}) {
+    const auto pid = event.find(field);
+    if (pid != event.end() && pid->is_number_integer()) {
+      *gone = cell::probes::ProcessGone(pid->get<pid_t>());
     }
   }
-  // Written by our launcher, but read with type checks all the same: a
-  // wrong type must not throw.
-  if (started.is_object()) {
-    const auto jd = started.find("jd");
-    observation->jd_removed = jd != started.end() && jd->is_string() &&
-                              cell::probes::PathGone(jd->get<std::string>());
-    for (const auto& [field, gone] :
-         {std::pair{"proxyPid", &observation->proxy_gone},
-          std::pair{"pid", &observation->command_gone}}) {
-      const auto pid = started.find(field);
-      if (pid != started.end() && pid->is_number_integer()) {
-        *gone = cell::probes::ProcessGone(pid->get<pid_t>());
-      }
+  return absl::OkStatus();
+}
+
+// `program` as exec would find it from here (a path, or a name on PATH),
+// made absolute; an error naming it when there is nothing to run.
+absl::StatusOr<std::string> ProgramPath(const std::string& program) {
+  std::vector<std::string> candidates;
+  if (program.find('/') != std::string::npos) {
+    candidates.push_back(program);
+  } else if (const char* path = std::getenv("PATH")) {
+    for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
+      candidates.push_back(absl::StrCat(dir, "/", program));
     }
   }
+  for (const std::string& candidate : candidates) {
+    char real[PATH_MAX];
+    if (Executable(candidate) && realpath(candidate.c_str(), real) != nullptr) {
+      return std::string(real);
+    }
+  }
+  return absl::NotFoundError(absl::StrCat(
+      "--sandbox: cannot run '", program,
+      "': not an executable file, nor on PATH; is the sandbox installed?"));
+}
+
+// A worktree for a sandbox when none is given: a git repository's control
+// files, as an agent's project has them (control-files tries to write
+// them and to plant what is missing).
+absl::StatusOr<std::string> ScratchWorktree(const std::string& work) {
+  const std::string worktree = work + "/worktree";
+  for (const std::string& dir :
+       {worktree, worktree + "/.git", worktree + "/.git/hooks"}) {
+    if (mkdir(dir.c_str(), 0755) != 0) {
+      return cell::ErrnoStatus(errno, "mkdir " + dir);
+    }
+  }
+  CELL_RETURN_IF_ERROR(cell::WriteNewFile(worktree + "/.git/HEAD",
+                                          "ref: refs/heads/main\n", 0644));
+  CELL_RETURN_IF_ERROR(cell::WriteNewFile(
+      worktree + "/.git/config",
+      "[core]\n\trepositoryformatversion = 0\n\tbare = false\n", 0644));
+  return worktree;
+}
+
+// Runs the probes in a foreign sandbox (--sandbox); fills `observation`
+// and the spec it is judged against (`reference`).
+absl::Status ObserveSandbox(const Flags& flags, const Policy& policy,
+                            const std::string& probe, Observation* observation,
+                            cell::CellSpec* reference) {
+  CELL_ASSIGN_OR_RETURN(std::vector<std::string> words,
+                        cell::policy::SplitCommandLine(flags.sandbox));
+  // The sandbox starts in the worktree: its program is found from here.
+  CELL_ASSIGN_OR_RETURN(words[0], ProgramPath(words[0]));
+  CELL_ASSIGN_OR_RETURN(std::unique_ptr<cell::policy::ProbeRun> run,
+                        cell::policy::ProbeRun::Prepare(probe));
+  std::string worktree;
+  if (flags.worktree.empty()) {
+    CELL_ASSIGN_OR_RETURN(worktree, ScratchWorktree(run->work()));
+  } else {
+    char real[PATH_MAX];
+    struct stat info;
+    if (realpath(flags.worktree.c_str(), real) == nullptr ||
+        stat(real, &info) != 0 || !S_ISDIR(info.st_mode)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("--worktree=", flags.worktree,
+                       ": not a directory; give the agent's project "
+                       "directory, or leave it out for a scratch one"));
+    }
+    worktree = real;
+  }
+  // The proxy (if the sandbox has one) must deny the canary on the host's
+  // loopback unless the filter the sandbox claims (--filter) allows the
+  // name: a sandbox's proxy has no address rule of ours to rely on.
+  std::vector<cell::FilterPattern> patterns;
+  if (!flags.filter.empty()) {
+    CELL_ASSIGN_OR_RETURN(patterns, cell::LoadFilterFile(flags.filter));
+  }
+  auto expected_status = [&](const std::string& host) -> absl::StatusOr<int> {
+    return !flags.filter.empty() && cell::FilterAllows(patterns, host) ? 200
+                                                                       : 403;
+  };
+  *reference = cell::policy::SandboxReference(policy, worktree);
+  // Where the sandbox shows the worktree: its host path unless told.
+  const std::string inside =
+      flags.sandbox_worktree.empty() ? worktree : flags.sandbox_worktree;
+  for (const auto& [path, what] :
+       cell::policy::ProtectedHostPaths(*reference)) {
+    observation->control_paths[inside + path.substr(worktree.size())] = what;
+  }
+  std::vector<std::string> extra = {absl::StrCat("--worktree=", inside)};
+  for (const auto& [path, what] : observation->control_paths) {
+    extra.push_back(absl::StrCat("--try-write=", path));
+  }
+  CELL_ASSIGN_OR_RETURN(
+      std::vector<std::string> probe_argv,
+      run->ProbeCommand(run->probe_dir(), expected_status, extra, observation));
+  CELL_ASSIGN_OR_RETURN(std::vector<std::string> argv,
+                        cell::policy::ExpandSandboxCommand(
+                            words, {run->probe_dir(), worktree}, probe_argv));
+  // Started in the worktree, as an agent's sandbox is: most keep the cwd.
+  auto started = [](pid_t pid) { return pid; };
+  CELL_ASSIGN_OR_RETURN(cell::SubprocessResult result,
+                        run->Run(argv, started, worktree, observation));
+  if (observation->facts.empty()) {
+    const std::string exit =
+        result.exit_code.has_value()
+            ? absl::StrCat("exit ", *result.exit_code)
+            : absl::StrCat("signal ", result.signal.value_or(0));
+    const std::string said = LastLine(result.stderr_text);
+    return absl::FailedPreconditionError(absl::StrCat(
+        observation->command_inspected
+            ? "the probe started in the sandbox but printed no facts ("
+            : "the sandbox did not run the probe (",
+        exit, said.empty() ? "" : absl::StrCat(": ", said), "); it must show ",
+        run->probe_dir(), " at the same path and ", worktree, " at ", inside,
+        " and let the probe exec (bwrap: --ro-bind {probes} {probes} --bind "
+        "{worktree} {worktree})"));
+  }
+  observation->foreign_sandbox = true;
+  observation->host_worktree_id = cell::policy::IdentityOf(worktree);
+  // No $JD or proxy of ours: cleanup judges what outlived the sandbox.
+  observation->jd_removed = true;
+  const auto net = observation->facts.find("net");
+  const Json proxy_env =
+      net != observation->facts.end() && net->second.is_object()
+          ? net->second.value("proxyEnv", Json())
+          : Json();
+  bool proxied = false;
+  if (proxy_env.is_object()) {
+    for (const char* name :
+         {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"}) {
+      proxied = proxied || proxy_env.value(name, Json()).is_string();
+    }
+  }
+  reference->network.mode =
+      proxied ? cell::NetworkMode::kProxy : cell::NetworkMode::kNone;
   return absl::OkStatus();
 }
 
@@ -627,13 +660,53 @@ Observation HostFacts(const cell::CellSpec& spec) {
           cell::policy::RlimitFacts(limit.rlim_cur, limit.rlim_max);
     }
   }
-  for (absl::string_view line :
-       absl::StrSplit(FileText("/proc/self/cgroup"), '\n', absl::SkipEmpty())) {
-    std::vector<std::string> fields =
-        absl::StrSplit(line, absl::MaxSplits(':', 2));
-    if (fields.size() == 3) observation.host_cgroups[fields[1]] = fields[2];
-  }
+  observation.host_cgroups =
+      cell::policy::ParseCgroups(FileText("/proc/self/cgroup"));
   return observation;
+}
+
+// A cell: its spec checked statically, then (unless --static-only) the
+// probes run in a cell built from it.
+absl::StatusOr<std::vector<PropertyResult>> VerifyCell(const Flags& flags,
+                                                       const Policy& policy) {
+  CELL_ASSIGN_OR_RETURN(std::string cell_binary,
+                        FindTool(flags.cell, "cell", "launcher/cell"));
+  CELL_ASSIGN_OR_RETURN(cell::CellSpec spec,
+                        ResolvedSpec(cell_binary, flags.spec));
+  const char* home = std::getenv("HOME");
+  CELL_ASSIGN_OR_RETURN(
+      std::vector<cell::policy::Finding> findings,
+      cell::policy::CheckSpecStatically(spec, policy, home ? home : "/",
+                                        CellHostIds(spec).first));
+  if (flags.static_only) {
+    return cell::policy::EvaluateStatic(policy, findings);
+  }
+  CELL_ASSIGN_OR_RETURN(std::string probe, FindTool(flags.probe, "cell-probe",
+                                                    "probes/cell-probe"));
+  std::fprintf(stderr,
+               "cell-verify: running the probes in a cell built from %s\n",
+               flags.spec.c_str());
+  Observation observation = HostFacts(spec);
+  CELL_RETURN_IF_ERROR(CheckHostPaths(flags, spec, cell_binary, &observation));
+  CELL_RETURN_IF_ERROR(
+      ObserveCell(flags, spec, cell_binary, probe, &observation));
+  return cell::policy::Evaluate(spec, policy, observation, findings);
+}
+
+// A foreign sandbox: the probes run under its command line, judged
+// against what the policy requires.
+absl::StatusOr<std::vector<PropertyResult>> VerifySandbox(
+    const Flags& flags, const Policy& policy) {
+  CELL_ASSIGN_OR_RETURN(std::string probe, FindTool(flags.probe, "cell-probe",
+                                                    "probes/cell-probe"));
+  std::fprintf(stderr, "cell-verify: running the probes under %s\n",
+               flags.sandbox.c_str());
+  // Run as the caller: no hostUser to resolve.
+  Observation observation = HostFacts(cell::CellSpec());
+  cell::CellSpec reference;
+  CELL_RETURN_IF_ERROR(
+      ObserveSandbox(flags, policy, probe, &observation, &reference));
+  return cell::policy::EvaluateSandbox(reference, policy, observation);
 }
 
 int Fail(const absl::Status& status) {
@@ -662,44 +735,19 @@ int main(int argc, char** argv) {
     return cell::policy::ParsePolicy(text, flags->policy_file);
   }();
   if (!policy.ok()) return Fail(policy.status());
-  absl::StatusOr<std::string> cell_binary =
-      FindTool(flags->cell, "cell", "launcher/cell");
-  if (!cell_binary.ok()) return Fail(cell_binary.status());
-  absl::StatusOr<cell::CellSpec> spec = ResolvedSpec(*cell_binary, flags->spec);
-  if (!spec.ok()) return Fail(spec.status());
-
-  const char* home = std::getenv("HOME");
-  absl::StatusOr<std::vector<cell::policy::Finding>> findings =
-      cell::policy::CheckSpecStatically(*spec, *policy, home ? home : "/",
-                                        CellHostIds(*spec).first);
-  if (!findings.ok()) return Fail(findings.status());
-
   cell::policy::Report report;
   report.spec = flags->spec;
+  report.sandbox = flags->sandbox;
   report.policy = policy->name;
   report.static_only = flags->static_only;
   report.threshold = flags->threshold;
   report.colour = flags->format == "text" && flags->output.empty() &&
                   isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
-  if (flags->static_only) {
-    report.results = cell::policy::EvaluateStatic(*policy, *findings);
-  } else {
-    absl::StatusOr<std::string> probe =
-        FindTool(flags->probe, "cell-probe", "probes/cell-probe");
-    if (!probe.ok()) return Fail(probe.status());
-    std::fprintf(stderr,
-                 "cell-verify: running the probes in a cell built from %s\n",
-                 flags->spec.c_str());
-    Observation observation = HostFacts(*spec);
-    const absl::Status host_paths =
-        CheckHostPaths(*flags, *spec, *cell_binary, &observation);
-    if (!host_paths.ok()) return Fail(host_paths);
-    const absl::Status observed =
-        ObserveCell(*flags, *spec, *cell_binary, *probe, &observation);
-    if (!observed.ok()) return Fail(observed);
-    report.results =
-        cell::policy::Evaluate(*spec, *policy, observation, *findings);
-  }
+  absl::StatusOr<std::vector<PropertyResult>> results =
+      flags->sandbox.empty() ? VerifyCell(*flags, *policy)
+                             : VerifySandbox(*flags, *policy);
+  if (!results.ok()) return Fail(results.status());
+  report.results = *std::move(results);
 
   const std::string text = flags->format == "json"    ? FormatJson(report)
                            : flags->format == "junit" ? FormatJunit(report)

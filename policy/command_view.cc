@@ -8,6 +8,8 @@
 #include <algorithm>
 #include <cstdlib>
 #include <fstream>
+#include <map>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -15,6 +17,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 
 namespace cell::policy {
 namespace {
@@ -64,17 +67,36 @@ std::string IdentityOf(const std::string& path) {
 }
 
 std::optional<pid_t> FindCommand(pid_t pid, absl::string_view exe_suffix) {
-  std::vector<pid_t> candidates = {pid};
+  // Parent -> children, from one pass over /proc.
+  std::map<pid_t, std::vector<pid_t>> children;
   for (const std::string& other : Numbers("/proc")) {
-    if (ParentOf(other) == pid) candidates.push_back(std::atoi(other.c_str()));
+    children[ParentOf(other)].push_back(std::atoi(other.c_str()));
   }
-  for (const pid_t candidate : candidates) {
+  // Breadth first, so the outermost match wins; `seen` guards against a
+  // pid reused while the pass ran.
+  std::vector<pid_t> queue = {pid};
+  std::set<pid_t> seen = {pid};
+  for (size_t i = 0; i < queue.size(); ++i) {
+    const pid_t candidate = queue[i];
     if (absl::EndsWith(Link(absl::StrCat("/proc/", candidate, "/exe")),
                        exe_suffix)) {
       return candidate;
     }
+    for (const pid_t child : children[candidate]) {
+      if (seen.insert(child).second) queue.push_back(child);
+    }
   }
   return std::nullopt;
+}
+
+std::map<std::string, std::string> ParseCgroups(absl::string_view text) {
+  std::map<std::string, std::string> cgroups;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    std::vector<std::string> fields =
+        absl::StrSplit(line, absl::MaxSplits(':', 2));
+    if (fields.size() == 3) cgroups[fields[1]] = fields[2];
+  }
+  return cgroups;
 }
 
 std::optional<CommandView> ViewCommand(pid_t pid) {
@@ -83,6 +105,12 @@ std::optional<CommandView> ViewCommand(pid_t pid) {
   if (tasks.empty()) return std::nullopt;
   CommandView view;
   view.pid = pid;
+  {
+    std::ifstream in(absl::StrCat("/proc/", pid, "/cgroup"));
+    std::stringstream text;
+    text << in.rdbuf();
+    view.cgroups = ParseCgroups(text.str());
+  }
   for (const std::string& task : tasks) {
     const std::string dir = absl::StrCat(base, "/", task);
     for (const std::string& fd : Numbers(dir + "/fd")) {

@@ -8,6 +8,7 @@
 
 #include <sys/types.h>
 
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -23,10 +24,18 @@ struct CommandView {
   // "DEV:INO" of each thread's cwd and root (deduplicated).
   std::vector<std::string> cwd_ids;
   std::vector<std::string> root_ids;
+  // Its cgroups as the host names them (ParseCgroups of /proc/PID/cgroup):
+  // a sandbox's cgroup namespace shows the command other paths.
+  std::map<std::string, std::string> cgroups;
 };
 
+// /proc/PID/cgroup's lines "ID:CONTROLLERS:PATH" as controllers -> path
+// ("" for the unified hierarchy).
+std::map<std::string, std::string> ParseCgroups(absl::string_view text);
+
 // The command among `pid` (the process the launcher started: the command
-// itself, or the cell's init) and its children: the one whose executable
+// itself, or the cell's init; or a foreign sandbox's first process) and
+// its descendants at any depth: the first, breadth first, whose executable
 // ends with `exe_suffix`; nullopt when none does.
 std::optional<pid_t> FindCommand(pid_t pid, absl::string_view exe_suffix);
 

@@ -5,6 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <fstream>
+#include <map>
+#include <sstream>
 #include <string>
 
 #include "gmock/gmock.h"
@@ -47,6 +50,44 @@ TEST(CommandViewTest, SeesInheritedDescriptorsCwdAndRoot) {
   EXPECT_THAT(view->cwd_ids, ElementsAre(IdentityOf("/tmp")));
   EXPECT_THAT(view->root_ids, ElementsAre(IdentityOf("/")));
   EXPECT_FALSE(ViewCommand(child).has_value());  // Reaped: gone.
+}
+
+// A foreign sandbox runs the command deeper down (firejail, srt): found
+// among all descendants; and its cgroups read from the host.
+TEST(CommandViewTest, FindsTheCommandAmongAllDescendants) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    execl("/bin/sh", "sh", "-c", "sh -c '/bin/sleep 30; true'; true",
+          static_cast<char*>(nullptr));
+    _exit(127);
+  }
+  std::optional<pid_t> found;
+  for (int i = 0; i < 1000 && !found.has_value(); ++i) {
+    found = FindCommand(child, "/sleep");
+    if (!found.has_value()) usleep(2000);
+  }
+  const std::optional<CommandView> view =
+      found.has_value() ? ViewCommand(*found) : std::nullopt;
+  if (found.has_value()) kill(*found, SIGKILL);
+  kill(child, SIGKILL);
+  waitpid(child, nullptr, 0);
+  ASSERT_TRUE(found.has_value());
+  EXPECT_NE(*found, child);
+  ASSERT_TRUE(view.has_value());
+  std::ifstream in("/proc/self/cgroup");
+  std::stringstream own;
+  own << in.rdbuf();
+  EXPECT_EQ(view->cgroups, ParseCgroups(own.str()));
+  EXPECT_FALSE(view->cgroups.empty());
+}
+
+TEST(CommandViewTest, ParsesCgroupLines) {
+  EXPECT_EQ(
+      ParseCgroups("0::/user.slice\n4:memory:/m\n3:cpu,cpuacct:/c:d\n"
+                   "junk\n"),
+      (std::map<std::string, std::string>{
+          {"", "/user.slice"}, {"memory", "/m"}, {"cpu,cpuacct", "/c:d"}}));
 }
 
 }  // namespace

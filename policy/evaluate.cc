@@ -314,4 +314,21 @@ std::vector<PropertyResult> Evaluate(const CellSpec& spec, const Policy& policy,
   return results;
 }
 
+std::vector<PropertyResult> EvaluateSandbox(const CellSpec& reference,
+                                            const Policy& policy,
+                                            const Observation& observation) {
+  std::vector<PropertyResult> results =
+      Evaluate(reference, policy, observation, {});
+  for (PropertyResult& result : results) {
+    const PropertyDef* property = FindProperty(result.property);
+    if (property == nullptr || property->judge != nullptr) continue;
+    result.outcome = Outcome::kOff;
+    result.expected = "a spec to check";
+    result.observed = "not judged: a foreign sandbox has no spec";
+    result.message = result.observed;
+    result.findings.clear();
+  }
+  return results;
+}
+
 }  // namespace cell::policy

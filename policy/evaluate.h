@@ -68,6 +68,14 @@ std::vector<PropertyResult> Evaluate(const CellSpec& spec, const Policy& policy,
                                      const Observation& observation,
                                      const std::vector<Finding>& findings);
 
+// A foreign sandbox (cell-verify --sandbox): the dynamic properties judged
+// against `reference` (policy/sandbox.h: what the policy requires), the
+// static ones `off`: there is no spec to read them from. Never a pass for
+// what was not judged.
+std::vector<PropertyResult> EvaluateSandbox(const CellSpec& reference,
+                                            const Policy& policy,
+                                            const Observation& observation);
+
 // Static findings only (cell-verify --static-only).
 std::vector<PropertyResult> EvaluateStatic(
     const Policy& policy, const std::vector<Finding>& findings);

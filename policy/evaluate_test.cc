@@ -267,6 +267,13 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
        }},
       {"cleanup", [](Observation* o) { o->jd_removed = false; }},
       {"cleanup", [](Observation* o) { o->proxy_gone = false; }},
+      {"cleanup",
+       [](Observation* o) { o->leftover_processes = {"4242 socat"}; }},
+      {"terminal", [](Observation* o) { o->command_in_caller_session = true; }},
+      {"cgroup-limits",
+       [](Observation* o) {
+         o->command_cgroups = Json::parse(R"({"": "/other"})");
+       }},
   };
   for (const Case& c : cases) {
     Observation o = DocumentedFacts();
@@ -592,6 +599,45 @@ TEST(EvaluateTest, StaticResultsListTheirFindings) {
       EXPECT_THAT(result.findings, ::testing::IsEmpty());
     }
   }
+}
+
+// A foreign sandbox (cell-verify --sandbox): what the policy requires, from
+// facts and the host only; the static properties off, never a pass.
+TEST(EvaluateTest, AForeignSandboxIsJudgedByFactsAndItsStaticPropertiesAreOff) {
+  Observation o = DocumentedFacts();
+  o.foreign_sandbox = true;
+  // Its own proxy URL, in the upper-case variable only.
+  o.facts["net"]["proxyEnv"] = {{"HTTPS_PROXY", "http://localhost:40000"}};
+  // A sandbox of host uid 1000 that maps it 1:1.
+  CellSpec reference = DefaultSpec();
+  const auto results = EvaluateSandbox(reference, DocumentedPolicy(), o);
+  for (const char* property : {"filter-policy", "mount-policy", "env-policy",
+                               "isolation-policy", "nix-policy"}) {
+    EXPECT_THAT(results, Result(property, Outcome::kOff)) << property;
+  }
+  for (const char* property : {"proxy", "identity", "cleanup", "namespaces"}) {
+    EXPECT_THAT(results, Result(property, Outcome::kPass)) << property;
+  }
+  EXPECT_TRUE(AllPassed(results));
+
+  // Identity: 1:1 whatever the host user; root inside is not.
+  Observation root = o;
+  root.facts["identity"]["uid"] = 0;
+  root.facts["identity"]["uidMap"] = Json::parse("[[0, 1000, 1]]");
+  EXPECT_THAT(EvaluateSandbox(reference, DocumentedPolicy(), root),
+              Result("identity", Outcome::kFail));
+  // No proxy in any variable: the proxy property fails.
+  Observation unproxied = o;
+  unproxied.facts["net"]["proxyEnv"] = Json::object();
+  EXPECT_THAT(EvaluateSandbox(reference, DocumentedPolicy(), unproxied),
+              Result("proxy", Outcome::kFail));
+  // Cleanup: what outlived it.
+  Observation leftover = o;
+  leftover.leftover_processes = {"77 tinyproxy"};
+  const auto left = EvaluateSandbox(reference, DocumentedPolicy(), leftover);
+  EXPECT_THAT(left, Result("cleanup", Outcome::kFail));
+  EXPECT_THAT(left, Contains(Field(&PropertyResult::observed,
+                                   HasSubstr("LEFT RUNNING: 77 tinyproxy"))));
 }
 
 }  // namespace

@@ -67,14 +67,7 @@ std::vector<std::string> WritableCellViews(const CellSpec& spec,
   return views;
 }
 
-std::map<std::string, std::string> ControlPaths(
-    const CellSpec& spec, const std::map<std::string, std::string>& control) {
-  std::map<std::string, std::string> paths;
-  std::map<std::string, std::string> all = control;
-  if (spec.log_dir.has_value()) {
-    paths[std::string(kCellLogDir)] = "logDir";
-    all[*spec.log_dir] = "logDir";
-  }
+std::map<std::string, std::string> ProtectedHostPaths(const CellSpec& spec) {
   // What the launcher protects: the spec's paths and what they imply (git's
   // hooksPath and includes, symlink targets). Where it refuses the spec
   // instead, the launch fails and says why.
@@ -85,13 +78,26 @@ std::map<std::string, std::string> ControlPaths(
     protect.clear();
     for (const ProtectEntry& entry : *entries) protect.push_back(entry.entry);
   }
+  std::map<std::string, std::string> paths;
   for (const std::string& entry : protect) {
     std::string relative = entry;
     while (!relative.empty() && relative.back() == '/') relative.pop_back();
     if (relative.empty()) continue;
-    all[absl::StrCat(spec.worktree_path, "/", relative)] =
+    paths[absl::StrCat(spec.worktree_path, "/", relative)] =
         absl::StrCat("protect: ", entry);
   }
+  return paths;
+}
+
+std::map<std::string, std::string> ControlPaths(
+    const CellSpec& spec, const std::map<std::string, std::string>& control) {
+  std::map<std::string, std::string> paths;
+  std::map<std::string, std::string> all = control;
+  if (spec.log_dir.has_value()) {
+    paths[std::string(kCellLogDir)] = "logDir";
+    all[*spec.log_dir] = "logDir";
+  }
+  for (const auto& [path, what] : ProtectedHostPaths(spec)) all[path] = what;
   // Every read-write view of each: the worktree's, a parent's bind, a bind
   // of the path itself.
   for (const auto& [host_path, what] : all) {

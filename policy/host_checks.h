@@ -22,6 +22,12 @@ namespace cell::policy {
 std::vector<std::string> WritableCellViews(const CellSpec& spec,
                                            const std::string& path);
 
+// The host paths `protect` keeps read-only, host path -> "protect: ENTRY":
+// each entry as ProtectedEntries expands it (git's hooksPath and includes,
+// symlink targets; the plain list where the launcher would refuse the
+// worktree and say why), at its place in the worktree.
+std::map<std::string, std::string> ProtectedHostPaths(const CellSpec& spec);
+
 // The paths the probe must fail to write, in-cell path -> what it is:
 // /home/cell/log, and every view a writable bind gives of logDir, of each
 // `protect` path and of each control file (`control`: host path -> what

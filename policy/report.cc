@@ -101,9 +101,12 @@ std::string Detail(const PropertyResult& result) {
 }  // namespace
 
 std::string FormatText(const Report& report) {
-  std::string out =
-      absl::StrCat("cell-verify: ", report.spec, " against '", report.policy,
-                   "'", report.static_only ? " (static only)" : "", "\n");
+  std::string out = absl::StrCat(
+      "cell-verify: ",
+      report.sandbox.empty() ? report.spec
+                             : absl::StrCat("sandbox `", report.sandbox, "`"),
+      " against '", report.policy, "'",
+      report.static_only ? " (static only)" : "", "\n");
   for (const PropertyResult& result : report.results) {
     const std::string word = absl::AsciiStrToUpper(OutcomeName(result.outcome));
     absl::StrAppend(
@@ -165,7 +168,11 @@ std::string FormatJson(const Report& report) {
     summary[std::string(OutcomeName(outcome))] = counts[outcome];
   }
   return nlohmann::json(
-             {{"spec", report.spec},
+             {{"spec", report.spec.empty() ? nlohmann::json()
+                                           : nlohmann::json(report.spec)},
+              {"sandbox", report.sandbox.empty()
+                              ? nlohmann::json()
+                              : nlohmann::json(report.sandbox)},
               {"policy", report.policy},
               {"staticOnly", report.static_only},
               // As the exit status says: --threshold included.
@@ -223,9 +230,10 @@ std::string FormatJunit(const Report& report) {
                         "</system-out>\n    ");
         break;
       case Outcome::kOff:
-        absl::StrAppend(&out,
-                        "\n      <skipped message=\"off in the "
-                        "policy\"/>\n    ");
+        absl::StrAppend(&out, "\n      <skipped message=\"",
+                        result.message.empty() ? "off in the policy"
+                                               : XmlEscape(result.message),
+                        "\"/>\n    ");
         break;
     }
     absl::StrAppend(&out, "</testcase>\n");

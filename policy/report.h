@@ -13,7 +13,10 @@
 namespace cell::policy {
 
 struct Report {
+  // What was verified: a cell's spec file, or a foreign sandbox's command
+  // line (cell-verify --sandbox); the other is empty.
   std::string spec;
+  std::string sandbox;
   std::string policy;
   bool static_only = false;
   // ANSI colours for the outcome words (a terminal, and NO_COLOR unset).

@@ -5,7 +5,7 @@
 //              [--host-pid=PID]
 //              [--direct=HOST:PORT] [--proc=DIR] [--fork-max=N]
 //              [--alloc-mib=N] [--caller-tty=DEV:INO] [--try-write=PATH]...
-//              [--abstract-canary=NAME] [--wait-for=PATH]
+//              [--abstract-canary=NAME] [--wait-for=PATH] [--worktree=PATH]
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -22,7 +22,7 @@ namespace {
 constexpr char kUsage[] =
     "Usage: cell-probe all|NAME... [--connect=HOST:PORT]... [--host-pid=PID]\n"
     "                  [--get=HOST:PORT@HOST-HEADER]...\n"
-    "                  [--direct=HOST:PORT] [--proc=DIR]\n"
+    "                  [--direct=HOST:PORT] [--proc=DIR] [--worktree=PATH]\n"
     "                  [--fork-max=N] [--alloc-mib=N] [--caller-tty=DEV:INO]\n"
     "--fork-max and --alloc-mib make the limits probe test the cell's\n"
     "cgroup: fork up to N waiting children; touch up to N MiB in a child.\n"
@@ -36,6 +36,8 @@ constexpr char kUsage[] =
     "--connect asks the cell's proxy for a CONNECT; --get for a plain GET of\n"
     "http://HOST:PORT/ sent with another Host header: the status and, when\n"
     "one came, the response body are facts.\n"
+    "--worktree names the agent's working directory inside (default\n"
+    "/home/cell/worktree; another sandbox shows it where it likes).\n"
     "--wait-for makes the probe wait (at most 5 s) until PATH exists before\n"
     "it opens anything: cell-verify inspects it from the host meanwhile.\n"
     "Prints one JSON line per probe: {\"probe\": NAME, \"facts\": {...}}.\n"
@@ -88,6 +90,8 @@ int main(int argc, char** argv) {
       options.direct_target = value;
     } else if (TakeValue(arg, "--proc", &value)) {
       options.proc_root = value;
+    } else if (TakeValue(arg, "--worktree", &value)) {
+      options.worktree = value;
     } else if (arg.rfind("--", 0) == 0) {
       std::fprintf(stderr, "cell-probe: unknown flag %s (see --help)\n",
                    arg.c_str());

@@ -105,6 +105,9 @@ void AskProxy(const std::string& proxy_url, const std::string& request,
     (*facts)["error"] = "cannot parse proxy " + proxy_url;
     return;
   }
+  // A static binary resolves no names: the one a proxy URL commonly uses
+  // (srt's, a user's) is loopback.
+  if (host == "localhost") host = "127.0.0.1";
   const int fd = ConnectTcp(host, port, 5000);
   if (fd < 0) {
     (*facts)["error"] = ErrnoFact(-fd);
@@ -258,21 +261,27 @@ Facts ProbeNet(const ProbeOptions& options) {
     proxy_env[name] = EnvOrNull(name);
   }
   facts["proxyEnv"] = proxy_env;
+  // The proxy a client would use: http_proxy (a cell sets all four alike),
+  // else what another sandbox may set instead (curl reads https_proxy for
+  // HTTPS; some tools only the upper-case names).
+  const char* proxy = nullptr;
+  for (const char* name :
+       {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"}) {
+    proxy = proxy != nullptr ? proxy : std::getenv(name);
+  }
+  const Facts unset = "no proxy in the environment (http_proxy, https_proxy)";
   Facts connects = Facts::array();
-  const char* proxy = std::getenv("http_proxy");
   for (const std::string& target : options.connect_targets) {
-    connects.push_back(
-        proxy == nullptr
-            ? Facts({{"target", target}, {"error", "http_proxy is not set"}})
-            : ConnectThroughProxy(proxy, target));
+    connects.push_back(proxy == nullptr
+                           ? Facts({{"target", target}, {"error", unset}})
+                           : ConnectThroughProxy(proxy, target));
   }
   facts["connect"] = connects;
   Facts gets = Facts::array();
   for (const std::string& target : options.get_targets) {
-    gets.push_back(
-        proxy == nullptr
-            ? Facts({{"target", target}, {"error", "http_proxy is not set"}})
-            : GetThroughProxy(proxy, target));
+    gets.push_back(proxy == nullptr
+                       ? Facts({{"target", target}, {"error", unset}})
+                       : GetThroughProxy(proxy, target));
   }
   facts["get"] = gets;
   return facts;

@@ -87,6 +87,18 @@ bool SeccompOn(const CellSpec& spec) { return spec.isolation.seccomp; }
 Verdict Identity(const CellSpec&, const Observation& o) {
   const Json uid = At(o, "identity", {"uid"});
   const Json gid = At(o, "identity", {"gid"});
+  if (o.foreign_sandbox) {
+    // Whichever host user the sandbox runs as: mapped 1:1 (the same
+    // number inside as outside), not made root or another user inside.
+    const Json host_uid = HostIdOf(uid, At(o, "identity", {"uidMap"}));
+    const Json host_gid = HostIdOf(gid, At(o, "identity", {"gidMap"}));
+    return {!uid.is_null(),
+            !uid.is_null() && uid == host_uid && gid == host_gid,
+            "ids inside are the host's (1:1)",
+            absl::StrCat("uid ", Show(uid), " (host ", Show(host_uid),
+                         "), gid ", Show(gid), " (host ", Show(host_gid), ")"),
+            "ids inside differ from the ones the host sees"};
+  }
   return {!uid.is_null(), uid == o.uid && gid == o.gid,
           absl::StrCat("uid ", o.uid, ", gid ", o.gid, " (1:1)"),
           absl::StrCat("uid ", Show(uid), ", gid ", Show(gid)),

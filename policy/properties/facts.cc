@@ -58,4 +58,23 @@ bool WalkComplete(const Observation& observation, std::string* why) {
   return true;
 }
 
+// `id` inside, as the host sees it through `map` ([[inside, outside,
+// count], ...]), or null when unmapped.
+nlohmann::json HostIdOf(const nlohmann::json& id, const nlohmann::json& map) {
+  if (!id.is_number_integer() || !map.is_array()) return nullptr;
+  const int64_t inside = id.get<int64_t>();
+  for (const Json& entry : map) {
+    if (!entry.is_array() || entry.size() != 3 ||
+        !entry[0].is_number_integer() || !entry[1].is_number_integer() ||
+        !entry[2].is_number_integer()) {
+      continue;
+    }
+    const int64_t first = entry[0].get<int64_t>();
+    if (inside >= first && inside - first < entry[2].get<int64_t>()) {
+      return entry[1].get<int64_t>() + (inside - first);
+    }
+  }
+  return nullptr;
+}
+
 }  // namespace cell::policy

@@ -29,6 +29,10 @@ bool BoundBySpec(const CellSpec& spec, const std::string& path);
 // then has no facts (an error, never a pass).
 bool WalkComplete(const Observation& observation, std::string* why);
 
+// `id` inside, as the host sees it through `map` ([[inside, outside,
+// count], ...], as /proc/self/uid_map), or null when unmapped.
+nlohmann::json HostIdOf(const nlohmann::json& id, const nlohmann::json& map);
+
 // The namespace id the host reported for `kind`, or null.
 nlohmann::json HostNamespace(const Observation& observation, const char* kind);
 

@@ -13,30 +13,11 @@ namespace {
 
 using Json = nlohmann::json;
 
-// `id` inside, as the host sees it through `map` ([[inside, outside,
-// count], ...]), or null when unmapped.
-Json HostId(const Json& id, const Json& map) {
-  if (!id.is_number_integer() || !map.is_array()) return nullptr;
-  const int64_t inside = id.get<int64_t>();
-  for (const Json& entry : map) {
-    if (!entry.is_array() || entry.size() != 3 ||
-        !entry[0].is_number_integer() || !entry[1].is_number_integer() ||
-        !entry[2].is_number_integer()) {
-      continue;
-    }
-    const int64_t first = entry[0].get<int64_t>();
-    if (inside >= first && inside - first < entry[2].get<int64_t>()) {
-      return entry[1].get<int64_t>() + (inside - first);
-    }
-  }
-  return nullptr;
-}
-
 Verdict HostIdentity(const CellSpec&, const Observation& o) {
   const Json uid =
-      HostId(At(o, "identity", {"uid"}), At(o, "identity", {"uidMap"}));
+      HostIdOf(At(o, "identity", {"uid"}), At(o, "identity", {"uidMap"}));
   const Json gid =
-      HostId(At(o, "identity", {"gid"}), At(o, "identity", {"gidMap"}));
+      HostIdOf(At(o, "identity", {"gid"}), At(o, "identity", {"gidMap"}));
   return {!uid.is_null(), !uid.is_null() && uid != 0 && gid != 0,
           "a host user other than root (hostUser, or a non-root launcher)",
           absl::StrCat("host uid ", Show(uid), ", gid ", Show(gid)),
@@ -119,7 +100,11 @@ Verdict Terminal(const CellSpec&, const Observation& o) {
   const Json leader = At(o, "terminal", {"sessionLeader"});
   const Json on_stdin = At(o, "terminal", {"stdinIsCallerTty"});
   std::vector<std::string> reached;
-  if (leader == false) {
+  // The host's view where it has one: a sandbox's PID namespace init may
+  // lead the new session instead of the command.
+  if (o.command_in_caller_session.is_boolean()
+          ? o.command_in_caller_session == true
+          : leader == false) {
     reached.push_back("the command shares its launcher's session");
   }
   if (on_stdin == true) reached.push_back("fd 0 is the caller's terminal");

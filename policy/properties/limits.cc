@@ -71,8 +71,12 @@ Verdict Rlimits(const CellSpec& spec, const Observation& o) {
 Verdict CgroupLimits(const CellSpec& spec, const Observation& o) {
   const Json cgroups = At(o, "limits", {"cgroups"});
   if (!spec.limits.NeedsCgroup()) {
-    return {cgroups.is_object(), cgroups == o.host_cgroups,
-            "the launcher's cgroups, unchanged", Show(cgroups),
+    // As the host saw the command, where it did: a cgroup namespace shows
+    // the probe the same cgroups under other names.
+    const Json& seen =
+        o.command_cgroups.is_object() ? o.command_cgroups : cgroups;
+    return {seen.is_object(), seen == o.host_cgroups,
+            "the launcher's cgroups, unchanged", Show(seen),
             "the cell runs in other cgroups than the launcher although "
             "the spec sets no limits"};
   }

@@ -78,11 +78,21 @@ void CompareConnects(const Observation& o, size_t begin, size_t end,
 constexpr size_t kPlainTargets = 2;
 
 Verdict Proxy(const CellSpec& spec, const Observation& o) {
-  const Json env = At(o, "net", {"proxyEnv", "http_proxy"});
-  std::vector<std::string> expected = {
-      absl::StrCat("http_proxy=", ProxyUrl(spec.network.port))};
-  std::vector<std::string> observed = {absl::StrCat("http_proxy=", Show(env))};
-  bool ok = env == ProxyUrl(spec.network.port);
+  // A foreign sandbox names its proxy as it likes, and maybe only in
+  // another of the variables the probe reads (in its order).
+  std::string name = "http_proxy";
+  Json env = At(o, "net", {"proxyEnv", "http_proxy"});
+  for (const char* other : {"https_proxy", "HTTP_PROXY", "HTTPS_PROXY"}) {
+    if (!o.foreign_sandbox || !env.is_null()) break;
+    name = other;
+    env = At(o, "net", {"proxyEnv", other});
+  }
+  std::vector<std::string> expected = {absl::StrCat(
+      name, "=",
+      o.foreign_sandbox ? "a proxy URL" : ProxyUrl(spec.network.port))};
+  std::vector<std::string> observed = {absl::StrCat(name, "=", Show(env))};
+  bool ok =
+      o.foreign_sandbox ? env.is_string() : env == ProxyUrl(spec.network.port);
   CompareConnects(o, 0, kPlainTargets, &expected, &observed, &ok);
   return {o.facts.count("net") > 0, ok, absl::StrJoin(expected, ", "),
           absl::StrJoin(observed, ", "),

@@ -51,10 +51,23 @@ struct Observation {
   std::vector<std::string> command_descriptors;
   std::vector<std::string> command_cwd_ids;
   std::vector<std::string> command_root_ids;
+  // Whether it runs in the session its launcher was started in (the one
+  // cell-verify's stand-in terminal controls); null when not inspected.
+  nlohmann::json command_in_caller_session;
+  // Its cgroups as the host names them (controllers -> path); null when
+  // not inspected. A cgroup namespace shows the probe other paths.
+  nlohmann::json command_cgroups;
   std::string host_root_id;
   bool jd_removed = false;
   bool proxy_gone = true;
   bool command_gone = true;
+  // Processes that outlived the run: descendants of what cell-verify
+  // started (it is their subreaper), alive after it exited ("PID NAME").
+  std::vector<std::string> leftover_processes;
+  // The probes ran in a foreign sandbox (cell-verify --sandbox), judged
+  // against policy/sandbox.h's reference spec: no launcher of ours, so no
+  // $JD, status file or proxy URL of ours to expect.
+  bool foreign_sandbox = false;
   // cell-verify's own rlimits ({"soft","hard"}, null for unlimited, by
   // RlimitResources() name) and cgroups (controllers -> path, "" for the
   // unified hierarchy): what a cell without `limits` must show.

@@ -3,8 +3,16 @@
 # host script starts tinyproxy and a socat from a Unix socket to it, then
 # bwrap runs the command in new user and network namespaces next to a
 # second socat that turns 127.0.0.1:3128 inside into that Unix socket.
-#   tests/bench/seed_cell.sh WORKTREE COMMAND [ARG...]
+#   tests/bench/seed_cell.sh [--ro-bind=DIR]... WORKTREE COMMAND [ARG...]
+# --ro-bind shows DIR read-only at the same path inside: not the seed's,
+# only how cell-verify --sandbox brings its probe into this jail
+# (tests/compare/run.sh).
 set -euo pipefail
+extra=()
+while [[ "${1:-}" == --ro-bind=* ]]; do
+  extra+=(--ro-bind "${1#--ro-bind=}" "${1#--ro-bind=}")
+  shift
+done
 wt="$1"; shift
 jd=$(mktemp -d /tmp/seed-jd.XXXXXX)
 pids=()
@@ -36,7 +44,7 @@ done
 binds=()
 for dir in /usr /bin /lib /lib64; do [[ -e $dir ]] && binds+=(--ro-bind "$dir" "$dir"); done
 bwrap --unshare-user --unshare-net --die-with-parent "${binds[@]}" \
-  --bind /proc /proc --dev /dev --tmpfs /tmp --tmpfs /home/cell \
+  --bind /proc /proc --dev /dev --tmpfs /tmp --tmpfs /home/cell "${extra[@]}" \
   --bind "$jd" "$jd" --bind "$wt" /home/cell/worktree --chdir /home/cell/worktree \
   --setenv http_proxy http://127.0.0.1:3128 \
   sh -c "socat TCP-LISTEN:3128,bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:$jd/proxy.sock & \"\$@\"; s=\$?; kill \$!; exit \$s" sh "$@"

@@ -334,7 +334,8 @@ TEST_F(CellVerifyTest, JunitReportIsValidXml) {
 TEST_F(CellVerifyTest, UsageAndSetupErrorsExitTwo) {
   ASSERT_OK_AND_ASSIGN(SubprocessResult no_spec, Verify({}));
   EXPECT_THAT(no_spec.exit_code, Optional(2));
-  EXPECT_THAT(no_spec.stderr_text, HasSubstr("--spec=FILE is required"));
+  EXPECT_THAT(no_spec.stderr_text,
+              HasSubstr("give --spec=FILE (a cell) or --sandbox=COMMAND"));
   const std::string spec = WriteSpec(R"(, "nix": false)");
   ASSERT_OK_AND_ASSIGN(SubprocessResult format,
                        Verify({"--spec=" + spec, "--format=xml"}));

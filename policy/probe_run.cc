@@ -1,0 +1,355 @@
+#include "policy/probe_run.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstddef>
+#include <cstring>
+#include <fstream>
+#include <optional>
+#include <string>
+#include <thread>
+#include <tuple>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "base/fs_util.h"
+#include "base/loopback.h"
+#include "base/status_macros.h"
+#include "policy/command_view.h"
+#include "policy/evaluate.h"
+#include "policy/http_canary.h"
+#include "probes/host.h"
+
+namespace cell::policy {
+namespace {
+
+// The TCP canary's names: the first two are the proxy property's; the
+// rest, other spellings of the same loopback address a client or resolver
+// accepts, are proxy-hostile's: each must get what the filter means for
+// it, never more.
+constexpr const char* kCanaryHosts[] = {
+    "127.0.0.1",  "localhost",    "0",          "127.1",     "2130706433",
+    "0x7f000001", "017700000001", "localhost.", "LOCALHOST", "127.000.000.001"};
+
+// A pty of cell-verify's own to start the run under: the stand-in for the
+// terminal of a person who runs an agent, so that the terminal property
+// means the same in CI (no terminal) as at a desk. Nothing the cell pushes
+// into it reaches a real terminal. The master is drained on a thread so
+// that output into the pty can never block the cell.
+class StandInTerminal {
+ public:
+  static absl::StatusOr<std::unique_ptr<StandInTerminal>> Open() {
+    const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+    if (master < 0) return ErrnoStatus(errno, "posix_openpt");
+    std::unique_ptr<StandInTerminal> terminal(new StandInTerminal(master));
+    const char* name = unlockpt(master) == 0 ? ptsname(master) : nullptr;
+    if (name == nullptr) return ErrnoStatus(errno, "unlockpt/ptsname");
+    terminal->slave_ = open(name, O_RDWR | O_NOCTTY | O_CLOEXEC);
+    struct stat info;
+    if (terminal->slave_ < 0 || fstat(terminal->slave_, &info) != 0) {
+      return ErrnoStatus(errno, absl::StrCat("open ", name));
+    }
+    terminal->identity_ = absl::StrCat(info.st_dev, ":", info.st_ino);
+    // Raw: every byte pushed into its input counts (FIONREAD), lines or not.
+    termios mode;
+    if (tcgetattr(terminal->slave_, &mode) != 0) {
+      return ErrnoStatus(errno, "tcgetattr");
+    }
+    cfmakeraw(&mode);
+    if (tcsetattr(terminal->slave_, TCSANOW, &mode) != 0) {
+      return ErrnoStatus(errno, "tcsetattr");
+    }
+    StandInTerminal* raw = terminal.get();
+    terminal->drain_ = std::thread([raw] {
+      char buffer[4096];
+      while (!raw->stop_) {
+        pollfd event = {raw->master_, POLLIN, 0};
+        if (poll(&event, 1, 100) > 0 &&
+            read(raw->master_, buffer, sizeof(buffer)) < 0 && errno != EIO &&
+            errno != EAGAIN && errno != EINTR) {
+          return;
+        }
+      }
+    });
+    return terminal;
+  }
+  ~StandInTerminal() {
+    stop_ = true;
+    if (drain_.joinable()) drain_.join();
+    if (slave_ >= 0) close(slave_);
+    close(master_);
+  }
+  int slave() const { return slave_; }
+  // Bytes waiting in its input: nothing but the cell can have put them.
+  int PendingInput() const {
+    int bytes = 0;
+    return ioctl(slave_, FIONREAD, &bytes) == 0 ? bytes : -1;
+  }
+  // "DEV:INO" of the slave, as the probe compares it.
+  const std::string& identity() const { return identity_; }
+
+ private:
+  explicit StandInTerminal(int master) : master_(master) {}
+  int master_;
+  int slave_ = -1;
+  std::string identity_;
+  std::atomic<bool> stop_{false};
+  std::thread drain_;
+};
+
+// The command's name and state in /proc/PID/stat, and its parent.
+struct ProcessStat {
+  std::string name;
+  char state = '?';
+  pid_t parent = 0;
+  pid_t session = 0;
+};
+
+std::optional<ProcessStat> StatOf(absl::string_view pid) {
+  absl::StatusOr<std::string> text =
+      ReadFileToString(absl::StrCat("/proc/", pid, "/stat"), 4096);
+  if (!text.ok()) return std::nullopt;
+  const size_t open = text->find('(');
+  const size_t close = text->rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open ||
+      close + 4 > text->size()) {
+    return std::nullopt;
+  }
+  ProcessStat stat;
+  stat.name = text->substr(open + 1, close - open - 1);
+  stat.state = (*text)[close + 2];
+  const std::vector<absl::string_view> rest =
+      absl::StrSplit(absl::string_view(*text).substr(close + 4), ' ');
+  if (rest.size() < 3 || !absl::SimpleAtoi(rest[0], &stat.parent) ||
+      !absl::SimpleAtoi(rest[2], &stat.session)) {
+    return std::nullopt;
+  }
+  return stat;
+}
+
+}  // namespace
+
+// The listeners the probe must reach only as the filter allows (through
+// the proxy), or not at all (the abstract socket), and the pty.
+class ProbeRun::Canaries {
+ public:
+  ~Canaries() {
+    if (tcp_ >= 0) close(tcp_);
+    if (abstract_ >= 0) close(abstract_);
+  }
+  int tcp_ = -1;
+  int tcp_port_ = 0;
+  std::unique_ptr<HttpCanary> http_;
+  int abstract_ = -1;
+  std::string abstract_name_;
+  std::unique_ptr<StandInTerminal> terminal_;
+};
+
+absl::StatusOr<std::unique_ptr<ProbeRun>> ProbeRun::Prepare(
+    const std::string& probe) {
+  std::unique_ptr<ProbeRun> run(new ProbeRun());
+  char work_template[] = "/tmp/cell-verify.XXXXXX";
+  if (mkdtemp(work_template) == nullptr) {
+    return ErrnoStatus(errno, "mkdtemp /tmp/cell-verify.XXXXXX");
+  }
+  run->work_ = work_template;
+  // Readable by a cell of another host user (hostUser), and by a sandbox
+  // that drops to another uid.
+  chmod(run->work_.c_str(), 0755);
+  // A private copy to show inside (the original may be a symlink into a
+  // tree the cell cannot see).
+  const std::string dir = run->probe_dir();
+  if (mkdir(dir.c_str(), 0755) != 0) return ErrnoStatus(errno, "mkdir " + dir);
+  {
+    std::ifstream in(probe, std::ios::binary);
+    std::ofstream out(dir + "/cell-probe", std::ios::binary);
+    out << in.rdbuf();
+    out.close();
+    if (!in.good() || !out.good()) {
+      return absl::InternalError(absl::StrCat("cannot copy ", probe));
+    }
+  }
+  if (chmod((dir + "/cell-probe").c_str(), 0755) != 0) {
+    return ErrnoStatus(errno, "chmod");
+  }
+  run->canaries_ = std::make_unique<Canaries>();
+  Canaries& canaries = *run->canaries_;
+  // The kernel completes the proxy's connection from the backlog, so
+  // nothing needs to accept().
+  CELL_ASSIGN_OR_RETURN(auto tcp, ListenOnLoopback(16));
+  std::tie(canaries.tcp_, canaries.tcp_port_) = tcp;
+  CELL_ASSIGN_OR_RETURN(canaries.http_, HttpCanary::Start());
+  CELL_ASSIGN_OR_RETURN(canaries.terminal_, StandInTerminal::Open());
+  // Listening in this (the host's) network namespace; a cell has its own,
+  // where the name must not answer.
+  canaries.abstract_name_ =
+      absl::StrCat("cell-verify-canary-", getpid(), "-",
+                   run->work_.substr(run->work_.rfind('.') + 1));
+  canaries.abstract_ = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (canaries.abstract_ < 0) return ErrnoStatus(errno, "socket(AF_UNIX)");
+  sockaddr_un address{};
+  address.sun_family = AF_UNIX;
+  std::memcpy(address.sun_path + 1, canaries.abstract_name_.data(),
+              canaries.abstract_name_.size());
+  if (bind(canaries.abstract_, reinterpret_cast<sockaddr*>(&address),
+           static_cast<socklen_t>(offsetof(sockaddr_un, sun_path) + 1 +
+                                  canaries.abstract_name_.size())) != 0 ||
+      listen(canaries.abstract_, 4) != 0) {
+    return ErrnoStatus(errno, "the abstract-socket canary");
+  }
+  return run;
+}
+
+ProbeRun::~ProbeRun() {
+  canaries_.reset();
+  if (!work_.empty()) (void)RemoveTree(work_);
+}
+
+absl::StatusOr<std::vector<std::string>> ProbeRun::ProbeCommand(
+    const std::string& probes_inside, const ExpectedStatus& expect,
+    const std::vector<std::string>& extra, Observation* observation) {
+  std::vector<std::string> argv = {
+      absl::StrCat(probes_inside, "/cell-probe"), "all",
+      // The probe waits until the host has looked at it (descriptors, cwd,
+      // root, as the exec left them), then runs.
+      absl::StrCat("--wait-for=", probes_inside, "/.inspected"),
+      absl::StrCat("--host-pid=", getpid()),
+      absl::StrCat("--caller-tty=", canaries_->terminal_->identity()),
+      absl::StrCat("--abstract-canary=", canaries_->abstract_name_)};
+  argv.insert(argv.end(), extra.begin(), extra.end());
+  for (const char* host : kCanaryHosts) {
+    argv.push_back(absl::StrCat("--connect=", host, ":", canaries_->tcp_port_));
+    CELL_ASSIGN_OR_RETURN(int status, expect(host));
+    observation->expected_connect_statuses.push_back(status);
+  }
+  // The HTTP canary, on another port of the same loopback: plain GETs whose
+  // Host header names another virtual host than the request line. The proxy
+  // must judge the request line, and send upstream the Host it judged.
+  const int port = canaries_->http_->port();
+  const std::string at = absl::StrCat("127.0.0.1:", port);
+  for (const auto& [host, header] : {std::pair<std::string, std::string>{
+                                         "127.0.0.1", "zz-cell-canary.invalid"},
+                                     {"localhost", at},
+                                     {"zz-cell-canary.invalid", at}}) {
+    argv.push_back(absl::StrCat("--get=", host, ":", port, "@", header));
+    CELL_ASSIGN_OR_RETURN(int status, expect(host));
+    observation->expected_get_statuses.push_back(status);
+  }
+  return argv;
+}
+
+absl::StatusOr<SubprocessResult> ProbeRun::Run(
+    const std::vector<std::string>& argv, const StartedProcess& started,
+    const std::string& cwd, Observation* observation) {
+  // What the run starts and leaves behind comes back to this process, not
+  // to init, so that it can be found and killed afterwards.
+  if (prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) {
+    return ErrnoStatus(errno, "prctl(PR_SET_CHILD_SUBREAPER)");
+  }
+  SubprocessOptions options;
+  options.timeout = absl::Minutes(2);
+  options.controlling_terminal = canaries_->terminal_->slave();
+  options.cwd = cwd;
+  // A sandbox's leftovers may hold its output open.
+  options.read_until = SubprocessOptions::ReadUntil::kProcessExits;
+  // A descriptor of a host directory handed to what runs, as a careless
+  // caller would (runc's CVE-2024-21626 was one: openat(fd, "..") walks
+  // the host). The launcher or sandbox must not pass it on; the host sees
+  // whether the probe holds it (descriptors).
+  const int handed =
+      open(work_.c_str(), O_RDONLY | O_DIRECTORY);  // NOLINT: inherited.
+  if (handed < 0) return ErrnoStatus(errno, "open " + work_);
+  absl::StatusOr<Subprocess> started_process = Subprocess::Start(argv, options);
+  close(handed);
+  CELL_ASSIGN_OR_RETURN(Subprocess process, std::move(started_process));
+
+  // While the probe waits: the command as the host sees it.
+  observation->host_root_id = IdentityOf("/");
+  const absl::Time deadline = absl::Now() + absl::Seconds(20);
+  std::optional<pid_t> command;
+  while (!command.has_value() && absl::Now() < deadline &&
+         !probes::ProcessGone(process.pid())) {
+    if (const pid_t from = started(process.pid()); from > 0) {
+      command = FindCommand(from, "/cell-probe");
+    }
+    if (!command.has_value()) absl::SleepFor(absl::Milliseconds(2));
+  }
+  if (command.has_value()) {
+    if (std::optional<CommandView> view = ViewCommand(*command);
+        view.has_value()) {
+      observation->command_inspected = true;
+      observation->command_descriptors = std::move(view->descriptors);
+      observation->command_cwd_ids = std::move(view->cwd_ids);
+      observation->command_root_ids = std::move(view->root_ids);
+      observation->command_cgroups = view->cgroups;
+    }
+    // The session the stand-in terminal controls is the one Subprocess
+    // started for `process`: the command must have left it.
+    const std::optional<ProcessStat> command_stat =
+        StatOf(absl::StrCat(*command));
+    if (command_stat.has_value()) {
+      observation->command_in_caller_session =
+          command_stat->session == process.pid();
+    }
+  }
+  (void)WriteNewFile(probe_dir() + "/.inspected", "", 0644);
+  CELL_ASSIGN_OR_RETURN(SubprocessResult result, process.Wait());
+  if (command.has_value()) {
+    observation->command_gone = probes::ProcessGone(*command);
+  }
+  observation->leftover_processes = KillLeftoverChildren(absl::Seconds(1));
+  observation->facts = ParseProbeFacts(result.stdout_text);
+  observation->caller_terminal_input = canaries_->terminal_->PendingInput();
+  return result;
+}
+
+std::vector<std::string> KillLeftoverChildren(absl::Duration grace) {
+  const pid_t self = getpid();
+  const absl::Time deadline = absl::Now() + grace;
+  std::vector<std::pair<pid_t, std::string>> running;
+  while (true) {
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    running.clear();
+    if (DIR* proc = opendir("/proc"); proc != nullptr) {
+      while (const dirent* entry = readdir(proc)) {
+        pid_t pid = 0;
+        if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
+        const std::optional<ProcessStat> stat = StatOf(entry->d_name);
+        if (stat.has_value() && stat->parent == self && stat->state != 'Z') {
+          running.emplace_back(pid, stat->name);
+        }
+      }
+      closedir(proc);
+    }
+    if (running.empty() || absl::Now() >= deadline) break;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  std::vector<std::string> named;
+  for (const auto& [pid, name] : running) {
+    named.push_back(absl::StrCat(pid, " ", name));
+    kill(pid, SIGKILL);
+    waitpid(pid, nullptr, 0);
+  }
+  return named;
+}
+
+}  // namespace cell::policy
