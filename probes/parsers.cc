@@ -167,4 +167,22 @@ bool IsSecretName(const std::string& name) {
   return false;
 }
 
+std::string Base64(const std::string& bytes) {
+  static const char kAlphabet[] =
+      "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  for (size_t i = 0; i < bytes.size(); i += 3) {
+    const size_t n = bytes.size() - i < 3 ? bytes.size() - i : 3;
+    uint32_t chunk = 0;
+    for (size_t j = 0; j < 3; ++j) {
+      chunk = (chunk << 8) |
+              (j < n ? static_cast<unsigned char>(bytes[i + j]) : 0u);
+    }
+    for (size_t j = 0; j < 4; ++j) {
+      out += j <= n ? kAlphabet[(chunk >> (18 - 6 * j)) & 63] : '=';
+    }
+  }
+  return out;
+}
+
 }  // namespace cell::probes

@@ -51,6 +51,10 @@ std::vector<int> ListPids(const std::string& proc_root);
 // True for names whose values must not be printed (tokens, keys, ...).
 bool IsSecretName(const std::string& name);
 
+// RFC 4648 base64 with padding (a proxy URL's USER:PASSWORD, sent as
+// Proxy-Authorization: Basic).
+std::string Base64(const std::string& bytes);
+
 }  // namespace cell::probes
 
 #endif  // CELL_PROBES_PARSERS_H_
