@@ -43,6 +43,7 @@
 #include "absl/strings/str_split.h"
 #include "base/fs_util.h"
 #include "base/json_text.h"
+#include "base/printable.h"
 #include "base/status_macros.h"
 #include "base/subprocess.h"
 #include "launcher/proxy/address_policy.h"
@@ -533,6 +534,15 @@ absl::Status ObserveSandbox(const Flags& flags, const Policy& policy,
     }
     worktree = real;
   }
+  // {worktree} goes into the sandbox's command line as it is, where a
+  // shell may read it (sh -c '... {worktree} ...'): a name a previous agent
+  // chose must not become a command run as the caller.
+  if (cell::policy::ShellQuote(worktree) != worktree) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--worktree=", worktree,
+        ": the path holds characters a shell would read (spaces, quotes, "
+        "$, ;, ...); give a path of letters, digits and ._-/+=:@%,"));
+  }
   // The proxy (if the sandbox has one) must deny the canary on the host's
   // loopback unless the filter the sandbox claims (--filter) allows the
   // name: a sandbox's proxy has no address rule of ours to rely on.
@@ -685,7 +695,7 @@ absl::StatusOr<std::vector<PropertyResult>> VerifyCell(const Flags& flags,
                                                     "probes/cell-probe"));
   std::fprintf(stderr,
                "cell-verify: running the probes in a cell built from %s\n",
-               flags.spec.c_str());
+               cell::Printable(flags.spec).c_str());
   Observation observation = HostFacts(spec);
   CELL_RETURN_IF_ERROR(CheckHostPaths(flags, spec, cell_binary, &observation));
   CELL_RETURN_IF_ERROR(
@@ -700,7 +710,7 @@ absl::StatusOr<std::vector<PropertyResult>> VerifySandbox(
   CELL_ASSIGN_OR_RETURN(std::string probe, FindTool(flags.probe, "cell-probe",
                                                     "probes/cell-probe"));
   std::fprintf(stderr, "cell-verify: running the probes under %s\n",
-               flags.sandbox.c_str());
+               cell::Printable(flags.sandbox).c_str());
   // Run as the caller: no hostUser to resolve.
   Observation observation = HostFacts(cell::CellSpec());
   cell::CellSpec reference;
@@ -710,8 +720,9 @@ absl::StatusOr<std::vector<PropertyResult>> VerifySandbox(
 }
 
 int Fail(const absl::Status& status) {
+  // The message may quote a sandbox's stderr or a path from a worktree.
   std::fprintf(stderr, "cell-verify: %s\n",
-               std::string(status.message()).c_str());
+               cell::Printable(status.message()).c_str());
   return kExitError;
 }
 

@@ -66,27 +66,37 @@ std::string IdentityOf(const std::string& path) {
   return absl::StrCat(info.st_dev, ":", info.st_ino);
 }
 
-std::optional<pid_t> FindCommand(pid_t pid, absl::string_view exe_suffix) {
+std::vector<pid_t> Descendants(pid_t pid) {
   // Parent -> children, from one pass over /proc.
   std::map<pid_t, std::vector<pid_t>> children;
   for (const std::string& other : Numbers("/proc")) {
     children[ParentOf(other)].push_back(std::atoi(other.c_str()));
   }
-  // Breadth first, so the outermost match wins; `seen` guards against a
-  // pid reused while the pass ran.
+  // Breadth first; `seen` guards against a pid reused while the pass ran.
   std::vector<pid_t> queue = {pid};
   std::set<pid_t> seen = {pid};
   for (size_t i = 0; i < queue.size(); ++i) {
-    const pid_t candidate = queue[i];
-    if (absl::EndsWith(Link(absl::StrCat("/proc/", candidate, "/exe")),
-                       exe_suffix)) {
-      return candidate;
-    }
-    for (const pid_t child : children[candidate]) {
+    for (const pid_t child : children[queue[i]]) {
       if (seen.insert(child).second) queue.push_back(child);
     }
   }
-  return std::nullopt;
+  return queue;
+}
+
+std::vector<pid_t> FindCommands(pid_t pid, const std::string& exe_identity) {
+  std::vector<pid_t> found;
+  for (const pid_t candidate : Descendants(pid)) {
+    if (!exe_identity.empty() &&
+        IdentityOf(absl::StrCat("/proc/", candidate, "/exe")) == exe_identity) {
+      found.push_back(candidate);
+    }
+  }
+  return found;
+}
+
+std::string NamespaceOf(pid_t pid, absl::string_view kind) {
+  const std::string link = Link(absl::StrCat("/proc/", pid, "/ns/", kind));
+  return link == "?" ? "" : link;
 }
 
 std::map<std::string, std::string> ParseCgroups(absl::string_view text) {
@@ -105,6 +115,12 @@ std::optional<CommandView> ViewCommand(pid_t pid) {
   if (tasks.empty()) return std::nullopt;
   CommandView view;
   view.pid = pid;
+  view.name = Link(absl::StrCat("/proc/", pid, "/exe"));
+  view.name = view.name.substr(view.name.rfind('/') + 1);
+  for (int fd = 0; fd < 3; ++fd) {
+    view.stdio_ids.push_back(
+        IdentityOf(absl::StrCat("/proc/", pid, "/fd/", fd)));
+  }
   {
     std::ifstream in(absl::StrCat("/proc/", pid, "/cgroup"));
     std::stringstream text;

@@ -19,6 +19,9 @@ namespace cell::policy {
 
 struct CommandView {
   pid_t pid = 0;
+  std::string name;  // Its executable's file name.
+  // "DEV:INO" of descriptors 0, 1 and 2 ("" where closed).
+  std::vector<std::string> stdio_ids;
   // Descriptors 3 and up, "TID fd N -> target", on every thread.
   std::vector<std::string> descriptors;
   // "DEV:INO" of each thread's cwd and root (deduplicated).
@@ -33,11 +36,18 @@ struct CommandView {
 // ("" for the unified hierarchy).
 std::map<std::string, std::string> ParseCgroups(absl::string_view text);
 
-// The command among `pid` (the process the launcher started: the command
-// itself, or the cell's init; or a foreign sandbox's first process) and
-// its descendants at any depth: the first, breadth first, whose executable
-// ends with `exe_suffix`; nullopt when none does.
-std::optional<pid_t> FindCommand(pid_t pid, absl::string_view exe_suffix);
+// `pid` and its descendants at any depth, breadth first.
+std::vector<pid_t> Descendants(pid_t pid);
+
+// Those of Descendants(pid) (the process the launcher started: the command
+// itself, or the cell's init; or a foreign sandbox's first process) whose
+// executable is the file `exe_identity` ("DEV:INO", IdentityOf): by the
+// file, not its name, so that a decoy named like the command is not taken
+// for it.
+std::vector<pid_t> FindCommands(pid_t pid, const std::string& exe_identity);
+
+// The /proc/PID/ns/KIND link ("mnt:[4026531841]"), or "" when unreadable.
+std::string NamespaceOf(pid_t pid, absl::string_view kind);
 
 // The view of process `pid` (all threads); nullopt when it is gone.
 std::optional<CommandView> ViewCommand(pid_t pid);

@@ -35,12 +35,12 @@ TEST(CommandViewTest, SeesInheritedDescriptorsCwdAndRoot) {
   }
   close(leak);
   // Until the exec has happened.
-  std::optional<pid_t> found;
-  for (int i = 0; i < 500 && !found.has_value(); ++i) {
-    found = FindCommand(child, "/sleep");
-    if (!found.has_value()) usleep(2000);
+  std::vector<pid_t> found;
+  for (int i = 0; i < 500 && found.empty(); ++i) {
+    found = FindCommands(child, IdentityOf("/bin/sleep"));
+    if (found.empty()) usleep(2000);
   }
-  ASSERT_THAT(found, Optional(child));
+  ASSERT_THAT(found, ElementsAre(child));
   const std::optional<CommandView> view = ViewCommand(child);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
@@ -62,19 +62,23 @@ TEST(CommandViewTest, FindsTheCommandAmongAllDescendants) {
           static_cast<char*>(nullptr));
     _exit(127);
   }
-  std::optional<pid_t> found;
-  for (int i = 0; i < 1000 && !found.has_value(); ++i) {
-    found = FindCommand(child, "/sleep");
-    if (!found.has_value()) usleep(2000);
+  std::vector<pid_t> found;
+  for (int i = 0; i < 1000 && found.empty(); ++i) {
+    found = FindCommands(child, IdentityOf("/bin/sleep"));
+    if (found.empty()) usleep(2000);
   }
   const std::optional<CommandView> view =
-      found.has_value() ? ViewCommand(*found) : std::nullopt;
-  if (found.has_value()) kill(*found, SIGKILL);
+      found.empty() ? std::nullopt : ViewCommand(found[0]);
+  for (const pid_t pid : found) kill(pid, SIGKILL);
   kill(child, SIGKILL);
   waitpid(child, nullptr, 0);
-  ASSERT_TRUE(found.has_value());
-  EXPECT_NE(*found, child);
+  ASSERT_THAT(found, ::testing::SizeIs(1));
+  EXPECT_NE(found[0], child);
+  EXPECT_THAT(Descendants(getpid()), ::testing::Contains(getpid()));
+  EXPECT_THAT(NamespaceOf(getpid(), "mnt"), ::testing::StartsWith("mnt:["));
+  EXPECT_EQ(NamespaceOf(999999999, "mnt"), "");
   ASSERT_TRUE(view.has_value());
+  EXPECT_EQ(view->name, "sleep");
   std::ifstream in("/proc/self/cgroup");
   std::stringstream own;
   own << in.rdbuf();

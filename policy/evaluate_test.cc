@@ -83,7 +83,8 @@ Observation DocumentedFacts() {
              "device": false, "propagation": "private"}]})");
   o.facts["fs"] = Json::parse(R"({"worktree": {"writable": true},
     "root": {"writable": true}, "worktreeId": "2049:77",
-    "controlWrites": {"/home/cell/log": "EROFS: Read-only file system"}})");
+    "controlWrites": {"/home/cell/log": "EROFS: Read-only file system"},
+    "controlRenames": {"/home/cell/worktree/.git": "EBUSY: busy"}})");
   o.control_paths = {{"/home/cell/log", "logDir"}};
   o.host_worktree_id = "2049:77";
   o.facts["terminal"] = Json::parse(R"({"callerTtyGiven": true,
@@ -160,6 +161,10 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
       {"control-files",
        [](Observation* o) {
          o->facts["fs"]["controlWrites"]["/home/cell/log"] = "ok";
+       }},
+      {"control-files",
+       [](Observation* o) {
+         o->facts["fs"]["controlRenames"]["/home/cell/worktree/.git"] = "ok";
        }},
       {"bind-sources",
        [](Observation* o) { o->facts["fs"]["worktreeId"] = "2049:78"; }},

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -223,6 +224,24 @@ ProbeRun::~ProbeRun() {
   if (!work_.empty()) (void)RemoveTree(work_);
 }
 
+void ProbeRun::InspectCommand(pid_t command, pid_t session,
+                              Observation* observation) const {
+  if (std::optional<CommandView> view = ViewCommand(command);
+      view.has_value()) {
+    observation->command_inspected = true;
+    observation->command_descriptors = std::move(view->descriptors);
+    observation->command_cwd_ids = std::move(view->cwd_ids);
+    observation->command_root_ids = std::move(view->root_ids);
+    observation->command_cgroups = view->cgroups;
+  }
+  // The session the stand-in terminal controls is the one Subprocess
+  // started: the command must have left it.
+  if (const std::optional<ProcessStat> stat = StatOf(absl::StrCat(command));
+      stat.has_value()) {
+    observation->command_in_caller_session = stat->session == session;
+  }
+}
+
 absl::StatusOr<std::vector<std::string>> ProbeRun::ProbeCommand(
     const std::string& probes_inside, const ExpectedStatus& expect,
     const std::vector<std::string>& extra, Observation* observation) {
@@ -281,33 +300,28 @@ absl::StatusOr<SubprocessResult> ProbeRun::Run(
   close(handed);
   CELL_ASSIGN_OR_RETURN(Subprocess process, std::move(started_process));
 
-  // While the probe waits: the command as the host sees it.
+  // While the probe waits: the command as the host sees it, found by its
+  // executable (the probe's copy, by identity), among what `started` names.
   observation->host_root_id = IdentityOf("/");
+  const std::string probe_id = IdentityOf(probe_dir() + "/cell-probe");
   const absl::Time deadline = absl::Now() + absl::Seconds(20);
-  std::optional<pid_t> command;
-  while (!command.has_value() && absl::Now() < deadline &&
+  std::vector<pid_t> commands;
+  pid_t from = 0;
+  while (commands.empty() && absl::Now() < deadline &&
          !probes::ProcessGone(process.pid())) {
-    if (const pid_t from = started(process.pid()); from > 0) {
-      command = FindCommand(from, "/cell-probe");
-    }
-    if (!command.has_value()) absl::SleepFor(absl::Milliseconds(2));
+    from = started(process.pid());
+    if (from > 0) commands = FindCommands(from, probe_id);
+    if (commands.empty()) absl::SleepFor(absl::Milliseconds(2));
   }
-  if (command.has_value()) {
-    if (std::optional<CommandView> view = ViewCommand(*command);
-        view.has_value()) {
-      observation->command_inspected = true;
-      observation->command_descriptors = std::move(view->descriptors);
-      observation->command_cwd_ids = std::move(view->cwd_ids);
-      observation->command_root_ids = std::move(view->root_ids);
-      observation->command_cgroups = view->cgroups;
-    }
-    // The session the stand-in terminal controls is the one Subprocess
-    // started for `process`: the command must have left it.
-    const std::optional<ProcessStat> command_stat =
-        StatOf(absl::StrCat(*command));
-    if (command_stat.has_value()) {
-      observation->command_in_caller_session =
-          command_stat->session == process.pid();
+  std::optional<pid_t> command;
+  if (!commands.empty()) {
+    command = commands[0];
+    InspectCommand(*command, process.pid(), observation);
+    if (commands.size() > 1) {
+      observation->command_descriptors.push_back(absl::StrCat(
+          commands.size(),
+          " processes run the probe's binary at once: the command cannot be "
+          "told from a stand-in"));
     }
   }
   (void)WriteNewFile(probe_dir() + "/.inspected", "", 0644);
@@ -321,33 +335,59 @@ absl::StatusOr<SubprocessResult> ProbeRun::Run(
   return result;
 }
 
-std::vector<std::string> KillLeftoverChildren(absl::Duration grace) {
+namespace {
+
+// This process's children that still run, by pid and name. A zombie whose
+// other threads live on (its leader called exit() alone) runs: waitpid
+// cannot reap it, and SIGKILL to its pid ends them all.
+std::vector<std::pair<pid_t, std::string>> RunningChildren() {
   const pid_t self = getpid();
+  std::vector<std::pair<pid_t, std::string>> running;
+  DIR* proc = opendir("/proc");
+  if (proc == nullptr) return running;
+  while (const dirent* entry = readdir(proc)) {
+    pid_t pid = 0;
+    if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
+    const std::optional<ProcessStat> stat = StatOf(entry->d_name);
+    if (!stat.has_value() || stat->parent != self) continue;
+    bool live = stat->state != 'Z';
+    if (!live) {
+      DIR* tasks = opendir(absl::StrCat("/proc/", pid, "/task").c_str());
+      int count = 0;
+      while (tasks != nullptr && readdir(tasks) != nullptr) ++count;
+      if (tasks != nullptr) closedir(tasks);
+      live = count > 3;  // ".", ".." and the leader.
+    }
+    if (live) running.emplace_back(pid, stat->name);
+  }
+  closedir(proc);
+  return running;
+}
+
+}  // namespace
+
+std::vector<std::string> KillLeftoverChildren(absl::Duration grace) {
   const absl::Time deadline = absl::Now() + grace;
   std::vector<std::pair<pid_t, std::string>> running;
   while (true) {
     while (waitpid(-1, nullptr, WNOHANG) > 0) {
     }
-    running.clear();
-    if (DIR* proc = opendir("/proc"); proc != nullptr) {
-      while (const dirent* entry = readdir(proc)) {
-        pid_t pid = 0;
-        if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-        const std::optional<ProcessStat> stat = StatOf(entry->d_name);
-        if (stat.has_value() && stat->parent == self && stat->state != 'Z') {
-          running.emplace_back(pid, stat->name);
-        }
-      }
-      closedir(proc);
-    }
+    running = RunningChildren();
     if (running.empty() || absl::Now() >= deadline) break;
     absl::SleepFor(absl::Milliseconds(20));
   }
+  // What is killed leaves its own children to this process in turn: until
+  // none is left (bounded, against one that forks as fast as it is killed).
   std::vector<std::string> named;
-  for (const auto& [pid, name] : running) {
-    named.push_back(absl::StrCat(pid, " ", name));
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
+  for (int round = 0; round < 100 && !running.empty(); ++round) {
+    for (const auto& [pid, name] : running) {
+      named.push_back(absl::StrCat(pid, " ", name));
+      kill(pid, SIGKILL);
+    }
+    for (const auto& [pid, name] : running) waitpid(pid, nullptr, 0);
+    while (waitpid(-1, nullptr, WNOHANG) > 0) {
+    }
+    running = RunningChildren();
   }
   return named;
 }

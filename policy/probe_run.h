@@ -69,14 +69,20 @@ class ProbeRun {
 
  private:
   ProbeRun() = default;
+  // The host's view of `command`; `session`: the one the stand-in
+  // terminal controls.
+  void InspectCommand(pid_t command, pid_t session,
+                      Observation* observation) const;
   class Canaries;
   std::string work_;
   std::unique_ptr<Canaries> canaries_;
 };
 
-// Processes whose parent is this one, other than zombies (reaped here):
-// waits up to `grace` for them to go (a sandbox's helpers that die with
-// it), then names each still running ("PID NAME") and kills it.
+// Processes whose parent is this one, other than zombies (reaped here; a
+// zombie leader whose threads live on counts as running): waits up to
+// `grace` for them to go (a sandbox's helpers that die with it), then
+// names each still running ("PID NAME") and kills it, and so on for what
+// those leave to this process in turn.
 std::vector<std::string> KillLeftoverChildren(absl::Duration grace);
 
 }  // namespace cell::policy

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "base/printable.h"
 #include "nlohmann/json.hpp"
 #include "policy/score.h"
 
@@ -103,34 +104,39 @@ std::string Detail(const PropertyResult& result) {
 std::string FormatText(const Report& report) {
   std::string out = absl::StrCat(
       "cell-verify: ",
-      report.sandbox.empty() ? report.spec
-                             : absl::StrCat("sandbox `", report.sandbox, "`"),
-      " against '", report.policy, "'",
+      Printable(report.sandbox.empty()
+                    ? report.spec
+                    : absl::StrCat("sandbox `", report.sandbox, "`")),
+      " against '", Printable(report.policy), "'",
       report.static_only ? " (static only)" : "", "\n");
   for (const PropertyResult& result : report.results) {
     const std::string word = absl::AsciiStrToUpper(OutcomeName(result.outcome));
     absl::StrAppend(
-        &out,
-        absl::StrFormat("  %s %-20s %s\n",
-                        report.colour ? Coloured(result.outcome, word)
-                                      : absl::StrFormat("%-5s", word),
-                        result.property,
-                        // One line per property: NIX_CONFIG has newlines.
-                        absl::StrReplaceAll(result.observed, {{"\n", "\\n"}})));
+        &out, absl::StrFormat("  %s %-20s %s\n",
+                              report.colour ? Coloured(result.outcome, word)
+                                            : absl::StrFormat("%-5s", word),
+                              result.property,
+                              // One line per property: NIX_CONFIG has newlines.
+                              // What was observed comes from inside a sandbox:
+                              // its control characters are shown, not obeyed.
+                              Printable(absl::StrReplaceAll(result.observed,
+                                                            {{"\n", "\\n"}}))));
     if (result.outcome == Outcome::kPass || result.outcome == Outcome::kOff) {
       continue;
     }
-    absl::StrAppend(&out, "        expected: ", result.expected, "\n");
+    absl::StrAppend(&out, "        expected: ", Printable(result.expected),
+                    "\n");
     // Static findings one per line, near-identical ones as one (grouped);
     // a dynamic property's one message as it is.
     for (const FindingEntry& finding : result.findings) {
       absl::StrAppend(
-          &out, "        - ", finding.severity, ": ", finding.message,
+          &out, "        - ", finding.severity, ": ",
+          Printable(finding.message),
           finding.count > 1 ? absl::StrCat(" (", finding.count, " alike)") : "",
           "\n");
     }
     if (result.findings.empty() && !result.message.empty()) {
-      absl::StrAppend(&out, "        ", result.message, "\n");
+      absl::StrAppend(&out, "        ", Printable(result.message), "\n");
     }
   }
   absl::StrAppend(&out, Summary(report), "\n", ExposureLine(report), "\n");

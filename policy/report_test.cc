@@ -75,6 +75,28 @@ TEST(ReportTest, OneLinePerProperty) {
   EXPECT_THAT(FormatText(report), HasSubstr("nix-config           a\\nb\n"));
 }
 
+// Found in review: a file name in a worktree that redraws its FAIL row as
+// a green PASS. What came from the sandbox is shown, not obeyed; so is a
+// sandbox's command line.
+TEST(ReportTest, TextShowsControlCharactersInsteadOfObeyingThem) {
+  Report report = Sample();
+  report.sandbox = "sh -c 'x\033]0;title\a'";
+  report.results[0].observed =
+      "visible: /w/x\r\033[2K\033[32m  PASS  \033[0msecrets";
+  report.results[0].message =
+      "bad\x9b"
+      "1m";
+  report.results[0].expected = "own\033[8m";
+  const std::string text = FormatText(report);
+  EXPECT_THAT(text, Not(HasSubstr("\033")));
+  EXPECT_THAT(text, Not(HasSubstr("\r")));
+  EXPECT_THAT(text, Not(HasSubstr("\a")));
+  EXPECT_THAT(text, HasSubstr("visible: /w/x\\x0d\\x1b[2K\\x1b[32m  PASS  "));
+  EXPECT_THAT(text, HasSubstr("sandbox `sh -c 'x\\x1b]0;title\\x07'`"));
+  EXPECT_THAT(text, HasSubstr("bad\\x9b1m"));
+  EXPECT_THAT(text, HasSubstr("expected: own\\x1b[8m"));
+}
+
 TEST(ReportTest, JsonIsMachineReadable) {
   const nlohmann::json json = nlohmann::json::parse(FormatJson(Sample()));
   EXPECT_EQ(json["passed"], false);

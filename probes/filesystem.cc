@@ -142,6 +142,30 @@ Facts ProbeFs(const ProbeOptions& options) {
     }
   }
   facts["controlWrites"] = writes;
+  // A protected path, or a directory on the way to it inside the worktree
+  // (.git for .git/config), renamed away lets a new one take its place:
+  // as good as writing it (found in review: read-only binds of every path
+  // left .git itself movable). Each is renamed and at once renamed back.
+  Facts renames = Facts::object();
+  const std::string root = options.worktree + "/";
+  for (const std::string& path : options.try_write) {
+    if (path.rfind(root, 0) != 0) continue;
+    for (std::string at = path; at.size() > options.worktree.size();
+         at = at.substr(0, at.rfind('/'))) {
+      if (renames.contains(at) || lstat(at.c_str(), &info) != 0) continue;
+      const std::string away =
+          at + ".cell-probe-renamed-" + std::to_string(getpid());
+      if (rename(at.c_str(), away.c_str()) != 0) {
+        renames[at] = ErrnoFact(errno);
+      } else if (rename(away.c_str(), at.c_str()) == 0) {
+        renames[at] = "ok";
+      } else {
+        renames[at] =
+            "ok; NOT RENAMED BACK, it is at " + away + ": " + ErrnoFact(errno);
+      }
+    }
+  }
+  facts["controlRenames"] = renames;
   return facts;
 }
 

@@ -89,6 +89,63 @@ Facts ProbeKernel(const ProbeOptions& options) {
   return {{"writeOpen", write_open}, {"read", reads}, {"kallsyms", kallsyms}};
 }
 
+namespace {
+
+// "DEV:INO" of what `path` leads to, or "".
+std::string IdentityAt(const std::string& path, struct stat* info) {
+  if (stat(path.c_str(), info) != 0) return "";
+  return std::to_string(info->st_dev) + ":" + std::to_string(info->st_ino);
+}
+
+// The other processes in this sandbox (this mount namespace: a sandbox's
+// own init, its helpers) whose descriptors the command can reach through
+// /proc/PID/fd (the kernel's ptrace check decides): any that is the
+// caller's terminal, and any file, directory or socket (a way out of the
+// root, a host service). Their pipes, pidfds and eventfds are plumbing.
+// Copies of this probe (its children) are skipped.
+Facts SandboxProcessDescriptors(const ProbeOptions& options) {
+  const std::string self_mnt = ReadLink(options.proc_root + "/self/ns/mnt");
+  struct stat info;
+  const std::string self_exe =
+      IdentityAt(options.proc_root + "/self/exe", &info);
+  Facts terminal_holders = Facts::array();
+  Facts held = Facts::array();
+  int reachable = 0;
+  for (const int pid : ListPids(options.proc_root)) {
+    if (pid == getpid()) continue;
+    const std::string base = options.proc_root + "/" + std::to_string(pid);
+    if (self_mnt.empty() || ReadLink(base + "/ns/mnt") != self_mnt ||
+        IdentityAt(base + "/exe", &info) == self_exe) {
+      continue;
+    }
+    DIR* fds = opendir((base + "/fd").c_str());
+    if (fds == nullptr) continue;
+    ++reachable;
+    while (const dirent* entry = readdir(fds)) {
+      if (entry->d_name[0] == '.') continue;
+      const std::string fd_path = base + "/fd/" + entry->d_name;
+      const std::string id = IdentityAt(fd_path, &info);
+      const std::string target = ReadLink(fd_path);
+      const std::string where =
+          std::to_string(pid) + " fd " + entry->d_name + " -> " + target;
+      if (!options.caller_tty.empty() && id == options.caller_tty) {
+        terminal_holders.push_back(where);
+      } else if (!id.empty() &&
+                 (S_ISDIR(info.st_mode) || S_ISREG(info.st_mode) ||
+                  S_ISSOCK(info.st_mode)) &&
+                 target.rfind("anon_inode:", 0) != 0) {
+        held.push_back(where);
+      }
+    }
+    closedir(fds);
+  }
+  return {{"reachable", reachable},
+          {"callerTty", terminal_holders},
+          {"descriptors", held}};
+}
+
+}  // namespace
+
 Facts ProbeTerminal(const ProbeOptions& options) {
   Facts facts;
   facts["pid"] = getpid();
@@ -154,6 +211,7 @@ Facts ProbeTerminal(const ProbeOptions& options) {
       isatty(0) == 1
           ? Facts(ioctl(0, TIOCLINUX, &subcode) == 0 ? "ok" : ErrnoFact(errno))
           : Facts("not a terminal");
+  facts["sandboxProcesses"] = SandboxProcessDescriptors(options);
   return facts;
 }
 

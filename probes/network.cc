@@ -94,8 +94,8 @@ int ConnectTcp(const std::string& host, int port, int timeout_ms) {
 // reads the response: a CONNECT's first bytes, or a plain request's whole
 // response up to 4 KiB (the proxy closes it: "Connection: close"). Adds
 // "status" and, with `want_body`, "body" to `facts`, or "error".
-void AskProxy(const std::string& proxy_url, std::string request,
-              bool want_body, Facts* facts) {
+void AskProxy(const std::string& proxy_url, std::string request, bool want_body,
+              Facts* facts) {
   std::string rest = proxy_url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
@@ -103,8 +103,7 @@ void AskProxy(const std::string& proxy_url, std::string request,
   // sends it, in Proxy-Authorization before the head's blank line.
   if (const size_t at = rest.rfind('@'); at != std::string::npos) {
     request.insert(request.size() - 2, "Proxy-Authorization: Basic " +
-                                           Base64(rest.substr(0, at)) +
-                                           "\r\n");
+                                           Base64(rest.substr(0, at)) + "\r\n");
     rest = rest.substr(at + 1);
   }
   std::string host;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "policy/properties/facts.h"
@@ -56,6 +57,7 @@ Verdict WorktreeWritable(const CellSpec&, const Observation& o) {
 // in a directory).
 Verdict ControlFiles(const CellSpec&, const Observation& o) {
   const Json writes = At(o, "fs", {"controlWrites"});
+  const Json renames = At(o, "fs", {"controlRenames"});
   std::vector<std::string> landed;
   for (const auto& [path, what] : o.control_paths) {
     const auto result = writes.is_object() ? writes.find(path) : writes.end();
@@ -63,9 +65,21 @@ Verdict ControlFiles(const CellSpec&, const Observation& o) {
       landed.push_back(absl::StrCat(what, " at ", path));
     }
   }
-  return {writes.is_object(), landed.empty(),
+  // A protected path, or a directory on the way to it, renamed away (and
+  // so replaceable).
+  if (renames.is_object()) {
+    for (const auto& [path, result] : renames.items()) {
+      if (result.is_string() &&
+          absl::StartsWith(result.get<std::string>(), "ok")) {
+        landed.push_back(absl::StrCat(path, " can be renamed away (",
+                                      result.get<std::string>(), ")"));
+      }
+    }
+  }
+  return {writes.is_object() && renames.is_object(), landed.empty(),
           "logDir, every protect path, and the spec, filter and cell binary "
-          "where a writable bind shows them: all refuse writes",
+          "where a writable bind shows them: all refuse writes; no protect "
+          "path, nor a directory on its way, can be renamed away",
           landed.empty()
               ? absl::StrCat(o.control_paths.size(), " paths, none writable")
               : absl::StrCat("writable: ", absl::StrJoin(landed, "; ")),

@@ -108,6 +108,15 @@ Verdict Terminal(const CellSpec&, const Observation& o) {
     reached.push_back("the command shares its launcher's session");
   }
   if (on_stdin == true) reached.push_back("fd 0 is the caller's terminal");
+  // Another process in the sandbox (its init, a helper) holding the
+  // caller's terminal where the command can reach it through /proc.
+  const Json holders = At(o, "terminal", {"sandboxProcesses", "callerTty"});
+  if (holders.is_array()) {
+    for (const Json& holder : holders) {
+      reached.push_back(absl::StrCat(
+          "process ", Show(holder), " (the caller's terminal, through /proc)"));
+    }
+  }
   // A terminal device bound in (/dev/pts, a pty): the caller's, or any of
   // the host's that opens.
   const Json devices = At(o, "reach", {"devices"});
@@ -191,6 +200,14 @@ Verdict Sockets(const CellSpec& spec, const Observation& o) {
 // thread, while the probe waits before opening anything.
 Verdict Descriptors(const CellSpec&, const Observation& o) {
   std::vector<std::string> problems = o.command_descriptors;
+  // What another process in the sandbox holds, where the command reaches
+  // it through /proc/PID/fd (found from inside: the kernel decides).
+  const Json held = At(o, "terminal", {"sandboxProcesses", "descriptors"});
+  if (held.is_array()) {
+    for (const Json& descriptor : held) {
+      problems.push_back(absl::StrCat("process ", Show(descriptor)));
+    }
+  }
   for (const std::string& root : o.command_root_ids) {
     if (root == o.host_root_id) {
       problems.push_back("its root is the host's /");

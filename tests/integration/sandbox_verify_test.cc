@@ -293,6 +293,18 @@ TEST_F(SandboxVerifyTest, UsageErrorsNameTheFlag) {
       {{"--sandbox=bwrap --", "--worktree=/nonexistent/wt"},
        "--worktree=/nonexistent/wt: not a directory"},
   };
+  // Found in review: a worktree named to run a command in a sandbox that
+  // takes a shell string.
+  const std::string injected = dir_->Path("wt;touch INJECTED;#");
+  ASSERT_EQ(mkdir(injected.c_str(), 0755), 0);
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult run,
+      Verify({"--worktree=" + injected,
+              "--sandbox=sh -c 'cd {worktree} && exec {command}'"}));
+  EXPECT_THAT(run.exit_code, Optional(2));
+  EXPECT_THAT(run.stderr_text, HasSubstr("characters a shell would read"));
+  EXPECT_NE(access(dir_->Path("INJECTED").c_str(), F_OK), 0);
+  EXPECT_NE(access((injected + "/INJECTED").c_str(), F_OK), 0);
   for (const auto& [args, message] : cases) {
     ASSERT_OK_AND_ASSIGN(SubprocessResult run, Verify(args));
     EXPECT_THAT(run.exit_code, Optional(2)) << args[0];
