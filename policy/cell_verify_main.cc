@@ -12,6 +12,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
 #include <sys/resource.h>
@@ -23,6 +25,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <csignal>
 #include <cstddef>
 #include <cstdio>
 #include <cstring>
@@ -592,6 +595,7 @@ absl::Status ObserveSandbox(const Flags& flags, const Policy& policy,
         "{worktree} {worktree})"));
   }
   observation->foreign_sandbox = true;
+  observation->required_limits = policy.limits.required;
   observation->host_worktree_id = cell::policy::IdentityOf(worktree);
   // No $JD or proxy of ours: cleanup judges what outlived the sandbox.
   observation->jd_removed = true;
@@ -728,7 +732,32 @@ int Fail(const absl::Status& status) {
 
 }  // namespace
 
+// A stopped cell-verify (Ctrl-C, a CI timeout) leaves nothing behind:
+// SIGINT, SIGTERM and SIGHUP are blocked in every thread (threads started
+// later inherit the mask; the commands it starts get their own) and taken
+// by one thread, which kills what the run started, removes its work
+// directory, and then dies of the signal, as the caller expects.
+void HandleStopSignals() {
+  sigset_t stops;
+  sigemptyset(&stops);
+  for (const int signal : {SIGINT, SIGTERM, SIGHUP}) sigaddset(&stops, signal);
+  pthread_sigmask(SIG_BLOCK, &stops, nullptr);
+  std::thread([stops] {
+    int signal = 0;
+    if (sigwait(&stops, &signal) != 0) return;
+    cell::policy::CleanUpRunInProgress();
+    std::signal(signal, SIG_DFL);
+    sigset_t just;
+    sigemptyset(&just);
+    sigaddset(&just, signal);
+    pthread_sigmask(SIG_UNBLOCK, &just, nullptr);
+    raise(signal);
+    _exit(128 + signal);
+  }).detach();
+}
+
 int main(int argc, char** argv) {
+  HandleStopSignals();
   bool help = false;
   absl::StatusOr<Flags> flags = ParseFlags(argc, argv, &help);
   if (help) {

@@ -51,7 +51,9 @@ Observation DocumentedFacts() {
     "get": [{"target": "127.0.0.1:5001", "hostHeader": "zz.invalid",
              "status": 200, "body": "127.0.0.1:5001"},
             {"target": "zz.invalid:5001", "hostHeader": "127.0.0.1:5001",
-             "status": 403}]})");
+             "status": 403}],
+    "listeners": [{"port": 3128, "http": 200,
+                   "socks5": "not a SOCKS5 server"}]})");
   o.facts["store"] = Json::parse(R"({"mount": {"readOnly": true},
     "writable": false, "writeError": "EROFS: Read-only file system",
     "remountWritable": "EPERM: Operation not permitted"})");
@@ -274,6 +276,31 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
       {"cleanup", [](Observation* o) { o->proxy_gone = false; }},
       {"cleanup",
        [](Observation* o) { o->leftover_processes = {"4242 socat"}; }},
+      // A second listener in the sandbox that lets the denied canary
+      // through (here the first target is allowed: deny it).
+      {"proxy-hostile",
+       [](Observation* o) {
+         o->expected_connect_statuses[0] = 403;
+         o->facts["net"]["connect"][0]["status"] = 403;
+         o->facts["net"]["listeners"].push_back(
+             {{"port", 1080}, {"http", "x"}, {"socks5", "granted"}});
+       }},
+      // The host's own reading of the command's /proc wins over a probe
+      // that a fake /proc fooled.
+      {"no-routes",
+       [](Observation* o) {
+         o->command_network = Json::parse(
+             R"({"interfaces": ["lo", "veth0"], "ipv4Routes": 2,
+                 "ipv4Default": true, "ipv6Default": false})");
+       }},
+      {"namespaces",
+       [](Observation* o) {
+         o->command_namespaces = {{"net", 3}};
+       }},
+      {"pid-namespace",
+       [](Observation* o) {
+         o->command_namespaces = {{"pid", 99}};
+       }},
       {"terminal", [](Observation* o) { o->command_in_caller_session = true; }},
       {"cgroup-limits",
        [](Observation* o) {
@@ -606,6 +633,23 @@ TEST(EvaluateTest, StaticResultsListTheirFindings) {
   }
 }
 
+// Without a proxy, a listener in the sandbox that reaches the host's
+// loopback is a way out (found in review: a bridge nobody named).
+TEST(EvaluateTest, AListenerReachingTheHostIsARouteWithoutAProxy) {
+  CellSpec spec = DefaultSpec();
+  spec.network.mode = NetworkMode::kNone;
+  Observation o = DocumentedFacts();
+  o.facts["net"]["listeners"] =
+      Json::parse(R"([{"port": 3999, "http": 403, "socks5": "x"}])");
+  EXPECT_THAT(Evaluate(spec, DocumentedPolicy(), o, {}),
+              Result("no-routes", Outcome::kPass));
+  o.facts["net"]["listeners"][0]["http"] = 200;
+  const auto results = Evaluate(spec, DocumentedPolicy(), o, {});
+  EXPECT_THAT(results, Result("no-routes", Outcome::kFail));
+  EXPECT_THAT(results, Contains(Field(&PropertyResult::observed,
+                                      HasSubstr("3999 (http)"))));
+}
+
 // A foreign sandbox (cell-verify --sandbox): what the policy requires, from
 // facts and the host only; the static properties off, never a pass.
 TEST(EvaluateTest, AForeignSandboxIsJudgedByFactsAndItsStaticPropertiesAreOff) {
@@ -636,6 +680,28 @@ TEST(EvaluateTest, AForeignSandboxIsJudgedByFactsAndItsStaticPropertiesAreOff) {
   unproxied.facts["net"]["proxyEnv"] = Json::object();
   EXPECT_THAT(EvaluateSandbox(reference, DocumentedPolicy(), unproxied),
               Result("proxy", Outcome::kFail));
+  // Limits: lowered is fine, raised is not; what the policy requires must
+  // be bounded (found in review: they passed with no sandbox at all).
+  Observation limits = o;
+  limits.facts["limits"]["rlimits"]["nofile"] = {{"soft", 64}, {"hard", 64}};
+  EXPECT_THAT(EvaluateSandbox(reference, DocumentedPolicy(), limits),
+              Result("rlimits", Outcome::kPass));
+  limits.facts["limits"]["rlimits"]["nofile"] = {{"soft", 1024},
+                                                 {"hard", nullptr}};
+  EXPECT_THAT(EvaluateSandbox(reference, DocumentedPolicy(), limits),
+              Result("rlimits", Outcome::kFail));
+  Observation required = o;
+  required.required_limits = {"core", "memoryMax"};
+  const auto unbounded =
+      EvaluateSandbox(reference, DocumentedPolicy(), required);
+  EXPECT_THAT(unbounded, Result("rlimits", Outcome::kFail));
+  EXPECT_THAT(unbounded, Result("cgroup-limits", Outcome::kFail));
+  required.facts["limits"]["rlimits"]["core"] = {{"soft", 0}, {"hard", 0}};
+  required.command_cgroups = Json::parse(R"({"": "/user.slice",
+                                             "memory": "/m/sandbox-1"})");
+  const auto bounded = EvaluateSandbox(reference, DocumentedPolicy(), required);
+  EXPECT_THAT(bounded, Result("rlimits", Outcome::kPass));
+  EXPECT_THAT(bounded, Result("cgroup-limits", Outcome::kPass));
   // Cleanup: what outlived it.
   Observation leftover = o;
   leftover.leftover_processes = {"77 tinyproxy"};

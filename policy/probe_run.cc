@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <cstring>
 #include <fstream>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <thread>
@@ -46,9 +47,13 @@ namespace {
 // rest, other spellings of the same loopback address a client or resolver
 // accepts, are proxy-hostile's: each must get what the filter means for
 // it, never more.
+// The IPv4-mapped IPv6 forms reach an IPv4 listener too (found in review:
+// a proxy that refused the ten others let "[::ffff:127.0.0.1]" through).
 constexpr const char* kCanaryHosts[] = {
-    "127.0.0.1",  "localhost",    "0",          "127.1",     "2130706433",
-    "0x7f000001", "017700000001", "localhost.", "LOCALHOST", "127.000.000.001"};
+    "127.0.0.1",       "localhost",          "0",
+    "127.1",           "2130706433",         "0x7f000001",
+    "017700000001",    "localhost.",         "LOCALHOST",
+    "127.000.000.001", "[::ffff:127.0.0.1]", "[::ffff:7f00:1]"};
 
 // A pty of cell-verify's own to start the run under: the stand-in for the
 // terminal of a person who runs an agent, so that the terminal property
@@ -146,7 +151,22 @@ std::optional<ProcessStat> StatOf(absl::string_view pid) {
   return stat;
 }
 
+// The work directory of the run in progress ("" when none), for
+// CleanUpRunInProgress on the signal thread.
+std::mutex run_in_progress_mutex;
+std::string& RunInProgress() {
+  static std::string* work = new std::string();
+  return *work;
+}
+
 }  // namespace
+
+void CleanUpRunInProgress() {
+  std::lock_guard<std::mutex> lock(run_in_progress_mutex);
+  KillLeftoverChildren(absl::ZeroDuration());
+  if (!RunInProgress().empty()) (void)RemoveTree(RunInProgress());
+  RunInProgress().clear();
+}
 
 // The listeners the probe must reach only as the filter allows (through
 // the proxy), or not at all (the abstract socket), and the pty.
@@ -172,6 +192,10 @@ absl::StatusOr<std::unique_ptr<ProbeRun>> ProbeRun::Prepare(
     return ErrnoStatus(errno, "mkdtemp /tmp/cell-verify.XXXXXX");
   }
   run->work_ = work_template;
+  {
+    std::lock_guard<std::mutex> lock(run_in_progress_mutex);
+    RunInProgress() = run->work_;
+  }
   // Readable by a cell of another host user (hostUser), and by a sandbox
   // that drops to another uid.
   chmod(run->work_.c_str(), 0755);
@@ -221,7 +245,9 @@ absl::StatusOr<std::unique_ptr<ProbeRun>> ProbeRun::Prepare(
 
 ProbeRun::~ProbeRun() {
   canaries_.reset();
+  std::lock_guard<std::mutex> lock(run_in_progress_mutex);
   if (!work_.empty()) (void)RemoveTree(work_);
+  RunInProgress().clear();
 }
 
 void ProbeRun::InspectCommand(pid_t command, pid_t session,
@@ -233,6 +259,17 @@ void ProbeRun::InspectCommand(pid_t command, pid_t session,
     observation->command_cwd_ids = std::move(view->cwd_ids);
     observation->command_root_ids = std::move(view->root_ids);
     observation->command_cgroups = view->cgroups;
+  }
+  // Its namespaces and network, read here where the sandbox cannot forge
+  // them (found in review: a fake /proc showed the probe only lo).
+  const std::string dir = absl::StrCat("/proc/", command);
+  observation->command_namespaces = probes::NamespaceInodesOf(dir);
+  const probes::NetworkView network = probes::NetworkOf(dir);
+  if (!network.interfaces.empty()) {
+    observation->command_network = {{"interfaces", network.interfaces},
+                                    {"ipv4Routes", network.ipv4_routes},
+                                    {"ipv4Default", network.ipv4_default},
+                                    {"ipv6Default", network.ipv6_default}};
   }
   // The session the stand-in terminal controls is the one Subprocess
   // started: the command must have left it.

@@ -78,6 +78,11 @@ class ProbeRun {
   std::unique_ptr<Canaries> canaries_;
 };
 
+// For cell-verify's signal thread (SIGINT, SIGTERM, SIGHUP): kills what
+// the run in progress started (its subreaper's children) and removes its
+// work directory, so that a stopped cell-verify leaves nothing behind.
+void CleanUpRunInProgress();
+
 // Processes whose parent is this one, other than zombies (reaped here; a
 // zombie leader whose threads live on counts as running): waits up to
 // `grace` for them to go (a sandbox's helpers that die with it), then

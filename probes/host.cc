@@ -5,18 +5,49 @@
 #include <unistd.h>
 
 #include <fstream>
+#include <sstream>
 
 #include "probes/parsers.h"
 
 namespace cell::probes {
+namespace {
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+}  // namespace
 
 std::map<std::string, uint64_t> HostNamespaceInodes(
     const std::string& proc_root) {
+  return NamespaceInodesOf(proc_root + "/self");
+}
+
+NetworkView NetworkOf(const std::string& process_dir) {
+  NetworkView view;
+  view.interfaces = ParseNetDevInterfaces(ReadAll(process_dir + "/net/dev"));
+  for (const RouteEntry& route :
+       ParseIpv4Routes(ReadAll(process_dir + "/net/route"))) {
+    ++view.ipv4_routes;
+    view.ipv4_default = view.ipv4_default || route.is_default;
+  }
+  for (const RouteEntry& route :
+       ParseIpv6Routes(ReadAll(process_dir + "/net/ipv6_route"))) {
+    view.ipv6_default = view.ipv6_default || route.is_default;
+  }
+  return view;
+}
+
+std::map<std::string, uint64_t> NamespaceInodesOf(
+    const std::string& process_dir) {
   std::map<std::string, uint64_t> inodes;
   for (const char* kind :
        {"user", "mnt", "net", "pid", "ipc", "uts", "cgroup", "time"}) {
     char buffer[256];
-    const std::string link = proc_root + "/self/ns/" + kind;
+    const std::string link = process_dir + "/ns/" + kind;
     const ssize_t n = readlink(link.c_str(), buffer, sizeof(buffer) - 1);
     if (n <= 0) continue;
     const std::optional<uint64_t> inode =

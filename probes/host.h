@@ -17,6 +17,21 @@ namespace cell::probes {
 std::map<std::string, uint64_t> HostNamespaceInodes(
     const std::string& proc_root = "/proc");
 
+// The same for the process whose /proc directory is `process_dir`
+// ("/proc/1234"): read from outside, where the process cannot forge it.
+std::map<std::string, uint64_t> NamespaceInodesOf(
+    const std::string& process_dir);
+
+// The network namespace of that process as the host reads it
+// (process_dir/net/...): its interfaces and routes.
+struct NetworkView {
+  std::vector<std::string> interfaces;
+  size_t ipv4_routes = 0;
+  bool ipv4_default = false;
+  bool ipv6_default = false;  // One that can carry traffic.
+};
+NetworkView NetworkOf(const std::string& process_dir);
+
 // True when nothing exists at `path` (not even a dangling symlink).
 bool PathGone(const std::string& path);
 

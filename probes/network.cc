@@ -21,10 +21,13 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <sstream>
 
 #include "base/mount_flags.h"
@@ -95,7 +98,7 @@ int ConnectTcp(const std::string& host, int port, int timeout_ms) {
 // response up to 4 KiB (the proxy closes it: "Connection: close"). Adds
 // "status" and, with `want_body`, "body" to `facts`, or "error".
 void AskProxy(const std::string& proxy_url, std::string request, bool want_body,
-              Facts* facts) {
+              Facts* facts, int timeout_seconds = 10) {
   std::string rest = proxy_url;
   if (rest.rfind("http://", 0) == 0) rest = rest.substr(7);
   while (!rest.empty() && rest.back() == '/') rest.pop_back();
@@ -120,7 +123,7 @@ void AskProxy(const std::string& proxy_url, std::string request, bool want_body,
     (*facts)["error"] = ErrnoFact(-fd);
     return;
   }
-  const timeval timeout = {10, 0};
+  const timeval timeout = {timeout_seconds, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
   if (send(fd, request.data(), request.size(), MSG_NOSIGNAL) !=
       static_cast<ssize_t>(request.size())) {
@@ -179,6 +182,99 @@ Facts GetThroughProxy(const std::string& proxy_url, const std::string& spec) {
                "\r\nConnection: close\r\n\r\n",
            /*want_body=*/true, &facts);
   return facts;
+}
+
+// USER:PASSWORD of the proxy URL in each *_proxy / *_PROXY variable, by
+// the URL's port: what a client in the sandbox would send that listener.
+std::map<int, std::string> ProxyCredentialsByPort() {
+  std::map<int, std::string> credentials;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string text = *entry;
+    const size_t equals = text.find('=');
+    if (equals == std::string::npos || equals < 6) continue;
+    std::string name = text.substr(0, equals);
+    for (char& c : name) c = static_cast<char>(std::tolower(c));
+    if (name.compare(name.size() - 6, 6, "_proxy") != 0) continue;
+    std::string url = text.substr(equals + 1);
+    const size_t scheme = url.find("://");
+    if (scheme != std::string::npos) url = url.substr(scheme + 3);
+    url = url.substr(0, url.find('/'));
+    const size_t at = url.rfind('@');
+    if (at == std::string::npos) continue;
+    const size_t colon = url.rfind(':');
+    if (colon == std::string::npos || colon < at) continue;
+    credentials[std::atoi(url.c_str() + colon + 1)] = url.substr(0, at);
+  }
+  return credentials;
+}
+
+// A SOCKS5 CONNECT (RFC 1928, by name; RFC 1929 user/password when
+// `credentials` holds one) to `target` ("host:port") through 127.0.0.1:
+// `port`: "granted", "refused: N" (the reply code) or why it failed.
+Facts Socks5Connect(int port, const std::string& credentials,
+                    const std::string& target) {
+  std::string host;
+  int target_port = 0;
+  if (!SplitHostPort(target, &host, &target_port) || host.size() > 255) {
+    return "cannot parse " + target;
+  }
+  const int fd = ConnectTcp("127.0.0.1", port, 2000);
+  if (fd < 0) return ErrnoFact(-fd);
+  const timeval timeout = {2, 0};
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
+  auto exchange = [fd](const std::string& out, size_t want) -> std::string {
+    if (send(fd, out.data(), out.size(), MSG_NOSIGNAL) !=
+        static_cast<ssize_t>(out.size())) {
+      return "";
+    }
+    std::string in;
+    char buffer[64];
+    while (in.size() < want) {
+      const ssize_t n = recv(fd, buffer, want - in.size(), 0);
+      if (n <= 0) break;
+      in.append(buffer, static_cast<size_t>(n));
+    }
+    return in;
+  };
+  const bool with_password = !credentials.empty();
+  std::string reply =
+      exchange(with_password ? std::string("\x05\x02\x00\x02", 4)
+                             : std::string("\x05\x01\x00", 3),
+               2);
+  Facts result = "not a SOCKS5 server";
+  if (reply.size() == 2 && reply[0] == 5 && reply[1] == 2 && with_password) {
+    const size_t colon = credentials.find(':');
+    const std::string user = credentials.substr(0, colon);
+    const std::string password =
+        colon == std::string::npos ? "" : credentials.substr(colon + 1);
+    std::string auth = "\x01";
+    auth += static_cast<char>(user.size() & 0xff);
+    auth += user;
+    auth += static_cast<char>(password.size() & 0xff);
+    auth += password;
+    const std::string status = exchange(auth, 2);
+    reply =
+        status.size() == 2 && status[1] == 0 ? std::string("\x05\x00", 2) : "";
+    if (reply.empty()) result = "authentication refused";
+  }
+  if (reply.size() == 2 && reply[0] == 5 && reply[1] == 0) {
+    std::string request("\x05\x01\x00\x03", 4);
+    request += static_cast<char>(host.size());
+    request += host;
+    request += static_cast<char>((target_port >> 8) & 0xff);
+    request += static_cast<char>(target_port & 0xff);
+    const std::string answer = exchange(request, 2);
+    result = answer.size() == 2 && answer[0] == 5
+                 ? (answer[1] == 0
+                        ? Facts("granted")
+                        : Facts("refused: " + std::to_string(answer[1] & 0xff)))
+                 : Facts("no SOCKS5 reply");
+  } else if (reply.size() == 2 && reply[0] == 5 &&
+             static_cast<unsigned char>(reply[1]) == 0xff) {
+    result = "no acceptable authentication";
+  }
+  close(fd);
+  return result;
 }
 
 Facts InterfaceFlags(const std::string& name) {
@@ -291,6 +387,43 @@ Facts ProbeNet(const ProbeOptions& options) {
                        : GetThroughProxy(proxy, target));
   }
   facts["get"] = gets;
+  // Every TCP listener in this network namespace, not only the proxy the
+  // environment names (found in review: a second proxy in https_proxy, a
+  // bridge nobody named): each asked for the first canary target as an
+  // HTTP proxy and as a SOCKS5 proxy, with the credentials a proxy
+  // variable gives its port. Only with lo alone: in the host's network
+  // namespace (no-routes fails there anyway) these would be its services.
+  Facts listeners = Facts::array();
+  if (!options.connect_targets.empty() && interfaces.size() == 1 &&
+      interfaces.contains("lo")) {
+    const std::map<int, std::string> credentials = ProxyCredentialsByPort();
+    std::vector<int> ports = ParseListeningPorts(ReadText(root + "/net/tcp"));
+    for (const int port : ParseListeningPorts(ReadText(root + "/net/tcp6"))) {
+      if (std::find(ports.begin(), ports.end(), port) == ports.end()) {
+        ports.push_back(port);
+      }
+    }
+    if (ports.size() > 16) ports.resize(16);
+    const std::string& target = options.connect_targets[0];
+    for (const int port : ports) {
+      const auto found = credentials.find(port);
+      const std::string user =
+          found == credentials.end() ? "" : found->second + "@";
+      Facts http = {{"target", target}};
+      AskProxy(
+          "http://" + user + "127.0.0.1:" + std::to_string(port),
+          "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n",
+          /*want_body=*/false, &http, /*timeout_seconds=*/2);
+      listeners.push_back(
+          {{"port", port},
+           {"http", http.contains("status") ? http["status"] : http["error"]},
+           {"socks5",
+            Socks5Connect(port, found == credentials.end() ? "" : found->second,
+                          target)}});
+    }
+  }
+  facts["listeners"] = listeners;
+
   return facts;
 }
 

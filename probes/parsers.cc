@@ -118,6 +118,24 @@ std::vector<std::string> ParseNetDevInterfaces(const std::string& text) {
   return names;
 }
 
+std::vector<int> ParseListeningPorts(const std::string& text) {
+  std::vector<int> ports;
+  for (const std::string& line : Lines(text)) {
+    const std::vector<std::string> f = Fields(line);
+    // "sl local_address rem_address st ...": ADDRESS:PORT in hex.
+    if (f.size() < 4 || f[3] != "0A") continue;
+    const size_t colon = f[1].rfind(':');
+    if (colon == std::string::npos) continue;
+    const int port =
+        static_cast<int>(std::strtol(f[1].c_str() + colon + 1, nullptr, 16));
+    if (port <= 0 || port > 65535) continue;
+    if (std::find(ports.begin(), ports.end(), port) == ports.end()) {
+      ports.push_back(port);
+    }
+  }
+  return ports;
+}
+
 std::vector<IdMapEntry> ParseIdMap(const std::string& text) {
   std::vector<IdMapEntry> entries;
   for (const std::string& line : Lines(text)) {

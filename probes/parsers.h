@@ -34,6 +34,10 @@ std::vector<RouteEntry> ParseIpv6Routes(const std::string& text);
 // Interface names from /proc/net/dev.
 std::vector<std::string> ParseNetDevInterfaces(const std::string& text);
 
+// The ports of listening TCP sockets in /proc/net/tcp or tcp6 text (state
+// 0A), each once, in order.
+std::vector<int> ParseListeningPorts(const std::string& text);
+
 struct IdMapEntry {
   uint64_t inside = 0;
   uint64_t outside = 0;

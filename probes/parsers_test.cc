@@ -116,6 +116,21 @@ TEST(IsSecretNameTest, MasksCredentials) {
   }
 }
 
+TEST(ParseListeningPortsTest, ListenersOnlyEachOnce) {
+  const std::string tcp =
+      "  sl  local_address rem_address   st tx_queue rx_queue\n"
+      "   0: 0100007F:0C38 00000000:0000 0A 00000000:00000000\n"
+      "   1: 0100007F:0C38 0100007F:D2F0 01 00000000:00000000\n"
+      "   2: 00000000:0438 00000000:0000 0A 00000000:00000000\n";
+  const std::string tcp6 =
+      "  sl  local_address                         remote_address   st\n"
+      "   0: 00000000000000000000000001000000:0C38 "
+      "00000000000000000000000000000000:0000 0A\n";
+  EXPECT_THAT(ParseListeningPorts(tcp), ElementsAre(3128, 1080));
+  EXPECT_THAT(ParseListeningPorts(tcp6), ElementsAre(3128));
+  EXPECT_THAT(ParseListeningPorts("junk\n1: x 0A\n"), ::testing::IsEmpty());
+}
+
 TEST(Base64Test, Rfc4648Vectors) {
   EXPECT_EQ(Base64(""), "");
   EXPECT_EQ(Base64("f"), "Zg==");

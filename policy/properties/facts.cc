@@ -30,6 +30,13 @@ bool BoundBySpec(const CellSpec& spec, const std::string& path) {
   return false;
 }
 
+Json CommandNamespace(const Observation& observation, const char* kind) {
+  const auto it = observation.command_namespaces.find(kind);
+  return it != observation.command_namespaces.end()
+             ? Json(it->second)
+             : At(observation, "ns", {kind});
+}
+
 Json HostNamespace(const Observation& observation, const char* kind) {
   const auto it = observation.host_namespaces.find(kind);
   return it == observation.host_namespaces.end() ? Json() : Json(it->second);

@@ -33,6 +33,12 @@ bool WalkComplete(const Observation& observation, std::string* why);
 // count], ...], as /proc/self/uid_map), or null when unmapped.
 nlohmann::json HostIdOf(const nlohmann::json& id, const nlohmann::json& map);
 
+// The command's namespace id for `kind`: as the host read it from
+// /proc/PID where it did (a sandbox cannot forge that), else as the probe
+// reported it; null when neither has it.
+nlohmann::json CommandNamespace(const Observation& observation,
+                                const char* kind);
+
 // The namespace id the host reported for `kind`, or null.
 nlohmann::json HostNamespace(const Observation& observation, const char* kind);
 

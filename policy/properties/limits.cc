@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 
+#include <algorithm>
 #include <string>
 #include <utility>
 #include <vector>
@@ -41,7 +42,48 @@ bool InCellCgroup(const Json& cgroups, const char* controller) {
   return false;
 }
 
+// A limit value of RlimitFacts ({"soft","hard"}, null for unlimited) at or
+// below `host`'s, both halves; `below`: and lower in one.
+bool AtMost(const Json& got, const Json& host, bool* below) {
+  if (!got.is_object() || !host.is_object()) return false;
+  bool ok = true;
+  for (const char* half : {"soft", "hard"}) {
+    const Json a = got.value(half, Json());
+    const Json b = host.value(half, Json());
+    if (!b.is_null() && (a.is_null() || !a.is_number() || a > b)) ok = false;
+    if (!a.is_null() && (b.is_null() || a < b)) *below = true;
+  }
+  return ok;
+}
+
+// A foreign sandbox may lower the caller's rlimits, never raise them; the
+// ones the policy requires (limits.required) it must lower.
+Verdict SandboxRlimits(const Observation& o) {
+  const Json rlimits = At(o, "limits", {"rlimits"});
+  std::vector<std::string> wrong;
+  for (const auto& [name, host] : o.host_rlimits.items()) {
+    const Json got =
+        rlimits.is_object() && rlimits.contains(name) ? rlimits[name] : Json();
+    bool below = false;
+    const bool at_most = AtMost(got, host, &below);
+    const bool required =
+        std::find(o.required_limits.begin(), o.required_limits.end(), name) !=
+        o.required_limits.end();
+    if (!at_most || (required && !below)) {
+      wrong.push_back(absl::StrCat(name, " ", Show(got), " (the caller's ",
+                                   Show(host),
+                                   required ? ", required lower" : "", ")"));
+    }
+  }
+  return {rlimits.is_object(), wrong.empty(),
+          "none above the caller's; those limits.required names below them",
+          wrong.empty() ? "as expected" : absl::StrJoin(wrong, "; "),
+          "the sandbox raises an rlimit, or leaves one the policy requires at "
+          "the caller's"};
+}
+
 Verdict Rlimits(const CellSpec& spec, const Observation& o) {
+  if (o.foreign_sandbox) return SandboxRlimits(o);
   const Json rlimits = At(o, "limits", {"rlimits"});
   std::vector<std::string> wrong;
   for (const auto& [name, host] : o.host_rlimits.items()) {
@@ -68,7 +110,42 @@ Verdict Rlimits(const CellSpec& spec, const Observation& o) {
           "the rlimits inside do not match limits.rlimits"};
 }
 
+// A foreign sandbox's cgroup, as the host sees the command: for each of
+// memoryMax and pidsMax the policy requires, a cgroup other than the
+// caller's for that controller (or the unified hierarchy). The bound's
+// value is not read: only that something other than the caller's cgroup
+// can hold one.
+Verdict SandboxCgroupLimits(const Observation& o) {
+  const Json& seen = o.command_cgroups.is_object()
+                         ? o.command_cgroups
+                         : At(o, "limits", {"cgroups"});
+  std::vector<std::string> wrong;
+  std::vector<std::string> expected;
+  for (const auto& [limit, controller] :
+       {std::pair{"memoryMax", "memory"}, std::pair{"pidsMax", "pids"}}) {
+    if (std::find(o.required_limits.begin(), o.required_limits.end(), limit) ==
+        o.required_limits.end()) {
+      continue;
+    }
+    expected.push_back(absl::StrCat(controller, ": a cgroup of its own"));
+    bool own = false;
+    for (const char* key : {controller, ""}) {
+      own = own ||
+            (seen.is_object() && seen.contains(key) &&
+             o.host_cgroups.contains(key) && seen[key] != o.host_cgroups[key]);
+    }
+    if (!own) wrong.push_back(absl::StrCat(controller, ": the caller's"));
+  }
+  return {seen.is_object(), wrong.empty(),
+          expected.empty() ? "nothing required (limits.required)"
+                           : absl::StrJoin(expected, "; "),
+          wrong.empty() ? Show(seen) : absl::StrJoin(wrong, "; "),
+          "the policy requires a memory or pids bound, and the sandbox runs "
+          "the command in the caller's cgroup"};
+}
+
 Verdict CgroupLimits(const CellSpec& spec, const Observation& o) {
+  if (o.foreign_sandbox) return SandboxCgroupLimits(o);
   const Json cgroups = At(o, "limits", {"cgroups"});
   if (!spec.limits.NeedsCgroup()) {
     // As the host saw the command, where it did: a cgroup namespace shows

@@ -13,7 +13,7 @@ namespace {
 using Json = nlohmann::json;
 
 Verdict PidNamespace(const CellSpec& spec, const Observation& o) {
-  const Json ns = At(o, "ns", {"pid"});
+  const Json ns = CommandNamespace(o, "pid");
   const Json comm = At(o, "pid", {"pid1Comm"});
   const bool shared = !ns.is_null() && ns == HostNamespace(o, "pid");
   const bool want_own = spec.isolation.pid_namespace;
@@ -31,7 +31,7 @@ Verdict PidNamespace(const CellSpec& spec, const Observation& o) {
 }
 
 Verdict IpcNamespace(const CellSpec& spec, const Observation& o) {
-  const Json ns = At(o, "ns", {"ipc"});
+  const Json ns = CommandNamespace(o, "ipc");
   const bool shared = !ns.is_null() && ns == HostNamespace(o, "ipc");
   const bool want_own = spec.isolation.ipc_namespace;
   return {!ns.is_null(), want_own ? !shared : shared,
@@ -50,7 +50,7 @@ Verdict Namespaces(const CellSpec&, const Observation& o) {
   bool have = false;
   for (const char* kind :
        {"user", "mnt", "net", "pid", "ipc", "uts", "cgroup", "time"}) {
-    const Json inside = At(o, "ns", {kind});
+    const Json inside = CommandNamespace(o, kind);
     const Json host = HostNamespace(o, kind);
     if (inside.is_null() || host.is_null()) continue;
     have = true;

@@ -14,21 +14,60 @@ namespace {
 
 using Json = nlohmann::json;
 
-Verdict NoRoutes(const CellSpec&, const Observation& o) {
+// Listeners in the sandbox's network namespace that let the canary on the
+// host's loopback through (as an HTTP or SOCKS5 proxy): "PORT (PROTOCOL)".
+std::vector<std::string> OpenListeners(const Observation& o) {
+  std::vector<std::string> open;
+  const Json listeners = At(o, "net", {"listeners"});
+  for (const Json& listener :
+       listeners.is_array() ? listeners : Json::array()) {
+    if (!listener.is_object()) continue;
+    for (const auto& [protocol, opened] :
+         {std::pair{"http", Json(200)}, std::pair{"socks5", Json("granted")}}) {
+      if (listener.value(protocol, Json()) == opened) {
+        open.push_back(absl::StrCat(Show(listener.value("port", Json())), " (",
+                                    protocol, ")"));
+      }
+    }
+  }
+  return open;
+}
+
+Verdict NoRoutes(const CellSpec& spec, const Observation& o) {
   const Json v4 = At(o, "net", {"ipv4", "count"});
   const Json v6 = At(o, "net", {"ipv6", "default"});
   const Json interfaces = At(o, "net", {"interfaces"});
   const Json direct = At(o, "net", {"direct", "connected"});
   const bool only_lo = interfaces.is_object() && interfaces.size() == 1 &&
                        interfaces.contains("lo");
-  return {
-      !v4.is_null() && !interfaces.is_null(),
-      v4 == 0 && v6 == false && only_lo && direct == false,
-      "only lo, no IPv4 routes, no IPv6 default, direct connect fails",
-      absl::StrCat("interfaces ", Show(interfaces), ", ", Show(v4),
-                   " IPv4 routes, IPv6 default ", Show(v6), ", direct connect ",
-                   direct == true ? "succeeded" : "failed"),
-      "the cell has a way out besides the proxy"};
+  // The host's reading of the command's network namespace, where it has
+  // one: both views must show no way out (a fake /proc fools only the
+  // probe's).
+  const Json& host = o.command_network;
+  const bool host_ok =
+      !host.is_object() ||
+      (host.value("interfaces", Json()) == Json::array({"lo"}) &&
+       host.value("ipv4Routes", Json()) == 0 &&
+       host.value("ipv6Default", Json()) == false);
+  // Without a proxy, any listener that reaches the host's loopback is a
+  // way out (a bridge nobody named); with one, proxy-hostile judges them
+  // against the filter.
+  const std::vector<std::string> bridges =
+      spec.network.mode == NetworkMode::kNone ? OpenListeners(o)
+                                              : std::vector<std::string>();
+  return {!v4.is_null() && !interfaces.is_null(),
+          v4 == 0 && v6 == false && only_lo && direct == false && host_ok &&
+              bridges.empty(),
+          "only lo, no IPv4 routes, no IPv6 default, direct connect fails",
+          absl::StrCat(
+              "interfaces ", Show(interfaces), ", ", Show(v4),
+              " IPv4 routes, IPv6 default ", Show(v6), ", direct connect ",
+              direct == true ? "succeeded" : "failed",
+              host_ok ? "" : absl::StrCat("; the host sees ", host.dump()),
+              bridges.empty() ? ""
+                              : absl::StrCat("; listeners reaching the host: ",
+                                             absl::StrJoin(bridges, ", "))),
+          "the cell has a way out besides the proxy"};
 }
 
 bool Proxied(const CellSpec& spec) {
@@ -148,6 +187,17 @@ Verdict ProxyHostile(const CellSpec&, const Observation& o) {
   bool have = o.facts.count("net") > 0 && connects.is_array() &&
               connects.size() == count && count > kPlainTargets;
   JudgeFrontedGets(o, &decided, &through, &have);
+  // Every listener in the sandbox's network namespace, asked for the first
+  // canary target as an HTTP and as a SOCKS5 proxy: none may let through
+  // what the filter denies (a second proxy, a bridge nobody named).
+  have = have && At(o, "net", {"listeners"}).is_array();
+  if (!o.expected_connect_statuses.empty() &&
+      o.expected_connect_statuses[0] != 200) {
+    for (const std::string& listener : OpenListeners(o)) {
+      through.push_back(absl::StrCat("the listener on port ", listener,
+                                     " lets the canary through"));
+    }
+  }
   return {have, through.empty(),
           "no spelling of the loopback canary, and no Host header that "
           "differs from the request line, gets through unless the filter "

@@ -51,6 +51,11 @@ struct Observation {
   std::vector<std::string> command_descriptors;
   std::vector<std::string> command_cwd_ids;
   std::vector<std::string> command_root_ids;
+  // Its namespaces (kind -> inode) and network (interfaces, routes) as the
+  // host reads them from /proc/PID: what a sandbox cannot show the probe
+  // otherwise (a fake /proc). Empty / null when not inspected.
+  std::map<std::string, uint64_t> command_namespaces;
+  nlohmann::json command_network;
   // Whether it runs in the session its launcher was started in (the one
   // cell-verify's stand-in terminal controls); null when not inspected.
   nlohmann::json command_in_caller_session;
@@ -68,6 +73,9 @@ struct Observation {
   // against policy/sandbox.h's reference spec: no launcher of ours, so no
   // $JD, status file or proxy URL of ours to expect.
   bool foreign_sandbox = false;
+  // For a foreign sandbox: the policy's limits.required ("memoryMax",
+  // "pidsMax", rlimit names), which it must show bounded.
+  std::vector<std::string> required_limits;
   // cell-verify's own rlimits ({"soft","hard"}, null for unlimited, by
   // RlimitResources() name) and cgroups (controllers -> path, "" for the
   // unified hierarchy): what a cell without `limits` must show.

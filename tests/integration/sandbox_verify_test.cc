@@ -244,6 +244,43 @@ TEST_F(SandboxVerifyTest, ACellThroughTheSandboxDoorGetsItsSpecsVerdicts) {
   EXPECT_THAT(by_hand.exit_code, Optional(0)) << by_hand.stdout_text;
 }
 
+// Found in review: a way out that no proxy variable names. A permissive
+// tinyproxy on the host, bridged into bwrap's empty network namespace by
+// socat on a port nobody mentions: the probe asks every listener.
+TEST_F(SandboxVerifyTest, AHiddenBridgeToAHostProxyIsAWayOut) {
+  const int port = 20000 + getpid() % 20000;
+  std::ofstream(dir_->Path("tinyproxy.conf"))
+      << "Port " << port << "\nListen 127.0.0.1\nLogLevel Critical\n";
+  ASSERT_OK_AND_ASSIGN(Subprocess proxy,
+                       Subprocess::Start({"/usr/bin/tinyproxy", "-d", "-c",
+                                          dir_->Path("tinyproxy.conf")}));
+  const std::string socket = dir_->Path("bridge.sock");
+  ASSERT_OK_AND_ASSIGN(
+      Subprocess bridge,
+      Subprocess::Start({"/usr/bin/socat", "UNIX-LISTEN:" + socket + ",fork",
+                         absl::StrCat("TCP:127.0.0.1:", port)}));
+  for (int i = 0; i < 500 && access(socket.c_str(), F_OK) != 0; ++i) {
+    usleep(10000);
+  }
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult run,
+      Verify({absl::StrCat(
+                  "--sandbox=bwrap --unshare-all --die-with-parent "
+                  "--new-session --ro-bind / / --dev /dev --tmpfs /tmp --bind ",
+                  dir_->path(), " ", dir_->path(),
+                  " --ro-bind {probes} {probes} --bind {worktree} {worktree} "
+                  "--chdir {worktree} -- sh -c 'socat "
+                  "TCP-LISTEN:3999,bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:",
+                  socket, " & sleep 0.5; exec \"$@\"' sh"),
+              "--format=json"}));
+  std::map<std::string, Json> results = Results(run.stdout_text);
+  ASSERT_FALSE(results.empty()) << run.stderr_text;
+  EXPECT_EQ(Outcome(results, "proxy"), "absent");  // No proxy variable.
+  EXPECT_EQ(Outcome(results, "no-routes"), "fail");
+  EXPECT_THAT(results["no-routes"]["observed"].get<std::string>(),
+              HasSubstr("3999 (http)"));
+}
+
 // No isolation at all, and a daemon left behind (in a session of its own,
 // so the terminal's hangup does not end it): namespaces fail, and cleanup
 // names the leftover, which cell-verify kills.
@@ -261,6 +298,34 @@ TEST_F(SandboxVerifyTest, WhatASandboxLeavesBehindFailsCleanupAndIsKilled) {
               HasSubstr(" sleep"));
   ASSERT_OK_AND_ASSIGN(SubprocessResult left,
                        RunSubprocess({"pgrep", "-f", "sleep 317"}));
+  EXPECT_THAT(left.exit_code, Optional(1)) << left.stdout_text;
+}
+
+// Found in review: a stopped cell-verify left its work directory (and,
+// with it, whatever the run had started). SIGTERM mid-run: it kills the
+// sandbox, removes the directory and dies of the signal.
+TEST_F(SandboxVerifyTest, AStoppedRunLeavesNothingBehind) {
+  const std::string marker = dir_->Path("probe-path");
+  ASSERT_OK_AND_ASSIGN(
+      Subprocess verify,
+      Subprocess::Start(
+          {verify_, absl::StrCat("--sandbox=sh -c 'echo \"$1\" > ", marker,
+                                 "; exec sleep 313' sh")}));
+  std::string probe;
+  for (int i = 0; i < 1000 && probe.empty(); ++i) {
+    std::ifstream in(marker);
+    std::getline(in, probe);
+    if (probe.empty()) usleep(10000);
+  }
+  ASSERT_THAT(probe, HasSubstr("/tmp/cell-verify."));
+  const std::string work = probe.substr(0, probe.find("/probes/"));
+  ASSERT_EQ(access(work.c_str(), F_OK), 0);
+  ASSERT_EQ(kill(verify.pid(), SIGTERM), 0);
+  ASSERT_OK_AND_ASSIGN(SubprocessResult stopped, verify.Wait());
+  EXPECT_THAT(stopped.signal, Optional(SIGTERM)) << stopped.stderr_text;
+  EXPECT_NE(access(work.c_str(), F_OK), 0) << work << " left behind";
+  ASSERT_OK_AND_ASSIGN(SubprocessResult left,
+                       RunSubprocess({"pgrep", "-f", "sleep 313"}));
   EXPECT_THAT(left.exit_code, Optional(1)) << left.stdout_text;
 }
 
