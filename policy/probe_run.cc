@@ -164,7 +164,14 @@ std::string& RunInProgress() {
 void CleanUpRunInProgress() {
   std::lock_guard<std::mutex> lock(run_in_progress_mutex);
   KillLeftoverChildren(absl::ZeroDuration());
-  if (!RunInProgress().empty()) (void)RemoveTree(RunInProgress());
+  const std::string& work = RunInProgress();
+  if (!work.empty()) {
+    // Renamed first, in one step: the main thread may still write into the
+    // work directory (the probe's go-ahead) while it is being removed.
+    const std::string stopped = work + ".stopped";
+    (void)RemoveTree(rename(work.c_str(), stopped.c_str()) == 0 ? stopped
+                                                                 : work);
+  }
   RunInProgress().clear();
 }
 
