@@ -414,12 +414,18 @@ Facts ProbeNet(const ProbeOptions& options) {
           "http://" + user + "127.0.0.1:" + std::to_string(port),
           "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n",
           /*want_body=*/false, &http, /*timeout_seconds=*/2);
+      // A listener that answered in HTTP is an HTTP server: a SOCKS5
+      // greeting would only wait for its head timeout (the builtin proxy's).
+      const bool speaks_http = http.contains("status");
       listeners.push_back(
           {{"port", port},
-           {"http", http.contains("status") ? http["status"] : http["error"]},
+           {"http", speaks_http ? http["status"] : http["error"]},
            {"socks5",
-            Socks5Connect(port, found == credentials.end() ? "" : found->second,
-                          target)}});
+            speaks_http
+                ? Facts("not tried: an HTTP server")
+                : Socks5Connect(port,
+                                found == credentials.end() ? "" : found->second,
+                                target)}});
     }
   }
   facts["listeners"] = listeners;
