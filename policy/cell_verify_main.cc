@@ -43,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/fs_util.h"
 #include "base/json_text.h"
@@ -377,6 +378,21 @@ std::string LastLine(absl::string_view text) {
   return last;
 }
 
+// --host-ancestors for the probe: "DEV:INO" of each host directory above
+// the worktree (its parent, and so on up to /), by which it tells a rename
+// the host would see from one in the cell's own root.
+std::string HostAncestorsFlag(const std::string& worktree) {
+  std::vector<std::string> ids;
+  for (std::string dir = worktree; dir.size() > 1;) {
+    const size_t slash = dir.rfind('/');
+    dir = slash == 0 ? "/" : dir.substr(0, slash);
+    if (const std::string id = cell::policy::IdentityOf(dir); !id.empty()) {
+      ids.push_back(id);
+    }
+  }
+  return absl::StrCat("--host-ancestors=", absl::StrJoin(ids, ","));
+}
+
 // Runs the probes in a cell built from the spec; fills `observation`.
 absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
                          const std::string& cell, const std::string& probe,
@@ -403,7 +419,7 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
     }
     return allowed ? 200 : 403;
   };
-  std::vector<std::string> extra;
+  std::vector<std::string> extra = {HostAncestorsFlag(spec.worktree_path)};
   if (const int forks = cell::policy::ForkTestCount(spec); forks > 0) {
     extra.push_back(absl::StrCat("--fork-max=", forks));
   }
@@ -565,7 +581,8 @@ absl::Status ObserveSandbox(const Flags& flags, const Policy& policy,
        cell::policy::ProtectedHostPaths(*reference)) {
     observation->control_paths[inside + path.substr(worktree.size())] = what;
   }
-  std::vector<std::string> extra = {absl::StrCat("--worktree=", inside)};
+  std::vector<std::string> extra = {absl::StrCat("--worktree=", inside),
+                                    HostAncestorsFlag(worktree)};
   for (const auto& [path, what] : observation->control_paths) {
     extra.push_back(absl::StrCat("--try-write=", path));
   }

@@ -52,8 +52,8 @@ Observation DocumentedFacts() {
              "status": 200, "body": "127.0.0.1:5001"},
             {"target": "zz.invalid:5001", "hostHeader": "127.0.0.1:5001",
              "status": 403}],
-    "listeners": [{"port": 3128, "http": 200,
-                   "socks5": "not a SOCKS5 server"}]})");
+    "listeners": [{"address": "127.0.0.1", "port": 3128, "named": true,
+                   "http": 200, "socks5": "not tried: an HTTP server"}]})");
   o.facts["store"] = Json::parse(R"({"mount": {"readOnly": true},
     "writable": false, "writeError": "EROFS: Read-only file system",
     "remountWritable": "EPERM: Operation not permitted"})");
@@ -282,8 +282,11 @@ TEST(EvaluateTest, EachObservedPropertyFailsWhenItsFactFlips) {
        [](Observation* o) {
          o->expected_connect_statuses[0] = 403;
          o->facts["net"]["connect"][0]["status"] = 403;
-         o->facts["net"]["listeners"].push_back(
-             {{"port", 1080}, {"http", "x"}, {"socks5", "granted"}});
+         o->facts["net"]["listeners"].push_back({{"address", "127.0.0.1"},
+                                                 {"port", 1080},
+                                                 {"named", true},
+                                                 {"http", "x"},
+                                                 {"socks5", "granted"}});
        }},
       // The host's own reading of the command's /proc wins over a probe
       // that a fake /proc fooled.
@@ -639,15 +642,42 @@ TEST(EvaluateTest, AListenerReachingTheHostIsARouteWithoutAProxy) {
   CellSpec spec = DefaultSpec();
   spec.network.mode = NetworkMode::kNone;
   Observation o = DocumentedFacts();
-  o.facts["net"]["listeners"] =
-      Json::parse(R"([{"port": 3999, "http": 403, "socks5": "x"}])");
+  o.facts["net"]["listeners"] = Json::array();
   EXPECT_THAT(Evaluate(spec, DocumentedPolicy(), o, {}),
               Result("no-routes", Outcome::kPass));
-  o.facts["net"]["listeners"][0]["http"] = 200;
+  // Any listener no proxy variable names (found in review, round 9: a
+  // forward to a host service lets no canary through; a bridge on
+  // 127.0.0.2, on [::1], on an abstract socket).
+  for (const char* listener :
+       {R"({"address": "127.0.0.2", "port": 3999, "named": false,
+            "http": 403, "socks5": "x"})",
+        R"({"abstract": "@proxy", "named": false})"}) {
+    o.facts["net"]["listeners"] = Json::array();
+    o.facts["net"]["listeners"].push_back(Json::parse(listener));
+    const auto judged = Evaluate(spec, DocumentedPolicy(), o, {});
+    EXPECT_THAT(judged, Result("no-routes", Outcome::kFail))
+        << listener << "\n"
+        << std::find_if(judged.begin(), judged.end(),
+                        [](const PropertyResult& r) {
+                          return r.property == "no-routes";
+                        })
+               ->observed;
+  }
+  // Without a proxy, a named one that reaches the host is a way out too.
+  o.facts["net"]["listeners"] = Json::parse(
+      R"([{"address": "::1", "port": 3999, "named": true, "http": 200}])");
   const auto results = Evaluate(spec, DocumentedPolicy(), o, {});
   EXPECT_THAT(results, Result("no-routes", Outcome::kFail));
   EXPECT_THAT(results, Contains(Field(&PropertyResult::observed,
-                                      HasSubstr("3999 (http)"))));
+                                      HasSubstr("::1 port 3999 (http)"))));
+  // Proxied: the named proxy is judged by proxy-hostile; more listeners
+  // than the probe checks fail.
+  Observation named = DocumentedFacts();
+  EXPECT_THAT(Evaluate(DefaultSpec(), DocumentedPolicy(), named, {}),
+              Result("no-routes", Outcome::kPass));
+  named.facts["net"]["listenersCut"] = true;
+  EXPECT_THAT(Evaluate(DefaultSpec(), DocumentedPolicy(), named, {}),
+              Result("no-routes", Outcome::kFail));
 }
 
 // A foreign sandbox (cell-verify --sandbox): what the policy requires, from

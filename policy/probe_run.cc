@@ -170,7 +170,7 @@ void CleanUpRunInProgress() {
     // work directory (the probe's go-ahead) while it is being removed.
     const std::string stopped = work + ".stopped";
     (void)RemoveTree(rename(work.c_str(), stopped.c_str()) == 0 ? stopped
-                                                                 : work);
+                                                                : work);
   }
   RunInProgress().clear();
 }

@@ -38,6 +38,8 @@ constexpr char kUsage[] =
     "one came, the response body are facts.\n"
     "--worktree names the agent's working directory inside (default\n"
     "/home/cell/worktree; another sandbox shows it where it likes).\n"
+    "--host-ancestors=DEV:INO,... names the host directories above the\n"
+    "worktree: the fs probe judges which renames would show on the host.\n"
     "--wait-for makes the probe wait (at most 5 s) until PATH exists before\n"
     "it opens anything: cell-verify inspects it from the host meanwhile.\n"
     "Prints one JSON line per probe: {\"probe\": NAME, \"facts\": {...}}.\n"
@@ -92,6 +94,15 @@ int main(int argc, char** argv) {
       options.proc_root = value;
     } else if (TakeValue(arg, "--worktree", &value)) {
       options.worktree = value;
+    } else if (TakeValue(arg, "--host-ancestors", &value)) {
+      for (size_t start = 0; start <= value.size();) {
+        const size_t comma = value.find(',', start);
+        const size_t end = comma == std::string::npos ? value.size() : comma;
+        if (end > start) {
+          options.host_ancestors.push_back(value.substr(start, end - start));
+        }
+        start = end + 1;
+      }
     } else if (arg.rfind("--", 0) == 0) {
       std::fprintf(stderr, "cell-probe: unknown flag %s (see --help)\n",
                    arg.c_str());

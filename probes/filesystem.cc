@@ -20,10 +20,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <functional>
+#include <set>
 #include <sstream>
 
 #include "base/mount_flags.h"
@@ -142,27 +144,58 @@ Facts ProbeFs(const ProbeOptions& options) {
     }
   }
   facts["controlWrites"] = writes;
-  // A protected path, or a directory on the way to it inside the worktree
-  // (.git for .git/config), renamed away lets a new one take its place:
-  // as good as writing it (found in review: read-only binds of every path
-  // left .git itself movable). Each is renamed and at once renamed back.
+  // A protected path, or any directory on its way, renamed away lets a new
+  // one take its place: as good as writing it (found in review, twice:
+  // read-only binds of every protected path left `.git` itself movable, and
+  // then the worktree in a writable parent, taking its mounts along).
+  // Nothing is renamed here: an entry can be renamed when it is no mount
+  // point (those are EBUSY) and its directory takes writes (access(2) asks
+  // the kernel: a read-only mount, permissions, an immutable flag; a
+  // sticky directory only for an owner). Inside the worktree every such
+  // rename shows on the host; above it, only in a host directory (one of
+  // `host_ancestors`): the cell's own root is its own. A mount point does
+  // not pin what is above it, so the walk goes on to /.
+  std::set<std::string> mount_points;
+  for (const MountEntry& entry :
+       ParseMountInfo(ReadText(options.proc_root + "/self/mountinfo"))) {
+    mount_points.insert(entry.mount_point);
+  }
+  const auto identity = [](const struct stat& s) {
+    return std::to_string(s.st_dev) + ":" + std::to_string(s.st_ino);
+  };
   Facts renames = Facts::object();
-  const std::string root = options.worktree + "/";
+  std::set<std::string> judged;
   for (const std::string& path : options.try_write) {
-    if (path.rfind(root, 0) != 0) continue;
-    for (std::string at = path; at.size() > options.worktree.size();
-         at = at.substr(0, at.rfind('/'))) {
-      if (renames.contains(at) || lstat(at.c_str(), &info) != 0) continue;
-      const std::string away =
-          at + ".cell-probe-renamed-" + std::to_string(getpid());
-      if (rename(at.c_str(), away.c_str()) != 0) {
-        renames[at] = ErrnoFact(errno);
-      } else if (rename(away.c_str(), at.c_str()) == 0) {
-        renames[at] = "ok";
-      } else {
-        renames[at] =
-            "ok; NOT RENAMED BACK, it is at " + away + ": " + ErrnoFact(errno);
+    std::string at = path;
+    while (!at.empty() && lstat(at.c_str(), &info) != 0) {
+      at = at.substr(0, at.rfind('/'));
+    }
+    for (; !at.empty(); at = at.substr(0, at.rfind('/'))) {
+      if (!judged.insert(at).second) continue;
+      if (mount_points.count(at) > 0) continue;
+      const std::string parent =
+          at.rfind('/') == 0 ? "/" : at.substr(0, at.rfind('/'));
+      struct stat entry;
+      struct stat directory;
+      if (lstat(at.c_str(), &entry) != 0 ||
+          stat(parent.c_str(), &directory) != 0) {
+        continue;
       }
+      const bool in_worktree = at.rfind(options.worktree + "/", 0) == 0;
+      const bool host_directory =
+          std::find(options.host_ancestors.begin(),
+                    options.host_ancestors.end(),
+                    identity(directory)) != options.host_ancestors.end();
+      if (!in_worktree && !host_directory) continue;
+      if (access(parent.c_str(), W_OK) != 0) continue;
+      const uid_t self = geteuid();
+      if ((directory.st_mode & S_ISVTX) != 0 && entry.st_uid != self &&
+          directory.st_uid != self && self != 0) {
+        continue;
+      }
+      renames[at] = in_worktree
+                        ? "ok: no mount point, in a writable directory"
+                        : "ok: no mount point, in a writable host directory";
     }
   }
   facts["controlRenames"] = renames;

@@ -97,26 +97,29 @@ std::string IdentityAt(const std::string& path, struct stat* info) {
   return std::to_string(info->st_dev) + ":" + std::to_string(info->st_ino);
 }
 
-// The other processes in this sandbox (this mount namespace: a sandbox's
-// own init, its helpers) whose descriptors the command can reach through
-// /proc/PID/fd (the kernel's ptrace check decides): any that is the
-// caller's terminal, and any file, directory or socket (a way out of the
-// root, a host service). Their pipes, pidfds and eventfds are plumbing.
-// Copies of this probe (its children) are skipped.
+// Every other process the command can reach through /proc/PID (the
+// kernel's ptrace check decides, whatever their mount namespace: found in
+// review, a holder outside the probe's mount namespace was skipped): any
+// descriptor that is the caller's terminal, any file, directory or socket
+// (a way out of the root, a host service), and a root other than this
+// one's (/proc/PID/root leads into it). Their pipes, pidfds and eventfds
+// are plumbing. Copies of this probe (its children) are skipped.
 Facts SandboxProcessDescriptors(const ProbeOptions& options) {
-  const std::string self_mnt = ReadLink(options.proc_root + "/self/ns/mnt");
   struct stat info;
   const std::string self_exe =
       IdentityAt(options.proc_root + "/self/exe", &info);
+  const std::string self_root = IdentityAt("/", &info);
   Facts terminal_holders = Facts::array();
   Facts held = Facts::array();
   int reachable = 0;
   for (const int pid : ListPids(options.proc_root)) {
     if (pid == getpid()) continue;
     const std::string base = options.proc_root + "/" + std::to_string(pid);
-    if (self_mnt.empty() || ReadLink(base + "/ns/mnt") != self_mnt ||
-        IdentityAt(base + "/exe", &info) == self_exe) {
-      continue;
+    if (IdentityAt(base + "/exe", &info) == self_exe) continue;
+    const std::string root = IdentityAt(base + "/root", &info);
+    if (!root.empty() && root != self_root) {
+      held.push_back(std::to_string(pid) + " root -> " +
+                     ReadLink(base + "/root"));
     }
     DIR* fds = opendir((base + "/fd").c_str());
     if (fds == nullptr) continue;

@@ -118,6 +118,9 @@ void AskProxy(const std::string& proxy_url, std::string request, bool want_body,
   // A static binary resolves no names: the one a proxy URL commonly uses
   // (srt's, a user's) is loopback.
   if (host == "localhost") host = "127.0.0.1";
+  if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
   const int fd = ConnectTcp(host, port, 5000);
   if (fd < 0) {
     (*facts)["error"] = ErrnoFact(-fd);
@@ -184,10 +187,11 @@ Facts GetThroughProxy(const std::string& proxy_url, const std::string& spec) {
   return facts;
 }
 
-// USER:PASSWORD of the proxy URL in each *_proxy / *_PROXY variable, by
-// the URL's port: what a client in the sandbox would send that listener.
-std::map<int, std::string> ProxyCredentialsByPort() {
-  std::map<int, std::string> credentials;
+// The ports the *_proxy / *_PROXY variables name, each with the URL's
+// USER:PASSWORD ("" when none): what a client in the sandbox would send
+// that listener, and which listeners the environment names at all.
+std::map<int, std::string> ProxyPortsNamed() {
+  std::map<int, std::string> ports;
   for (char** entry = environ; *entry != nullptr; ++entry) {
     const std::string text = *entry;
     const size_t equals = text.find('=');
@@ -200,25 +204,30 @@ std::map<int, std::string> ProxyCredentialsByPort() {
     if (scheme != std::string::npos) url = url.substr(scheme + 3);
     url = url.substr(0, url.find('/'));
     const size_t at = url.rfind('@');
-    if (at == std::string::npos) continue;
     const size_t colon = url.rfind(':');
-    if (colon == std::string::npos || colon < at) continue;
-    credentials[std::atoi(url.c_str() + colon + 1)] = url.substr(0, at);
+    if (colon == std::string::npos || (at != std::string::npos && colon < at)) {
+      continue;
+    }
+    const int port = std::atoi(url.c_str() + colon + 1);
+    if (port <= 0) continue;
+    std::string& user = ports[port];
+    if (at != std::string::npos) user = url.substr(0, at);
   }
-  return credentials;
+  return ports;
 }
 
 // A SOCKS5 CONNECT (RFC 1928, by name; RFC 1929 user/password when
-// `credentials` holds one) to `target` ("host:port") through 127.0.0.1:
-// `port`: "granted", "refused: N" (the reply code) or why it failed.
-Facts Socks5Connect(int port, const std::string& credentials,
-                    const std::string& target) {
+// `credentials` holds one) to `target` ("host:port") through the listener
+// at `address`:`port`: "granted", "refused: N" (the reply code) or why it
+// failed.
+Facts Socks5Connect(const std::string& address, int port,
+                    const std::string& credentials, const std::string& target) {
   std::string host;
   int target_port = 0;
   if (!SplitHostPort(target, &host, &target_port) || host.size() > 255) {
     return "cannot parse " + target;
   }
-  const int fd = ConnectTcp("127.0.0.1", port, 2000);
+  const int fd = ConnectTcp(address, port, 2000);
   if (fd < 0) return ErrnoFact(-fd);
   const timeval timeout = {2, 0};
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof(timeout));
@@ -387,45 +396,62 @@ Facts ProbeNet(const ProbeOptions& options) {
                        : GetThroughProxy(proxy, target));
   }
   facts["get"] = gets;
-  // Every TCP listener in this network namespace, not only the proxy the
+  // Every listener in this network namespace, not only the proxy the
   // environment names (found in review: a second proxy in https_proxy, a
-  // bridge nobody named): each asked for the first canary target as an
-  // HTTP proxy and as a SOCKS5 proxy, with the credentials a proxy
-  // variable gives its port. Only with lo alone: in the host's network
-  // namespace (no-routes fails there anyway) these would be its services.
+  // bridge nobody named on 127.0.0.2, on [::1], on an abstract socket, a
+  // plain forward): each says whether a proxy variable names its port, and
+  // a TCP one is asked, at its own address, for the first canary target as
+  // an HTTP proxy and (when it does not answer HTTP) as a SOCKS5 proxy,
+  // with the credentials the variable gives. Only with lo alone: in the
+  // host's network namespace (no-routes fails there anyway) these would be
+  // its services.
   Facts listeners = Facts::array();
   if (!options.connect_targets.empty() && interfaces.size() == 1 &&
       interfaces.contains("lo")) {
-    const std::map<int, std::string> credentials = ProxyCredentialsByPort();
-    std::vector<int> ports = ParseListeningPorts(ReadText(root + "/net/tcp"));
-    for (const int port : ParseListeningPorts(ReadText(root + "/net/tcp6"))) {
-      if (std::find(ports.begin(), ports.end(), port) == ports.end()) {
-        ports.push_back(port);
-      }
+    const std::map<int, std::string> named = ProxyPortsNamed();
+    std::vector<TcpListener> tcp =
+        ParseTcpListeners(ReadText(root + "/net/tcp"));
+    for (const TcpListener& listener :
+         ParseTcpListeners(ReadText(root + "/net/tcp6"))) {
+      tcp.push_back(listener);
     }
-    if (ports.size() > 16) ports.resize(16);
+    constexpr size_t kMostListeners = 32;
+    facts["listenersCut"] = tcp.size() > kMostListeners;
+    if (tcp.size() > kMostListeners) tcp.resize(kMostListeners);
     const std::string& target = options.connect_targets[0];
-    for (const int port : ports) {
-      const auto found = credentials.find(port);
-      const std::string user =
-          found == credentials.end() ? "" : found->second + "@";
+    for (const TcpListener& listener : tcp) {
+      const auto found = named.find(listener.port);
+      const std::string user = found == named.end() || found->second.empty()
+                                   ? ""
+                                   : found->second + "@";
+      const bool v6 = listener.address.find(':') != std::string::npos;
+      std::string dial = listener.address;
+      if (dial == "0.0.0.0") dial = "127.0.0.1";
+      if (dial == "::") dial = "::1";
       Facts http = {{"target", target}};
       AskProxy(
-          "http://" + user + "127.0.0.1:" + std::to_string(port),
+          "http://" + user + (v6 ? "[" + dial + "]" : dial) + ":" +
+              std::to_string(listener.port),
           "CONNECT " + target + " HTTP/1.1\r\nHost: " + target + "\r\n\r\n",
           /*want_body=*/false, &http, /*timeout_seconds=*/2);
       // A listener that answered in HTTP is an HTTP server: a SOCKS5
       // greeting would only wait for its head timeout (the builtin proxy's).
       const bool speaks_http = http.contains("status");
       listeners.push_back(
-          {{"port", port},
+          {{"address", listener.address},
+           {"port", listener.port},
+           {"named", found != named.end()},
            {"http", speaks_http ? http["status"] : http["error"]},
            {"socks5",
             speaks_http
                 ? Facts("not tried: an HTTP server")
-                : Socks5Connect(port,
-                                found == credentials.end() ? "" : found->second,
+                : Socks5Connect(dial, listener.port,
+                                found == named.end() ? "" : found->second,
                                 target)}});
+    }
+    for (const std::string& name :
+         ParseAbstractListeners(ReadText(root + "/net/unix"))) {
+      listeners.push_back({{"abstract", name}, {"named", false}});
     }
   }
   facts["listeners"] = listeners;

@@ -1,5 +1,6 @@
 #include "probes/parsers.h"
 
+#include <arpa/inet.h>
 #include <dirent.h>
 
 #include <algorithm>
@@ -118,22 +119,53 @@ std::vector<std::string> ParseNetDevInterfaces(const std::string& text) {
   return names;
 }
 
-std::vector<int> ParseListeningPorts(const std::string& text) {
-  std::vector<int> ports;
+std::vector<TcpListener> ParseTcpListeners(const std::string& text) {
+  std::vector<TcpListener> listeners;
   for (const std::string& line : Lines(text)) {
     const std::vector<std::string> f = Fields(line);
-    // "sl local_address rem_address st ...": ADDRESS:PORT in hex.
+    // "sl local_address rem_address st ...": ADDRESS:PORT in hex, the
+    // address in the kernel's byte order (each 32-bit word little-endian).
     if (f.size() < 4 || f[3] != "0A") continue;
     const size_t colon = f[1].rfind(':');
     if (colon == std::string::npos) continue;
+    const std::string hex = f[1].substr(0, colon);
+    if (hex.size() != 8 && hex.size() != 32) continue;
+    unsigned char bytes[16] = {};
+    bool ok = true;
+    for (size_t word = 0; word < hex.size() / 8 && ok; ++word) {
+      char* end = nullptr;
+      const std::string digits = hex.substr(word * 8, 8);
+      const unsigned long value = std::strtoul(digits.c_str(), &end, 16);
+      ok = end == digits.c_str() + 8;
+      for (int k = 0; k < 4; ++k) {
+        bytes[word * 4 + k] = static_cast<unsigned char>(value >> (8 * k));
+      }
+    }
+    char address[INET6_ADDRSTRLEN] = {};
+    if (!ok || inet_ntop(hex.size() == 8 ? AF_INET : AF_INET6, bytes, address,
+                         sizeof(address)) == nullptr) {
+      continue;
+    }
     const int port =
         static_cast<int>(std::strtol(f[1].c_str() + colon + 1, nullptr, 16));
-    if (port <= 0 || port > 65535) continue;
-    if (std::find(ports.begin(), ports.end(), port) == ports.end()) {
-      ports.push_back(port);
-    }
+    if (port > 0 && port < 65536) listeners.push_back({address, port});
   }
-  return ports;
+  return listeners;
+}
+
+std::vector<std::string> ParseAbstractListeners(const std::string& text) {
+  std::vector<std::string> names;
+  for (const std::string& line : Lines(text)) {
+    const std::vector<std::string> f = Fields(line);
+    // "Num RefCount Protocol Flags Type St Inode Path".
+    if (f.size() < 8 || f[7].empty() || f[7][0] != '@') continue;
+    constexpr unsigned long kAcceptConnections = 0x10000;  // __SO_ACCEPTCON
+    if ((std::strtoul(f[3].c_str(), nullptr, 16) & kAcceptConnections) == 0) {
+      continue;
+    }
+    names.push_back(f[7]);
+  }
+  return names;
 }
 
 std::vector<IdMapEntry> ParseIdMap(const std::string& text) {

@@ -34,9 +34,17 @@ std::vector<RouteEntry> ParseIpv6Routes(const std::string& text);
 // Interface names from /proc/net/dev.
 std::vector<std::string> ParseNetDevInterfaces(const std::string& text);
 
-// The ports of listening TCP sockets in /proc/net/tcp or tcp6 text (state
-// 0A), each once, in order.
-std::vector<int> ParseListeningPorts(const std::string& text);
+// A listening TCP socket of /proc/net/tcp or tcp6 (state 0A): its local
+// address, numeric ("127.0.0.1", "::1", "0.0.0.0"), and port.
+struct TcpListener {
+  std::string address;
+  int port = 0;
+};
+std::vector<TcpListener> ParseTcpListeners(const std::string& text);
+
+// The names ("@name") of listening abstract sockets in /proc/net/unix text
+// (the __SO_ACCEPTCON flag; a path starting with '@').
+std::vector<std::string> ParseAbstractListeners(const std::string& text);
 
 struct IdMapEntry {
   uint64_t inside = 0;

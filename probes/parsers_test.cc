@@ -116,19 +116,42 @@ TEST(IsSecretNameTest, MasksCredentials) {
   }
 }
 
-TEST(ParseListeningPortsTest, ListenersOnlyEachOnce) {
+TEST(ParseTcpListenersTest, AddressesAndPortsOfListenersOnly) {
   const std::string tcp =
       "  sl  local_address rem_address   st tx_queue rx_queue\n"
       "   0: 0100007F:0C38 00000000:0000 0A 00000000:00000000\n"
       "   1: 0100007F:0C38 0100007F:D2F0 01 00000000:00000000\n"
-      "   2: 00000000:0438 00000000:0000 0A 00000000:00000000\n";
+      "   2: 0200007F:0438 00000000:0000 0A 00000000:00000000\n"
+      "   3: 00000000:0016 00000000:0000 0A 00000000:00000000\n";
+  const std::vector<TcpListener> v4 = ParseTcpListeners(tcp);
+  ASSERT_EQ(v4.size(), 3u);
+  EXPECT_EQ(v4[0].address, "127.0.0.1");
+  EXPECT_EQ(v4[0].port, 3128);
+  EXPECT_EQ(v4[1].address, "127.0.0.2");
+  EXPECT_EQ(v4[1].port, 1080);
+  EXPECT_EQ(v4[2].address, "0.0.0.0");
   const std::string tcp6 =
       "  sl  local_address                         remote_address   st\n"
       "   0: 00000000000000000000000001000000:0C38 "
+      "00000000000000000000000000000000:0000 0A\n"
+      "   1: 0000000000000000FFFF00000100007F:0050 "
       "00000000000000000000000000000000:0000 0A\n";
-  EXPECT_THAT(ParseListeningPorts(tcp), ElementsAre(3128, 1080));
-  EXPECT_THAT(ParseListeningPorts(tcp6), ElementsAre(3128));
-  EXPECT_THAT(ParseListeningPorts("junk\n1: x 0A\n"), ::testing::IsEmpty());
+  const std::vector<TcpListener> v6 = ParseTcpListeners(tcp6);
+  ASSERT_EQ(v6.size(), 2u);
+  EXPECT_EQ(v6[0].address, "::1");
+  EXPECT_EQ(v6[1].address, "::ffff:127.0.0.1");
+  EXPECT_EQ(v6[1].port, 80);
+  EXPECT_TRUE(ParseTcpListeners("junk\n1: x 0A\n1: 0100007F 0 0A\n").empty());
+}
+
+TEST(ParseAbstractListenersTest, ListeningAbstractNamesOnly) {
+  const std::string unix_text =
+      "Num       RefCount Protocol Flags    Type St Inode Path\n"
+      "0000: 00000002 00000000 00010000 0001 01 12345 @proxy\n"
+      "0000: 00000002 00000000 00000000 0001 03 12346 @connected\n"
+      "0000: 00000002 00000000 00010000 0001 01 12347 /run/a.sock\n"
+      "0000: 00000002 00000000 00010000 0001 01 12348\n";
+  EXPECT_THAT(ParseAbstractListeners(unix_text), ElementsAre("@proxy"));
 }
 
 TEST(Base64Test, Rfc4648Vectors) {

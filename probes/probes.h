@@ -45,6 +45,10 @@ struct ProbeOptions {
   // each (a file: an O_WRONLY open, nothing written; a directory: creating
   // and removing a file in it).
   std::vector<std::string> try_write;
+  // "DEV:INO" of the host directories above the worktree (its parent, and
+  // so on up to /), from cell-verify: a directory inside whose parent is
+  // one of them lies in the host's own tree, where a rename shows.
+  std::vector<std::string> host_ancestors;
   // An abstract Unix socket cell-verify listens on in the host's network
   // namespace (without the leading NUL); "" when none. A cell has its own
   // abstract namespace: a connect must fail.

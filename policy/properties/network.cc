@@ -14,8 +14,18 @@ namespace {
 
 using Json = nlohmann::json;
 
+// A listener of the probe's "listeners" fact, for a message.
+std::string ListenerName(const Json& listener) {
+  if (listener.contains("abstract")) {
+    return absl::StrCat("abstract socket ",
+                        Show(listener.value("abstract", Json())));
+  }
+  return absl::StrCat(Show(listener.value("address", Json())), " port ",
+                      Show(listener.value("port", Json())));
+}
+
 // Listeners in the sandbox's network namespace that let the canary on the
-// host's loopback through (as an HTTP or SOCKS5 proxy): "PORT (PROTOCOL)".
+// host's loopback through (as an HTTP or SOCKS5 proxy): "NAME (PROTOCOL)".
 std::vector<std::string> OpenListeners(const Observation& o) {
   std::vector<std::string> open;
   const Json listeners = At(o, "net", {"listeners"});
@@ -25,12 +35,30 @@ std::vector<std::string> OpenListeners(const Observation& o) {
     for (const auto& [protocol, opened] :
          {std::pair{"http", Json(200)}, std::pair{"socks5", Json("granted")}}) {
       if (listener.value(protocol, Json()) == opened) {
-        open.push_back(absl::StrCat(Show(listener.value("port", Json())), " (",
-                                    protocol, ")"));
+        open.push_back(
+            absl::StrCat(ListenerName(listener), " (", protocol, ")"));
       }
     }
   }
   return open;
+}
+
+// Listeners no proxy variable names: a fresh network namespace has none,
+// so each is a door someone put there (a bridge, a forward to a host
+// service) with no filter behind it that anyone declared.
+std::vector<std::string> UnnamedListeners(const Observation& o) {
+  std::vector<std::string> unnamed;
+  const Json listeners = At(o, "net", {"listeners"});
+  for (const Json& listener :
+       listeners.is_array() ? listeners : Json::array()) {
+    if (listener.is_object() && listener.value("named", false) != true) {
+      unnamed.push_back(ListenerName(listener));
+    }
+  }
+  if (At(o, "net", {"listenersCut"}) == true) {
+    unnamed.push_back("more listeners than the probe checks (32)");
+  }
+  return unnamed;
 }
 
 Verdict NoRoutes(const CellSpec& spec, const Observation& o) {
@@ -49,25 +77,30 @@ Verdict NoRoutes(const CellSpec& spec, const Observation& o) {
       (host.value("interfaces", Json()) == Json::array({"lo"}) &&
        host.value("ipv4Routes", Json()) == 0 &&
        host.value("ipv6Default", Json()) == false);
-  // Without a proxy, any listener that reaches the host's loopback is a
-  // way out (a bridge nobody named); with one, proxy-hostile judges them
-  // against the filter.
-  const std::vector<std::string> bridges =
-      spec.network.mode == NetworkMode::kNone ? OpenListeners(o)
-                                              : std::vector<std::string>();
-  return {!v4.is_null() && !interfaces.is_null(),
-          v4 == 0 && v6 == false && only_lo && direct == false && host_ok &&
-              bridges.empty(),
-          "only lo, no IPv4 routes, no IPv6 default, direct connect fails",
-          absl::StrCat(
-              "interfaces ", Show(interfaces), ", ", Show(v4),
-              " IPv4 routes, IPv6 default ", Show(v6), ", direct connect ",
-              direct == true ? "succeeded" : "failed",
-              host_ok ? "" : absl::StrCat("; the host sees ", host.dump()),
-              bridges.empty() ? ""
-                              : absl::StrCat("; listeners reaching the host: ",
-                                             absl::StrJoin(bridges, ", "))),
-          "the cell has a way out besides the proxy"};
+  // A listener no proxy variable names is a door (found in review: a
+  // bridge on 127.0.0.2, on [::1], on an abstract socket, a plain forward
+  // to a host service); without a proxy, a named one that reaches the
+  // host's loopback is a way out too (with one, proxy-hostile judges the
+  // named ones against the filter).
+  std::vector<std::string> bridges = UnnamedListeners(o);
+  if (spec.network.mode == NetworkMode::kNone) {
+    for (const std::string& open : OpenListeners(o)) bridges.push_back(open);
+  }
+  return {
+      !v4.is_null() && !interfaces.is_null(),
+      v4 == 0 && v6 == false && only_lo && direct == false && host_ok &&
+          bridges.empty(),
+      "only lo, no IPv4 routes, no IPv6 default, direct connect fails",
+      absl::StrCat("interfaces ", Show(interfaces), ", ", Show(v4),
+                   " IPv4 routes, IPv6 default ", Show(v6), ", direct connect ",
+                   direct == true ? "succeeded" : "failed",
+                   host_ok ? "" : absl::StrCat("; the host sees ", host.dump()),
+                   bridges.empty()
+                       ? ""
+                       : absl::StrCat("; listeners no proxy variable names, or "
+                                      "reaching the host: ",
+                                      absl::StrJoin(bridges, ", "))),
+      "the cell has a way out besides the proxy"};
 }
 
 bool Proxied(const CellSpec& spec) {
@@ -194,7 +227,7 @@ Verdict ProxyHostile(const CellSpec&, const Observation& o) {
   if (!o.expected_connect_statuses.empty() &&
       o.expected_connect_statuses[0] != 200) {
     for (const std::string& listener : OpenListeners(o)) {
-      through.push_back(absl::StrCat("the listener on port ", listener,
+      through.push_back(absl::StrCat("the listener at ", listener,
                                      " lets the canary through"));
     }
   }
