@@ -42,23 +42,31 @@ std::string Link(const std::string& path) {
   return n < 0 ? std::string("?") : std::string(target, static_cast<size_t>(n));
 }
 
-// The parent pid in /proc/PID/stat (after the command name, which may
-// hold spaces and parentheses: the last ')' ends it).
-pid_t ParentOf(const std::string& pid) {
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string stat = text.str();
-  const size_t close = stat.rfind(')');
-  if (close == std::string::npos) return 0;
-  std::istringstream rest(stat.substr(close + 1));
-  std::string state;
-  pid_t parent = 0;
-  rest >> state >> parent;
-  return parent;
-}
-
 }  // namespace
+
+std::optional<ProcessStat> StatOf(pid_t pid) {
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::stringstream read;
+  read << in.rdbuf();
+  const std::string text = read.str();
+  // The command name may hold spaces and parentheses: the last ')' ends it.
+  const size_t open = text.find('(');
+  const size_t close = text.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open ||
+      close + 4 > text.size()) {
+    return std::nullopt;
+  }
+  ProcessStat stat;
+  stat.name = text.substr(open + 1, close - open - 1);
+  stat.state = text[close + 2];
+  const std::vector<absl::string_view> rest =
+      absl::StrSplit(absl::string_view(text).substr(close + 4), ' ');
+  if (rest.size() < 3 || !absl::SimpleAtoi(rest[0], &stat.parent) ||
+      !absl::SimpleAtoi(rest[2], &stat.session)) {
+    return std::nullopt;
+  }
+  return stat;
+}
 
 std::string IdentityOf(const std::string& path) {
   struct stat info;
@@ -70,7 +78,10 @@ std::vector<pid_t> Descendants(pid_t pid) {
   // Parent -> children, from one pass over /proc.
   std::map<pid_t, std::vector<pid_t>> children;
   for (const std::string& other : Numbers("/proc")) {
-    children[ParentOf(other)].push_back(std::atoi(other.c_str()));
+    const pid_t pid = std::atoi(other.c_str());
+    if (const std::optional<ProcessStat> stat = StatOf(pid); stat.has_value()) {
+      children[stat->parent].push_back(pid);
+    }
   }
   // Breadth first; `seen` guards against a pid reused while the pass ran.
   std::vector<pid_t> queue = {pid};

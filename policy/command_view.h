@@ -36,6 +36,18 @@ struct CommandView {
 // ("" for the unified hierarchy).
 std::map<std::string, std::string> ParseCgroups(absl::string_view text);
 
+// What /proc/PID/stat says of a process: its command name, state ('R',
+// 'S', 'Z', ...), parent and session.
+struct ProcessStat {
+  std::string name;
+  char state = '?';
+  pid_t parent = 0;
+  pid_t session = 0;
+};
+
+// nullopt when the process is gone or its stat cannot be read.
+std::optional<ProcessStat> StatOf(pid_t pid);
+
 // `pid` and its descendants at any depth, breadth first.
 std::vector<pid_t> Descendants(pid_t pid);
 

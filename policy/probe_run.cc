@@ -121,36 +121,6 @@ class StandInTerminal {
   std::thread drain_;
 };
 
-// The command's name and state in /proc/PID/stat, and its parent.
-struct ProcessStat {
-  std::string name;
-  char state = '?';
-  pid_t parent = 0;
-  pid_t session = 0;
-};
-
-std::optional<ProcessStat> StatOf(absl::string_view pid) {
-  absl::StatusOr<std::string> text =
-      ReadFileToString(absl::StrCat("/proc/", pid, "/stat"), 4096);
-  if (!text.ok()) return std::nullopt;
-  const size_t open = text->find('(');
-  const size_t close = text->rfind(')');
-  if (open == std::string::npos || close == std::string::npos || close < open ||
-      close + 4 > text->size()) {
-    return std::nullopt;
-  }
-  ProcessStat stat;
-  stat.name = text->substr(open + 1, close - open - 1);
-  stat.state = (*text)[close + 2];
-  const std::vector<absl::string_view> rest =
-      absl::StrSplit(absl::string_view(*text).substr(close + 4), ' ');
-  if (rest.size() < 3 || !absl::SimpleAtoi(rest[0], &stat.parent) ||
-      !absl::SimpleAtoi(rest[2], &stat.session)) {
-    return std::nullopt;
-  }
-  return stat;
-}
-
 // The work directory of the run in progress ("" when none), for
 // CleanUpRunInProgress on the signal thread.
 std::mutex run_in_progress_mutex;
@@ -280,7 +250,7 @@ void ProbeRun::InspectCommand(pid_t command, pid_t session,
   }
   // The session the stand-in terminal controls is the one Subprocess
   // started: the command must have left it.
-  if (const std::optional<ProcessStat> stat = StatOf(absl::StrCat(command));
+  if (const std::optional<ProcessStat> stat = StatOf(command);
       stat.has_value()) {
     observation->command_in_caller_session = stat->session == session;
   }
@@ -392,7 +362,7 @@ std::vector<std::pair<pid_t, std::string>> RunningChildren() {
   while (const dirent* entry = readdir(proc)) {
     pid_t pid = 0;
     if (!absl::SimpleAtoi(entry->d_name, &pid)) continue;
-    const std::optional<ProcessStat> stat = StatOf(entry->d_name);
+    const std::optional<ProcessStat> stat = StatOf(pid);
     if (!stat.has_value() || stat->parent != self) continue;
     bool live = stat->state != 'Z';
     if (!live) {
