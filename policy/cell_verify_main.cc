@@ -6,29 +6,22 @@
 // Exit: 0 every property passed (warnings allowed), 1 a property failed,
 // 2 usage or setup error. With --threshold=N: 1 when the exposure score
 // (policy/score.h) is above N or a property is an error, else 0.
-#include <arpa/inet.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdlib.h>
-#include <sys/ioctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
-#include <termios.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <csignal>
 #include <cstddef>
 #include <cstdio>
-#include <cstring>
 #include <fstream>
 #include <map>
 #include <memory>

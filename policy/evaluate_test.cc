@@ -680,6 +680,27 @@ TEST(EvaluateTest, AListenerReachingTheHostIsARouteWithoutAProxy) {
               Result("no-routes", Outcome::kFail));
 }
 
+// A spelling the proxy never answered (it was not listening yet) was not
+// judged: an error, never a vacuous pass. With no proxy variable at all
+// there is no proxy to get through: `proxy` fails, proxy-hostile passes.
+TEST(EvaluateTest, AnUnansweredCanaryIsAnErrorUnlessThereIsNoProxy) {
+  Observation o = DocumentedFacts();
+  o.facts["net"]["connect"][2] = {{"target", "2130706433:5000"},
+                                  {"error", "ECONNREFUSED: x"}};
+  EXPECT_THAT(Evaluate(DefaultSpec(), DocumentedPolicy(), o, {}),
+              Result("proxy-hostile", Outcome::kError));
+  o.facts["net"]["proxyEnv"] = {{"http_proxy", nullptr}};
+  for (Json& connect : o.facts["net"]["connect"]) {
+    connect = {{"target", connect["target"]}, {"error", "no proxy"}};
+  }
+  for (Json& get : o.facts["net"]["get"]) {
+    get = {{"target", get["target"]}, {"error", "no proxy"}};
+  }
+  const auto results = Evaluate(DefaultSpec(), DocumentedPolicy(), o, {});
+  EXPECT_THAT(results, Result("proxy-hostile", Outcome::kPass));
+  EXPECT_THAT(results, Result("proxy", Outcome::kFail));
+}
+
 // A foreign sandbox (cell-verify --sandbox): what the policy requires, from
 // facts and the host only; the static properties off, never a pass.
 TEST(EvaluateTest, AForeignSandboxIsJudgedByFactsAndItsStaticPropertiesAreOff) {

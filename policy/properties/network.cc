@@ -172,6 +172,19 @@ Verdict Proxy(const CellSpec& spec, const Observation& o) {
           "filter says (static analysis)"};
 }
 
+// The probe found no proxy variable at all: nothing it asked could get
+// through a proxy, and there is none to be unreachable (a cell without
+// network judged against a spec that asks for one: `proxy` fails).
+bool NoProxyAtAll(const Observation& o) {
+  const Json env = At(o, "net", {"proxyEnv"});
+  if (!env.is_object()) return false;
+  for (const char* name :
+       {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"}) {
+    if (env.value(name, Json()).is_string()) return false;
+  }
+  return true;
+}
+
 // Plain GETs to the HTTP canary (on another port) whose Host header names
 // another virtual host than the request line: judged by the request line,
 // and upstream asked for the host the filter judged (the canary answers
@@ -186,6 +199,8 @@ void JudgeFrontedGets(const Observation& o, std::vector<std::string>* decided,
     const Json target = item.value("target", Json());
     const Json code = item.value("status", Json());
     const Json body = item.value("body", Json());
+    // No answer at all (the proxy unreachable): nothing was judged.
+    *have = *have && (!code.is_null() || NoProxyAtAll(o));
     const std::string line = absl::StrCat(
         "GET http://", Show(target),
         "/ (Host: ", Show(item.value("hostHeader", Json())), ") -> ",
@@ -208,6 +223,7 @@ Verdict ProxyHostile(const CellSpec&, const Observation& o) {
   const Json connects = At(o, "net", {"connect"});
   std::vector<std::string> through, decided;
   const size_t count = o.expected_connect_statuses.size();
+  bool answered = true;
   for (size_t i = kPlainTargets; i < count; ++i) {
     const Connect connect = ConnectAt(o, i);
     const std::string& line = connect.text;
@@ -216,9 +232,13 @@ Verdict ProxyHostile(const CellSpec&, const Observation& o) {
     if (code == 200 && o.expected_connect_statuses[i] != 200) {
       through.push_back(line);
     }
+    // No answer at all (the proxy not listening yet, or gone): that
+    // spelling was not judged, and a verdict needs every one (found when a
+    // sandbox's proxy came up after the probe had asked: a vacuous PASS).
+    answered = answered && (!code.is_null() || NoProxyAtAll(o));
   }
   bool have = o.facts.count("net") > 0 && connects.is_array() &&
-              connects.size() == count && count > kPlainTargets;
+              connects.size() == count && count > kPlainTargets && answered;
   JudgeFrontedGets(o, &decided, &through, &have);
   // Every listener in the sandbox's network namespace, asked for the first
   // canary target as an HTTP and as a SOCKS5 proxy: none may let through

@@ -47,4 +47,4 @@ bwrap --unshare-user --unshare-net --die-with-parent "${binds[@]}" \
   --bind /proc /proc --dev /dev --tmpfs /tmp --tmpfs /home/cell "${extra[@]}" \
   --bind "$jd" "$jd" --bind "$wt" /home/cell/worktree --chdir /home/cell/worktree \
   --setenv http_proxy http://127.0.0.1:3128 \
-  sh -c "socat TCP-LISTEN:3128,bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:$jd/proxy.sock & \"\$@\"; s=\$?; kill \$!; exit \$s" sh "$@"
+  sh -c "socat TCP-LISTEN:3128,bind=127.0.0.1,fork,reuseaddr UNIX-CONNECT:$jd/proxy.sock & i=0; until grep -q ':0C38 00000000:0000 0A' /proc/net/tcp || [ \$i -ge 500 ]; do i=\$((i+1)); sleep 0.01; done; \"\$@\"; s=\$?; kill \$!; exit \$s" sh "$@"
