@@ -54,6 +54,7 @@
 #include "policy/host_checks.h"
 #include "policy/policy.h"
 #include "policy/probe_run.h"
+#include "policy/properties/facts.h"
 #include "policy/report.h"
 #include "policy/sandbox.h"
 #include "policy/score.h"
@@ -288,6 +289,18 @@ bool Executable(const std::string& path) {
   return !path.empty() && access(path.c_str(), X_OK) == 0;
 }
 
+// Where `name` would be in each directory of PATH, in order.
+std::vector<std::string> OnPath(const std::string& name) {
+  std::vector<std::string> paths;
+  if (const char* path = std::getenv("PATH")) {
+    for (absl::string_view entry :
+         absl::StrSplit(path, ':', absl::SkipEmpty())) {
+      paths.push_back(absl::StrCat(entry, "/", name));
+    }
+  }
+  return paths;
+}
+
 // `name` from a flag, Bazel runfiles, beside this binary, or PATH.
 absl::StatusOr<std::string> FindTool(const std::string& flag,
                                      const std::string& name,
@@ -306,11 +319,8 @@ absl::StatusOr<std::string> FindTool(const std::string& flag,
   }
   candidates.push_back(absl::StrCat(self, ".runfiles/cell/", runfile));
   candidates.push_back(absl::StrCat(dir, "/", name));
-  if (const char* path = std::getenv("PATH")) {
-    for (absl::string_view entry :
-         absl::StrSplit(path, ':', absl::SkipEmpty())) {
-      candidates.push_back(absl::StrCat(entry, "/", name));
-    }
+  for (std::string& on_path : OnPath(name)) {
+    candidates.push_back(std::move(on_path));
   }
   for (const std::string& candidate : candidates) {
     if (Executable(candidate)) return candidate;
@@ -482,14 +492,9 @@ absl::Status ObserveCell(const Flags& flags, const cell::CellSpec& spec,
 // `program` as exec would find it from here (a path, or a name on PATH),
 // made absolute; an error naming it when there is nothing to run.
 absl::StatusOr<std::string> ProgramPath(const std::string& program) {
-  std::vector<std::string> candidates;
-  if (program.find('/') != std::string::npos) {
-    candidates.push_back(program);
-  } else if (const char* path = std::getenv("PATH")) {
-    for (absl::string_view dir : absl::StrSplit(path, ':', absl::SkipEmpty())) {
-      candidates.push_back(absl::StrCat(dir, "/", program));
-    }
-  }
+  const std::vector<std::string> candidates =
+      program.find('/') != std::string::npos ? std::vector<std::string>{program}
+                                             : OnPath(program);
   for (const std::string& candidate : candidates) {
     char real[PATH_MAX];
     if (Executable(candidate) && realpath(candidate.c_str(), real) != nullptr) {
@@ -609,20 +614,9 @@ absl::Status ObserveSandbox(const Flags& flags, const Policy& policy,
   observation->host_worktree_id = cell::policy::IdentityOf(worktree);
   // No $JD or proxy of ours: cleanup judges what outlived the sandbox.
   observation->jd_removed = true;
-  const auto net = observation->facts.find("net");
-  const Json proxy_env =
-      net != observation->facts.end() && net->second.is_object()
-          ? net->second.value("proxyEnv", Json())
-          : Json();
-  bool proxied = false;
-  if (proxy_env.is_object()) {
-    for (const char* name :
-         {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"}) {
-      proxied = proxied || proxy_env.value(name, Json()).is_string();
-    }
-  }
-  reference->network.mode =
-      proxied ? cell::NetworkMode::kProxy : cell::NetworkMode::kNone;
+  reference->network.mode = cell::policy::ProbeFoundProxy(*observation)
+                                ? cell::NetworkMode::kProxy
+                                : cell::NetworkMode::kNone;
   return absl::OkStatus();
 }
 

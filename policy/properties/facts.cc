@@ -30,6 +30,15 @@ bool BoundBySpec(const CellSpec& spec, const std::string& path) {
   return false;
 }
 
+bool ProbeFoundProxy(const Observation& observation) {
+  const Json env = At(observation, "net", {"proxyEnv"});
+  if (!env.is_object()) return false;
+  for (const char* name : kProxyVariables) {
+    if (env.value(name, Json()).is_string()) return true;
+  }
+  return false;
+}
+
 Json CommandNamespace(const Observation& observation, const char* kind) {
   const auto it = observation.command_namespaces.find(kind);
   return it != observation.command_namespaces.end()

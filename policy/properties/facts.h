@@ -33,6 +33,14 @@ bool WalkComplete(const Observation& observation, std::string* why);
 // count], ...], as /proc/self/uid_map), or null when unmapped.
 nlohmann::json HostIdOf(const nlohmann::json& id, const nlohmann::json& map);
 
+// The variables a client finds its proxy in, in the order the probe
+// reads them (probes/network.cc).
+inline constexpr const char* kProxyVariables[] = {"http_proxy", "https_proxy",
+                                                  "HTTP_PROXY", "HTTPS_PROXY"};
+
+// Whether the probe found a proxy in any of them.
+bool ProbeFoundProxy(const Observation& observation);
+
 // The command's namespace id for `kind`: as the host read it from
 // /proc/PID where it did (a sandbox cannot forge that), else as the probe
 // reported it; null when neither has it.

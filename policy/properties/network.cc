@@ -152,9 +152,9 @@ constexpr size_t kPlainTargets = 2;
 Verdict Proxy(const CellSpec& spec, const Observation& o) {
   // A foreign sandbox names its proxy as it likes, and maybe only in
   // another of the variables the probe reads (in its order).
-  std::string name = "http_proxy";
-  Json env = At(o, "net", {"proxyEnv", "http_proxy"});
-  for (const char* other : {"https_proxy", "HTTP_PROXY", "HTTPS_PROXY"}) {
+  std::string name = kProxyVariables[0];
+  Json env = At(o, "net", {"proxyEnv", kProxyVariables[0]});
+  for (const char* other : kProxyVariables) {
     if (!o.foreign_sandbox || !env.is_null()) break;
     name = other;
     env = At(o, "net", {"proxyEnv", other});
@@ -172,19 +172,6 @@ Verdict Proxy(const CellSpec& spec, const Observation& o) {
           "filter says (static analysis)"};
 }
 
-// The probe found no proxy variable at all: nothing it asked could get
-// through a proxy, and there is none to be unreachable (a cell without
-// network judged against a spec that asks for one: `proxy` fails).
-bool NoProxyAtAll(const Observation& o) {
-  const Json env = At(o, "net", {"proxyEnv"});
-  if (!env.is_object()) return false;
-  for (const char* name :
-       {"http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY"}) {
-    if (env.value(name, Json()).is_string()) return false;
-  }
-  return true;
-}
-
 // Plain GETs to the HTTP canary (on another port) whose Host header names
 // another virtual host than the request line: judged by the request line,
 // and upstream asked for the host the filter judged (the canary answers
@@ -200,7 +187,7 @@ void JudgeFrontedGets(const Observation& o, std::vector<std::string>* decided,
     const Json code = item.value("status", Json());
     const Json body = item.value("body", Json());
     // No answer at all (the proxy unreachable): nothing was judged.
-    *have = *have && (!code.is_null() || NoProxyAtAll(o));
+    *have = *have && (!code.is_null() || !ProbeFoundProxy(o));
     const std::string line = absl::StrCat(
         "GET http://", Show(target),
         "/ (Host: ", Show(item.value("hostHeader", Json())), ") -> ",
@@ -235,7 +222,7 @@ Verdict ProxyHostile(const CellSpec&, const Observation& o) {
     // No answer at all (the proxy not listening yet, or gone): that
     // spelling was not judged, and a verdict needs every one (found when a
     // sandbox's proxy came up after the probe had asked: a vacuous PASS).
-    answered = answered && (!code.is_null() || NoProxyAtAll(o));
+    answered = answered && (!code.is_null() || !ProbeFoundProxy(o));
   }
   bool have = o.facts.count("net") > 0 && connects.is_array() &&
               connects.size() == count && count > kPlainTargets && answered;
