@@ -43,6 +43,7 @@
 #include "base/printable.h"
 #include "base/status_macros.h"
 #include "base/subprocess.h"
+#include "base/version.h"
 #include "launcher/proxy/address_policy.h"
 #include "launcher/proxy/filter.h"
 #include "launcher/proxy/host_filter.h"
@@ -133,6 +134,7 @@ properties (they read a spec) are reported `off`, never PASS.
   --cell=PATH        the cell launcher (default: beside cell-verify, its
                      Bazel runfiles, or PATH)
   --probe=PATH       the cell-probe binary (likewise)
+  --version          print the version and how it was built
   --threshold=N      exit 1 only when the exposure score (0-10, weighted as
                      README.md says; decimals allowed) is above N, or a
                      property could not be judged (an error)
@@ -178,6 +180,7 @@ struct Flags {
   std::string cell;
   std::string probe;
   std::optional<double> threshold;  // --threshold: exit by the score.
+  bool version = false;             // --version: print it and exit.
   std::string sandbox;   // --sandbox: a foreign sandbox's command line.
   std::string worktree;  // --worktree: the sandbox's worktree.
   std::string filter;    // --filter: the sandbox's claimed filter.
@@ -192,6 +195,10 @@ absl::StatusOr<Flags> ParseFlags(int argc, char** argv, bool* help) {
     const std::string arg = argv[i];
     if (arg == "--help" || arg == "-h") {
       *help = true;
+      return flags;
+    }
+    if (arg == "--version") {
+      flags.version = true;
       return flags;
     }
     if (arg == "--static-only") {
@@ -769,6 +776,10 @@ int main(int argc, char** argv) {
     return kExitPass;
   }
   if (!flags.ok()) return Fail(flags.status());
+  if (flags->version) {
+    std::fputs(cell::VersionText("cell-verify").c_str(), stdout);
+    return kExitPass;
+  }
 
   absl::StatusOr<Policy> policy =
       flags->policy_file.empty() ? cell::policy::BuiltinProfile(flags->profile)

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "base/status_macros.h"
+#include "launcher/spec/spec.h"
 
 namespace cell {
 namespace {
@@ -45,8 +46,8 @@ constexpr FlagDef kFlagTable[] = {
      "bind SRC read-only at DST (default: SRC)"},
     {"bind", "SRC[:DST]", FlagKind::kMount, "mounts", "", kForAll,
      "bind SRC read-write at DST (default: SRC)"},
-    {"env", "NAME=VALUE", FlagKind::kEnv, "env", "", kForAll,
-     "set a variable inside"},
+    {"env", "NAME[=VALUE]", FlagKind::kEnv, "env", "", kForAll,
+     "set a variable inside; NAME alone passes this environment's value"},
     {"protect", "PATH", FlagKind::kProtect, "protect", "", kForAll,
      "keep worktree path PATH read-only inside, also when it does not exist "
      "yet (PATH/ for a directory); @defaults: git hooks and every config "
@@ -129,24 +130,20 @@ absl::Status UsageError(absl::string_view message) {
 // a binary suffix K, M, G or T (512M = 512 MiB).
 absl::StatusOr<uint64_t> ParseLimit(absl::string_view flag,
                                     absl::string_view text, bool bytes) {
-  uint64_t scale = 1;
-  if (bytes && !text.empty()) {
-    const char suffix = absl::ascii_toupper(text.back());
-    const absl::string_view suffixes = "KMGT";
-    if (const size_t at = suffixes.find(suffix);
-        at != absl::string_view::npos) {
-      scale = uint64_t{1} << (10 * (at + 1));
-      text.remove_suffix(1);
-    }
-  }
-  uint64_t value = 0;
-  if (!absl::SimpleAtoi(text, &value) || text.empty() || text[0] == '-' ||
-      text[0] == '+' || value > (uint64_t{1} << 62) / scale) {
+  // Sizes as the spec reads them (ParseByteSize); counts without suffix.
+  uint64_t count = 0;
+  const std::optional<uint64_t> value =
+      bytes ? ParseByteSize(text)
+      : !text.empty() && text[0] != '-' && text[0] != '+' &&
+              absl::SimpleAtoi(text, &count) && count <= (uint64_t{1} << 62)
+          ? std::optional<uint64_t>(count)
+          : std::nullopt;
+  if (!value.has_value()) {
     return UsageError(absl::StrCat(
         "--", flag, ": '", text, "' is not a whole number",
         bytes ? " of bytes (suffixes K, M, G, T allowed, e.g. 512M)" : ""));
   }
-  return value * scale;
+  return *value;
 }
 
 Json MountFromFlag(absl::string_view type, absl::string_view value) {
@@ -220,9 +217,22 @@ absl::Status ApplyFlag(const FlagDef& flag, const std::string& arg,
       return absl::OkStatus();
     case FlagKind::kEnv: {
       const size_t eq = value.find('=');
-      if (eq == std::string::npos || eq == 0) {
+      if (eq == 0 || value.empty()) {
         return UsageError(
-            absl::StrCat("--env=", value, ": expected NAME=VALUE"));
+            absl::StrCat("--env=", value,
+                         ": expected NAME=VALUE, or NAME for its value "
+                         "here"));
+      }
+      if (eq == std::string::npos) {
+        // As docker's and podman's -e NAME: this environment's value.
+        const char* here = std::getenv(value.c_str());
+        if (here == nullptr) {
+          return UsageError(absl::StrCat(
+              "--env=", value, ": ", value,
+              " is not set in this environment; give --env=", value, "=VALUE"));
+        }
+        invocation->env.emplace_back(value, here);
+        return absl::OkStatus();
       }
       invocation->env.emplace_back(value.substr(0, eq), value.substr(eq + 1));
       return absl::OkStatus();

@@ -79,6 +79,18 @@ TEST(FlagsTest, OverridesSetTheirSpecFields) {
   EXPECT_EQ(invocation.command, (std::vector<std::string>{"echo", "--no-nix"}));
 }
 
+// --env=NAME passes this environment's value, as docker's -e NAME does.
+TEST(FlagsTest, EnvNameAlonePassesTheValueHere) {
+  ASSERT_EQ(setenv("CELL_TEST_PASSED_THROUGH", "from here", 1), 0);
+  ASSERT_OK_AND_ASSIGN(
+      Invocation invocation,
+      ParseFlags({"--env=CELL_TEST_PASSED_THROUGH"}, Subcommand::kRun));
+  Json spec = Json::object();
+  ApplyOverrides(invocation, &spec);
+  EXPECT_EQ(spec["env"]["CELL_TEST_PASSED_THROUGH"], "from here");
+  unsetenv("CELL_TEST_PASSED_THROUGH");
+}
+
 TEST(FlagsTest, OwnOptionsBelongToTheirSubcommand) {
   ASSERT_OK_AND_ASSIGN(
       Invocation pack,
@@ -108,7 +120,9 @@ TEST(FlagsTest, MistakesNameTheFlagAndTheFix) {
       {{"--memory-max=lots"}, "suffixes K, M, G, T allowed"},
       {{"--pids-max=2K"}, "is not a whole number"},
       {{"--rlimit=nofile"}, "expected NAME=VALUE"},
-      {{"--env=NOVALUE"}, "expected NAME=VALUE"},
+      {{"--env=CELL_TEST_SURELY_UNSET"},
+       "CELL_TEST_SURELY_UNSET is not set in this environment"},
+      {{"--env==x"}, "expected NAME=VALUE"},
       {{"ls"}, "put the command after `--`"},
   };
   for (const auto& [args, message] : cases) {

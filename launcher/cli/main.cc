@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "base/version.h"
 #include "launcher/cli/common.h"
 #include "launcher/cli/pack.h"
 
@@ -24,6 +25,7 @@ Usage:
   cell pack --spec=FILE --output=FILE [OVERRIDES]
   cell log [--top=N] AUDIT_LOG...
   cell help [COMMAND]
+  cell --version
 
 A cell is a command packaged with its jail: new user (ids mapped 1:1, all
 capabilities inside), mount and network namespaces; only explicitly bound
@@ -86,6 +88,10 @@ int main(int argc, char** argv) {
   const std::vector<std::string> args(argv + 2, argv + argc);
   if (command == "--help" || command == "-h" || command == "help") {
     return cell::Help(args);
+  }
+  if (command == "--version" || command == "version") {
+    std::fputs(cell::VersionText("cell").c_str(), stdout);
+    return 0;
   }
   if (command == "run") return cell::Run(args);
   if (command == "check-spec") return cell::CheckSpec(args);

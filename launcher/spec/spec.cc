@@ -264,16 +264,30 @@ absl::Status ReadIsolation(const Json& object, CellSpec* spec) {
 }
 
 // A non-negative integer field, or null (leaves `*out` unset).
+// A count at `name`; for bytes, also a size string as the CLI takes it
+// ("512M"), so that a spec and a flag read alike.
 absl::Status ReadCount(const Json& object, absl::string_view prefix,
                        absl::string_view name, uint64_t minimum,
                        absl::string_view unit, std::optional<uint64_t>* out) {
   const Json* value = FindField(object, name);
   if (value == nullptr || value->is_null()) return absl::OkStatus();
   const std::string field = FieldName(prefix, name);
-  if (!value->is_number_integer() || value->get<int64_t>() < 0) {
-    return TypeError(field, absl::StrCat("a whole number of ", unit), *value);
+  const bool bytes = unit == "bytes";
+  std::optional<uint64_t> parsed;
+  if (value->is_number_integer() && value->get<int64_t>() >= 0) {
+    parsed = value->get<uint64_t>();
+  } else if (bytes && value->is_string()) {
+    parsed = ParseByteSize(value->get<std::string>());
   }
-  const uint64_t count = value->get<uint64_t>();
+  if (!parsed.has_value()) {
+    return TypeError(
+        field,
+        bytes ? "a whole number of bytes, or a size such as \"512M\" "
+                "(suffixes K, M, G, T)"
+              : absl::StrCat("a whole number of ", unit),
+        *value);
+  }
+  const uint64_t count = *parsed;
   if (count < minimum) {
     return FieldError(field, absl::StrCat(count, " is below the minimum of ",
                                           minimum, " ", unit));
@@ -320,6 +334,26 @@ const std::vector<std::string>& ForcedEnvNames() {
       "NIX_REMOTE", "NIX_PATH",    "http_proxy", "https_proxy",
       "HTTP_PROXY", "HTTPS_PROXY", "no_proxy",   "NO_PROXY"};
   return *names;
+}
+
+std::optional<uint64_t> ParseByteSize(absl::string_view text) {
+  uint64_t scale = 1;
+  if (!text.empty()) {
+    const char suffix = absl::ascii_toupper(text.back());
+    const absl::string_view suffixes = "KMGT";
+    if (const size_t at = suffixes.find(suffix);
+        at != absl::string_view::npos) {
+      scale = uint64_t{1} << (10 * (at + 1));
+      text.remove_suffix(1);
+    }
+  }
+  uint64_t value = 0;
+  if (text.empty() ||
+      text.find_first_not_of("0123456789") != absl::string_view::npos ||
+      !absl::SimpleAtoi(text, &value) || value > (uint64_t{1} << 62) / scale) {
+    return std::nullopt;
+  }
+  return value * scale;
 }
 
 const std::vector<std::pair<absl::string_view, int>>& RlimitResources() {

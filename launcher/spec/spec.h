@@ -104,6 +104,11 @@ struct CellSpec {
 // The rlimits `limits.rlimits` may set: spec name -> RLIMIT_* resource.
 const std::vector<std::pair<absl::string_view, int>>& RlimitResources();
 
+// A size as the CLI and the spec write it: a whole number of bytes, or one
+// with a binary suffix K, M, G or T (either case: "512M" is 512 MiB).
+// nullopt for anything else, a sign, or more than 2^62 bytes.
+std::optional<uint64_t> ParseByteSize(absl::string_view text);
+
 // The smallest `limits.memoryMax` accepted: below it the cell's first
 // process would be killed before it could exec.
 inline constexpr uint64_t kMinMemoryMax = 4 << 20;

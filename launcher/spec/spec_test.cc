@@ -259,6 +259,45 @@ TEST(ParseSpecTest, MountDestinationsMustNotCollide) {
               IsOk());
 }
 
+// The spec takes sizes as the CLI does (--memory-max=512M).
+TEST(ParseSpecTest, MemoryMaxTakesTheCliSizes) {
+  ASSERT_OK_AND_ASSIGN(CellSpec spec,
+                       Parse(Spec(R"(, "limits": {"memoryMax": "512M"})")));
+  EXPECT_EQ(spec.limits.memory_max, uint64_t{512} << 20);
+  ASSERT_OK_AND_ASSIGN(spec, Parse(Spec(R"(, "limits": {"memoryMax": "1g"})")));
+  EXPECT_EQ(spec.limits.memory_max, uint64_t{1} << 30);
+  ASSERT_OK_AND_ASSIGN(spec,
+                       Parse(Spec(R"(, "limits": {"memoryMax": 67108864})")));
+  EXPECT_EQ(spec.limits.memory_max, uint64_t{64} << 20);
+  for (const char* bad : {R"("512X")", R"("-5M")", R"("")", R"("1.5G")"}) {
+    EXPECT_THAT(
+        Parse(Spec(absl::StrCat(R"(, "limits": {"memoryMax": )", bad, "}"))),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 HasSubstr("field `limits.memoryMax`: expected a whole number "
+                           "of bytes, or a size such as \"512M\"")))
+        << bad;
+  }
+  EXPECT_THAT(Parse(Spec(R"(, "limits": {"memoryMax": "1K"})")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("below the minimum")));
+  // Counts stay numbers.
+  EXPECT_THAT(Parse(Spec(R"(, "limits": {"pidsMax": "64"})")),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("limits.pidsMax")));
+}
+
+TEST(ParseByteSizeTest, SuffixesAndBounds) {
+  EXPECT_EQ(ParseByteSize("0"), uint64_t{0});
+  EXPECT_EQ(ParseByteSize("4096"), uint64_t{4096});
+  EXPECT_EQ(ParseByteSize("2k"), uint64_t{2048});
+  EXPECT_EQ(ParseByteSize("3T"), uint64_t{3} << 40);
+  EXPECT_EQ(ParseByteSize("4194304T"), uint64_t{1} << 62);
+  EXPECT_EQ(ParseByteSize("4194305T"), std::nullopt);
+  for (const char* bad : {"", "M", "+1", "-1", "1.5M", "1 M", "1MB", "x"}) {
+    EXPECT_EQ(ParseByteSize(bad), std::nullopt) << bad;
+  }
+}
+
 TEST(ParseSpecTest, EnvErrors) {
   EXPECT_THAT(Parse(Spec(R"(, "env": {"NIX_CONFIG": "x"})")),
               StatusIs(kInvalid, AllOf(HasSubstr("field `env.NIX_CONFIG`"),

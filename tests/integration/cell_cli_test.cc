@@ -19,6 +19,7 @@ namespace {
 
 using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
 using ::testing::Optional;
 
 class CellCliTest : public ::testing::Test {
@@ -74,6 +75,17 @@ TEST_F(CellCliTest, HelpTeachesTheCommands) {
   EXPECT_EQ(help_run.stdout_text, run_help.stdout_text);
 }
 
+TEST_F(CellCliTest, VersionSaysWhatAndHowItWasBuilt) {
+  for (const char* flag : {"--version", "version"}) {
+    ASSERT_OK_AND_ASSIGN(SubprocessResult result, Cell({flag}));
+    EXPECT_THAT(result.exit_code, Optional(0)) << flag;
+    EXPECT_THAT(result.stdout_text,
+                MatchesRegex("cell [0-9]+\\.[0-9]+\\.[0-9]+\n"
+                             "built with [^\n]+, C\\+\\+[0-9]+"
+                             "[^\n]*\n"));
+  }
+}
+
 TEST_F(CellCliTest, UsageErrors) {
   ASSERT_OK_AND_ASSIGN(SubprocessResult none, Cell({}));
   EXPECT_THAT(none.exit_code, Optional(2));
@@ -97,10 +109,16 @@ TEST_F(CellCliTest, UsageErrors) {
   EXPECT_THAT(network.exit_code, Optional(125));
   EXPECT_THAT(network.stderr_text, HasSubstr("expected proxy or none"));
 
-  ASSERT_OK_AND_ASSIGN(SubprocessResult env,
-                       Cell({"run", "--worktree=wt", "--env=NOVALUE"}));
+  // NAME alone takes this environment's value: one that is not set here
+  // is named, with the fix.
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult env,
+      Cell({"run", "--worktree=wt", "--env=CELL_TEST_SURELY_UNSET"}));
   EXPECT_THAT(env.exit_code, Optional(125));
-  EXPECT_THAT(env.stderr_text, HasSubstr("expected NAME=VALUE"));
+  EXPECT_THAT(
+      env.stderr_text,
+      HasSubstr("CELL_TEST_SURELY_UNSET is not set in this "
+                "environment; give --env=CELL_TEST_SURELY_UNSET=VALUE"));
 
   // Flags of one subcommand are refused by the others, naming the owner.
   ASSERT_OK_AND_ASSIGN(SubprocessResult output,

@@ -350,6 +350,10 @@ TEST_F(CellVerifyTest, UsageAndSetupErrorsExitTwo) {
                        Verify({"--spec=" + dir_->Path("bad.json")}));
   EXPECT_THAT(bad.exit_code, Optional(2));
   EXPECT_THAT(bad.stderr_text, HasSubstr("worktreePath"));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult version, Verify({"--version"}));
+  EXPECT_THAT(version.exit_code, Optional(0));
+  EXPECT_THAT(version.stdout_text, HasSubstr("cell-verify 0."));
+  EXPECT_THAT(version.stdout_text, HasSubstr("built with"));
   ASSERT_OK_AND_ASSIGN(SubprocessResult help, Verify({"--help"}));
   EXPECT_THAT(help.exit_code, Optional(0));
   EXPECT_THAT(help.stdout_text, HasSubstr("agent-strict"));
