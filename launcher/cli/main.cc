@@ -40,10 +40,12 @@ Commands:
               (arguments given to it are appended to the spec's command)
   log         summarise the builtin proxy's audit log: top hosts, denials
 
-Exit status of `cell run`: the command's own; 128+N if it died of signal N;
-125 if the launcher failed before the command started (one line on stderr
-names the field or path and the fix); 126 command not executable; 127
-command not found inside the cell.
+Exit status of `cell run`: the command's own; 128+N if it died of signal N
+(of a SIGINT, SIGTERM or SIGHUP the launcher got too, or a Ctrl-C typed at
+its terminal: the launcher then dies of it after its cleanup, so that one
+Ctrl-C stops a shell loop); 125 if the launcher failed before the command
+started (one line on stderr names the field or path and the fix); 126
+command not executable; 127 command not found inside the cell.
 
 Run `cell help run` for the overrides.
 )";

@@ -1,5 +1,8 @@
 // `cell run`, and a packed cell run as itself: a spec and a command in,
 // the command's exit status out (125 when the launch failed).
+#include <unistd.h>
+
+#include <csignal>
 #include <cstdio>
 #include <memory>
 #include <optional>
@@ -57,9 +60,12 @@ Options, recognised only before the first argument:
                              {"event":"exited","exitCode":N,"signal":S}
   --                         end of options: `%s -- --help` passes --help on
 
-Exit status: the command's own; 128+N if it died of signal N; 125 if the
-cell could not be built (one line on stderr says why); 126 command not
-executable; 127 command not found inside the cell.
+Exit status: the command's own; 128+N if it died of signal N (and when
+that was a SIGINT, SIGTERM or SIGHUP the launcher got too, or a Ctrl-C typed
+at its terminal, the launcher dies of the same signal after its cleanup, so
+that a shell loop stops; --status-file records 128+N); 125 if the cell could
+not be built (one line on stderr says why); 126 command not executable; 127
+command not found inside the cell.
 
 Spec:
 %s
@@ -77,6 +83,28 @@ int RunWithOptions(const CellSpec& spec, const RunOptions& options) {
   }
   if (!report->diagnostic.empty()) {
     std::fprintf(stderr, "cell: %s\n", report->diagnostic.c_str());
+  }
+  // The command died of a Ctrl-C (or SIGTERM, SIGHUP) the launcher got
+  // too: everything is cleaned up, so die of it as well, as shells and
+  // timeout(1) do, so that the caller's shell loop stops. The status file
+  // has recorded 128+N.
+  if (const int signal_number = report->SignalToRaise(); signal_number != 0) {
+    std::fflush(nullptr);
+    std::signal(signal_number, SIG_DFL);
+    sigset_t just;
+    sigemptyset(&just);
+    sigaddset(&just, signal_number);
+    sigprocmask(SIG_UNBLOCK, &just, nullptr);
+    // A key typed at the caller's terminal reached the cell as a byte (raw
+    // mode): deliver its signal as the terminal would have, to the
+    // foreground job the launcher belongs to, so that a script's shell
+    // running the loop gets it too. A signal that came as one: to itself.
+    const bool typed =
+        (report->typed_signals & (uint64_t{1} << signal_number)) != 0;
+    if (typed && isatty(STDIN_FILENO) && tcgetpgrp(STDIN_FILENO) == getpgrp()) {
+      kill(0, signal_number);
+    }
+    raise(signal_number);
   }
   return report->ExitStatus();
 }

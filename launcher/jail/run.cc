@@ -67,6 +67,20 @@ int ExitReport::ExitStatus() const {
   return exit_code.value_or(125);
 }
 
+int ExitReport::SignalToRaise() const {
+  // With a PID namespace the init reports the command's signal N as the
+  // exit code 128+N.
+  const int number = signal.has_value() ? *signal
+                     : exit_code.has_value() && *exit_code > 128
+                         ? *exit_code - 128
+                         : 0;
+  if (number <= 0 || number >= 64) return 0;
+  const bool raisable =
+      number == SIGINT || number == SIGTERM || number == SIGHUP;
+  return raisable && (launcher_signals & (uint64_t{1} << number)) != 0 ? number
+                                                                       : 0;
+}
+
 CellRun::CellRun(const CellSpec& spec, const RunOptions& options)
     : spec_(spec), options_(options) {}
 
@@ -345,12 +359,16 @@ ExitReport CellRun::Supervise() {
   // for the launcher (Ctrl-C stops a slow start). Not fatal: the cell
   // works without it, only keys are then cooked twice.
   if (terminal_.has_value()) (void)caller_terminal_->EnterRawMode();
+  uint64_t received = 0;
   const int status =
       WaitForChild(child_, command_pidfd_.get(), *signals_, engine_.get(),
-                   terminal_.has_value() ? &*terminal_ : nullptr);
+                   terminal_.has_value() ? &*terminal_ : nullptr, &received);
   child_ = -1;
   if (terminal_.has_value()) terminal_->Drain();
-  return ReportFor(status);
+  ExitReport report = ReportFor(status);
+  report.typed_signals = terminal_.has_value() ? terminal_->typed_signals() : 0;
+  report.launcher_signals = received | report.typed_signals;
+  return report;
 }
 
 absl::Status CellRun::Abort(absl::Status status) {

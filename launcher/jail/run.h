@@ -56,8 +56,19 @@ struct ExitReport {
   // For 126/127: the one line explaining why the command did not start.
   std::string diagnostic;
 
+  // Bit N for each signal N the launcher received (and forwarded), or
+  // whose key was typed at its terminal (those also in typed_signals).
+  uint64_t launcher_signals = 0;
+  uint64_t typed_signals = 0;
+
   // The launcher's own exit status: the code, or 128+signal.
   int ExitStatus() const;
+  // The signal the launcher should die of after its cleanup, as shells and
+  // timeout(1) do (a shell loop then stops at one Ctrl-C): the command's
+  // SIGINT, SIGTERM or SIGHUP (or an exit code of 128 plus it, as the PID
+  // namespace's init reports it) when the launcher got it too; 0 otherwise.
+  // (SIGQUIT is not raised: it would dump a core.)
+  int SignalToRaise() const;
 };
 
 class CellRun {

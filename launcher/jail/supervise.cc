@@ -74,7 +74,8 @@ int EndWithCommand(pid_t init, int init_pidfd, int init_stat_fd,
 }  // namespace
 
 int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
-                 ProxyEngine* proxy, TerminalRelay* terminal) {
+                 ProxyEngine* proxy, TerminalRelay* terminal,
+                 uint64_t* received) {
   const int proxy_fd = proxy != nullptr ? proxy->fd() : -1;
   // Readable when the child exits, even when a tracer in the cell hides
   // that exit from waitpid (traced_exit.h). Opened now, with the stat
@@ -125,6 +126,7 @@ int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
       terminal->Resize();
     } else if (info.ssi_signo != SIGCHLD) {
       ForwardSignal(child, static_cast<int>(info.ssi_signo));
+      if (info.ssi_signo < 64) *received |= uint64_t{1} << info.ssi_signo;
     }
   }
 }

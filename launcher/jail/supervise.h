@@ -7,6 +7,7 @@
 #include <signal.h>
 #include <sys/types.h>
 
+#include <cstdint>
 #include <utility>
 
 #include "absl/status/statusor.h"
@@ -43,8 +44,11 @@ class SignalBlock {
 // meanwhile. Returns the wait status. With a PID namespace `child` is the
 // cell's init and `command_pidfd` the command (else -1): the run ends with
 // the command even when the init cannot end it (a tracer stopped it).
+// `received` gets bit N for each signal N the launcher received and
+// forwarded.
 int WaitForChild(pid_t child, int command_pidfd, const SignalBlock& signals,
-                 ProxyEngine* proxy, TerminalRelay* terminal);
+                 ProxyEngine* proxy, TerminalRelay* terminal,
+                 uint64_t* received);
 
 }  // namespace cell
 

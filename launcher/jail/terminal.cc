@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/ioctl.h>
 #include <termios.h>
 #include <unistd.h>
@@ -220,6 +221,19 @@ void TerminalRelay::ReadInput() {
   if (n <= 0) {
     input_fd_ = -1;  // Hung up or closed: nothing more to relay.
     return;
+  }
+  // The keys that would have signalled the caller's foreground job (its
+  // saved mode; raw mode passes them on as bytes): noted, so that a
+  // command that dies of that signal ends the launcher the same way, and a
+  // shell loop stops at one Ctrl-C.
+  const termios& mode = caller_->config().settings;
+  if ((mode.c_lflag & ISIG) != 0) {
+    for (ssize_t i = 0; i < n; ++i) {
+      const cc_t key = static_cast<cc_t>(buffer_[static_cast<size_t>(i)]);
+      if (key == _POSIX_VDISABLE) continue;
+      if (key == mode.c_cc[VINTR]) typed_signals_ |= uint64_t{1} << SIGINT;
+      if (key == mode.c_cc[VQUIT]) typed_signals_ |= uint64_t{1} << SIGQUIT;
+    }
   }
   pending_input_.append(buffer_.data(), static_cast<size_t>(n));
   FlushInput();

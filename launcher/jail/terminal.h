@@ -103,6 +103,9 @@ class TerminalRelay {
   // After the command ended: relays what the cell wrote and is still in
   // the pty, without waiting for more.
   void Drain();
+  // Bit N for each signal N whose key the caller typed (raw mode passes
+  // Ctrl-C as a byte; the caller's own mode says which keys signal).
+  uint64_t typed_signals() const { return typed_signals_; }
 
  private:
   TerminalRelay(UniqueFd master, const CallerTerminal& caller);
@@ -118,6 +121,7 @@ class TerminalRelay {
   std::vector<char> buffer_;
   std::string pending_input_;  // Typed, not yet taken by the pty.
   bool master_open_ = true;
+  uint64_t typed_signals_ = 0;
 };
 
 }  // namespace cell

@@ -239,6 +239,68 @@ TEST_P(TerminalTest, CallersTerminalIsRestoredOnEveryExit) {
   }
 }
 
+// One Ctrl-C stops a shell loop of cells, as it stops a loop of any
+// command: the command dies of SIGINT, and so, after its cleanup, does the
+// launcher (it used to exit 130, which a shell takes for a command that
+// handled the key: one Ctrl-C per iteration). At a terminal the key reaches
+// the launcher as a byte (raw mode); without one, as the signal to the
+// process group.
+TEST_P(TerminalTest, OneCtrlCStopsAShellLoop) {
+  // The launcher itself, without the fixture's user switch: the loop's
+  // shell below runs as the test's user already.
+  std::vector<std::string> argv = {cell_, "run"};
+  for (const std::string& flag : BaseFlags()) argv.push_back(flag);
+  for (const char* word :
+       {"--", "/bin/sh", "-c", "echo ready$((40+2)); exec sleep 37"}) {
+    argv.push_back(word);
+  }
+  const std::string cell = ShellLine(argv);
+  const std::string loop = absl::StrCat("for i in 1 2 3; do ", cell,
+                                        "; echo \"after $i\"; done; echo done");
+  // The loop's shell is the launcher's user, as at a desk (a terminal
+  // signals the whole foreground job; the launcher can only pass the key's
+  // signal on to processes of its own user).
+  ASSERT_OK_AND_ASSIGN(
+      PtySession shell,
+      PtySession::Start(
+          AsTestUser({"/bin/bash", "--norc", "--noprofile", "-c", loop}), Env(),
+          dir_->path(), 24, 80));
+  ASSERT_TRUE(shell.WaitFor("ready42", absl::Seconds(20))) << shell.output();
+  shell.Send("\x03");
+  const int status = shell.Wait(absl::Seconds(20));
+  EXPECT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGINT)
+      << "status " << status << "\n"
+      << shell.output();
+  EXPECT_EQ(shell.output().find("after 1"), std::string::npos)
+      << shell.output();
+
+  // No terminal: SIGINT to the loop's process group, as a Ctrl-C at the
+  // terminal a script was started from sends it.
+  ASSERT_OK_AND_ASSIGN(
+      Subprocess script,
+      Subprocess::Start(
+          AsTestUser({"/usr/bin/setsid", "/bin/bash", "-c", loop}), Options()));
+  for (int i = 0; i < 2000; ++i) {
+    ASSERT_OK_AND_ASSIGN(SubprocessResult found,
+                         RunSubprocess({"pgrep", "-f", "sleep 37"}, Options()));
+    if (found.exit_code == 0) break;
+    usleep(10000);
+  }
+  // setsid forks when it leads a group already; the loop's group is the
+  // one of the bash it runs.
+  ASSERT_OK_AND_ASSIGN(
+      SubprocessResult bash,
+      RunSubprocess({"pgrep", "-o", "-f", "for i in 1 2 3"}, Options()));
+  const pid_t group = getpgid(std::atoi(bash.stdout_text.c_str()));
+  ASSERT_GT(group, 1) << bash.stdout_text;
+  ASSERT_EQ(kill(-group, SIGINT), 0);
+  ASSERT_OK_AND_ASSIGN(SubprocessResult stopped, script.Wait());
+  EXPECT_EQ(stopped.stdout_text.find("after 1"), std::string::npos)
+      << stopped.stdout_text;
+  EXPECT_EQ(stopped.stdout_text.find("done"), std::string::npos)
+      << stopped.stdout_text;
+}
+
 INSTANTIATE_TEST_SUITE_P(Users, TerminalTest,
                          ::testing::Values(TestUser::kRoot, TestUser::kNobody),
                          TestUserName);
