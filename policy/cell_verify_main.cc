@@ -619,8 +619,6 @@ absl::Status ObserveSandbox(const Flags& flags, const Policy& policy,
   observation->foreign_sandbox = true;
   observation->required_limits = policy.limits.required;
   observation->host_worktree_id = cell::policy::IdentityOf(worktree);
-  // No $JD or proxy of ours: cleanup judges what outlived the sandbox.
-  observation->jd_removed = true;
   reference->network.mode = cell::policy::ProbeFoundProxy(*observation)
                                 ? cell::NetworkMode::kProxy
                                 : cell::NetworkMode::kNone;

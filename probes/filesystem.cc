@@ -95,8 +95,7 @@ Facts ProbeFs(const ProbeOptions& options) {
   }
   struct stat info;
   facts["worktreeId"] = stat(options.worktree.c_str(), &info) == 0
-                            ? Facts(std::to_string(info.st_dev) + ":" +
-                                    std::to_string(info.st_ino))
+                            ? Facts(StatIdentity(info))
                             : Facts(ErrnoFact(errno));
   Facts writes = Facts::object();
   for (const std::string& path : options.try_write) {
@@ -160,9 +159,6 @@ Facts ProbeFs(const ProbeOptions& options) {
        ParseMountInfo(ReadText(options.proc_root + "/self/mountinfo"))) {
     mount_points.insert(entry.mount_point);
   }
-  const auto identity = [](const struct stat& s) {
-    return std::to_string(s.st_dev) + ":" + std::to_string(s.st_ino);
-  };
   Facts renames = Facts::object();
   std::set<std::string> judged;
   for (const std::string& path : options.try_write) {
@@ -185,7 +181,7 @@ Facts ProbeFs(const ProbeOptions& options) {
       const bool host_directory =
           std::find(options.host_ancestors.begin(),
                     options.host_ancestors.end(),
-                    identity(directory)) != options.host_ancestors.end();
+                    StatIdentity(directory)) != options.host_ancestors.end();
       if (!in_worktree && !host_directory) continue;
       if (access(parent.c_str(), W_OK) != 0) continue;
       const uid_t self = geteuid();

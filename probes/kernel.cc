@@ -94,7 +94,7 @@ namespace {
 // "DEV:INO" of what `path` leads to, or "".
 std::string IdentityAt(const std::string& path, struct stat* info) {
   if (stat(path.c_str(), info) != 0) return "";
-  return std::to_string(info->st_dev) + ":" + std::to_string(info->st_ino);
+  return StatIdentity(*info);
 }
 
 // Every other process the command can reach through /proc/PID (the
@@ -175,10 +175,9 @@ Facts ProbeTerminal(const ProbeOptions& options) {
   // landed in its terminal.)
   facts["callerTtyGiven"] = !options.caller_tty.empty();
   struct stat info;
-  facts["stdinIsCallerTty"] =
-      !options.caller_tty.empty() && fstat(0, &info) == 0 &&
-      options.caller_tty ==
-          std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+  facts["stdinIsCallerTty"] = !options.caller_tty.empty() &&
+                              fstat(0, &info) == 0 &&
+                              options.caller_tty == StatIdentity(info);
   // Only under cell-verify, whose pty is then the only terminal fd 0 and
   // /dev/tty can be besides the cell's own: a NUL pushed into either, the
   // attack's step with no effect, from a child as the attack would be.

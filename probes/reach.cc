@@ -320,8 +320,7 @@ Facts ProbeReach(const ProbeOptions& options) {
   for (const auto& [path, info] : found.devices) {
     const std::string kind = DeviceKind(info, own_pts);
     if (kind.empty()) continue;
-    const std::string identity =
-        std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+    const std::string identity = StatIdentity(info);
     // O_NOCTTY: never becomes this process's controlling terminal; nothing
     // is read or written.
     const int fd =

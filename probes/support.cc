@@ -53,6 +53,10 @@ std::string Trim(std::string text) {
   return text;
 }
 
+std::string StatIdentity(const struct stat& info) {
+  return std::to_string(info.st_dev) + ":" + std::to_string(info.st_ino);
+}
+
 std::string ReadLink(const std::string& path) {
   char buffer[4096];
   const ssize_t n = readlink(path.c_str(), buffer, sizeof(buffer) - 1);

@@ -4,6 +4,8 @@
 #ifndef CELL_PROBES_SUPPORT_H_
 #define CELL_PROBES_SUPPORT_H_
 
+#include <sys/stat.h>
+
 #include <functional>
 #include <string>
 #include <vector>
@@ -19,6 +21,9 @@ std::string ReadText(const std::string& path, int* error = nullptr);
 std::string Trim(std::string text);
 // The target of the symlink `path`, or "".
 std::string ReadLink(const std::string& path);
+// "DEV:INO" of a stat result: how the probe and cell-verify name a file
+// across mount namespaces (a bind keeps it).
+std::string StatIdentity(const struct stat& info);
 // The variable's value, or null when unset.
 Facts EnvOrNull(const char* name);
 
