@@ -16,15 +16,19 @@ PACKAGES=(
   # Fuzzing and sanitizers (--config=fuzz, --config=asan).
   clang libclang-rt-14-dev
   # What a cell runs with, and what the tests exercise for real.
-  tinyproxy nix-bin curl iproute2 util-linux procps
+  tinyproxy nix-bin curl iproute2 util-linux procps zsh
   # Clients whose messages show the proxy's reason for a 403 (tested).
   wget python3
+  # Everyday use (tested): the README's first example builds a C project
+  # with make in a --preset=host cell; TLS roots are checked against an
+  # HTTPS server with a CA made by openssl.
+  make openssl ca-certificates
   # JUnit reports are validated as XML in the tests.
   libxml2-utils
   # Benchmarks and side-by-side comparisons (socat: the seed's pipeline).
   hyperfine bubblewrap socat
   # Terminal tests: a full-screen editor inside a cell (issue 16).
-  vim
+  vim tmux
   # Style.
   clang-format
 )

@@ -7,6 +7,11 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ./setup.sh
 
+# One scratch directory: each step's log, and the installed layout's prefix.
+prefix=$(mktemp -d /tmp/cell-install.XXXXXX)
+trap 'rm -rf "$prefix"' EXIT
+chmod 755 "$prefix"
+
 status=0
 passed=0
 failed=0
@@ -14,9 +19,12 @@ failed=0
 # Counts the individual test cases of every test target from the JUnit XML
 # Bazel wrote under testlogs dir $1 (one per config), so that a run that
 # executed nothing cannot pass unnoticed.
+# $2 is the query of the targets that ran (default: every test). A skipped
+# case counts as a failure: no skipped test hides in CI.
 count_cases() {
-  local testlogs=$1 target xml header tests failures errors bad
-  for target in $(bazel query --noshow_progress 'tests(//...)' 2>/dev/null); do
+  local testlogs=$1 query=${2:-'tests(//...)'} target xml header tests
+  local failures errors bad skipped
+  for target in $(bazel query --noshow_progress "$query" 2>/dev/null); do
     xml="$testlogs/$(echo "${target#//}" | tr ':' '/')/test.xml"
     if [[ ! -f "$xml" ]]; then
       echo "test.sh: no results for $target in $testlogs" >&2
@@ -36,27 +44,51 @@ count_cases() {
       failed=$((failed + 1))
       continue
     fi
-    passed=$((passed + tests - bad))
-    failed=$((failed + bad))
+    skipped=$(grep -c 'result="skipped"' "$xml" || true)
+    if [[ ${skipped:-0} -gt 0 ]]; then
+      echo "test.sh: $target skipped $skipped test case(s); a skip is a failure here:" >&2
+      grep -oE '<testcase name="[^"]*"[^>]*result="skipped"' "$xml" >&2 || true
+    fi
+    passed=$((passed + tests - bad - ${skipped:-0}))
+    failed=$((failed + bad + ${skipped:-0}))
   done
 }
 
-bazel test //... "$@" || status=$?
+# Runs `bazel test ARG...` with Bazel's output (hundreds of progress lines)
+# in a log: a passing run shows only its "Executed N out of M tests" line; a
+# failing one shows the log without its progress lines: each failing test's
+# log (--test_output=errors in .bazelrc), the errors, and the summary.
+bazel_test() {
+  local log rc=0
+  log=$(mktemp "$prefix/bazel-test.XXXXXX.log")
+  echo "test: bazel test $* (the first build takes a while)..."
+  bazel test "$@" > "$log" 2>&1 || rc=$?
+  grep -E '^Executed [0-9]+ out of [0-9]+ tests?' "$log" || true
+  if [[ $rc -ne 0 ]]; then
+    echo "test: bazel test $* FAILED (exit $rc); its output, less progress lines:" >&2
+    grep -vE '^(\[[0-9,]+ / [0-9,]+\] |Loading: |Loading:$|Analyzing: )' "$log" >&2 || true
+  fi
+  return $rc
+}
+
+bazel_test //... "$@" || status=$?
 count_cases "$(bazel info bazel-testlogs 2>/dev/null)"
 
 # The whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer
 # (the launcher, cell-verify, every test; the probe stays static and plain,
 # see tools/sanitizers/BUILD.bazel). Its own output tree, so the normal
 # build above stays cached.
-bazel test --config=asan //... "$@" || status=$?
-count_cases "$(bazel info --config=asan bazel-testlogs 2>/dev/null)"
+# Tests of the static binaries themselves (a packed cell on another
+# machine's layout) are tagged static_only: --config=asan links the
+# launcher dynamically, so they run in the plain build only.
+bazel_test --config=asan --test_tag_filters=-static_only //... "$@" || status=$?
+count_cases "$(bazel info --config=asan bazel-testlogs 2>/dev/null)" \
+  'tests(//...) except attr(tags, static_only, tests(//...))'
+
 
 # The installed layout, as the flake's package builds it and its check runs
-# it: nix/build.sh installs cell, cell-probe and cell-verify in one bin dir,
-# and policy/verify-cell.sh verifies the default cell with them.
-prefix=$(mktemp -d /tmp/cell-install.XXXXXX)
-trap 'rm -rf "$prefix"' EXIT
-chmod 755 "$prefix"
+# it: nix/build.sh installs cell, cell-probe and cell-verify in one bin dir
+# ($prefix/bin), and policy/verify-cell.sh verifies the default cell with them.
 for step in build verify; do
   if [[ $step == build ]]; then
     nix/build.sh "$prefix" > "$prefix/build.log" 2>&1 && ok=1 || ok=0

@@ -18,13 +18,26 @@ for arg in "$@"; do
   esac
 done
 ./setup.sh
-bazel build -c opt //launcher:cell //policy:cell-verify //probes:cell-probe
+
+work=$(mktemp -d /tmp/cell-verify-main.XXXXXX)
+trap 'rm -rf "$work"' EXIT
+# Bazel's output (a screenful of progress lines on a fresh output base) goes
+# to a log that is shown only when the build fails.
+echo "verify: building cell, cell-verify, cell-probe (the first build takes a few minutes)..."
+build_status=0
+bazel build -c opt //launcher:cell //policy:cell-verify //probes:cell-probe \
+  > "$work/build.log" 2>&1 || build_status=$?
+if [[ $build_status -ne 0 ]]; then
+  echo "verify: the build failed (bazel exited $build_status); its output:" >&2
+  cat "$work/build.log" >&2
+  exit $build_status
+fi
 bin="$(bazel info -c opt bazel-bin 2>/dev/null)"
 
 # cell-verify sits beside cell and cell-probe in bazel-bin only through
 # runfiles; give the script one directory holding all three.
-tools=$(mktemp -d /tmp/cell-verify-main.XXXXXX)
-trap 'rm -rf "$tools"' EXIT
+tools="$work/bin"
+mkdir "$tools"
 ln -s "$bin/launcher/cell" "$bin/probes/cell-probe" "$bin/policy/cell-verify" "$tools/"
 status=0
 policy/verify-cell.sh "$tools" examples/default-cell.json "$profile" || status=$?

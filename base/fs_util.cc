@@ -10,6 +10,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 
 namespace cell {
@@ -96,8 +97,10 @@ absl::Status WriteControlFile(absl::string_view path,
   const int error = errno;
   close(fd);
   if (n != static_cast<ssize_t>(content.size())) {
+    // One line: the content ("0 0 1\n" for a uid_map) escaped.
     return ErrnoStatus(n < 0 ? error : EIO,
-                       absl::StrCat("write '", content, "' to ", path));
+                       absl::StrCat("write '", absl::CHexEscape(content),
+                                    "' to ", path));
   }
   return absl::OkStatus();
 }

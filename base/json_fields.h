@@ -27,6 +27,10 @@ absl::Status FieldError(absl::string_view field, absl::string_view message);
 absl::Status TypeError(absl::string_view field, absl::string_view expected,
                        const nlohmann::json& got);
 
+// Edits (insert, delete, replace a character; case ignored) from `a` to
+// `b`: how near a mistyped name is to a known one.
+size_t EditDistance(absl::string_view a, absl::string_view b);
+
 // Unknown fields are errors, with "did you mean" for near misses.
 absl::Status CheckKnownFields(const nlohmann::json& object,
                               absl::string_view prefix,

@@ -4,7 +4,7 @@
 # Each returns a fragment { mounts = [ ... ]; env = { ... }; } that mkCell
 # (and spec.nix) append to the cell's spec, in order. A mount is a spec
 # mount: { type = "ro-bind" | "bind" | "tmpfs" | "dir" | "symlink"; src;
-# dst; optional; } (design/SPEC.md).
+# dst; optional; } (docs/spec.md).
 let
   fragment = { mounts ? [ ], env ? { } }: { inherit mounts env; };
 

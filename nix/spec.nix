@@ -1,4 +1,4 @@
-# mkCell's parameters -> a cell spec (design/SPEC.md, version 1), as a Nix
+# mkCell's parameters -> a cell spec (docs/spec.md, version 1), as a Nix
 # value; `builtins.toJSON` of it is the spec file. Pure Nix: no nixpkgs, so
 # it is evaluated and tested anywhere (nix-instantiate --eval --strict
 # --json). mkCell (lib.nix) turns `command` (pkgs -> derivation) into argv

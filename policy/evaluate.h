@@ -1,5 +1,5 @@
-// The judge: expectations derived from the spec (what SPEC.md documents for
-// it) and the policy, compared with the facts the probes printed and what
+// The judge: expectations derived from the spec (what docs/spec.md
+// documents for it) and the policy, compared with the facts the probes printed and what
 // the host saw after the run. Every property ends as pass / fail / warn /
 // error / off, with the observed and expected values side by side.
 #ifndef CELL_POLICY_EVALUATE_H_

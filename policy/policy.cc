@@ -26,7 +26,7 @@ const std::vector<std::pair<absl::string_view, Capabilities>> kCapabilities = {
 
 // The shipped profiles, as policy files a user could have written.
 constexpr char kDocumentedProfile[] = R"({
-  // The cell behaves exactly as SPEC.md documents, unsafe defaults
+  // The cell behaves exactly as docs/spec.md documents, unsafe defaults
   // included: what the spec asks for is what the probes must see.
   "version": 1,
   "name": "documented",

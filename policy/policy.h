@@ -90,8 +90,8 @@ absl::StatusOr<Policy> ParsePolicy(absl::string_view text,
                                    absl::string_view source);
 
 // The shipped profiles: "documented" (the cell behaves exactly as
-// SPEC.md documents, unsafe defaults included) and "agent-strict" (what we
-// recommend before letting an agent loose).
+// docs/spec.md documents, unsafe defaults included) and "agent-strict"
+// (what we recommend before letting an agent loose).
 absl::StatusOr<Policy> BuiltinProfile(absl::string_view name);
 const std::vector<std::string>& BuiltinProfileNames();
 

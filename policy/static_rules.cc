@@ -39,6 +39,11 @@ std::vector<Source> Sources(const CellSpec& spec) {
     sources.push_back({spec.nix_store, "nixStore", false});
     sources.push_back({spec.nix_daemon_socket, "nixDaemonSocket", false});
   }
+  // Read-only, but shown to every TLS client: a forbidden file (a key in
+  // ~/.ssh) named there is as exposed as a bind of it.
+  if (spec.tls_roots.has_value()) {
+    sources.push_back({*spec.tls_roots, "tlsRoots", false});
+  }
   for (size_t i = 0; i < spec.mounts.size(); ++i) {
     const MountSpec& mount = spec.mounts[i];
     if (mount.type != MountType::kBind && mount.type != MountType::kRoBind) {
@@ -56,6 +61,21 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
     for (const std::string& raw : policy.mounts.forbidden_sources) {
       const std::string forbidden = Expand(raw, home);
       // Binding a directory that contains a forbidden path exposes it too.
+      // Beneath one is what narrower binds are for (/etc/ssl/certs, a
+      // project in /home), except in the home's own secret stores: a file
+      // of ~/.ssh is the key itself.
+      const bool secret_store = absl::StartsWith(raw, "~/");
+      if (secret_store && PathIsSameOrUnder(source.path, forbidden) &&
+          source.path != forbidden) {
+        findings->push_back(
+            {"mount-policy", FindingLevel::kFail,
+             absl::StrCat("`", source.field, "` binds '", source.path,
+                          "', inside '", forbidden,
+                          "': forbidden by the policy (", raw,
+                          "), which holds credentials; remove it"),
+             source.field, ""});
+        continue;
+      }
       if (PathIsSameOrUnder(forbidden, source.path)) {
         findings->push_back(
             {"mount-policy", FindingLevel::kFail,
@@ -78,6 +98,29 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
                         "' writable, which exposes the Nix store (",
                         spec.nix_store, ") for writing; make it a ro-bind"),
            source.field, "--ro-bind=SRC[:DST]"});
+    }
+    // What a cell writes in a home's hidden directories runs on the host
+    // later: ~/.local/bin is on PATH, ~/.config holds autostart entries
+    // and tools' settings, ~/.bashrc... A persistent home belongs in a
+    // place of cell's own.
+    if (source.writable && source.field != "logDir" &&
+        policy.mounts.forbid_writable_system_dirs && !home.empty()) {
+      const std::string relative =
+          PathIsSameOrUnder(source.path, home) && source.path != home
+              ? source.path.substr(home.size())
+              : "";
+      if (absl::StartsWith(relative, "/.") &&
+          !PathIsSameOrUnder(relative, "/.local/share/cell")) {
+        findings->push_back(
+            {"mount-policy", FindingLevel::kFail,
+             absl::StrCat("`", source.field, "` binds '", source.path,
+                          "' writable: a hidden directory of the home, "
+                          "where what the cell writes runs on the host "
+                          "(~/.local/bin is on PATH, ~/.config holds "
+                          "autostart entries); use ~/.local/share/cell/ or "
+                          "a directory outside the home"),
+             source.field, "--bind=SRC[:DST]"});
+      }
     }
     // logDir is written by the launcher only (read-only inside).
     if (source.writable && source.field != "logDir" &&

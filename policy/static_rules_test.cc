@@ -144,6 +144,27 @@ TEST(StaticRulesTest, NoWritableBindOfASystemDirectory) {
   EXPECT_TRUE(Check(spec, BuiltinProfile("agent-strict").value()).size() >= 3u);
 }
 
+// Attacker round 10: a tlsRoots naming a key, and a persistent home in
+// ~/.local (where ~/.local/bin, on PATH, runs on the host), passed.
+TEST(StaticRulesTest, TlsRootsAndHiddenHomeDirectoriesAreSources) {
+  const Policy strict = BuiltinProfile("agent-strict").value();
+  CellSpec spec = Spec();
+  spec.tls_roots = "/home/alice/.ssh/id_ed25519";
+  spec.mounts = {
+      {MountType::kBind, "/home/alice/.local", "/home/cell"},
+      {MountType::kBind, "/home/alice/.local/share/cell/home", "/persist"},
+      {MountType::kBind, "/home/alice/project", "/project"}};
+  const std::vector<Finding> findings = Check(spec, strict);
+  EXPECT_THAT(findings, Has("mount-policy",
+                            "`tlsRoots` binds '/home/alice/.ssh/id_ed25519', "
+                            "inside '/home/alice/.ssh'"));
+  EXPECT_THAT(findings, Has("mount-policy",
+                            "`mounts[0].src` binds '/home/alice/.local' "
+                            "writable: a hidden directory"));
+  EXPECT_THAT(findings, Not(Has("mount-policy", "mounts[1]")));
+  EXPECT_THAT(findings, Not(Has("mount-policy", "mounts[2]")));
+}
+
 TEST(StaticRulesTest, WritableBindsMustComeFromAllowedPlaces) {
   Policy policy;
   policy.mounts.writable_sources_under = {"/srv/work"};

@@ -69,7 +69,8 @@ fi
 # check-spec's output is itself a spec, with this run's paths.
 "$bin/cell" check-spec --spec="$spec" --worktree="$work/wt" "${nix_flags[@]}" \
   "${user_flags[@]}" > "$work/spec.json"
-echo "== the spec"
-cat "$work/spec.json"
+# One line: the report below says what each property saw; the whole
+# resolved spec is `cell check-spec --spec=SPEC`'s output.
+echo "== the spec: $spec, resolved for this run (worktree $work/wt): $(tr -s ' \n' ' ' < "$work/spec.json" | cut -c1-160)..."
 echo "== cell-verify $*"
 "$bin/cell-verify" --spec="$work/spec.json" "$@"

@@ -4,6 +4,8 @@
 #ifndef CELL_LAUNCHER_CLI_COMMON_H_
 #define CELL_LAUNCHER_CLI_COMMON_H_
 
+#include <sys/types.h>
+
 #include <optional>
 #include <string>
 #include <vector>
@@ -37,6 +39,12 @@ absl::StatusOr<CellSpec> SpecFrom(const nlohmann::json& json,
 struct SpecSource {
   nlohmann::json json;
   std::string name;  // For errors: the file, or "command line".
+  // The spec file's canonical path, given or found.
+  std::optional<std::string> file;
+  // The project files a found spec names, whose trusted copies are used:
+  // kept read-only inside the cell too, so that no cell makes the next
+  // launch refuse them.
+  std::vector<std::string> project_files;
 };
 
 // The spec's JSON from --spec or --packed (or none), overrides applied.
@@ -45,7 +53,20 @@ absl::StatusOr<SpecSource> ReadSpecJson(const Invocation& invocation);
 struct Loaded {
   Invocation invocation;
   CellSpec spec;
+  std::string source;  // Where the spec came from, for messages.
+  // Files that control the next launch (the spec file, given or found, and
+  // the project files a found one names): read-only inside the cell.
+  std::vector<std::string> control_files;
 };
+
+// mkdir -p of `absolute` with `mode`: its nearest existing ancestor
+// resolved through trusted symlinks only, then each missing component made
+// and opened without following a link.
+absl::Status MakeDirectories(const std::string& absolute, mode_t mode);
+
+// Makes the spec's logDir (mode 0700, missing parents too) when it does not
+// exist yet, through trusted symlinks only; `cwd` anchors a relative one.
+absl::Status CreateLogDir(const CellSpec& spec, const std::string& cwd);
 
 // Flags, then the spec they describe. Without a spec, `*exit_code` says how
 // to exit: 0 after printing `usage` for --help, `error_exit` after printing

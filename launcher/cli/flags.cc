@@ -1,6 +1,8 @@
 #include "launcher/cli/flags.h"
 
+#include <algorithm>
 #include <cstdint>
+#include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -9,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "base/json_fields.h"
 #include "base/status_macros.h"
 #include "launcher/spec/spec.h"
 
@@ -46,6 +49,22 @@ constexpr FlagDef kFlagTable[] = {
      "bind SRC read-only at DST (default: SRC)"},
     {"bind", "SRC[:DST]", FlagKind::kMount, "mounts", "", kForAll,
      "bind SRC read-write at DST (default: SRC)"},
+    {"tmpfs", "DST", FlagKind::kMountAt, "mounts", "", kForAll,
+     "a fresh, empty, writable tmpfs at DST"},
+    {"dir", "DST", FlagKind::kMountAt, "mounts", "", kForAll,
+     "an empty directory at DST (in the cell's root)"},
+    {"symlink", "TARGET:DST", FlagKind::kSymlinkAt, "mounts", "", kForAll,
+     "a symlink at DST pointing to TARGET"},
+    {"preset", "NAME", FlagKind::kPreset, "presets", "host|nix", kForAll,
+     "bind a working userland read-only: host (the distribution's /usr, "
+     "/bin, /lib*, /etc/alternatives, CA certificates, loader cache, time "
+     "zone) or nix (a Nix-only host's profiles, /bin/sh, /usr/bin/env); "
+     "only what exists; see `cell help presets`"},
+    {"tls-roots", "[=FILE]", FlagKind::kTlsRoots, "tlsRoots", "", kForAll,
+     "bind a CA bundle read-only at /etc/cell-tls-roots.pem and point "
+     "SSL_CERT_FILE, CURL_CA_BUNDLE, GIT_SSL_CAINFO, NIX_SSL_CERT_FILE, "
+     "REQUESTS_CA_BUNDLE, PIP_CERT and NODE_EXTRA_CA_CERTS at it; without "
+     "FILE, the host's own bundle"},
     {"env", "NAME[=VALUE]", FlagKind::kEnv, "env", "", kForAll,
      "set a variable inside; NAME alone passes this environment's value"},
     {"protect", "PATH", FlagKind::kProtect, "protect", "", kForAll,
@@ -80,6 +99,9 @@ constexpr FlagDef kFlagTable[] = {
     {"status-file", "PATH", FlagKind::kStatusFile, "", "", kForRun,
      "write JSON lines: {\"event\":\"started\",...} and "
      "{\"event\":\"exited\",\"exitCode\":N,\"signal\":S}"},
+    {"dry-run", "", FlagKind::kDryRun, "", "", kForRun,
+     "print the resolved plan (mounts in order, environment, network, "
+     "isolation, limits, the command) and exit 0 without launching"},
     {"packed", "CELL", FlagKind::kPackedFile, "", "", kForCheckSpec,
      "read the spec embedded in a packed cell (see `cell help pack`), "
      "resolved as it would be if CELL ran here now"},
@@ -103,6 +125,18 @@ unsigned BitOf(Subcommand subcommand) {
   return 0;
 }
 
+const char* SubcommandName(Subcommand subcommand) {
+  switch (subcommand) {
+    case Subcommand::kRun:
+      return "run";
+    case Subcommand::kCheckSpec:
+      return "check-spec";
+    case Subcommand::kPack:
+      return "pack";
+  }
+  return "run";
+}
+
 const char* OwnerOf(const FlagDef& flag) {
   if (flag.subcommands & kForRun) return "cell run";
   if (flag.subcommands & kForCheckSpec) return "cell check-spec";
@@ -112,7 +146,13 @@ const char* OwnerOf(const FlagDef& flag) {
 bool TakesValue(const FlagDef& flag) {
   return flag.kind != FlagKind::kSwitchOn &&
          flag.kind != FlagKind::kSwitchOff &&
-         flag.kind != FlagKind::kUncheckedPaths;
+         flag.kind != FlagKind::kUncheckedPaths &&
+         flag.kind != FlagKind::kDryRun;
+}
+
+// A value only with `=`: the flag alone means its default.
+bool ValueIsOptional(const FlagDef& flag) {
+  return flag.kind == FlagKind::kTlsRoots;
 }
 
 const FlagDef* FindFlag(absl::string_view name) {
@@ -215,6 +255,34 @@ absl::Status ApplyFlag(const FlagDef& flag, const std::string& arg,
       invocation->appended_mounts.emplace_back(arg,
                                                MountFromFlag(flag.name, value));
       return absl::OkStatus();
+    case FlagKind::kMountAt:
+      invocation->appended_mounts.emplace_back(
+          arg, Json{{"type", flag.name}, {"dst", value}});
+      return absl::OkStatus();
+    case FlagKind::kSymlinkAt: {
+      const size_t colon = value.find(':');
+      if (colon == std::string::npos || colon == 0 ||
+          colon + 1 == value.size()) {
+        return UsageError(absl::StrCat(
+            "--symlink=", value,
+            ": expected TARGET:DST, e.g. --symlink=/usr/bin/python3:/bin/py"));
+      }
+      invocation->appended_mounts.emplace_back(
+          arg, Json{{"type", "symlink"},
+                    {"src", value.substr(0, colon)},
+                    {"dst", value.substr(colon + 1)}});
+      return absl::OkStatus();
+    }
+    case FlagKind::kPreset:
+      invocation->presets.push_back(value);
+      return absl::OkStatus();
+    case FlagKind::kTlsRoots:
+      overrides[flag.field] =
+          value.empty() ? std::string(kHostTlsRoots) : value;
+      return absl::OkStatus();
+    case FlagKind::kDryRun:
+      invocation->dry_run = true;
+      return absl::OkStatus();
     case FlagKind::kEnv: {
       const size_t eq = value.find('=');
       if (eq == 0 || value.empty()) {
@@ -265,6 +333,8 @@ std::string FlagLine(const FlagDef& flag) {
   std::string left = absl::StrCat("  --", flag.name);
   if (flag.kind == FlagKind::kChoice) {
     absl::StrAppend(&left, "=", flag.choices);
+  } else if (ValueIsOptional(flag)) {
+    absl::StrAppend(&left, flag.value_name);
   } else if (*flag.value_name != '\0') {
     absl::StrAppend(&left, "=", flag.value_name);
   }
@@ -299,6 +369,32 @@ std::string FlagLine(const FlagDef& flag) {
 
 absl::Span<const FlagDef> Flags() { return kFlagTable; }
 
+std::string NearestName(absl::string_view name,
+                        const std::vector<std::string>& candidates) {
+  // An unambiguous start of a name ("--work" for "--worktree").
+  std::vector<std::string> starting;
+  for (const std::string& candidate : candidates) {
+    if (name.size() >= 3 && absl::StartsWith(candidate, name)) {
+      starting.push_back(candidate);
+    }
+  }
+  if (starting.size() == 1) return starting.front();
+  std::string best;
+  size_t best_distance = 0;
+  for (const std::string& candidate : candidates) {
+    const size_t distance = EditDistance(name, candidate);
+    if (best.empty() || distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  // A typo: a third of the name at most, and never a different word
+  // ("--foo" is not "--dir").
+  const bool near = !best.empty() && best_distance > 0 &&
+                    best_distance <= std::max<size_t>(1, name.size() / 3);
+  return near ? best : "";
+}
+
 absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
                                       Subcommand subcommand) {
   Invocation invocation;
@@ -326,15 +422,35 @@ absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,
         2, equals == std::string::npos ? std::string::npos : equals - 2);
     const FlagDef* flag = FindFlag(name);
     if (flag == nullptr) {
-      return UsageError(
-          absl::StrCat("unknown flag --", name, " (see 'cell help run')"));
+      std::vector<std::string> names;
+      for (const FlagDef& known : kFlagTable) {
+        if ((known.subcommands & BitOf(subcommand)) != 0) {
+          names.emplace_back(known.name);
+        }
+      }
+      const std::string nearest = NearestName(name, names);
+      return UsageError(absl::StrCat(
+          "unknown flag --", name,
+          nearest.empty() ? ""
+                          : absl::StrCat("; did you mean --", nearest, "?"),
+          " (see 'cell help ", SubcommandName(subcommand), "')"));
     }
     if ((flag->subcommands & BitOf(subcommand)) == 0) {
       return UsageError(absl::StrCat("--", name, " is an option of `",
                                      OwnerOf(*flag), "` only"));
     }
     std::string value;
-    if (!TakesValue(*flag)) {
+    if (ValueIsOptional(*flag)) {
+      if (equals != std::string::npos) {
+        value = arg.substr(equals + 1);
+        if (value.empty()) {
+          return UsageError(absl::StrCat("--", name,
+                                         "= needs a value, or "
+                                         "give --",
+                                         name, " alone"));
+        }
+      }
+    } else if (!TakesValue(*flag)) {
       if (equals != std::string::npos) {
         return UsageError(absl::StrCat("--", name, " takes no value"));
       }
@@ -366,6 +482,14 @@ void ApplyOverrides(const Invocation& invocation, Json* spec) {
     if (mounts.is_null()) mounts = Json::array();
     for (const auto& [flag, mount] : invocation.appended_mounts) {
       if (mounts.is_array()) mounts.push_back(mount);
+    }
+  }
+  if (!invocation.presets.empty()) {
+    Json& presets = (*spec)["presets"];
+    if (presets.is_null()) presets = Json::array();
+    if (presets.is_string()) presets = Json::array({presets});
+    for (const std::string& name : invocation.presets) {
+      if (presets.is_array()) presets.push_back(name);
     }
   }
   if (!invocation.protect.empty()) {

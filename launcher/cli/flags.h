@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/types/span.h"
 #include "nlohmann/json.hpp"
 
@@ -28,6 +29,10 @@ enum class FlagKind {
   kCount,      // A whole number; sets `field`.
   kRlimit,     // NAME=VALUE; sets limits.rlimits.NAME.
   kMount,      // SRC[:DST]; appends a mount of type `name`.
+  kMountAt,    // DST; appends a tmpfs or dir (`name`) there.
+  kSymlinkAt,  // TARGET:DST; appends a symlink.
+  kPreset,     // Appends to presets.
+  kTlsRoots,   // Optional =FILE; tlsRoots, the host's bundle without one.
   kEnv,        // NAME=VALUE; sets env.NAME.
   kProtect,    // Appends to protect.
   kSpecFile,   // Not a spec field: the invocation's own options.
@@ -35,6 +40,7 @@ enum class FlagKind {
   kStatusFile,
   kOutput,
   kUncheckedPaths,
+  kDryRun,
 };
 
 // Bits of FlagDef::subcommands.
@@ -65,10 +71,17 @@ struct Invocation {
   std::vector<std::pair<std::string, nlohmann::json>> appended_mounts;
   std::vector<std::pair<std::string, std::string>> env;
   std::vector<std::string> protect;
+  std::vector<std::string> presets;
   std::vector<std::string> command;
   bool help = false;
   bool unchecked_paths = false;  // pack --unchecked-paths.
+  bool dry_run = false;          // run --dry-run.
 };
+
+// The name among `candidates` nearest to `name` by edit distance, when
+// near enough to be a typo ("--worktre" for "--worktree"); "" otherwise.
+std::string NearestName(absl::string_view name,
+                        const std::vector<std::string>& candidates);
 
 // Parses `args` (after the subcommand). Errors name the flag and the fix.
 absl::StatusOr<Invocation> ParseFlags(const std::vector<std::string>& args,

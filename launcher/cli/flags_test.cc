@@ -13,7 +13,9 @@ namespace cell {
 namespace {
 
 using ::cell::testing::StatusIs;
+using ::testing::AllOf;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using Json = nlohmann::json;
 
 TEST(FlagsTest, EveryRowIsWholeAndNamedOnce) {
@@ -27,9 +29,11 @@ TEST(FlagsTest, EveryRowIsWholeAndNamedOnce) {
                             flag.kind != FlagKind::kPackedFile &&
                             flag.kind != FlagKind::kStatusFile &&
                             flag.kind != FlagKind::kOutput &&
-                            flag.kind != FlagKind::kUncheckedPaths;
+                            flag.kind != FlagKind::kUncheckedPaths &&
+                            flag.kind != FlagKind::kDryRun;
     EXPECT_EQ(*flag.field != '\0', sets_field);
-    EXPECT_EQ(*flag.choices != '\0', flag.kind == FlagKind::kChoice);
+    EXPECT_EQ(*flag.choices != '\0',
+              flag.kind == FlagKind::kChoice || flag.kind == FlagKind::kPreset);
   }
 }
 
@@ -134,6 +138,70 @@ TEST(FlagsTest, MistakesNameTheFlagAndTheFix) {
   EXPECT_THAT(ParseFlags({"--", "ls"}, Subcommand::kCheckSpec),
               StatusIs(absl::StatusCode::kInvalidArgument,
                        HasSubstr("no command here")));
+}
+
+TEST(FlagsTest, MountsPresetsTlsRootsAndDryRun) {
+  ASSERT_OK_AND_ASSIGN(
+      Invocation invocation,
+      ParseFlags({"--tmpfs=/scratch", "--dir=/opt/x",
+                  "--symlink=/usr/bin/env:/opt/env", "--preset=host",
+                  "--preset", "nix", "--tls-roots", "--dry-run", "--", "make"},
+                 Subcommand::kRun));
+  EXPECT_TRUE(invocation.dry_run);
+  Json spec = Json::parse(R"({"presets": "host"})");
+  ApplyOverrides(invocation, &spec);
+  EXPECT_EQ(spec["mounts"], Json::parse(R"([
+      {"type": "tmpfs", "dst": "/scratch"}, {"type": "dir", "dst": "/opt/x"},
+      {"type": "symlink", "src": "/usr/bin/env", "dst": "/opt/env"}])"));
+  // A spec's single name becomes a list the flags add to.
+  EXPECT_EQ(spec["presets"], Json::parse(R"(["host", "host", "nix"])"));
+  EXPECT_EQ(spec["tlsRoots"], "@host");
+  // --tls-roots takes its file only after `=`: the next word is not eaten.
+  ASSERT_OK_AND_ASSIGN(
+      Invocation file,
+      ParseFlags({"--tls-roots=/etc/my-ca.pem", "--tls-roots", "--", "x"},
+                 Subcommand::kRun));
+  Json again = Json::object();
+  ApplyOverrides(file, &again);
+  EXPECT_EQ(again["tlsRoots"], "@host");
+  EXPECT_THAT(file.command, ::testing::ElementsAre("x"));
+  for (const char* bad :
+       {"--symlink=/x", "--symlink=:/x", "--symlink=/x:", "--tls-roots="}) {
+    EXPECT_THAT(ParseFlags({bad}, Subcommand::kRun),
+                StatusIs(absl::StatusCode::kInvalidArgument, HasSubstr("--")))
+        << bad;
+  }
+  EXPECT_THAT(ParseFlags({"--dry-run"}, Subcommand::kCheckSpec),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       HasSubstr("of `cell run` only")));
+}
+
+TEST(FlagsTest, MistypedFlagsGetTheNearestName) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"--worktre=.", "did you mean --worktree?"},
+      {"--pid-namespaces", "did you mean --pid-namespace?"},
+      {"--presets=host", "did you mean --preset?"},
+      {"--readonly-root", "did you mean --read-only-root?"},
+      {"--tls", "did you mean --tls-roots?"},
+  };
+  for (const auto& [arg, message] : cases) {
+    EXPECT_THAT(
+        ParseFlags({arg}, Subcommand::kRun),
+        StatusIs(absl::StatusCode::kInvalidArgument,
+                 AllOf(HasSubstr(message), HasSubstr("see 'cell help run'"))))
+        << arg;
+  }
+  // Nothing near: no guess.
+  EXPECT_THAT(ParseFlags({"--banana"}, Subcommand::kRun),
+              StatusIs(absl::StatusCode::kInvalidArgument,
+                       Not(HasSubstr("did you mean"))));
+  // Only the subcommand's own flags are offered.
+  EXPECT_THAT(
+      ParseFlags({"--outpt=x"}, Subcommand::kRun),
+      StatusIs(absl::StatusCode::kInvalidArgument, Not(HasSubstr("--output"))));
+  EXPECT_EQ(NearestName("chek-spec", {"run", "check-spec", "pack"}),
+            "check-spec");
+  EXPECT_EQ(NearestName("x", {"run", "pack"}), "");
 }
 
 }  // namespace

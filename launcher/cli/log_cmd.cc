@@ -22,8 +22,26 @@ namespace {
 constexpr char kLogUsage[] = R"(Usage: cell log [--top=N] AUDIT_LOG...
 
 Summarises the builtin proxy engine's audit log (logDir/proxy-audit.jsonl,
-one JSON line per request): totals, the N busiest hosts (default 10) and
-every denied host. Several files are added together.
+one JSON line per request). Several files are added together. Prints:
+
+  - the totals: requests allowed, denied and refused for an error, bytes
+    each way; requests that went out with no final record (the launcher
+    was killed, or the log filled);
+  - for each file with lines that are not audit records: how many, and
+    the first line numbers (they are not counted);
+  - the runs: each record carries its run's id (the `runId` of the
+    `started` line of --status-file), with its requests, denied requests
+    and the files it is in; records with no run id are listed per file as
+    "no run id". The last N runs (default 10) to appear;
+  - the N busiest hosts (default 10): most requests first, then by name;
+  - every denied host: most denied requests first, then by name.
+
+Host names are the cell's choice: control characters in them (and in run
+ids and file names) are printed escaped, as \xNN.
+
+  --top=N   how many hosts and runs to list (default 10)
+
+Exit status: 0; 2 for a usage error or a file that cannot be read.
 )";
 
 // Reads an audit log piece by piece: a log of any size (a cell can make

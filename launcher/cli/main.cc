@@ -12,7 +12,11 @@
 #include "absl/status/statusor.h"
 #include "base/version.h"
 #include "launcher/cli/common.h"
+#include "launcher/cli/completion.h"
+#include "launcher/cli/flags.h"
 #include "launcher/cli/pack.h"
+#include "launcher/cli/trust.h"
+#include "launcher/spec/presets.h"
 
 namespace cell {
 namespace {
@@ -24,6 +28,8 @@ Usage:
   cell check-spec [--spec=FILE] [OVERRIDES]
   cell pack --spec=FILE --output=FILE [OVERRIDES]
   cell log [--top=N] AUDIT_LOG...
+  cell completion bash|zsh
+  cell trust [FILE...]
   cell help [COMMAND]
   cell --version
 
@@ -39,15 +45,22 @@ Commands:
   pack        write a self-contained executable with the spec baked in
               (arguments given to it are appended to the spec's command)
   log         summarise the builtin proxy's audit log: top hosts, denials
+  trust       mark a cell.json as reviewed: run and check-spec given no --spec
+              use ./cell.json (or the nearest up to the repository root)
+              only while it is trusted and unchanged
+  completion  print a bash or zsh completion script, e.g.
+              cell completion bash > ~/.local/share/bash-completion/completions/cell
 
 Exit status of `cell run`: the command's own; 128+N if it died of signal N
 (of a SIGINT, SIGTERM or SIGHUP the launcher got too, or a Ctrl-C typed at
 its terminal: the launcher then dies of it after its cleanup, so that one
 Ctrl-C stops a shell loop); 125 if the launcher failed before the command
-started (one line on stderr names the field or path and the fix); 126
-command not executable; 127 command not found inside the cell.
+started (one line per error on stderr names the field or path and the
+fix); 126 command not executable; 127 command not found inside the cell, or
+found but its ELF or #! interpreter is missing there (named).
 
-Run `cell help run` for the overrides.
+Run `cell help run` for the overrides, `cell help presets` for what
+--preset binds.
 )";
 
 int Help(const std::vector<std::string>& args) {
@@ -60,6 +73,12 @@ int Help(const std::vector<std::string>& args) {
     std::fputs(PackUsage().c_str(), stdout);
   } else if (topic == "log") {
     std::fputs(LogUsage().c_str(), stdout);
+  } else if (topic == "completion") {
+    std::fputs(CompletionUsage().c_str(), stdout);
+  } else if (topic == "trust") {
+    std::fputs(TrustUsage().c_str(), stdout);
+  } else if (topic == "presets") {
+    std::fputs(PresetHelp().c_str(), stdout);
   } else {
     std::fputs(kUsage, stdout);
   }
@@ -99,10 +118,16 @@ int main(int argc, char** argv) {
   if (command == "check-spec") return cell::CheckSpec(args);
   if (command == "pack") return cell::Pack(args);
   if (command == "log") return cell::Log(args);
+  if (command == "completion") return cell::Completion(args);
+  if (command == "trust") return cell::Trust(args);
+  const std::string nearest = cell::NearestName(
+      command, {"run", "check-spec", "pack", "log", "trust", "completion", "help",
+       "version"});
   std::fprintf(
       stderr,
-      "cell: unknown command '%s'; expected run, check-spec, pack or log "
-      "(see 'cell --help')\n",
-      argv[1]);
+      "cell: unknown command '%s'%s (the commands: run, check-spec, pack, "
+      "log, trust, completion; see 'cell --help')\n",
+      argv[1],
+      nearest.empty() ? "" : ("; did you mean '" + nearest + "'?").c_str());
   return cell::kExitUsage;
 }

@@ -28,9 +28,11 @@ the spec itself names on the host (worktree, filter, store, daemon socket,
 tinyproxy), so it can be copied anywhere and run.
 
 The spec is checked now, as `cell check-spec` would, and embedded with every
-default filled in. Host paths are kept as written and resolved each time the
-cell runs, so a relative `worktreePath` such as "." means the directory the
-packed cell is run in. OVERRIDES (see `cell help run`) are applied first.
+default filled in. Host paths are resolved each time the cell runs, so a
+relative `worktreePath` such as "." means the directory the packed cell is
+run in; the spec file's other relative paths (filter, logDir, bind sources)
+are relative to the spec file's directory, and embedded as absolute paths.
+OVERRIDES (see `cell help run`) are applied first.
 
 )";
 

@@ -1,5 +1,7 @@
 // `cell run`, and a packed cell run as itself: a spec and a command in,
 // the command's exit status out (125 when the launch failed).
+#include <errno.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <csignal>
@@ -13,9 +15,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "base/fs_util.h"
 #include "base/host_path.h"
+#include "base/printable.h"
 #include "launcher/cli/common.h"
 #include "launcher/jail/run.h"
+#include "launcher/spec/plan.h"
 #include "launcher/spec/resolve.h"
 
 namespace cell {
@@ -25,8 +30,11 @@ constexpr char kRunUsageHead[] =
     R"(Usage: cell run [--spec=FILE] [OVERRIDES] [-- COMMAND [ARG...]]
 
 Runs COMMAND (or the spec's `command`) inside a cell and exits with its
-status. Without --spec, the cell is built from the overrides alone
-(--worktree is then required). Relative paths are relative to the current
+status. Without --spec, the cell.json found here or above (up to the
+repository root) is used when you have trusted it (`cell help trust`);
+with none, the cell is built from the overrides alone (--worktree is then
+required). A spec file's relative paths are relative to its directory,
+except worktreePath, which like the flags' paths is relative to the current
 directory.
 
 Overrides (each sets the spec field named in brackets):
@@ -40,9 +48,13 @@ packed cell, logDir, the status file) are read-only inside the cell
 wherever a read-write bind would show them.
 
 Examples:
-  cell run --worktree=. --no-nix --network=none \
-      --ro-bind=/usr --ro-bind=/bin --ro-bind=/lib --ro-bind=/lib64 -- ls -la
-  cell run --spec=agent.json -- claude
+  cell run --worktree=. --no-nix --preset=host -- make
+  cell run --worktree=. --no-nix --network=none --ro-bind=/usr \
+      --symlink=usr/bin:/bin --symlink=usr/lib:/lib \
+      --symlink=usr/lib64:/lib64 -- ls -la
+  cell run --spec=agent.json --dry-run -- claude
+  cell run --bind=$HOME/.local/share/cell/home:/home/cell ...  (a home
+      that persists between runs)
 )";
 
 constexpr char kPackedUsage[] =
@@ -109,6 +121,71 @@ int RunWithOptions(const CellSpec& spec, const RunOptions& options) {
   return report->ExitStatus();
 }
 
+// `cell run --dry-run`: the resolved cell, as the launcher would build it.
+int PrintDryRun(const CellSpec& spec, const RunOptions& options,
+                absl::string_view source) {
+  absl::StatusOr<CellPlan> plan = CellRun::PlanOnly(spec, options);
+  if (!plan.ok()) {
+    PrintError(plan.status());
+    return kExitLaunchFailed;
+  }
+  std::string out = absl::StrCat(
+      "cell run --dry-run: nothing was launched\n", "spec:       ", source,
+      "\n", "command:    ", Printable(absl::StrJoin(plan->argv, " ")), "\n",
+      "worktree:   ", Printable(spec.worktree_path), " -> ", kCellWorktree,
+      " (read-write; the working directory)\n", "network:    ");
+  if (spec.network.mode == NetworkMode::kNone) {
+    absl::StrAppend(&out, "none (loopback only)\n");
+  } else {
+    absl::StrAppend(
+        &out, "proxy ", ProxyUrl(spec.network.port), " (",
+        spec.network.engine == EngineKind::kBuiltin ? "builtin" : "tinyproxy",
+        " engine), filter ",
+        spec.tinyproxy_filter.has_value() ? Printable(*spec.tinyproxy_filter)
+                                          : "none: every host allowed",
+        "\n");
+  }
+  absl::StrAppend(
+      &out, "isolation:  PID namespace ",
+      plan->pid_namespace ? "own" : "the host's", ", IPC namespace ",
+      plan->ipc_namespace ? "own" : "the host's", ", capabilities ",
+      plan->keep_capabilities ? "all (inside the user namespace)" : "none",
+      ", seccomp ", plan->seccomp ? "on" : "off", ", root ",
+      plan->read_only_root ? "read-only" : "writable", "\n");
+  std::vector<std::string> limits;
+  for (const RlimitOp& limit : plan->rlimits) {
+    limits.push_back(absl::StrCat(limit.name, "=", limit.value));
+  }
+  if (spec.limits.memory_max.has_value()) {
+    limits.push_back(absl::StrCat("memory.max=", *spec.limits.memory_max));
+  }
+  if (spec.limits.pids_max.has_value()) {
+    limits.push_back(absl::StrCat("pids.max=", *spec.limits.pids_max));
+  }
+  absl::StrAppend(&out, "limits:     ",
+                  limits.empty() ? "none (the launcher's own)"
+                                 : absl::StrJoin(limits, ", "),
+                  "\n", "mounts, in order:\n");
+  for (size_t i = 0; i < plan->mounts.size(); ++i) {
+    absl::StrAppend(&out, "  ", i + 1, ". ",
+                    Printable(DescribeMountOp(plan->mounts[i])), "\n");
+  }
+  if (!spec.protect.empty()) {
+    absl::StrAppend(&out, "  then read-only views of ", spec.protect.size(),
+                    " protected worktree paths (",
+                    Printable(absl::StrJoin(spec.protect, " ")),
+                    ") and of the files that control this launch\n");
+  }
+  absl::StrAppend(&out, "environment:\n");
+  for (const std::string& entry : plan->env) {
+    absl::StrAppend(&out, "  ", Printable(entry), "\n");
+  }
+  absl::StrAppend(&out, "exec tries:  ",
+                  Printable(absl::StrJoin(plan->exec_candidates, " ")), "\n");
+  std::fputs(out.c_str(), stdout);
+  return 0;
+}
+
 }  // namespace
 
 std::string RunUsage() {
@@ -124,12 +201,12 @@ int Run(const std::vector<std::string>& args) {
   RunOptions options;
   options.command = loaded->invocation.command;
   options.status_file = loaded->invocation.status_file;
-  // The spec file controls the next launch: read-only inside the cell.
-  if (const std::optional<std::string>& file = loaded->invocation.spec_file;
-      file.has_value()) {
-    absl::StatusOr<std::string> path = ResolveTrustedPathFromCwd(*file);
-    if (path.ok()) options.control_files.push_back(*std::move(path));
+  if (loaded->invocation.dry_run) {
+    return PrintDryRun(loaded->spec, options, loaded->source);
   }
+  // The spec file, given or found, controls the next launch: read-only
+  // inside the cell.
+  options.control_files = loaded->control_files;
   return RunWithOptions(loaded->spec, options);
 }
 
@@ -170,6 +247,10 @@ int RunPacked(const PackedSpec& packed, const char* name,
   absl::StatusOr<std::string> cwd = CurrentDirectory();
   if (!spec.ok() || !cwd.ok()) {
     PrintError(spec.ok() ? cwd.status() : spec.status());
+    return kExitLaunchFailed;
+  }
+  if (absl::Status made = CreateLogDir(*spec, *cwd); !made.ok()) {
+    PrintError(made);
     return kExitLaunchFailed;
   }
   spec = ResolveSpec(*std::move(spec), *cwd);

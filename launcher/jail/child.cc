@@ -31,11 +31,13 @@ namespace {
 // --- Child side (between clone and exec): syscalls only. ---
 
 [[noreturn]] void Fail(const ChildConfig& config, ChildStep step, int error,
-                       int64_t index = 0) {
+                       int64_t index = 0,
+                       const MissingInterpreter* interpreter = nullptr) {
   ChildFailure failure;
   failure.step = step;
   failure.error = error;
   failure.index = index;
+  if (interpreter != nullptr) failure.interpreter = *interpreter;
   // A short write to a pipe of this size is atomic; nothing else to do if
   // the parent is gone.
   (void)!write(config.failure_fd, &failure, sizeof(failure));
@@ -406,17 +408,30 @@ void BecomeCommand(const ChildConfig& config, int slave) {
 
 // Like execvp, but over the plan's PATH (execvp would read the launcher's
 // own PATH): ENOENT moves on, and the first other error is what counts.
+// So does the first ENOENT of a candidate that exists: then its
+// interpreter (ELF or #!) is what is missing, and the report names it.
 [[noreturn]] void Exec(const ChildConfig& config) {
   const CellPlan& plan = *config.plan;
   int error = ENOENT;
   int64_t failed = 0;
+  bool found = false;
   for (size_t i = 0; i < plan.exec_candidates.size(); ++i) {
-    execve(plan.exec_candidates[i].c_str(), config.argv.data(),
-           config.envp.data());
-    if (error == ENOENT && errno != ENOENT && errno != ENOTDIR) {
-      error = errno;
-      failed = static_cast<int64_t>(i);
+    const char* candidate = plan.exec_candidates[i].c_str();
+    execve(candidate, config.argv.data(), config.envp.data());
+    const int exec_error = errno;
+    if (found || exec_error == ENOTDIR) continue;
+    if (exec_error != ENOENT) {
+      error = exec_error;
+    } else if (faccessat(AT_FDCWD, candidate, F_OK, 0) != 0) {
+      continue;
     }
+    found = true;
+    failed = static_cast<int64_t>(i);
+  }
+  if (found && error == ENOENT) {
+    MissingInterpreter interpreter;
+    FindMissingInterpreter(plan.exec_candidates[failed].c_str(), &interpreter);
+    Fail(config, ChildStep::kExec, error, failed, &interpreter);
   }
   Fail(config, ChildStep::kExec, error, failed);
 }

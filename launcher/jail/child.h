@@ -6,6 +6,7 @@
 #ifndef CELL_LAUNCHER_JAIL_CHILD_H_
 #define CELL_LAUNCHER_JAIL_CHILD_H_
 
+#include <limits.h>
 #include <linux/filter.h>
 #include <signal.h>
 #include <sys/types.h>
@@ -14,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "launcher/jail/interpreter.h"
 #include "launcher/jail/terminal.h"
 #include "launcher/spec/plan.h"
 
@@ -62,12 +64,18 @@ enum class ChildStep : int32_t {
 };
 
 // Written by the child to the failure pipe; the pipe is close-on-exec, so
-// end-of-file without one of these means the command was exec'd.
+// end-of-file without one of these means the command was exec'd. One
+// write of at most PIPE_BUF bytes, so the parent reads it whole.
 struct ChildFailure {
   ChildStep step = ChildStep::kExec;
   int32_t error = 0;  // errno
   int64_t index = 0;  // Mount op or exec candidate, where it applies.
+  // kExec with ENOENT for a candidate that exists: the interpreter it
+  // needs that does not (kind kNone when no candidate existed).
+  MissingInterpreter interpreter;
 };
+static_assert(sizeof(ChildFailure) <= PIPE_BUF,
+              "the failure report must be one atomic pipe write");
 
 struct ChildConfig {
   const CellPlan* plan = nullptr;

@@ -96,6 +96,23 @@ absl::StatusOr<std::unique_ptr<CellRun>> CellRun::Prepare(
   return run;
 }
 
+absl::StatusOr<CellPlan> CellRun::PlanOnly(const CellSpec& spec,
+                                           const RunOptions& options) {
+  CELL_RETURN_IF_ERROR(CheckFilter(spec));
+  const std::string group_text = IdFileText("/etc/group");
+  CELL_ASSIGN_OR_RETURN(
+      const HostIdentity identity,
+      ResolveHostIdentity(spec.host_user, getuid(), getgid(),
+                          IdFileText("/etc/passwd"), group_text));
+  CELL_RETURN_IF_ERROR(CheckNixTrust(spec, identity, group_text));
+  CELL_ASSIGN_OR_RETURN(
+      CellPlan plan,
+      MakePlan(spec, options.command.empty() ? spec.command : options.command,
+               GatherHostFacts(identity)));
+  CELL_RETURN_IF_ERROR(CheckRlimits(plan));
+  return plan;
+}
+
 // Prepare, continued: who the cell runs as, its plan, and the checks that
 // need the plan. Host side; creates only the placeholders of protected
 // paths, removed with the run.

@@ -76,6 +76,11 @@ class CellRun {
   // Prepare: `spec` is resolved. Nothing on the host changes yet.
   static absl::StatusOr<std::unique_ptr<CellRun>> Prepare(
       const CellSpec& spec, const RunOptions& options);
+  // The plan Prepare would make (who the cell runs as, its mounts,
+  // environment and argv), creating nothing: `cell run --dry-run`. Without
+  // the read-only views of protected paths, which need placeholders.
+  static absl::StatusOr<CellPlan> PlanOnly(const CellSpec& spec,
+                                           const RunOptions& options);
   ~CellRun();  // Teardown().
   CellRun(const CellRun&) = delete;
   CellRun& operator=(const CellRun&) = delete;

@@ -55,6 +55,20 @@ std::string NameOfId(absl::string_view text, unsigned id) {
   return "";
 }
 
+std::string HomeOfUser(absl::string_view passwd_text, absl::string_view user) {
+  unsigned uid = 0;
+  const bool numeric = absl::SimpleAtoi(user, &uid);
+  for (const auto& fields : Entries(passwd_text)) {
+    if (fields.size() < 6) continue;
+    unsigned value = 0;
+    const bool match =
+        fields[0] == user ||
+        (numeric && absl::SimpleAtoi(fields[2], &value) && value == uid);
+    if (match) return std::string(fields[5]);
+  }
+  return "";
+}
+
 absl::StatusOr<HostIdentity> ResolveHostIdentity(
     const std::optional<std::string>& host_user, uid_t uid, gid_t gid,
     absl::string_view passwd_text, absl::string_view group_text) {

@@ -38,6 +38,10 @@ absl::StatusOr<HostIdentity> ResolveHostIdentity(
     const std::optional<std::string>& host_user, uid_t uid, gid_t gid,
     absl::string_view passwd_text, absl::string_view group_text);
 
+// The home directory of `user` (a name or a decimal uid) in an /etc/passwd
+// style text, or "".
+std::string HomeOfUser(absl::string_view passwd_text, absl::string_view user);
+
 // The name of `id` in an /etc/passwd or /etc/group style text, or "".
 std::string NameOfId(absl::string_view text, unsigned id);
 

@@ -220,7 +220,17 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
     mounts.push_back(Op(MountOpKind::kRoBind, spec.nix_daemon_socket,
                         std::string(kCellNixDaemonDir)));
   }
-  mounts.push_back(Op(MountOpKind::kTmpfs, "", std::string(kCellHome), 0755));
+  // The home: the spec's read-write bind at /home/cell (a persistent
+  // home), else a fresh tmpfs; the worktree and logDir go inside it.
+  const auto home_bind = std::find_if(
+      spec.mounts.begin(), spec.mounts.end(),
+      [](const MountSpec& mount) { return mount.dst == kCellHome; });
+  if (home_bind != spec.mounts.end()) {
+    mounts.push_back(
+        Op(MountOpKind::kBind, home_bind->src, std::string(kCellHome)));
+  } else {
+    mounts.push_back(Op(MountOpKind::kTmpfs, "", std::string(kCellHome), 0755));
+  }
   mounts.push_back(
       Op(MountOpKind::kBind, spec.worktree_path, std::string(kCellWorktree)));
   if (spec.log_dir.has_value()) {
@@ -230,6 +240,10 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
                             ? MountOpKind::kBind
                             : MountOpKind::kRoBind,
                         *spec.log_dir, std::string(kCellLogDir)));
+  }
+  if (spec.tls_roots.has_value()) {
+    mounts.push_back(
+        Op(MountOpKind::kRoBind, *spec.tls_roots, std::string(kCellTlsRoots)));
   }
   mounts.push_back(Op(MountOpKind::kTmpfs, "", "/tmp", 01777));
   if (spec.isolation.pid_namespace) {
@@ -257,6 +271,7 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
                         "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost "
                         "ip6-loopback\n"));
   for (const MountSpec& mount : spec.mounts) {
+    if (mount.dst == kCellHome) continue;  // Mounted first, above.
     MountOpKind kind = MountOpKind::kDir;
     switch (mount.type) {
       case MountType::kRoBind:
@@ -304,6 +319,11 @@ absl::StatusOr<CellPlan> MakePlan(const CellSpec& spec,
     }
     env.push_back(absl::StrCat("no_proxy=", kNoProxy));
     env.push_back(absl::StrCat("NO_PROXY=", kNoProxy));
+  }
+  if (spec.tls_roots.has_value()) {
+    for (const std::string& name : TlsRootsEnvNames()) {
+      env.push_back(absl::StrCat(name, "=", kCellTlsRoots));
+    }
   }
   for (const auto& [name, value] : spec.env) {
     // TERM and LANG may be overridden; the spec parser rejects forced names.

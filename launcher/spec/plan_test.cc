@@ -270,6 +270,41 @@ TEST(MaskNewRootInBindsTest, TheCellsRootIsHiddenInBindsAboveIt) {
                                      "/t", "mask /t/cell-jd.x/root", "/srv"));
 }
 
-}  // namespace
+TEST(MakePlanTest, TlsRootsAreBoundAndNamedForEveryClient) {
+  CellSpec spec = ResolvedSpec();
+  spec.tls_roots = "/host/ca.pem";
+  spec.env["CURL_CA_BUNDLE"] = "/mine.pem";  // The spec's own wins.
+  ASSERT_OK_AND_ASSIGN(CellPlan plan, MakePlan(spec, {"curl"}, Host()));
+  const MountOp* roots = FindOp(plan, "/etc/cell-tls-roots.pem");
+  ASSERT_NE(roots, nullptr);
+  EXPECT_EQ(roots->kind, MountOpKind::kRoBind);
+  EXPECT_EQ(roots->src, "/host/ca.pem");
+  EXPECT_THAT(plan.env,
+              IsSupersetOf({"SSL_CERT_FILE=/etc/cell-tls-roots.pem",
+                            "GIT_SSL_CAINFO=/etc/cell-tls-roots.pem",
+                            "NIX_SSL_CERT_FILE=/etc/cell-tls-roots.pem",
+                            "NODE_EXTRA_CA_CERTS=/etc/cell-tls-roots.pem",
+                            "CURL_CA_BUNDLE=/mine.pem"}));
+  EXPECT_THAT(plan.env,
+              Not(Contains("CURL_CA_BUNDLE=/etc/cell-tls-roots.pem")));
+}
 
+TEST(MakePlanTest, APersistentHomeReplacesTheTmpfsBeforeTheWorktree) {
+  CellSpec spec = ResolvedSpec();
+  spec.mounts.push_back({MountType::kRoBind, "/usr", "/usr"});
+  spec.mounts.push_back({MountType::kBind, "/host/cellhome", "/home/cell"});
+  ASSERT_OK_AND_ASSIGN(CellPlan plan, MakePlan(spec, {"ls"}, Host()));
+  const std::vector<std::string> dsts = Destinations(plan);
+  EXPECT_EQ(std::count(dsts.begin(), dsts.end(), "/home/cell"), 1);
+  const auto home = std::find(dsts.begin(), dsts.end(), "/home/cell");
+  const auto worktree =
+      std::find(dsts.begin(), dsts.end(), "/home/cell/worktree");
+  ASSERT_NE(home, dsts.end());
+  EXPECT_LT(home, worktree);
+  const MountOp* op = FindOp(plan, "/home/cell");
+  EXPECT_EQ(op->kind, MountOpKind::kBind);
+  EXPECT_EQ(op->src, "/host/cellhome");
+}
+
+}  // namespace
 }  // namespace cell

@@ -16,7 +16,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "base/devices.h"
 #include "base/fs_util.h"
@@ -24,6 +26,8 @@
 #include "base/json_fields.h"
 #include "base/status_macros.h"
 #include "base/test_faults.h"
+#include "launcher/spec/host_identity.h"
+#include "launcher/spec/presets.h"
 
 namespace cell {
 namespace {
@@ -80,6 +84,40 @@ absl::StatusOr<std::string> ResolveHostPath(absl::string_view field,
                       absl::StrCat("'", absolute, "' is not ", KindName(kind)));
   }
   return *std::move(resolved);
+}
+
+// logDir: as ResolveHostPath, but a directory not made yet is fine (`cell
+// run` makes it first): then its nearest existing ancestor is resolved,
+// and the rest is appended as written, without `..`.
+absl::StatusOr<std::string> ResolveLogDir(absl::string_view path,
+                                          absl::string_view cwd) {
+  absl::StatusOr<std::string> existing =
+      ResolveHostPath("logDir", path, cwd, Kind::kDirectory);
+  if (!absl::IsNotFound(existing.status())) return existing;
+  std::string ancestor = Absolute(path, cwd);
+  std::vector<std::string> missing;
+  while (true) {
+    const size_t slash = ancestor.rfind('/');
+    const std::string leaf = ancestor.substr(slash + 1);
+    if (leaf == "..") return existing;
+    if (!leaf.empty() && leaf != ".") missing.push_back(leaf);
+    ancestor = slash == 0 ? "/" : ancestor.substr(0, slash);
+    absl::StatusOr<std::string> resolved = ResolveTrustedPath(ancestor);
+    if (resolved.ok()) {
+      struct stat info;
+      if (stat(resolved->c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+        return existing;
+      }
+      std::string result = *resolved == "/" ? "" : *resolved;
+      for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
+        absl::StrAppend(&result, "/", *it);
+      }
+      return result;
+    }
+    if (!absl::IsNotFound(resolved.status()) || ancestor == "/") {
+      return existing;
+    }
+  }
 }
 
 // Compares version strings such as "2.18.1" and "2.9" numerically by part.
@@ -223,6 +261,60 @@ absl::Status CheckHostPathIsPlain(absl::string_view field,
                    "net/tun and dri render nodes"));
 }
 
+// The host's own CA bundle: the first that exists of the distributions'
+// places (Debian and Ubuntu, Fedora and RHEL, openSUSE, Alpine and Arch),
+// then $NIX_SSL_CERT_FILE and $SSL_CERT_FILE.
+absl::StatusOr<std::string> FindHostTlsRoots(absl::string_view host_root) {
+  std::vector<std::string> candidates;
+  for (const char* path : {"/etc/ssl/certs/ca-certificates.crt",
+                           "/etc/pki/tls/certs/ca-bundle.crt",
+                           "/etc/ssl/ca-bundle.pem", "/etc/ssl/cert.pem"}) {
+    candidates.push_back(absl::StrCat(host_root, path));
+  }
+  for (const char* name : {"NIX_SSL_CERT_FILE", "SSL_CERT_FILE"}) {
+    if (const char* value = getenv(name); value != nullptr && *value == '/') {
+      candidates.emplace_back(value);
+    }
+  }
+  for (const std::string& candidate : candidates) {
+    struct stat info;
+    if (stat(candidate.c_str(), &info) == 0 && S_ISREG(info.st_mode)) {
+      return candidate;
+    }
+  }
+  return FieldError(
+      "tlsRoots",
+      absl::StrCat("\"@host\": no CA bundle found on this host (looked at ",
+                   absl::StrJoin(candidates, ", "),
+                   "); install ca-certificates or give the bundle's path, "
+                   "--tls-roots=FILE"));
+}
+
+// `tlsRoots` is shown to every TLS client in the cell: it must be what it
+// claims, certificates only. A key (an SSH or TLS private key named by
+// mistake, or by a spec someone else wrote) would be handed to the cell.
+absl::Status CheckTlsRoots(const std::string& path) {
+  constexpr size_t kMaxBundle = size_t{16} << 20;  // Debian's: 200 KiB.
+  absl::StatusOr<std::string> text = ReadConfigFile(path, kMaxBundle);
+  if (!text.ok()) return FieldError("tlsRoots", text.status().message());
+  if (text->find("PRIVATE KEY") != std::string::npos ||
+      text->find("BEGIN OPENSSH") != std::string::npos) {
+    return FieldError("tlsRoots",
+                      absl::StrCat("'", path,
+                                   "' holds a private key; name a bundle of "
+                                   "CA certificates (PEM) only"));
+  }
+  if (text->find("-----BEGIN CERTIFICATE-----") == std::string::npos) {
+    return FieldError(
+        "tlsRoots",
+        absl::StrCat("'", path,
+                     "' holds no PEM certificate (-----BEGIN CERTIFICATE-----"
+                     "); name a CA bundle such as "
+                     "/etc/ssl/certs/ca-certificates.crt"));
+  }
+  return absl::OkStatus();
+}
+
 // The binds' sources resolved (a missing optional one dropped); the other
 // mounts as they are.
 absl::StatusOr<std::vector<MountSpec>> ResolveMounts(
@@ -259,11 +351,87 @@ absl::StatusOr<std::vector<MountSpec>> ResolveMounts(
 
 }  // namespace
 
+std::vector<std::string> HomeDirectories(
+    const std::optional<std::string>& host_user) {
+  // /etc/passwd read here, not through getpwuid: a static launcher must
+  // not load the host's NSS modules.
+  const std::string passwd =
+      ReadFileToString("/etc/passwd", 16 << 20).value_or("");
+  std::vector<std::string> candidates = {
+      "/root", HomeOfUser(passwd, std::to_string(getuid()))};
+  if (const char* home = getenv("HOME"); home != nullptr && *home == '/') {
+    candidates.emplace_back(home);
+  }
+  // A root launcher's cell of another user: that user's home too.
+  if (host_user.has_value()) {
+    candidates.push_back(HomeOfUser(passwd, *host_user));
+  }
+  std::vector<std::string> homes;
+  for (const std::string& candidate : candidates) {
+    char real[PATH_MAX];
+    if (candidate.empty() || realpath(candidate.c_str(), real) == nullptr) {
+      continue;
+    }
+    // "/" as a home (daemons' accounts) is refused as a worktree anyway.
+    if (std::string(real) == "/") continue;
+    if (std::find(homes.begin(), homes.end(), real) == homes.end()) {
+      homes.emplace_back(real);
+    }
+  }
+  return homes;
+}
+
+void AnchorSpecPaths(absl::string_view dir, nlohmann::json* spec) {
+  if (!spec->is_object()) return;
+  const auto anchor = [dir](nlohmann::json* value) {
+    if (!value->is_string()) return;
+    const std::string& path = value->get_ref<const std::string&>();
+    // "@host" and the like are not paths.
+    if (path.empty() || path.front() == '/' || path.front() == '@') return;
+    *value = Absolute(path, dir);
+  };
+  for (const char* field : {"tinyproxyFilter", "logDir", "nixStore",
+                            "nixDaemonSocket", "tlsRoots"}) {
+    if (auto it = spec->find(field); it != spec->end()) anchor(&*it);
+  }
+  if (auto mounts = spec->find("mounts");
+      mounts != spec->end() && mounts->is_array()) {
+    for (nlohmann::json& mount : *mounts) {
+      if (!mount.is_object()) continue;
+      const auto type = mount.find("type");
+      if (type == mount.end() || !type->is_string() ||
+          (*type != "bind" && *type != "ro-bind")) {
+        continue;
+      }
+      if (auto src = mount.find("src"); src != mount.end()) {
+        // A bind without `dst` shows its source at the same path: that
+        // path as written, not the anchored one.
+        if (mount.find("dst") == mount.end() && src->is_string() &&
+            !src->get_ref<const std::string&>().empty() &&
+            src->get_ref<const std::string&>().front() != '/') {
+          continue;  // The parser names the missing `dst`.
+        }
+        anchor(&*src);
+      }
+    }
+  }
+}
+
 absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
+  ResolveOptions options;
+  options.cwd = std::string(cwd);
+  options.homes = HomeDirectories(spec.host_user);
+  return ResolveSpec(std::move(spec), options);
+}
+
+absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec,
+                                     const ResolveOptions& options) {
+  const absl::string_view cwd = options.cwd;
   if (cwd.empty() || cwd.front() != '/') {
     return absl::InvalidArgumentError(
         absl::StrCat("working directory '", cwd, "' is not absolute"));
   }
+  const std::string worktree_as_given = spec.worktree_path;
   CELL_ASSIGN_OR_RETURN(spec.worktree_path,
                         ResolveHostPath("worktreePath", spec.worktree_path, cwd,
                                         Kind::kDirectory));
@@ -274,6 +442,27 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
                       "resolves to the host's root '/'; refusing to bind it "
                       "read-write into a cell");
   }
+  // `cd ~ && ./agent-cell` with a worktreePath of "." would give the agent
+  // the whole home read-write: .ssh, shell start-up files, every project.
+  // Naming the directory absolutely says it is meant.
+  if (worktree_as_given.empty() || worktree_as_given.front() != '/') {
+    for (const std::string& home : options.homes) {
+      // By identity: another name for the home (a bind mount of it) too.
+      const std::optional<std::string> below =
+          PathUnderByIdentity(home, spec.worktree_path);
+      if (!below.has_value()) continue;
+      return FieldError(
+          "worktreePath",
+          absl::StrCat("'", worktree_as_given, "' resolves to '",
+                       spec.worktree_path, "', which ",
+                       below->empty() ? "is" : "holds", " the home directory ",
+                       home,
+                       " (.ssh, shell start-up files, every project), "
+                       "read-write in the cell; run it in a project "
+                       "directory, or give the absolute path (--worktree=",
+                       spec.worktree_path, ") if that is really meant"));
+    }
+  }
   if (spec.tinyproxy_filter.has_value()) {
     CELL_ASSIGN_OR_RETURN(
         *spec.tinyproxy_filter,
@@ -281,9 +470,8 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
                         Kind::kRegularFile));
   }
   if (spec.log_dir.has_value()) {
-    CELL_ASSIGN_OR_RETURN(
-        *spec.log_dir,
-        ResolveHostPath("logDir", *spec.log_dir, cwd, Kind::kDirectory));
+    CELL_ASSIGN_OR_RETURN(*spec.log_dir,
+                          ResolveLogDir(*spec.log_dir, cwd));
     CELL_RETURN_IF_ERROR(CheckHostPathIsPlain("logDir", *spec.log_dir));
     if (*spec.log_dir == "/") {
       return FieldError("logDir",
@@ -292,9 +480,15 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
     }
   }
   if (spec.nix) {
-    CELL_ASSIGN_OR_RETURN(
-        spec.nix_store,
-        ResolveHostPath("nixStore", spec.nix_store, cwd, Kind::kDirectory));
+    absl::StatusOr<std::string> store =
+        ResolveHostPath("nixStore", spec.nix_store, cwd, Kind::kDirectory);
+    if (absl::IsNotFound(store.status())) {
+      return absl::NotFoundError(absl::StrCat(
+          store.status().message(),
+          "; on a host without Nix set \"nix\": false (--no-nix), and "
+          "--preset=host for the host's own programs"));
+    }
+    CELL_ASSIGN_OR_RETURN(spec.nix_store, std::move(store));
     CELL_RETURN_IF_ERROR(CheckHostPathIsPlain("nixStore", spec.nix_store));
     CELL_ASSIGN_OR_RETURN(
         spec.nix_daemon_socket,
@@ -311,10 +505,79 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
                        "\"nix\": false (--no-nix) on hosts without Nix"));
     }
   }
+  if (spec.tls_roots.has_value()) {
+    if (*spec.tls_roots == kHostTlsRoots) {
+      CELL_ASSIGN_OR_RETURN(*spec.tls_roots,
+                            FindHostTlsRoots(options.host_root));
+    }
+    CELL_ASSIGN_OR_RETURN(
+        *spec.tls_roots,
+        ResolveHostPath("tlsRoots", *spec.tls_roots, cwd, Kind::kRegularFile));
+    CELL_RETURN_IF_ERROR(CheckHostPathIsPlain("tlsRoots", *spec.tls_roots));
+    CELL_RETURN_IF_ERROR(CheckTlsRoots(*spec.tls_roots));
+  }
+  std::vector<std::string> preset_path;
+  if (!spec.presets.empty()) {
+    if (!spec.nix && std::find(spec.presets.begin(), spec.presets.end(),
+                               "nix") != spec.presets.end()) {
+      return FieldError("presets",
+                        "\"nix\" binds a Nix host's profiles, whose links "
+                        "point into the Nix store: it needs \"nix\": true "
+                        "(drop --no-nix), or use the \"host\" preset");
+    }
+    std::vector<std::string> taken;
+    for (const MountSpec& mount : spec.mounts) taken.push_back(mount.dst);
+    std::vector<MountSpec> expanded =
+        ExpandPresets(spec.presets, options.host_root, taken);
+    spec.mounts.insert(spec.mounts.begin(), expanded.begin(), expanded.end());
+    preset_path = PresetPathDirs(spec.presets);
+    // Resolved: the result is in `mounts`, and a resolved spec resolves to
+    // itself (check-spec output is a spec).
+    spec.presets.clear();
+  }
   // Without Nix the store and socket fields are kept as given but unused,
   // so that the resolved spec still parses (check-spec output is a spec).
   CELL_ASSIGN_OR_RETURN(spec.mounts,
                         ResolveMounts(std::move(spec.mounts), cwd));
+  // A persistent home: never the user's own home, or a directory holding
+  // it, read-write in the cell.
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    if (spec.mounts[i].dst != kCellHome) continue;
+    for (const std::string& home : options.homes) {
+      // Inside the home, only below a place of cell's own: what a cell
+      // leaves in the home's hidden directories runs on the host
+      // (~/.local/bin is on PATH, ~/.config holds autostart entries).
+      const std::optional<std::string> inside =
+          PathUnderByIdentity(spec.mounts[i].src, home);
+      if (inside.has_value() && absl::StartsWith(*inside, "/.") &&
+          !PathIsSameOrUnder(*inside, "/.local/share/cell")) {
+        return FieldError(
+            absl::StrCat("mounts[", i, "].src"),
+            absl::StrCat("'", spec.mounts[i].src,
+                         "' is in a hidden directory of the home ", home,
+                         ", where what a cell writes can run on the host "
+                         "(~/.local/bin is on PATH, ~/.config holds "
+                         "autostart entries); use ",
+                         home, "/.local/share/cell/home"));
+      }
+      const std::optional<std::string> below =
+          PathUnderByIdentity(home, spec.mounts[i].src);
+      if (!below.has_value()) continue;
+      return FieldError(
+          absl::StrCat("mounts[", i, "].src"),
+          absl::StrCat("'", spec.mounts[i].src, "' ",
+                       below->empty() ? "is" : "holds", " the home directory ",
+                       home,
+                       " (.ssh, shell start-up files): give the cell a home "
+                       "of its own, e.g. ",
+                       home, "/.local/share/cell/home"));
+    }
+    if (spec.mounts[i].src == spec.worktree_path) {
+      return FieldError(absl::StrCat("mounts[", i, "].src"),
+                        "is the worktree; give the cell's home a directory "
+                        "of its own");
+    }
+  }
   // logDir as the worktree or a read-write bind (by identity: another name
   // counts): the cell would rewrite the audit log. A view of it inside
   // such a bind is made read-only at launch instead (protect.h).
@@ -347,6 +610,7 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec, absl::string_view cwd) {
         if (!bin.empty()) path.push_back(std::move(bin));
       }
     }
+    path.insert(path.end(), preset_path.begin(), preset_path.end());
     if (path.empty()) path = {"/usr/bin", "/bin"};
     spec.path = std::move(path);
   }

@@ -83,6 +83,7 @@ std::vector<std::string> BaseDestinations(const CellSpec& spec) {
                                    "/etc/group",
                                    "/etc/hosts"};
   if (spec.log_dir.has_value()) base.emplace_back(kCellLogDir);
+  if (spec.tls_roots.has_value()) base.emplace_back(kCellTlsRoots);
   if (spec.nix) {
     base.emplace_back(kCellNixStore);
     base.emplace_back(kCellNixDaemonDir);
@@ -90,14 +91,46 @@ std::vector<std::string> BaseDestinations(const CellSpec& spec) {
   return base;
 }
 
-absl::Status ReadMounts(const Json& object, CellSpec* spec) {
+// Every error of a spec, so that one check shows them all.
+class SpecErrors {
+ public:
+  void Add(absl::Status status) {
+    if (!status.ok()) errors_.push_back(std::move(status));
+  }
+  bool empty() const { return errors_.empty(); }
+  // One line per error, with the first error's code.
+  absl::Status Combined() const {
+    std::vector<absl::string_view> lines;
+    for (const absl::Status& error : errors_) lines.push_back(error.message());
+    return absl::Status(errors_.front().code(), absl::StrJoin(lines, "\n"));
+  }
+
+ private:
+  std::vector<absl::Status> errors_;
+};
+
+absl::Status ReadMount(const Json& item, const std::string& prefix,
+                       CellSpec* spec);
+
+// `indices`: each read mount's index in the spec's list, for errors.
+absl::Status ReadMounts(const Json& object, CellSpec* spec,
+                        std::vector<size_t>* indices, SpecErrors* errors) {
   const Json* value = FindField(object, "mounts");
   if (value == nullptr) return absl::OkStatus();
   if (!value->is_array())
     return TypeError("mounts", "a list of mounts", *value);
   for (size_t i = 0; i < value->size(); ++i) {
-    const Json& item = (*value)[i];
-    const std::string prefix = absl::StrCat("mounts[", i, "]");
+    const size_t before = spec->mounts.size();
+    errors->Add(ReadMount((*value)[i], absl::StrCat("mounts[", i, "]"), spec));
+    if (spec->mounts.size() > before) indices->push_back(i);
+  }
+  return absl::OkStatus();
+}
+
+// One entry of `mounts`, appended to spec->mounts when valid.
+absl::Status ReadMount(const Json& item, const std::string& prefix,
+                       CellSpec* spec) {
+  {
     if (!item.is_object()) {
       return TypeError(prefix,
                        "an object like {\"type\": \"ro-bind\", "
@@ -147,41 +180,62 @@ absl::Status ReadMounts(const Json& object, CellSpec* spec) {
   return absl::OkStatus();
 }
 
-absl::Status CheckMountDestinations(const CellSpec& spec) {
-  const std::vector<std::string> base = BaseDestinations(spec);
-  std::set<std::string> seen;
-  for (size_t i = 0; i < spec.mounts.size(); ++i) {
-    const std::string field = absl::StrCat("mounts[", i, "].dst");
-    const std::string& dst = spec.mounts[i].dst;
-    // The kernel's own trees in the cell take no mount of the spec's:
-    // under /proc one would pass for part of the cell's own /proc.
-    for (const char* kernel : {"/proc", "/sys"}) {
-      if (PathIsSameOrUnder(dst, kernel)) {
-        return FieldError(field, absl::StrCat("'", dst, "' is under ", kernel,
-                                              ", which only the launcher "
-                                              "mounts; choose another path"));
-      }
+// One mount's destination against the launcher's own and the earlier
+// mounts' (`seen`).
+absl::Status CheckMountDestination(const MountSpec& mount,
+                                   const std::string& field,
+                                   const std::vector<std::string>& base,
+                                   std::set<std::string>* seen) {
+  const std::string& dst = mount.dst;
+  // The kernel's own trees in the cell take no mount of the spec's:
+  // under /proc one would pass for part of the cell's own /proc.
+  for (const char* kernel : {"/proc", "/sys"}) {
+    if (PathIsSameOrUnder(dst, kernel)) {
+      return FieldError(field, absl::StrCat("'", dst, "' is under ", kernel,
+                                            ", which only the launcher "
+                                            "mounts; choose another path"));
     }
-    for (const std::string& fixed : base) {
-      if (dst == fixed) {
-        return FieldError(field, absl::StrCat("'", dst,
-                                              "' is mounted by the launcher "
-                                              "itself; choose another path"));
-      }
-      if (PathIsSameOrUnder(fixed, dst)) {
-        return FieldError(field, absl::StrCat("'", dst, "' would hide '", fixed,
-                                              "', which the launcher mounts; "
-                                              "choose a path that does not "
-                                              "contain it"));
-      }
-    }
-    if (!seen.insert(dst).second) {
+  }
+  if (!seen->insert(dst).second) {
+    return FieldError(field, absl::StrCat("'", dst,
+                                          "' is already the destination of "
+                                          "an earlier mount"));
+  }
+  // A persistent home: a read-write bind replaces the launcher's tmpfs at
+  // /home/cell (the worktree and logDir are mounted inside it).
+  if (dst == kCellHome) {
+    if (mount.type == MountType::kBind) return absl::OkStatus();
+    return FieldError(field,
+                      "only a read-write bind (\"type\": \"bind\") may "
+                      "replace the cell's home /home/cell, e.g. "
+                      "--bind=$HOME/.local/share/cell/home:/home/cell");
+  }
+  for (const std::string& fixed : base) {
+    if (dst == fixed) {
       return FieldError(field, absl::StrCat("'", dst,
-                                            "' is already the destination of "
-                                            "an earlier mount"));
+                                            "' is mounted by the launcher "
+                                            "itself; choose another path"));
+    }
+    if (PathIsSameOrUnder(fixed, dst)) {
+      return FieldError(field, absl::StrCat("'", dst, "' would hide '", fixed,
+                                            "', which the launcher mounts; "
+                                            "choose a path that does not "
+                                            "contain it"));
     }
   }
   return absl::OkStatus();
+}
+
+void CheckMountDestinations(const CellSpec& spec,
+                            const std::vector<size_t>& indices,
+                            SpecErrors* errors) {
+  const std::vector<std::string> base = BaseDestinations(spec);
+  std::set<std::string> seen;
+  for (size_t i = 0; i < spec.mounts.size(); ++i) {
+    errors->Add(CheckMountDestination(
+        spec.mounts[i], absl::StrCat("mounts[", indices[i], "].dst"), base,
+        &seen));
+  }
 }
 
 bool IsValidEnvName(absl::string_view name) {
@@ -407,6 +461,8 @@ const std::vector<std::string>& DefaultProtectedPaths() {
   return *kDefaults;
 }
 
+namespace {
+
 // `protect`: worktree-relative paths, "@defaults" expanded.
 absl::Status ReadProtect(const Json& json, CellSpec* spec) {
   std::vector<std::string> entries;
@@ -442,14 +498,34 @@ absl::Status ReadProtect(const Json& json, CellSpec* spec) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
-  if (!json.is_object()) return TypeError("(top level)", "an object", json);
-  CELL_RETURN_IF_ERROR(CheckKnownFields(
-      json, "",
-      {"version", "command", "worktreePath", "tinyproxyFilter", "logDir",
-       "nixDaemonSocket", "nixStore", "nix", "path", "mounts", "env", "network",
-       "isolation", "limits", "hostUser", "protect"}));
-  CellSpec spec;
+// `presets`: a name or a list of names, each known (PresetNames()).
+absl::Status ReadPresets(const Json& json, CellSpec* spec) {
+  const Json* value = FindField(json, "presets");
+  if (value == nullptr) return absl::OkStatus();
+  std::vector<std::string> names;
+  if (value->is_string()) {
+    names.push_back(value->get<std::string>());
+  } else {
+    CELL_RETURN_IF_ERROR(ReadStringList(json, "", "presets", &names));
+  }
+  const std::vector<std::string>& known = PresetNames();
+  for (size_t i = 0; i < names.size(); ++i) {
+    if (std::find(known.begin(), known.end(), names[i]) == known.end()) {
+      return FieldError(
+          value->is_string() ? "presets" : absl::StrCat("presets[", i, "]"),
+          absl::StrCat("unknown preset \"", names[i], "\"; the presets are ",
+                       absl::StrJoin(known, ", "),
+                       " (`cell help presets` lists what each binds)"));
+    }
+    if (std::find(spec->presets.begin(), spec->presets.end(), names[i]) ==
+        spec->presets.end()) {
+      spec->presets.push_back(names[i]);
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ReadVersion(const Json& json) {
   const Json* version = FindField(json, "version");
   if (version == nullptr) {
     return FieldError("version", "is required; this launcher reads version 1");
@@ -459,53 +535,106 @@ absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
                                               "got ",
                                               version->dump()));
   }
-  CELL_RETURN_IF_ERROR(ReadStringList(json, "", "command", &spec.command));
-  if (!spec.command.empty() && spec.command.front().empty()) {
+  return absl::OkStatus();
+}
+
+absl::Status ReadCommand(const Json& json, CellSpec* spec) {
+  CELL_RETURN_IF_ERROR(ReadStringList(json, "", "command", &spec->command));
+  if (!spec->command.empty() && spec->command.front().empty()) {
     return FieldError("command[0]", "the program name must not be empty");
   }
+  return absl::OkStatus();
+}
+
+absl::Status ReadWorktree(const Json& json, CellSpec* spec) {
   if (FindField(json, "worktreePath") == nullptr) {
     return FieldError("worktreePath",
                       "is required: the host directory bound read-write at "
                       "/home/cell/worktree (or pass --worktree=DIR)");
   }
+  return ReadString(json, "", "worktreePath", &spec->worktree_path);
+}
+
+absl::Status ReadHostUser(const Json& json, CellSpec* spec) {
   CELL_RETURN_IF_ERROR(
-      ReadString(json, "", "worktreePath", &spec.worktree_path));
-  CELL_RETURN_IF_ERROR(
-      ReadNullableString(json, "", "tinyproxyFilter", &spec.tinyproxy_filter));
-  CELL_RETURN_IF_ERROR(ReadNullableString(json, "", "logDir", &spec.log_dir));
-  CELL_RETURN_IF_ERROR(
-      ReadNullableString(json, "", "hostUser", &spec.host_user));
-  if (spec.host_user.has_value() &&
-      (spec.host_user->empty() ||
-       spec.host_user->find_first_of(":\n") != std::string::npos)) {
+      ReadNullableString(json, "", "hostUser", &spec->host_user));
+  if (spec->host_user.has_value() &&
+      (spec->host_user->empty() ||
+       spec->host_user->find_first_of(":\n") != std::string::npos)) {
     return FieldError("hostUser",
                       "must be a user name or a decimal uid, e.g. \"agent\"");
   }
-  CELL_RETURN_IF_ERROR(
-      ReadString(json, "", "nixDaemonSocket", &spec.nix_daemon_socket));
-  CELL_RETURN_IF_ERROR(ReadString(json, "", "nixStore", &spec.nix_store));
-  CELL_RETURN_IF_ERROR(ReadBool(json, "", "nix", &spec.nix));
-  if (FindField(json, "path") != nullptr) {
-    std::vector<std::string> path;
-    CELL_RETURN_IF_ERROR(ReadStringList(json, "", "path", &path));
-    for (size_t i = 0; i < path.size(); ++i) {
-      const std::string field = absl::StrCat("path[", i, "]");
-      if (path[i].empty() || path[i].front() != '/' ||
-          path[i].find(':') != std::string::npos) {
-        return FieldError(field, absl::StrCat("'", path[i],
-                                              "' must be an absolute directory "
-                                              "inside the cell without ':'"));
-      }
+  return absl::OkStatus();
+}
+
+absl::Status ReadPath(const Json& json, CellSpec* spec) {
+  if (FindField(json, "path") == nullptr) return absl::OkStatus();
+  std::vector<std::string> path;
+  CELL_RETURN_IF_ERROR(ReadStringList(json, "", "path", &path));
+  for (size_t i = 0; i < path.size(); ++i) {
+    const std::string field = absl::StrCat("path[", i, "]");
+    if (path[i].empty() || path[i].front() != '/' ||
+        path[i].find(':') != std::string::npos) {
+      return FieldError(field, absl::StrCat("'", path[i],
+                                            "' must be an absolute directory "
+                                            "inside the cell without ':'"));
     }
-    spec.path = std::move(path);
   }
-  CELL_RETURN_IF_ERROR(ReadProtect(json, &spec));
-  CELL_RETURN_IF_ERROR(ReadMounts(json, &spec));
-  CELL_RETURN_IF_ERROR(ReadEnv(json, &spec));
-  CELL_RETURN_IF_ERROR(ReadNetwork(json, &spec));
-  CELL_RETURN_IF_ERROR(ReadIsolation(json, &spec));
-  CELL_RETURN_IF_ERROR(ReadLimits(json, &spec));
-  CELL_RETURN_IF_ERROR(CheckMountDestinations(spec));
+  spec->path = std::move(path);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+const std::vector<std::string>& PresetNames() {
+  static const auto* names = new std::vector<std::string>{"host", "nix"};
+  return *names;
+}
+
+const std::vector<std::string>& TlsRootsEnvNames() {
+  static const auto* names = new std::vector<std::string>{
+      "SSL_CERT_FILE",      "NIX_SSL_CERT_FILE", "CURL_CA_BUNDLE",
+      "REQUESTS_CA_BUNDLE", "GIT_SSL_CAINFO",    "PIP_CERT",
+      "NODE_EXTRA_CA_CERTS"};
+  return *names;
+}
+
+absl::StatusOr<CellSpec> SpecFromJson(const Json& json) {
+  if (!json.is_object()) return TypeError("(top level)", "an object", json);
+  SpecErrors errors;
+  errors.Add(CheckKnownFields(
+      json, "",
+      {"version", "command", "worktreePath", "tinyproxyFilter", "logDir",
+       "nixDaemonSocket", "nixStore", "nix", "path", "mounts", "env", "network",
+       "isolation", "limits", "hostUser", "protect", "presets", "tlsRoots"}));
+  CellSpec spec;
+  errors.Add(ReadVersion(json));
+  errors.Add(ReadCommand(json, &spec));
+  errors.Add(ReadWorktree(json, &spec));
+  errors.Add(
+      ReadNullableString(json, "", "tinyproxyFilter", &spec.tinyproxy_filter));
+  errors.Add(ReadNullableString(json, "", "logDir", &spec.log_dir));
+  errors.Add(ReadHostUser(json, &spec));
+  errors.Add(ReadString(json, "", "nixDaemonSocket", &spec.nix_daemon_socket));
+  errors.Add(ReadString(json, "", "nixStore", &spec.nix_store));
+  errors.Add(ReadBool(json, "", "nix", &spec.nix));
+  errors.Add(ReadPath(json, &spec));
+  errors.Add(ReadPresets(json, &spec));
+  errors.Add(ReadNullableString(json, "", "tlsRoots", &spec.tls_roots));
+  if (spec.tls_roots.has_value() && spec.tls_roots->empty()) {
+    errors.Add(FieldError("tlsRoots",
+                          "must name a CA bundle file, or \"@host\" for the "
+                          "host's own"));
+  }
+  errors.Add(ReadProtect(json, &spec));
+  std::vector<size_t> mount_indices;
+  errors.Add(ReadMounts(json, &spec, &mount_indices, &errors));
+  errors.Add(ReadEnv(json, &spec));
+  errors.Add(ReadNetwork(json, &spec));
+  errors.Add(ReadIsolation(json, &spec));
+  errors.Add(ReadLimits(json, &spec));
+  CheckMountDestinations(spec, mount_indices, &errors);
+  if (!errors.empty()) return errors.Combined();
   return spec;
 }
 
@@ -513,11 +642,17 @@ absl::StatusOr<CellSpec> ParseSpec(absl::string_view text,
                                    absl::string_view source) {
   CELL_ASSIGN_OR_RETURN(Json json, ParseJsonText(text, source));
   absl::StatusOr<CellSpec> spec = SpecFromJson(json);
-  if (!spec.ok()) {
-    return absl::Status(spec.status().code(),
-                        absl::StrCat(source, ": ", spec.status().message()));
-  }
+  if (!spec.ok()) return WithSource(spec.status(), source);
   return spec;
+}
+
+absl::Status WithSource(const absl::Status& status, absl::string_view source) {
+  if (status.ok() || source.empty()) return status;
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(status.message(), '\n')) {
+    lines.push_back(absl::StrCat(source, ": ", line));
+  }
+  return absl::Status(status.code(), absl::StrJoin(lines, "\n"));
 }
 
 Json SpecToJson(const CellSpec& spec) {
@@ -528,6 +663,10 @@ Json SpecToJson(const CellSpec& spec) {
   json["tinyproxyFilter"] =
       spec.tinyproxy_filter.has_value() ? Json(*spec.tinyproxy_filter) : Json();
   json["logDir"] = spec.log_dir.has_value() ? Json(*spec.log_dir) : Json();
+  // Empty once resolved: the presets' paths are then among `mounts`.
+  json["presets"] = spec.presets;
+  json["tlsRoots"] =
+      spec.tls_roots.has_value() ? Json(*spec.tls_roots) : Json();
   json["hostUser"] =
       spec.host_user.has_value() ? Json(*spec.host_user) : Json();
   json["protect"] = spec.protect;

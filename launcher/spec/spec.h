@@ -1,5 +1,5 @@
 // The cell spec (JSON, version 1): the model, its parser and its resolver.
-// Contract: design/SPEC.md, "The cell spec". Field names follow the Nix
+// Reference: docs/spec.md, "The cell spec". Field names follow the Nix
 // parameters they come from. Both the launcher and the policy read it.
 #ifndef CELL_LAUNCHER_SPEC_SPEC_H_
 #define CELL_LAUNCHER_SPEC_SPEC_H_
@@ -80,6 +80,14 @@ struct CellSpec {
   std::string worktree_path;
   std::optional<std::string> tinyproxy_filter;
   std::optional<std::string> log_dir;
+  // Named sets of the host's system paths (launcher/spec/presets.h),
+  // expanded into `mounts` when the spec is resolved: only what exists on
+  // this host, symlinks as symlinks.
+  std::vector<std::string> presets;
+  // A host CA bundle bound read-only at kCellTlsRoots, named by the
+  // variables TLS clients read (TlsRootsEnvNames()); kHostTlsRoots stands
+  // for the host's own bundle, found when the spec is resolved.
+  std::optional<std::string> tls_roots;
   // A root launcher runs the cell as this host user (a name or a decimal
   // uid), as if that user had started it (launcher/spec/host_identity.h).
   std::optional<std::string> host_user;
@@ -120,6 +128,18 @@ inline constexpr absl::string_view kCellWorktree = "/home/cell/worktree";
 inline constexpr absl::string_view kCellLogDir = "/home/cell/log";
 inline constexpr absl::string_view kCellNixStore = "/nix/store";
 inline constexpr absl::string_view kCellNixDaemonDir = "/run/nix";
+inline constexpr absl::string_view kCellTlsRoots = "/etc/cell-tls-roots.pem";
+
+// `tlsRoots` value (and bare --tls-roots) for the host's own CA bundle.
+inline constexpr absl::string_view kHostTlsRoots = "@host";
+
+// The variables that point TLS clients at `tlsRoots` inside the cell
+// (OpenSSL, curl, git, Nix, Python requests, pip, Node).
+const std::vector<std::string>& TlsRootsEnvNames();
+
+// The names `presets` takes: "host" (a distribution's userland) and "nix"
+// (a Nix-only host's); launcher/spec/presets.h says what each binds.
+const std::vector<std::string>& PresetNames();
 
 // The paths "@defaults" in `protect` stands for.
 const std::vector<std::string>& DefaultProtectedPaths();
@@ -129,8 +149,13 @@ const std::vector<std::string>& ForcedEnvNames();
 
 // Builds a spec from parsed JSON: types, required and unknown fields, enum
 // values, mount destinations (absolute, no `..`, no collisions), env names.
-// Errors name the field, e.g. "field `mounts[2].dst`: ...". Touches no files.
+// Errors name the field, e.g. "field `mounts[2].dst`: ..."; every error
+// found is reported, one per line. Touches no files.
 absl::StatusOr<CellSpec> SpecFromJson(const nlohmann::json& json);
+
+// `status` with each line of its message prefixed "SOURCE: " (none for an
+// empty `source`): every error names where it is.
+absl::Status WithSource(const absl::Status& status, absl::string_view source);
 
 // ParseJsonText + SpecFromJson; `source` names the text in errors.
 absl::StatusOr<CellSpec> ParseSpec(absl::string_view text,

@@ -10,6 +10,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "launcher/spec/resolve.h"
@@ -403,6 +404,17 @@ TEST_F(ResolveSpecTest, MissingPathsNameFieldAndPath) {
                              HasSubstr("\"optional\": true"))));
 }
 
+// `cell run` makes a missing logDir first; resolution names where.
+TEST_F(ResolveSpecTest, AMissingLogDirResolvesBelowItsNearestAncestor) {
+  ASSERT_OK_AND_ASSIGN(CellSpec spec,
+                       Resolve(R"(, "logDir": "./wt/./new/logs/")"));
+  EXPECT_EQ(spec.log_dir, root_ + "/wt/new/logs");
+  EXPECT_THAT(Resolve(R"(, "logDir": "wt/new/../x")"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("logDir")));
+  EXPECT_THAT(Resolve(R"(, "logDir": "filter/x")"),
+              StatusIs(absl::StatusCode::kNotFound, HasSubstr("logDir")));
+}
+
 TEST_F(ResolveSpecTest, FilterMustBeARegularFile) {
   ASSERT_EQ(mkfifo((root_ + "/fifo").c_str(), 0600), 0);
   EXPECT_THAT(Resolve(R"(, "tinyproxyFilter": "fifo")"),
@@ -488,6 +500,217 @@ TEST_F(ResolveSpecTest, ResolvedSpecRoundTripsThroughJson) {
   EXPECT_EQ(json["logDir"], nullptr);
   ASSERT_OK_AND_ASSIGN(CellSpec again, SpecFromJson(json));
   EXPECT_EQ(SpecToJson(again), json);
+}
+
+TEST(ParseSpecTest, EveryErrorIsReportedOnItsOwnLine) {
+  const absl::StatusOr<CellSpec> spec = Parse(R"({"version": 2,
+      "worktreePath": 3, "nix": "no", "isolaton": {},
+      "mounts": [{"type": "bind"}, {"type": "tmpfs", "dst": "/proc/x"}]})");
+  ASSERT_FALSE(spec.ok());
+  const std::vector<std::string> lines =
+      absl::StrSplit(spec.status().message(), '\n');
+  EXPECT_THAT(
+      lines,
+      ElementsAre(HasSubstr("`isolaton`: unknown field; did you mean "
+                            "`isolation`?"),
+                  HasSubstr("`version`"), HasSubstr("`worktreePath`"),
+                  HasSubstr("`nix`"), HasSubstr("`mounts[0].src`"),
+                  // The index in the spec, not among the valid mounts.
+                  HasSubstr("`mounts[1].dst`: '/proc/x' is under /proc")));
+  for (const std::string& line : lines) {
+    EXPECT_THAT(line, ::testing::StartsWith("spec.json: field `"));
+  }
+}
+
+TEST(ParseSpecTest, PresetsAndTlsRoots) {
+  ASSERT_OK_AND_ASSIGN(CellSpec one, Parse(Spec(R"(, "presets": "host")")));
+  EXPECT_THAT(one.presets, ElementsAre("host"));
+  ASSERT_OK_AND_ASSIGN(CellSpec both,
+                       Parse(Spec(R"(, "presets": ["nix", "host", "nix"],
+                                   "tlsRoots": "@host")")));
+  EXPECT_THAT(both.presets, ElementsAre("nix", "host"));
+  EXPECT_EQ(both.tls_roots, "@host");
+  EXPECT_THAT(Parse(Spec(R"(, "presets": ["hots"])")),
+              StatusIs(kInvalid,
+                       AllOf(HasSubstr("`presets[0]`"), HasSubstr("host, nix"),
+                             HasSubstr("cell help presets"))));
+  EXPECT_THAT(Parse(Spec(R"(, "tlsRoots": "")")),
+              StatusIs(kInvalid, HasSubstr("`tlsRoots`")));
+  // The bundle's place is the launcher's.
+  EXPECT_THAT(Parse(Spec(R"(, "tlsRoots": "/x.pem", "mounts": [{"type":
+                            "tmpfs", "dst": "/etc/cell-tls-roots.pem"}])")),
+              StatusIs(kInvalid, HasSubstr("mounted by the launcher")));
+}
+
+TEST(ParseSpecTest, OnlyAReadWriteBindReplacesTheHome) {
+  EXPECT_THAT(Parse(Spec(R"(, "mounts": [{"type": "bind", "src": "/h",
+                                          "dst": "/home/cell"}])")),
+              IsOk());
+  EXPECT_THAT(Parse(Spec(R"(, "mounts": [{"type": "tmpfs",
+                                          "dst": "/home/cell"}])")),
+              StatusIs(kInvalid, HasSubstr("only a read-write bind")));
+  // Above the home still hides what the launcher mounts.
+  EXPECT_THAT(Parse(Spec(R"(, "mounts": [{"type": "bind", "src": "/h",
+                                          "dst": "/home"}])")),
+              StatusIs(kInvalid, HasSubstr("would hide")));
+}
+
+TEST_F(ResolveSpecTest, PresetsBecomeMountsAndPath) {
+  ASSERT_OK_AND_ASSIGN(CellSpec spec,
+                       Resolve(R"(, "nix": false, "presets": ["host"],
+                 "mounts": [{"type": "tmpfs", "dst": "/etc/ssl/certs"}])"));
+  EXPECT_TRUE(spec.presets.empty());
+  // This host's /usr, read-only; the spec's own mount wins over the
+  // preset's at the same place, and comes after the preset's.
+  EXPECT_THAT(spec.mounts, ::testing::Contains(MountSpec{
+                               MountType::kRoBind, "/usr", "/usr", true}));
+  int certs = 0;
+  for (const MountSpec& mount : spec.mounts) {
+    if (mount.dst == "/etc/ssl/certs") ++certs;
+  }
+  EXPECT_EQ(certs, 1);
+  EXPECT_EQ(spec.mounts.back().type, MountType::kTmpfs);
+  EXPECT_EQ(spec.path->front(), "/usr/local/bin");
+  // Resolved once, a spec resolves to itself.
+  ASSERT_OK_AND_ASSIGN(CellSpec again, SpecFromJson(SpecToJson(spec)));
+  ASSERT_OK_AND_ASSIGN(CellSpec twice, ResolveSpec(again, root_));
+  EXPECT_EQ(SpecToJson(twice), SpecToJson(spec));
+  EXPECT_THAT(Resolve(R"(, "nix": false, "presets": ["nix"])"),
+              StatusIs(kInvalid, AllOf(HasSubstr("`presets`"),
+                                       HasSubstr("needs \"nix\": true"))));
+}
+
+TEST_F(ResolveSpecTest, TlsRootsAreAFileOrTheHostsBundle) {
+  std::ofstream(root_ + "/roots.pem") << "-----BEGIN CERTIFICATE-----\n";
+  std::ofstream(root_ + "/id_ed25519")
+      << "-----BEGIN OPENSSH PRIVATE KEY-----\n";
+  std::ofstream(root_ + "/key.pem")
+      << "-----BEGIN CERTIFICATE-----\n-----BEGIN PRIVATE KEY-----\n";
+  std::ofstream(root_ + "/notes.txt") << "hello\n";
+  // What it names is shown to every TLS client: certificates only.
+  for (const char* wrong : {"id_ed25519", "key.pem"}) {
+    EXPECT_THAT(Resolve(absl::StrCat(R"(, "tlsRoots": ")", wrong, "\"")),
+                StatusIs(kInvalid, HasSubstr("holds a private key")))
+        << wrong;
+  }
+  EXPECT_THAT(Resolve(R"(, "tlsRoots": "notes.txt")"),
+              StatusIs(kInvalid, HasSubstr("holds no PEM certificate")));
+  ASSERT_OK_AND_ASSIGN(CellSpec spec, Resolve(R"(, "tlsRoots": "roots.pem")"));
+  EXPECT_EQ(spec.tls_roots, root_ + "/roots.pem");
+  EXPECT_THAT(Resolve(R"(, "tlsRoots": "wt")"),
+              StatusIs(kInvalid, AllOf(HasSubstr("`tlsRoots`"),
+                                       HasSubstr("not a regular file"))));
+  // "@host" on a host root without any bundle names where it looked.
+  ResolveOptions options;
+  options.cwd = root_;
+  options.host_root = root_ + "/wt";
+  unsetenv("SSL_CERT_FILE");
+  unsetenv("NIX_SSL_CERT_FILE");
+  EXPECT_THAT(
+      ResolveSpec(*ParseSpec(R"({"version": 1, "worktreePath": "wt",
+                                 "nix": false, "tlsRoots": "@host"})",
+                             "s"),
+                  options),
+      StatusIs(kInvalid, AllOf(HasSubstr("no CA bundle found"),
+                               HasSubstr("/etc/ssl/certs/ca-certificates.crt"),
+                               HasSubstr("--tls-roots=FILE"))));
+  ASSERT_EQ(mkdir((root_ + "/wt/etc").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/wt/etc/pki").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/wt/etc/pki/tls").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/wt/etc/pki/tls/certs").c_str(), 0755), 0);
+  std::ofstream(root_ + "/wt/etc/pki/tls/certs/ca-bundle.crt")
+      << "-----BEGIN CERTIFICATE-----\n";
+  ASSERT_OK_AND_ASSIGN(
+      CellSpec found,
+      ResolveSpec(*ParseSpec(R"({"version": 1, "worktreePath": "wt",
+                                 "nix": false, "tlsRoots": "@host"})",
+                             "s"),
+                  options));
+  EXPECT_EQ(found.tls_roots, root_ + "/wt/etc/pki/tls/certs/ca-bundle.crt");
+}
+
+TEST_F(ResolveSpecTest, ARelativeWorktreeIsNeverAHome) {
+  ASSERT_EQ(mkdir((root_ + "/home").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/home/me").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/home/me/project").c_str(), 0755), 0);
+  ResolveOptions options;
+  options.homes = {root_ + "/home/me"};
+  const auto resolve = [&](const std::string& cwd, const std::string& wt) {
+    options.cwd = cwd;
+    return ResolveSpec(*ParseSpec(absl::StrCat(R"({"version": 1, "nix": false,
+                                    "worktreePath": ")",
+                                               wt, "\"}"),
+                                  "s"),
+                       options);
+  };
+  EXPECT_THAT(
+      resolve(root_ + "/home/me", "."),
+      StatusIs(kInvalid, AllOf(HasSubstr("is the home directory"),
+                               HasSubstr("--worktree=" + root_ + "/home/me"))));
+  // A directory holding a home gives it away as well.
+  EXPECT_THAT(resolve(root_ + "/home/me/project", "../.."),
+              StatusIs(kInvalid, HasSubstr("holds the home directory")));
+  EXPECT_THAT(resolve(root_ + "/home/me/project", "."), IsOk());
+  // Named absolutely, it is meant.
+  EXPECT_THAT(resolve(root_, root_ + "/home/me"), IsOk());
+}
+
+TEST_F(ResolveSpecTest, APersistentHomeIsNotTheUsersOwn) {
+  ASSERT_EQ(mkdir((root_ + "/me").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/me/cellhome").c_str(), 0755), 0);
+  ResolveOptions options;
+  options.cwd = root_;
+  options.homes = {root_ + "/me"};
+  const auto resolve = [&](const std::string& src) {
+    return ResolveSpec(*ParseSpec(absl::StrCat(R"({"version": 1, "nix": false,
+                                    "worktreePath": "wt", "mounts": [
+                                    {"type": "bind", "dst": "/home/cell",
+                                     "src": ")",
+                                               src, "\"}]}"),
+                                  "s"),
+                       options);
+  };
+  EXPECT_THAT(resolve("me"),
+              StatusIs(kInvalid, AllOf(HasSubstr("`mounts[0].src`"),
+                                       HasSubstr("a home of its own"))));
+  EXPECT_THAT(resolve("."), StatusIs(kInvalid, HasSubstr("holds the home")));
+  EXPECT_THAT(resolve("wt"), StatusIs(kInvalid, HasSubstr("is the worktree")));
+  EXPECT_THAT(resolve("me/cellhome"), IsOk());
+  // A hidden directory of the home runs on the host: ~/.local/bin on PATH.
+  ASSERT_EQ(mkdir((root_ + "/me/.local").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/me/.local/share").c_str(), 0755), 0);
+  ASSERT_EQ(mkdir((root_ + "/me/.local/share/cell").c_str(), 0755), 0);
+  EXPECT_THAT(resolve("me/.local"),
+              StatusIs(kInvalid, AllOf(HasSubstr("hidden directory"),
+                                       HasSubstr("/.local/share/cell/home"))));
+  EXPECT_THAT(resolve("me/.local/share/cell"), IsOk());
+  // Another name for the home (a bind mount, here a trusted spelling of
+  // the same directory) is the home.
+  options.homes = {root_ + "/me/cellhome"};
+  EXPECT_THAT(resolve("me/./cellhome"),
+              StatusIs(kInvalid, HasSubstr("is the home directory")));
+}
+
+TEST(AnchorSpecPathsTest, TheSpecFilesPathsAreRelativeToIt) {
+  nlohmann::json spec = nlohmann::json::parse(R"({
+      "worktreePath": ".", "tinyproxyFilter": "f.txt", "logDir": "../logs",
+      "nixStore": "/nix/store", "tlsRoots": "@host",
+      "nixDaemonSocket": "d",
+      "mounts": [{"type": "ro-bind", "src": "tools", "dst": "/t"},
+                 {"type": "ro-bind", "src": "nodst"},
+                 {"type": "symlink", "src": "rel", "dst": "/l"},
+                 {"type": "bind", "src": 3, "dst": "/n"}]})");
+  AnchorSpecPaths("/specs/dir", &spec);
+  EXPECT_EQ(spec["worktreePath"], ".");
+  EXPECT_EQ(spec["tinyproxyFilter"], "/specs/dir/f.txt");
+  EXPECT_EQ(spec["logDir"], "/specs/dir/../logs");
+  EXPECT_EQ(spec["nixStore"], "/nix/store");
+  EXPECT_EQ(spec["tlsRoots"], "@host");
+  EXPECT_EQ(spec["nixDaemonSocket"], "/specs/dir/d");
+  EXPECT_EQ(spec["mounts"][0]["src"], "/specs/dir/tools");
+  EXPECT_EQ(spec["mounts"][1]["src"], "nodst");  // The parser names dst.
+  EXPECT_EQ(spec["mounts"][2]["src"], "rel");    // A link target.
+  EXPECT_EQ(spec["mounts"][3]["src"], 3);        // The parser names it.
 }
 
 }  // namespace

@@ -20,7 +20,8 @@ for arg in "$@"; do
     *) echo "usage: $0 [--seconds=N] [--seed=N]" >&2; exit 2 ;;
   esac
 done
-targets=(launcher/spec:spec launcher/proxy:filter launcher/proxy/builtin:http_head policy:policy
+targets=(launcher/spec:spec launcher/proxy:filter launcher/proxy/builtin:http_head
+         launcher/proxy/builtin:dns_message policy:policy
          policy:evaluate probes:parsers)
 labels=()
 for t in "${targets[@]}"; do labels+=("//${t}_fuzzer"); done

@@ -49,7 +49,7 @@ class CellCliTest : public ::testing::Test {
   std::optional<TempDir> dir_;
 };
 
-// One line on stderr, as SPEC.md promises for every launch failure.
+// One line on stderr, as docs/spec.md promises for every launch failure.
 int Lines(const std::string& text) {
   return static_cast<int>(std::count(text.begin(), text.end(), '\n'));
 }
@@ -169,8 +169,78 @@ TEST_F(CellCliTest, LogReadsHugeLinesWithoutGivingUp) {
   EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
   EXPECT_THAT(result.stdout_text,
               AllOf(HasSubstr("3 requests: 2 allowed, 1 denied"),
-                    HasSubstr("2 lines are not audit records (first: line 2)"),
+                    HasSubstr("audit.jsonl: 2 lines are not audit records "
+                              "(lines 2, 4); not counted"),
                     HasSubstr("5 bytes up")));
+}
+
+// `cell log` on crafted logs, end to end: the runs by id (records without
+// one per file), unreadable lines by file and number, hosts sorted by
+// count then name, and a host name's control characters escaped.
+TEST_F(CellCliTest, LogSummarisesRunsHostsAndBadLines) {
+  std::ofstream(dir_->Path("one.jsonl"))
+      << R"({"run":"1111","request":1,"host":"b.test","decision":"deny"})"
+      << "\n"
+      << R"({"run":"1111","request":2,"host":"a.test","decision":"deny"})"
+      << "\n"
+      << "garbage\n"
+      << R"({"run":"1111","request":3,"host":"c.test","decision":"allow","bytesUp":3})"
+      << "\n"
+      << R"({"run":"2222","request":1,"host":"c.test","decision":"allow","bytesDown":9})"
+      << "\n"
+      << R"({"run":"2222","request":2,"host":"c.test","decision":"deny"})"
+      << "\n"
+      << "{\"run\":\"2222\",\"request\":3,\"decision\":\"deny\","
+         "\"host\":\"x\\u001b]0;owned\\u0007\\r.test\"}\n";
+  std::ofstream(dir_->Path("two.jsonl"))
+      << R"({"host":"b.test","decision":"deny"})"
+      << "\n"
+      << "[1]\n\n{\"decision\":\n"
+      << R"({"run":"2222","request":4,"host":"c.test","decision":"allow"})";
+  ASSERT_OK_AND_ASSIGN(SubprocessResult result,
+                       Cell({"log", "one.jsonl", "two.jsonl"}));
+  EXPECT_THAT(result.exit_code, Optional(0)) << result.stderr_text;
+  EXPECT_EQ(result.stderr_text, "");
+  EXPECT_EQ(result.stdout_text,
+            "8 requests: 3 allowed, 5 denied, 0 errors; 3 bytes up, 9 bytes "
+            "down\n"
+            "one.jsonl: 1 line is not an audit record (line 3); not counted\n"
+            "two.jsonl: 2 lines are not audit records (lines 2, 4); not "
+            "counted\n"
+            "\n"
+            "3 runs:\n"
+            "  requests   denied  run (file)\n"
+            "         3        2  1111 (one.jsonl)\n"
+            "         4        2  2222 (one.jsonl, two.jsonl)\n"
+            "         1        1  no run id (two.jsonl)\n"
+            "\n"
+            "top hosts:\n"
+            "  requests   denied     bytes up   bytes down  host\n"
+            "         4        1            3            9  c.test\n"
+            "         2        2            0            0  b.test\n"
+            "         1        1            0            0  a.test\n"
+            "         1        1            0            0  "
+            "x\\x1b]0;owned\\x07\\x0d.test\n"
+            "\n"
+            "denied hosts:\n"
+            "         2  b.test\n"
+            "         1  a.test\n"
+            "         1  c.test\n"
+            "         1  x\\x1b]0;owned\\x07\\x0d.test\n");
+  ASSERT_OK_AND_ASSIGN(SubprocessResult top,
+                       Cell({"log", "--top=1", "one.jsonl", "two.jsonl"}));
+  EXPECT_THAT(top.exit_code, Optional(0)) << top.stderr_text;
+  EXPECT_THAT(top.stdout_text,
+              AllOf(HasSubstr("  (2 runs before these; --top=N shows more)\n"
+                              "         1        1  no run id (two.jsonl)\n"),
+                    HasSubstr("  host\n         4        1            3"
+                              "            9  c.test\n\ndenied hosts:\n"),
+                    HasSubstr("denied hosts:\n         2  b.test\n         1"
+                              "  a.test\n")));
+  ASSERT_OK_AND_ASSIGN(SubprocessResult help, Cell({"log", "--help"}));
+  EXPECT_THAT(help.stdout_text,
+              AllOf(HasSubstr("no run id"), HasSubstr("then by name"),
+                    HasSubstr("escaped")));
 }
 
 TEST_F(CellCliTest, PackHelpTeachesPackedCells) {

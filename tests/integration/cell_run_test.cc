@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -249,6 +250,121 @@ TEST_P(CellRunTest, ExitStatusRules) {
                        bad_mount.stderr_text.end(), '\n'),
             1);
   EXPECT_THAT(JobDirs(), IsEmpty());
+}
+
+// A command that exists inside the cell but whose interpreter does not
+// fails as exec does (ENOENT, 127), and the launcher names what is missing
+// instead of "not found": a real executable of the host copied into the
+// worktree, in a cell with no /lib64, and scripts whose #! line names what
+// the cell lacks.
+TEST_P(CellRunTest, MissingInterpreterIsNamed) {
+#if !defined(__x86_64__)
+  GTEST_SKIP() << "expects the x86-64 ELF interpreter's path";
+#endif
+  constexpr char kLdSo[] = "/lib64/ld-linux-x86-64.so.2";
+  if (access(kLdSo, X_OK) != 0) GTEST_SKIP() << "no " << kLdSo << " here";
+  {
+    std::ifstream in("/usr/bin/true", std::ios::binary);
+    std::ofstream out(Path("wt/true-copy"), std::ios::binary);
+    out << in.rdbuf();
+  }
+  ASSERT_EQ(chmod(Path("wt/true-copy").c_str(), 0755), 0);
+  const std::vector<std::string> bare = {"run", "--worktree=wt", "--no-nix",
+                                         "--network=none"};
+  auto run = [&](std::vector<std::string> flags,
+                 const std::vector<std::string>& command) {
+    flags.insert(flags.begin(), bare.begin(), bare.end());
+    flags.push_back("--");
+    flags.insert(flags.end(), command.begin(), command.end());
+    return RunSubprocess(CellArgv(flags), Options());
+  };
+  const std::string bind_hint =
+      "; bind it (e.g. --ro-bind=/lib64, or the spec's `mounts`), or give "
+      "the cell the host's userland with --preset=host\n";
+
+  // Nothing bound: the copy is there, its ELF interpreter is not.
+  ASSERT_OK_AND_ASSIGN(SubprocessResult copy, run({}, {"./true-copy"}));
+  EXPECT_THAT(copy.exit_code, Optional(127));
+  EXPECT_EQ(copy.stderr_text,
+            absl::StrCat("cell: command './true-copy' exists inside the cell "
+                         "but its ELF interpreter ",
+                         kLdSo, " does not", bind_hint));
+
+  // Found through PATH in a bound /usr, without /lib64.
+  ASSERT_OK_AND_ASSIGN(SubprocessResult on_path,
+                       run({"--ro-bind=/usr"}, {"true"}));
+  EXPECT_THAT(on_path.exit_code, Optional(127));
+  EXPECT_EQ(on_path.stderr_text,
+            absl::StrCat("cell: command '/usr/bin/true' exists inside the "
+                         "cell but its ELF interpreter ",
+                         kLdSo, " does not", bind_hint));
+
+  // A script whose interpreter is the copy: the missing file is named,
+  // and what names it.
+  std::ofstream(Path("wt/via-copy")) << "#!/home/cell/worktree/true-copy\n";
+  ASSERT_EQ(chmod(Path("wt/via-copy").c_str(), 0755), 0);
+  ASSERT_OK_AND_ASSIGN(SubprocessResult nested, run({}, {"./via-copy"}));
+  EXPECT_THAT(nested.exit_code, Optional(127));
+  EXPECT_EQ(nested.stderr_text,
+            absl::StrCat("cell: command './via-copy' exists inside the cell "
+                         "but the ELF interpreter ",
+                         kLdSo,
+                         " of its interpreter /home/cell/worktree/true-copy "
+                         "does not",
+                         bind_hint));
+
+  // /lib64 bound but not /lib, where its loader links to (Debian's
+  // layout): the link is there, its target is not.
+  char target[256] = {};
+  if (readlink(kLdSo, target, sizeof(target) - 1) > 0 &&
+      absl::StartsWith(target, "/lib/")) {
+    ASSERT_OK_AND_ASSIGN(SubprocessResult dangling,
+                         run({"--ro-bind=/lib64"}, {"./true-copy"}));
+    EXPECT_THAT(dangling.exit_code, Optional(127));
+    EXPECT_EQ(dangling.stderr_text,
+              absl::StrCat("cell: command './true-copy' exists inside the "
+                           "cell but its ELF interpreter ",
+                           kLdSo, " does not (a symlink to ", target,
+                           ", which is missing inside the cell); bind its "
+                           "target (e.g. --ro-bind=/lib, or the spec's "
+                           "`mounts`), or give the cell the host's userland "
+                           "with --preset=host\n"));
+  }
+}
+
+TEST_P(CellRunTest, MissingScriptInterpreterIsNamed) {
+  std::ofstream(Path("wt/script")) << "#!/nonexistent/interp -x\necho hi\n";
+  std::ofstream(Path("wt/dos")) << "#!/bin/sh\r\necho hi\r\n";
+  std::ofstream(Path("wt/env-script"))
+      << "#!/usr/bin/env no-such-interpreter\n";
+  for (const char* name : {"wt/script", "wt/dos", "wt/env-script"}) {
+    ASSERT_EQ(chmod(Path(name).c_str(), 0755), 0);
+  }
+  ASSERT_RUN(script, {}, {"./script"});
+  EXPECT_THAT(script.exit_code, Optional(127));
+  EXPECT_EQ(script.stderr_text,
+            "cell: command './script' exists inside the cell but its "
+            "interpreter /nonexistent/interp (from its #! line) does not; "
+            "bind it with --ro-bind or the spec's `mounts`, or correct the "
+            "#! line\n");
+  // DOS line endings: the carriage return shown, and the cause said.
+  ASSERT_RUN(dos, {}, {"./dos"});
+  EXPECT_THAT(dos.exit_code, Optional(127));
+  EXPECT_EQ(dos.stderr_text,
+            "cell: command './dos' exists inside the cell but its "
+            "interpreter /bin/sh\\x0d (from its #! line) does not; its #! "
+            "line ends in a carriage return (DOS line endings): convert the "
+            "file, e.g. with dos2unix\n");
+  // env exists and runs: its own message is the only one.
+  ASSERT_RUN(env, {}, {"./env-script"});
+  EXPECT_THAT(env.exit_code, Optional(127));
+  EXPECT_THAT(env.stderr_text, HasSubstr("no-such-interpreter"));
+  EXPECT_THAT(env.stderr_text, Not(HasSubstr("cell:")));
+  // A command that is nowhere is still "not found", with the PATH.
+  ASSERT_RUN(missing, {}, {"./no-such-file"});
+  EXPECT_THAT(missing.exit_code, Optional(127));
+  EXPECT_EQ(missing.stderr_text,
+            "cell: command './no-such-file' not found inside the cell\n");
 }
 
 TEST_P(CellRunTest, StatusFileReportsStartAndExit) {

@@ -27,6 +27,7 @@
 #include "testing/cell_fixture.h"
 #include "testing/pty_session.h"
 #include "testing/runfiles.h"
+#include "testing/shell_line.h"
 #include "testing/status_matchers.h"
 
 namespace cell::testing {
@@ -39,15 +40,6 @@ const std::vector<std::string> kHardened = {
     "--pid-namespace", "--ipc-namespace", "--capabilities=none", "--seccomp",
     "--read-only-root"};
 
-std::string ShellQuote(const std::string& word) {
-  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
-}
-
-std::string ShellLine(const std::vector<std::string>& argv) {
-  std::vector<std::string> quoted;
-  for (const std::string& word : argv) quoted.push_back(ShellQuote(word));
-  return absl::StrJoin(quoted, " ");
-}
 
 class TerminalTest : public CellFixture {
  protected:

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <ifaddrs.h>
-#include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
@@ -11,11 +10,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
-#include <condition_variable>
-#include <cstring>
-#include <memory>
-#include <mutex>
 #include <string>
 #include <vector>
 
@@ -25,86 +19,54 @@
 #include "base/test_faults.h"
 #include "launcher/proxy/address_policy.h"
 #include "launcher/proxy/builtin/forward.h"
+#include "launcher/proxy/builtin/resolver.h"
 
 namespace cell {
 namespace {
 
-// getaddrinfo cannot be cancelled, so it runs on its own detached thread
-// and the connection waits for it with a timeout.
+// The addresses of `host`, each with `port`, in the order to try them.
 struct Resolution {
-  std::mutex mu;
-  std::condition_variable done_cv;
-  bool done = false;
-  int error = 0;
   std::vector<sockaddr_storage> addresses;
   std::vector<socklen_t> lengths;
 };
 
-// Resolves `host` once (literal addresses without a resolver), waiting at
-// most `timeout`.
-absl::StatusOr<std::shared_ptr<Resolution>> Resolve(
-    const std::string& host, uint16_t port, absl::Duration timeout,
-    ConnectionTracker* tracker) {
-  auto resolution = std::make_shared<Resolution>();
-  // Numeric addresses need no resolver (and no thread): the common case of
-  // a loopback or literal-IP target stays fast.
-  auto add = [&resolution](const void* address, socklen_t length) {
-    sockaddr_storage storage{};
-    std::memcpy(&storage, address, length);
-    resolution->addresses.push_back(storage);
-    resolution->lengths.push_back(length);
-    resolution->done = true;
-  };
-  sockaddr_in v4{};
-  sockaddr_in6 v6{};
-  v4.sin_family = AF_INET;
-  v4.sin_port = htons(port);
-  v6.sin6_family = AF_INET6;
-  v6.sin6_port = htons(port);
-  if (inet_pton(AF_INET, host.c_str(), &v4.sin_addr) == 1) {
-    add(&v4, sizeof(v4));
-  } else if (inet_pton(AF_INET6, host.c_str(), &v6.sin6_addr) == 1) {
-    add(&v6, sizeof(v6));
-  } else {
-    const bool started = StartDetached([resolution, host, port] {
-      addrinfo hints{};
-      hints.ai_family = AF_UNSPEC;
-      hints.ai_socktype = SOCK_STREAM;
-      addrinfo* result = nullptr;
-      const int error = getaddrinfo(host.c_str(), std::to_string(port).c_str(),
-                                    &hints, &result);
-      std::lock_guard<std::mutex> lock(resolution->mu);
-      resolution->error = error;
-      for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-        sockaddr_storage address{};
-        std::memcpy(&address, ai->ai_addr, ai->ai_addrlen);
-        resolution->addresses.push_back(address);
-        resolution->lengths.push_back(ai->ai_addrlen);
-      }
-      if (result != nullptr) freeaddrinfo(result);
-      resolution->done = true;
-      resolution->done_cv.notify_all();
-    });
-    if (!started) {
-      return absl::ResourceExhaustedError(
-          absl::StrCat("no thread to resolve ", host, " (process limit)"));
-    }
-  }
-  const absl::Time deadline = absl::Now() + timeout;
-  {
-    std::unique_lock<std::mutex> lock(resolution->mu);
-    while (!resolution->done && absl::Now() < deadline &&
-           !tracker->Stopping()) {
-      resolution->done_cv.wait_for(lock, std::chrono::milliseconds(100));
-    }
-    if (!resolution->done) {
+// Resolves `host` once, waiting at most `timeout`: IP literals as they are,
+// names through /etc/hosts and DNS by the launcher's own resolver
+// (resolver.h), never glibc's NSS, which a static binary would load from
+// the host it runs on. The resolver is bounded and polls `tracker`, so it
+// runs in this connection's thread.
+absl::StatusOr<Resolution> Resolve(const std::string& host, uint16_t port,
+                                   absl::Duration timeout,
+                                   ConnectionTracker* tracker) {
+  ResolverOptions options;
+  options.deadline = absl::Now() + timeout;
+  options.cancelled = [tracker] { return tracker->Stopping(); };
+  absl::StatusOr<std::vector<sockaddr_storage>> resolved =
+      ResolveHost(host, options);
+  if (!resolved.ok()) {
+    const absl::Status& status = resolved.status();
+    // A stopping engine ends the wait as a timeout did before.
+    if (absl::IsCancelled(status)) {
       return absl::DeadlineExceededError(
-          absl::StrCat("resolving ", host, " timed out"));
+          absl::StrCat("resolving ", host, " was cut short: the cell is "
+                       "stopping"));
     }
-    if (resolution->error != 0 || resolution->addresses.empty()) {
-      return absl::UnavailableError(absl::StrCat(
-          "cannot resolve ", host, ": ", gai_strerror(resolution->error)));
+    if (absl::IsDeadlineExceeded(status) ||
+        absl::IsResourceExhausted(status)) {
+      return status;
     }
+    return absl::UnavailableError(status.message());
+  }
+  Resolution resolution;
+  for (sockaddr_storage address : *resolved) {
+    if (address.ss_family == AF_INET) {
+      reinterpret_cast<sockaddr_in*>(&address)->sin_port = htons(port);
+      resolution.lengths.push_back(sizeof(sockaddr_in));
+    } else {
+      reinterpret_cast<sockaddr_in6*>(&address)->sin6_port = htons(port);
+      resolution.lengths.push_back(sizeof(sockaddr_in6));
+    }
+    resolution.addresses.push_back(address);
   }
   return resolution;
 }
@@ -152,10 +114,10 @@ absl::StatusOr<int> ConnectUpstream(const std::string& host, uint16_t port,
                                     const std::vector<std::string>& allowing,
                                     const ConnectTimeouts& timeouts,
                                     ConnectionTracker* tracker) {
-  absl::StatusOr<std::shared_ptr<Resolution>> resolved =
+  absl::StatusOr<Resolution> resolved =
       Resolve(host, port, timeouts.resolve, tracker);
   if (!resolved.ok()) return resolved.status();
-  const Resolution& resolution = **resolved;
+  const Resolution& resolution = *resolved;
   absl::StatusOr<std::vector<size_t>> usable =
       UsableAddresses(host, resolution, allowing);
   if (!usable.ok()) return usable.status();

@@ -1,6 +1,6 @@
 // The upstream of an allowed request, host side in a connection's thread:
-// the host resolved once (with a timeout: getaddrinfo runs on its own
-// thread), each address judged (launcher/proxy/address_policy.h), and a
+// the host resolved once by the launcher's own resolver (resolver.h: no
+// NSS in a static binary; bounded and cancellable), each address judged (launcher/proxy/address_policy.h), and a
 // connection to exactly an address that was checked (no second lookup: a
 // name cannot rebind between check and connect).
 #ifndef CELL_LAUNCHER_PROXY_BUILTIN_CONNECT_H_
