@@ -31,6 +31,8 @@ PACKAGES=(
   vim tmux
   # Style.
   clang-format
+  # Container tests (tests/container): rootful podman with runc, an image of busybox-static, catatonit for kube play.
+  podman runc busybox-static catatonit
 )
 
 missing=()

@@ -79,8 +79,9 @@ count_cases "$(bazel info bazel-testlogs 2>/dev/null)"
 # see tools/sanitizers/BUILD.bazel). Its own output tree, so the normal
 # build above stays cached.
 # Tests of the static binaries themselves (a packed cell on another
-# machine's layout) are tagged static_only: --config=asan links the
-# launcher dynamically, so they run in the plain build only.
+# machine's layout, the launcher in a minimal container image) are tagged
+# static_only: --config=asan links the launcher dynamically, so they run
+# in the plain build only.
 bazel_test --config=asan --test_tag_filters=-static_only //... "$@" || status=$?
 count_cases "$(bazel info --config=asan bazel-testlogs 2>/dev/null)" \
   'tests(//...) except attr(tags, static_only, tests(//...))'

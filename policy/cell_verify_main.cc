@@ -40,6 +40,7 @@
 #include "absl/strings/str_split.h"
 #include "base/fs_util.h"
 #include "base/json_text.h"
+#include "base/outer_runtime.h"
 #include "base/printable.h"
 #include "base/status_macros.h"
 #include "base/subprocess.h"
@@ -685,6 +686,10 @@ Observation HostFacts(const cell::CellSpec& spec) {
   }
   observation.host_cgroups =
       cell::policy::ParseCgroups(FileText("/proc/self/cgroup"));
+  // A seccomp filter on cell-verify itself (a container's) is inherited by
+  // every process it starts, the cell included.
+  observation.host_seccomp_filter =
+      cell::DetectOuterRuntime(cell::GatherRuntimeFacts()).seccomp_filter;
   return observation;
 }
 
@@ -794,6 +799,12 @@ int main(int argc, char** argv) {
   report.policy = policy->name;
   report.static_only = flags->static_only;
   report.threshold = flags->threshold;
+  // Where it ran: inside a container the runtime decides what a cell can
+  // have (a PID namespace needs an unmasked /proc).
+  for (auto& [name, value] : cell::DescribeOuterRuntime(
+           cell::DetectOuterRuntime(cell::GatherRuntimeFacts()))) {
+    report.environment.emplace_back(std::move(name), std::move(value));
+  }
   report.colour = flags->format == "text" && flags->output.empty() &&
                   isatty(STDOUT_FILENO) && std::getenv("NO_COLOR") == nullptr;
   absl::StatusOr<std::vector<PropertyResult>> results =

@@ -350,6 +350,24 @@ TEST(EvaluateTest, AnIncompleteWalkIsAnErrorNotAPass) {
   }
 }
 
+// cell-verify in a container (podman's default seccomp profile): every
+// process it starts inherits that filter, a cell without one of its own
+// included. Mode 2 is then what such a cell shows; mode 0 cannot happen.
+TEST(EvaluateTest, AnOuterSeccompFilterIsInherited) {
+  Observation o = DocumentedFacts();
+  o.host_seccomp_filter = true;
+  o.facts["seccomp"]["mode"] = 2;
+  const auto results = Evaluate(DefaultSpec(), DocumentedPolicy(), o, {});
+  EXPECT_THAT(results,
+              Contains(AllOf(
+                  Field(&PropertyResult::property, "seccomp"),
+                  Field(&PropertyResult::outcome, Outcome::kPass),
+                  Field(&PropertyResult::expected, HasSubstr("inherited")))));
+  o.facts["seccomp"]["mode"] = 0;
+  EXPECT_THAT(Evaluate(DefaultSpec(), DocumentedPolicy(), o, {}),
+              Result("seccomp", Outcome::kFail));
+}
+
 TEST(EvaluateTest, ExpectationsFollowTheSpec) {
   CellSpec spec = DefaultSpec();
   spec.isolation = {true, true, Capabilities::kNone, true, true};

@@ -99,6 +99,14 @@ std::string Detail(const PropertyResult& result) {
                       result.message.empty() ? "" : "\n", result.message);
 }
 
+nlohmann::json Environment(const Report& report) {
+  nlohmann::json environment = nlohmann::json::object();
+  for (const auto& [name, value] : report.environment) {
+    environment[name] = value;
+  }
+  return environment;
+}
+
 }  // namespace
 
 std::string FormatText(const Report& report) {
@@ -140,6 +148,12 @@ std::string FormatText(const Report& report) {
     }
   }
   absl::StrAppend(&out, Summary(report), "\n", ExposureLine(report), "\n");
+  if (!report.environment.empty()) {
+    absl::StrAppend(&out, "environment (where cell-verify ran):\n");
+    for (const auto& [name, value] : report.environment) {
+      absl::StrAppend(&out, "  ", name, ": ", Printable(value), "\n");
+    }
+  }
   return out;
 }
 
@@ -185,6 +199,7 @@ std::string FormatJson(const Report& report) {
               {"passed", Acceptable(report.results, report.threshold)},
               {"summary", summary},
               {"exposure", exposure},
+              {"environment", Environment(report)},
               {"results", results}})
              .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) +
          "\n";
@@ -212,6 +227,10 @@ std::string FormatJunit(const Report& report) {
         &out, absl::StrFormat("      <property name=\"exposureThreshold\" "
                               "value=\"%g\"/>\n",
                               *report.threshold));
+  }
+  for (const auto& [name, value] : report.environment) {
+    absl::StrAppend(&out, "      <property name=\"environment.",
+                    XmlEscape(name), "\" value=\"", XmlEscape(value), "\"/>\n");
   }
   absl::StrAppend(&out, "    </properties>\n");
   for (const PropertyResult& result : report.results) {

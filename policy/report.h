@@ -6,6 +6,7 @@
 
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "policy/evaluate.h"
@@ -24,6 +25,10 @@ struct Report {
   std::vector<PropertyResult> results;
   // cell-verify --threshold: the highest exposure score that passes.
   std::optional<double> threshold;
+  // Where cell-verify ran ("container": "podman (/run/.containerenv)",
+  // masked /proc paths, seccomp, user-namespace limits, cgroups:
+  // base/outer_runtime.h), in the order shown.
+  std::vector<std::pair<std::string, std::string>> environment;
 };
 
 std::string FormatText(const Report& report);

@@ -40,11 +40,10 @@ absl::StatusOr<JobDir> JobDir::Create(absl::string_view parent) {
   std::string staging =
       absl::StrCat(parent, "/", kJobDirStagingPrefix, "XXXXXX");
   if (mkdtemp(staging.data()) == nullptr) {
+    // The caller adds what to change (TMPDIR, the container's /tmp).
     return ErrnoStatus(errno, absl::StrCat("cannot create the run directory "
                                            "in ",
-                                           parent,
-                                           " (set TMPDIR to a writable "
-                                           "directory)"));
+                                           parent));
   }
   const std::string lock = absl::StrCat(staging, "/", kLockName);
   const int fd = open(lock.c_str(),

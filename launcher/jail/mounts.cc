@@ -414,6 +414,17 @@ int Mask(ApplyContext* context, int parent_fd, const char* leaf) {
   }
   struct stat info;
   if (fstat(existing.get(), &info) != 0) return errno;
+  // Masked already (a path masked twice: by the plan, and as a kernel
+  // submount of a bind): a mount on the empty file itself would make its
+  // name a mount point, which then cannot be removed from the root (EBUSY;
+  // found in a podman container whose /proc/keys is a bind of /dev/null).
+  if (context->empty_file_fd >= 0) {
+    struct stat empty;
+    if (fstat(context->empty_file_fd, &empty) == 0 &&
+        empty.st_dev == info.st_dev && empty.st_ino == info.st_ino) {
+      return 0;
+    }
+  }
   const FdPath target(existing.get());
   if (S_ISDIR(info.st_mode)) {
     return mount("tmpfs", target.text, "tmpfs",

@@ -21,6 +21,7 @@
 #include "base/fs_util.h"
 #include "base/host_path.h"
 #include "base/mountinfo.h"
+#include "base/outer_runtime.h"
 #include "base/status_macros.h"
 #include "base/test_faults.h"
 #include "launcher/jail/fd_passing.h"
@@ -166,12 +167,26 @@ absl::Status CellRun::PlanRun() {
 
 // $JD, the cgroup and the proxy engine exist from here on; Teardown
 // removes them.
+namespace {
+
+// `status` with `advice` ("; ...") appended to its message.
+absl::Status WithAdvice(const absl::Status& status, absl::string_view advice) {
+  if (status.ok() || advice.empty()) return status;
+  return absl::Status(status.code(), absl::StrCat(status.message(), advice));
+}
+
+}  // namespace
+
 absl::Status CellRun::Provision() {
   const std::string jd_parent = JobDirParent();
   CELL_RETURN_IF_ERROR(CheckBindsHideJobDirs(plan_.mounts, jd_parent));
   SweepStaleJobDirs(jd_parent);
-  CELL_ASSIGN_OR_RETURN(JobDir jd, JobDir::Create(jd_parent));
-  jd_.emplace(std::move(jd));
+  absl::StatusOr<JobDir> jd = JobDir::Create(jd_parent);
+  if (!jd.ok()) {
+    return WithAdvice(jd.status(),
+                      TmpAdvice(DetectOuterRuntime(GatherRuntimeFacts())));
+  }
+  jd_.emplace(*std::move(jd));
   const std::string new_root = jd_->Path("root");
   if (mkdir(new_root.c_str(), 0700) != 0) {
     return ErrnoStatus(errno, "mkdir " + new_root);
@@ -182,8 +197,12 @@ absl::Status CellRun::Provision() {
   MaskNewRootInBinds(new_root, &plan_.mounts);
   // Before the clone, so the command starts inside it.
   if (spec_.limits.NeedsCgroup()) {
-    CELL_ASSIGN_OR_RETURN(CellCgroup created, CellCgroup::Create(spec_.limits));
-    cgroup_.emplace(std::move(created));
+    absl::StatusOr<CellCgroup> created = CellCgroup::Create(spec_.limits);
+    if (!created.ok()) {
+      return WithAdvice(created.status(),
+                        CgroupAdvice(DetectOuterRuntime(GatherRuntimeFacts())));
+    }
+    cgroup_.emplace(*std::move(created));
   }
   // A caller that ignores SIGCHLD would have the kernel reap the child
   // (and lose its status) behind waitpid's back.
@@ -285,10 +304,10 @@ absl::Status CellRun::Spawn() {
   const long pid =
       syscall(SYS_clone, flags, nullptr, nullptr, nullptr, nullptr);
   if (pid < 0) {
-    return ErrnoStatus(errno,
-                       "cannot create the cell's namespaces (clone); are user "
-                       "namespaces allowed here? (sysctl "
-                       "user.max_user_namespaces)");
+    const int error = errno;
+    return WithAdvice(
+        ErrnoStatus(error, "cannot create the cell's namespaces (clone)"),
+        UserNamespaceAdvice(DetectOuterRuntime(GatherRuntimeFacts()), error));
   }
   if (pid == 0) RunChild(config_);  // Never returns.
   // Parent: the child waits on the sync pipe for its id maps.
@@ -304,6 +323,10 @@ absl::Status CellRun::Spawn() {
   absl::Status maps = WriteIdentityMaps(
       child_, host_.uid, host_.gid,
       identity_.switched ? Setgroups::kDeny : Setgroups::kAllow);
+  if (absl::IsPermissionDenied(maps)) {
+    maps = WithAdvice(
+        maps, IdMapAdvice(DetectOuterRuntime(GatherRuntimeFacts())));
+  }
   if (maps.ok() && cgroup_.has_value()) maps = cgroup_->AddProcess(child_);
   if (!maps.ok()) return Abort(maps);
   const char go = 1;
@@ -350,7 +373,16 @@ absl::StatusOr<std::optional<ExitReport>> CellRun::AwaitExec() {
   if (n != sizeof(failure)) return std::optional<ExitReport>();
   waitpid(child_, nullptr, 0);
   child_ = -1;
-  const std::string message = DescribeChildFailure(failure, plan_);
+  std::string message = DescribeChildFailure(failure, plan_);
+  // A fresh /proc refused: most often the container the launcher runs in
+  // masks parts of its own (the setting that changes it is named).
+  if (failure.step == ChildStep::kMount && failure.error == EPERM &&
+      failure.index >= 0 &&
+      static_cast<size_t>(failure.index) < plan_.mounts.size() &&
+      plan_.mounts[failure.index].kind == MountOpKind::kProc) {
+    absl::StrAppend(&message,
+                    ProcMountAdvice(DetectOuterRuntime(GatherRuntimeFacts())));
+  }
   if (failure.step != ChildStep::kExec) {
     return absl::FailedPreconditionError(message);
   }

@@ -81,6 +81,9 @@ struct Observation {
   // unified hierarchy): what a cell without `limits` must show.
   nlohmann::json host_rlimits = nlohmann::json::object();
   nlohmann::json host_cgroups = nlohmann::json::object();
+  // cell-verify itself runs under a seccomp filter (a container's), which
+  // every process it starts inherits: a cell's mode 2 is then not its own.
+  bool host_seccomp_filter = false;
   // The status each --connect target should get from the proxy, in order:
   // 200 where the filter (as the static analysis reads it) allows the
   // canary's host, 403 where it denies it.

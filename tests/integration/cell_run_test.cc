@@ -476,6 +476,24 @@ TEST_P(CellRunTest, InheritedDescriptorsDoNotReachTheCell) {
   close(leaked);
 }
 
+// A launcher whose own /proc has a file already masked (a podman
+// container's /proc/keys is a bind of /dev/null): the plan masks it, and
+// so does the mask of that kernel submount of the /proc bind. Masking the
+// mask made the empty file a mount point the launcher could not remove:
+// "cannot mount the cell's root file system: EBUSY".
+TEST_P(CellRunTest, APathMaskedTwiceStillLaunches) {
+  std::vector<std::string> argv = {
+      "/usr/bin/unshare", "-m", "/bin/sh", "-c",
+      "mount --bind /dev/null /proc/keys && exec \"$@\"", "sh"};
+  for (const std::string& word :
+       RunArgv({}, {"/bin/sh", "-c", "echo hi; wc -c < /proc/keys"})) {
+    argv.push_back(word);
+  }
+  ASSERT_OK_AND_ASSIGN(SubprocessResult run, RunSubprocess(argv, Options()));
+  EXPECT_THAT(run.exit_code, Optional(0)) << run.stderr_text;
+  EXPECT_EQ(run.stdout_text, "hi\n0\n");
+}
+
 INSTANTIATE_TEST_SUITE_P(Users, CellRunTest,
                          ::testing::Values(TestUser::kRoot, TestUser::kNobody),
                          TestUserName);
