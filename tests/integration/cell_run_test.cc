@@ -483,8 +483,12 @@ TEST_P(CellRunTest, InheritedDescriptorsDoNotReachTheCell) {
 // "cannot mount the cell's root file system: EBUSY".
 TEST_P(CellRunTest, APathMaskedTwiceStillLaunches) {
   std::vector<std::string> argv = {
-      "/usr/bin/unshare", "-m", "/bin/sh", "-c",
-      "mount --bind /dev/null /proc/keys && exec \"$@\"", "sh"};
+      "/usr/bin/unshare",
+      "-m",
+      "/bin/sh",
+      "-c",
+      "mount --bind /dev/null /proc/keys && exec \"$@\"",
+      "sh"};
   for (const std::string& word :
        RunArgv({}, {"/bin/sh", "-c", "echo hi; wc -c < /proc/keys"})) {
     argv.push_back(word);
@@ -492,6 +496,33 @@ TEST_P(CellRunTest, APathMaskedTwiceStillLaunches) {
   ASSERT_OK_AND_ASSIGN(SubprocessResult run, RunSubprocess(argv, Options()));
   EXPECT_THAT(run.exit_code, Optional(0)) << run.stderr_text;
   EXPECT_EQ(run.stdout_text, "hi\n0\n");
+}
+
+// No user namespace to be had (user.max_user_namespaces at 0, here in a
+// user namespace of the test's own, as a container's limit would be): the
+// launcher names the sysctl, not a generic guess.
+TEST_P(CellRunTest, NoUserNamespacesLeftNamesTheSysctl) {
+  std::vector<std::string> args = {
+      "/usr/bin/unshare",
+      "-U",
+      "-r",
+      "/bin/sh",
+      "-c",
+      "echo 0 > /proc/sys/user/max_user_namespaces && exec \"$@\"",
+      "sh",
+      cell_,
+      "run",
+      "--worktree=wt",
+      "--no-nix",
+      "--network=none",
+      "--",
+      "true"};
+  ASSERT_OK_AND_ASSIGN(SubprocessResult run,
+                       RunSubprocess(AsTestUser(args), Options()));
+  EXPECT_THAT(run.exit_code, Optional(125));
+  EXPECT_THAT(run.stderr_text,
+              HasSubstr("(clone): ENOSPC (No space left on device); "
+                        "user.max_user_namespaces is 0 here"));
 }
 
 INSTANTIATE_TEST_SUITE_P(Users, CellRunTest,
