@@ -340,7 +340,9 @@ absl::StatusOr<CellCgroup> CellCgroup::Create(const LimitsSpec& limits) {
         return absl::FailedPreconditionError(absl::StrCat(
             "field `", FieldFor(controller), "`: cannot create cgroup ", dir,
             ": ", ErrnoName(errno),
-            errno == EACCES || errno == EPERM || errno == EROFS
+            errno == EROFS
+                ? "; the cgroup file system is mounted read-only here"
+            : errno == EACCES || errno == EPERM
                 ? "; the launcher's cgroup is not delegated to this user (run "
                   "as root, or under systemd-run --user --scope -p "
                   "Delegate=yes on a cgroup v2 host)"

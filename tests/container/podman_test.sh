@@ -156,5 +156,11 @@ expect_hi "i hardened cell in a container with its own user namespace, unmasked"
   --uidmap=0:100000:65536 --gidmap=0:100000:65536 \
   --security-opt='unmask=/proc/*' -- "$DOC $HARD $HI"
 
+# j. A cgroup of the cell's own (limits.memoryMax) where the cgroup is the
+#    runtime's, mounted read-only: the container's own limits are named.
+expect_refusal "j limits in a container without cgroup delegation, the runtime's limits named" \
+  $'limits.memoryMax\n--memory\nresources.limits' \
+  -- "$DOC --memory-max=64M $HI"
+
 echo "$((checks - failures)) of $checks checks passed in $(($(now_ms) - started)) ms"
 [[ $failures -eq 0 ]]
