@@ -49,6 +49,7 @@
 #include "launcher/proxy/filter.h"
 #include "launcher/proxy/host_filter.h"
 #include "launcher/spec/host_identity.h"
+#include "launcher/spec/resolve.h"
 #include "launcher/spec/spec.h"
 #include "nlohmann/json.hpp"
 #include "policy/command_view.h"
@@ -701,11 +702,17 @@ absl::StatusOr<std::vector<PropertyResult>> VerifyCell(const Flags& flags,
                         FindTool(flags.cell, "cell", "launcher/cell"));
   CELL_ASSIGN_OR_RETURN(cell::CellSpec spec,
                         ResolvedSpec(cell_binary, flags.spec));
-  const char* home = std::getenv("HOME");
-  CELL_ASSIGN_OR_RETURN(
-      std::vector<cell::policy::Finding> findings,
-      cell::policy::CheckSpecStatically(spec, policy, home ? home : "/",
-                                        CellHostIds(spec).first));
+  // "~" in the policy is every home the cell could reach: cell-verify's
+  // user's, and the hostUser's the cell runs as.
+  std::vector<std::string> homes = cell::HomeDirectories(spec.host_user);
+  if (const char* home = std::getenv("HOME"); home != nullptr && *home == '/') {
+    if (std::find(homes.begin(), homes.end(), home) == homes.end()) {
+      homes.emplace_back(home);
+    }
+  }
+  CELL_ASSIGN_OR_RETURN(std::vector<cell::policy::Finding> findings,
+                        cell::policy::CheckSpecStatically(
+                            spec, policy, homes, CellHostIds(spec).first));
   if (flags.static_only) {
     return cell::policy::EvaluateStatic(policy, findings);
   }

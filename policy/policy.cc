@@ -49,7 +49,7 @@ constexpr char kAgentStrictProfile[] = R"({
     "forbidPrivateAddresses": true
   },
   "mounts": {
-    "forbiddenSources": ["/", "/etc", "/root", "/home", "/var/run/docker.sock",
+    "forbiddenSources": ["/", "/etc", "/root", "/home", "~", "/var/run/docker.sock",
                          "/run/docker.sock", "~/.ssh", "~/.aws", "~/.config/gcloud",
                          "~/.kube", "~/.docker", "~/.gnupg", "~/.netrc"],
     "forbidWritableSystemDirs": true

@@ -55,11 +55,48 @@ std::vector<Source> Sources(const CellSpec& spec) {
   return sources;
 }
 
+// Each forbidden source with "~" expanded for every home: the cell's own
+// user's (hostUser), cell-verify's and the launcher's may differ
+// (attacker round 11: a hostUser's home bound whole passed).
+std::vector<std::pair<std::string, std::string>> ForbiddenPaths(
+    const Policy& policy, const std::vector<std::string>& homes) {
+  std::vector<std::pair<std::string, std::string>> paths;
+  for (const std::string& raw : policy.mounts.forbidden_sources) {
+    if (raw == "~" || absl::StartsWith(raw, "~/")) {
+      for (const std::string& home : homes) {
+        paths.emplace_back(raw, Expand(raw, home));
+      }
+    } else {
+      paths.emplace_back(raw, raw);
+    }
+  }
+  return paths;
+}
+
+// Writable, in a hidden directory of a home (other than cell's own
+// ~/.local/share/cell) or in ~/bin: what a cell writes there runs on the
+// host later (~/.local/bin and ~/bin are on PATH, ~/.config holds
+// autostart entries and tools' settings).
+bool RunsOnTheHost(const std::string& path,
+                   const std::vector<std::string>& homes) {
+  for (const std::string& home : homes) {
+    if (!PathIsSameOrUnder(path, home) || path == home) continue;
+    const std::string relative = path.substr(home == "/" ? 0 : home.size());
+    if ((absl::StartsWith(relative, "/.") &&
+         !PathIsSameOrUnder(relative, "/.local/share/cell")) ||
+        PathIsSameOrUnder(relative, "/bin")) {
+      return true;
+    }
+  }
+  return false;
+}
+
 void CheckMounts(const CellSpec& spec, const Policy& policy,
-                 const std::string& home, std::vector<Finding>* findings) {
+                 const std::vector<std::string>& homes,
+                 std::vector<Finding>* findings) {
+  const auto forbidden_paths = ForbiddenPaths(policy, homes);
   for (const Source& source : Sources(spec)) {
-    for (const std::string& raw : policy.mounts.forbidden_sources) {
-      const std::string forbidden = Expand(raw, home);
+    for (const auto& [raw, forbidden] : forbidden_paths) {
       // Binding a directory that contains a forbidden path exposes it too.
       // Beneath one is what narrower binds are for (/etc/ssl/certs, a
       // project in /home), except in the home's own secret stores: a file
@@ -104,21 +141,17 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
     // and tools' settings, ~/.bashrc... A persistent home belongs in a
     // place of cell's own.
     if (source.writable && source.field != "logDir" &&
-        policy.mounts.forbid_writable_system_dirs && !home.empty()) {
-      const std::string relative =
-          PathIsSameOrUnder(source.path, home) && source.path != home
-              ? source.path.substr(home.size())
-              : "";
-      if (absl::StartsWith(relative, "/.") &&
-          !PathIsSameOrUnder(relative, "/.local/share/cell")) {
+        policy.mounts.forbid_writable_system_dirs) {
+      if (RunsOnTheHost(source.path, homes)) {
         findings->push_back(
             {"mount-policy", FindingLevel::kFail,
              absl::StrCat("`", source.field, "` binds '", source.path,
-                          "' writable: a hidden directory of the home, "
-                          "where what the cell writes runs on the host "
-                          "(~/.local/bin is on PATH, ~/.config holds "
-                          "autostart entries); use ~/.local/share/cell/ or "
-                          "a directory outside the home"),
+                          "' writable: a hidden directory of a home (or its "
+                          "bin), where what the cell writes runs on the host "
+                          "(~/.local/bin and ~/bin are on PATH, ~/.config "
+                          "holds autostart entries); use "
+                          "~/.local/share/cell/ or a directory outside the "
+                          "home"),
              source.field, "--bind=SRC[:DST]"});
       }
     }
@@ -143,7 +176,9 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
     if (source.writable && !policy.mounts.writable_sources_under.empty()) {
       bool inside = false;
       for (const std::string& raw : policy.mounts.writable_sources_under) {
-        inside = inside || PathIsSameOrUnder(source.path, Expand(raw, home));
+        for (const std::string& home : homes) {
+          inside = inside || PathIsSameOrUnder(source.path, Expand(raw, home));
+        }
       }
       if (!inside) {
         findings->push_back(
@@ -158,9 +193,52 @@ void CheckMounts(const CellSpec& spec, const Policy& policy,
   }
 }
 
+// What a credential's value looks like, when its name does not say so
+// (attacker round 11: GH_PAT=ghp_..., OPENAI_KEY=sk-..., a database URL
+// with its password): the providers' token prefixes, cloud access keys,
+// PEM keys, and URLs carrying user:password. "" when none.
+std::string CredentialShape(const std::string& value) {
+  static const char* const kPrefixes[] = {
+      "ghp_",  "gho_",  "ghu_",  "ghs_",  "ghr_", "github_pat_", "glpat-",
+      "xoxb-", "xoxp-", "xoxa-", "xapp-", "sk-",  "sk_live_",    "rk_live_",
+      "AIza",  "ya29.", "npm_",  "pypi-", "hf_",  "dop_v1_",     "SG."};
+  for (const char* prefix : kPrefixes) {
+    if (absl::StartsWith(value, prefix) && value.size() >= 16) {
+      return absl::StrCat("a token (", prefix, "...)");
+    }
+  }
+  if ((absl::StartsWith(value, "AKIA") || absl::StartsWith(value, "ASIA")) &&
+      value.size() == 20) {
+    return "an AWS access key";
+  }
+  if (absl::StrContains(value, "-----BEGIN")) return "a PEM key or certificate";
+  // scheme://user:password@host
+  const size_t scheme = value.find("://");
+  if (scheme != std::string::npos) {
+    const size_t at = value.find('@', scheme + 3);
+    const size_t colon = value.find(':', scheme + 3);
+    const size_t slash = value.find('/', scheme + 3);
+    if (at != std::string::npos && colon != std::string::npos && colon < at &&
+        (slash == std::string::npos || at < slash) && colon + 1 < at) {
+      return "a URL with a password";
+    }
+  }
+  return "";
+}
+
 void CheckEnv(const CellSpec& spec, const Policy& policy,
               std::vector<Finding>* findings) {
   for (const auto& [name, value] : spec.env) {
+    if (const std::string shape = CredentialShape(value);
+        !shape.empty() && !policy.env.forbidden_names.empty()) {
+      findings->push_back(
+          {"env-policy", FindingLevel::kFail,
+           absl::StrCat("`env.", name, "` holds what looks like ", shape,
+                        "; pass credentials by reference (a file bound "
+                        "read-only), not in the environment"),
+           absl::StrCat("env.", name), ""});
+      continue;
+    }
     for (const std::string& glob : policy.env.forbidden_names) {
       if (fnmatch(glob.c_str(), name.c_str(), 0) == 0) {
         findings->push_back(
@@ -282,10 +360,10 @@ void CheckIsolation(const CellSpec& spec, const Policy& policy, uid_t cell_uid,
 }  // namespace
 
 absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
-    const CellSpec& spec, const Policy& policy, const std::string& home,
-    uid_t cell_uid) {
+    const CellSpec& spec, const Policy& policy,
+    const std::vector<std::string>& homes, uid_t cell_uid) {
   std::vector<Finding> findings;
-  CheckMounts(spec, policy, home, &findings);
+  CheckMounts(spec, policy, homes, &findings);
   CheckEnv(spec, policy, &findings);
   CheckIsolation(spec, policy, cell_uid, &findings);
   if (spec.nix && policy.nix_daemon_egress != Policy::DaemonEgress::kAccept) {

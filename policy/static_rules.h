@@ -16,12 +16,13 @@
 
 namespace cell::policy {
 
-// `home` expands "~" in the policy's paths (the invoking user's home);
+// `homes` expand "~" in the policy's paths: each of them (cell-verify's
+// user's, the cell's hostUser's: launcher/spec/resolve.h HomeDirectories);
 // `cell_uid` is the host uid the cell runs as (the launcher's, or
 // hostUser's). Errors only when the filter file cannot be read.
 absl::StatusOr<std::vector<Finding>> CheckSpecStatically(
-    const CellSpec& spec, const Policy& policy, const std::string& home,
-    uid_t cell_uid);
+    const CellSpec& spec, const Policy& policy,
+    const std::vector<std::string>& homes, uid_t cell_uid);
 
 }  // namespace cell::policy
 

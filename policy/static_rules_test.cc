@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "testing/status_matchers.h"
@@ -40,7 +41,7 @@ CellSpec Spec() {
 std::vector<Finding> Check(const CellSpec& spec, const Policy& policy,
                            uid_t cell_uid = 1000) {
   absl::StatusOr<std::vector<Finding>> findings =
-      CheckSpecStatically(spec, policy, "/home/alice", cell_uid);
+      CheckSpecStatically(spec, policy, {"/home/alice"}, cell_uid);
   EXPECT_TRUE(findings.ok()) << findings.status();
   return findings.ok() ? *findings : std::vector<Finding>{};
 }
@@ -165,6 +166,54 @@ TEST(StaticRulesTest, TlsRootsAndHiddenHomeDirectoriesAreSources) {
   EXPECT_THAT(findings, Not(Has("mount-policy", "mounts[2]")));
 }
 
+// Attacker round 11: with hostUser, the cell is that user, whose home
+// cell-verify's own $HOME did not stand for; a whole home bound, or ~/bin
+// writable (on PATH), passed agent-strict.
+TEST(StaticRulesTest, EveryHomeTheCellCouldReach) {
+  const Policy strict = BuiltinProfile("agent-strict").value();
+  CellSpec spec = Spec();
+  spec.mounts = {{MountType::kRoBind, "/home/bob", "/data"},
+                 {MountType::kBind, "/home/bob/bin", "/tools"},
+                 {MountType::kRoBind, "/home/bob/.ssh/id_ed25519", "/k"},
+                 {MountType::kBind, "/home/bob/project", "/project"}};
+  absl::StatusOr<std::vector<Finding>> findings =
+      CheckSpecStatically(spec, strict, {"/root", "/home/bob"}, 1001);
+  ASSERT_TRUE(findings.ok());
+  EXPECT_THAT(*findings,
+              Has("mount-policy", "`mounts[0].src` binds '/home/bob'"));
+  EXPECT_THAT(*findings, Has("mount-policy",
+                             "`mounts[1].src` binds '/home/bob/bin' writable"));
+  EXPECT_THAT(*findings,
+              Has("mount-policy",
+                  "`mounts[2].src` binds '/home/bob/.ssh/id_ed25519', inside"));
+  EXPECT_THAT(*findings, Not(Has("mount-policy", "mounts[3]")));
+}
+
+// Attacker round 11: credentials under names no glob catches.
+TEST(StaticRulesTest, CredentialShapedValuesWhateverTheirNames) {
+  const Policy strict = BuiltinProfile("agent-strict").value();
+  CellSpec spec = Spec();
+  spec.env = {{"GH_PAT", "ghp_0123456789abcdefABCDEF0123456789abcd"},
+              {"DATABASE_URL", "postgres://admin:hunter2@db.internal/app"},
+              {"OPENAI_KEY", "sk-proj-0123456789abcdefghij"},
+              {"KEY_ID", "AKIAIOSFODNN7EXAMPLE"},
+              {"EDITOR", "vi"},
+              {"DOCS", "https://example.com/a:b@c"},
+              {"SITE", "https://user@example.com/"}};
+  const std::vector<Finding> findings = Check(spec, strict);
+  for (const char* name : {"GH_PAT", "DATABASE_URL", "OPENAI_KEY", "KEY_ID"}) {
+    EXPECT_THAT(findings, Has("env-policy", absl::StrCat("`env.", name,
+                                                         "` holds what looks "
+                                                         "like")))
+        << name;
+  }
+  for (const char* name : {"EDITOR", "DOCS", "SITE"}) {
+    EXPECT_THAT(findings,
+                Not(Has("env-policy", absl::StrCat("`env.", name, "`"))))
+        << name;
+  }
+}
+
 TEST(StaticRulesTest, WritableBindsMustComeFromAllowedPlaces) {
   Policy policy;
   policy.mounts.writable_sources_under = {"/srv/work"};
@@ -228,7 +277,7 @@ TEST(StaticRulesTest, NixRequiredAndTheFilter) {
   policy.nix_daemon_egress = Policy::DaemonEgress::kAccept;
   EXPECT_THAT(Check(spec, policy), IsEmpty());
   spec.tinyproxy_filter = dir.Path("absent");
-  EXPECT_FALSE(CheckSpecStatically(spec, policy, "/home/alice", 1000).ok());
+  EXPECT_FALSE(CheckSpecStatically(spec, policy, {"/home/alice"}, 1000).ok());
 }
 
 // The daemon fetches fixed-output derivations and substitutes on the host,

@@ -35,7 +35,7 @@ int CheckSpec(const std::vector<std::string>& args) {
   // A packed cell's host paths are resolved where it runs, not here.
   if (!loaded->invocation.packed_file.has_value()) {
     if (const absl::Status filter = CheckFilter(loaded->spec); !filter.ok()) {
-      std::fprintf(stderr, "cell: %s\n", std::string(filter.message()).c_str());
+      PrintError(filter);  // A filter line is shown, not obeyed (\xNN).
       return kExitUsage;
     }
   }

@@ -94,7 +94,7 @@ int RunWithOptions(const CellSpec& spec, const RunOptions& options) {
     return kExitLaunchFailed;
   }
   if (!report->diagnostic.empty()) {
-    std::fprintf(stderr, "cell: %s\n", report->diagnostic.c_str());
+    std::fprintf(stderr, "cell: %s\n", Printable(report->diagnostic).c_str());
   }
   // The command died of a Ctrl-C (or SIGTERM, SIGHUP) the launcher got
   // too: everything is cleaned up, so die of it as well, as shells and

@@ -154,9 +154,10 @@ std::vector<ProjectFile> ProjectFiles(const FoundSpec& spec) {
   return files;
 }
 
-std::string TrustRecord(const FoundSpec& spec) {
+std::string TrustRecord(const FoundSpec& spec,
+                        const std::vector<ProjectFile>& files) {
   std::string record = spec.text;
-  for (const ProjectFile& file : ProjectFiles(spec)) {
+  for (const ProjectFile& file : files) {
     // NUL separates: a spec is JSON text, which holds none.
     absl::StrAppend(&record, std::string(1, '\0'), file.field, "=", file.path,
                     std::string(1, '\0'),
@@ -173,7 +174,18 @@ absl::StatusOr<bool> IsTrusted(const FoundSpec& spec,
   if (!Exists(entry)) return false;
   CELL_ASSIGN_OR_RETURN(const std::string trusted,
                         ReadConfigFile(entry, 4 * kMaxJsonTextBytes));
-  return trusted == TrustRecord(spec);
+  const std::vector<ProjectFile> files = ProjectFiles(spec);
+  if (trusted != TrustRecord(spec, files)) return false;
+  // The copies the launch will use must hold what was just compared: a
+  // file swapped while `cell trust` read it could otherwise have left a
+  // copy of other bytes than its record.
+  for (const ProjectFile& file : files) {
+    if (!file.content.has_value()) continue;
+    absl::StatusOr<std::string> copy =
+        ReadConfigFile(absl::StrCat(entry, ".", file.field), kMaxJsonTextBytes);
+    if (!copy.ok() || *copy != *file.content) return false;
+  }
+  return true;
 }
 
 absl::Status TrustSpec(const std::string& path, const std::string& store) {
@@ -183,14 +195,16 @@ absl::Status TrustSpec(const std::string& path, const std::string& store) {
   CELL_RETURN_IF_ERROR(MakeStoreDirs(store));
   CELL_ASSIGN_OR_RETURN(const std::string canonical, CanonicalStore(store));
   const std::string entry = absl::StrCat(canonical, "/", EntryName(spec.path));
-  // The copies of the project files first, then the record that vouches
-  // for them.
-  for (const ProjectFile& file : ProjectFiles(spec)) {
+  // Each project file read once: its copy and the record that vouches for
+  // it are made of the same bytes (read twice, a file swapped in between
+  // would give a copy of other bytes than the record: attacker round 11).
+  const std::vector<ProjectFile> files = ProjectFiles(spec);
+  for (const ProjectFile& file : files) {
     if (!file.content.has_value()) continue;
     CELL_RETURN_IF_ERROR(
         ReplaceFile(absl::StrCat(entry, ".", file.field), *file.content));
   }
-  return ReplaceFile(entry, TrustRecord(spec));
+  return ReplaceFile(entry, TrustRecord(spec, files));
 }
 
 absl::StatusOr<std::optional<FoundSpec>> DiscoverSpec(const std::string& cwd) {
@@ -266,7 +280,7 @@ int Trust(const std::vector<std::string>& args) {
       PrintError(status);
       return kExitUsage;
     }
-    std::printf("trusted %s\n", file.c_str());
+    std::printf("trusted %s\n", Printable(file).c_str());
   }
   return 0;
 }

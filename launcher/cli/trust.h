@@ -52,11 +52,11 @@ struct ProjectFile {
 // a project, a cell could rewrite them as easily as the spec.
 std::vector<ProjectFile> ProjectFiles(const FoundSpec& spec);
 
-// What trusting `spec` covers: its bytes, and the bytes of every file it
-// names that lies in the spec's own directory tree (its filter and TLS
-// roots: in a project, a cell could rewrite them as easily as the spec).
-// Missing files are recorded as missing.
-std::string TrustRecord(const FoundSpec& spec);
+// What trusting `spec` covers: its bytes, and those of `files` (its
+// ProjectFiles, read once by the caller). Missing files are recorded as
+// missing.
+std::string TrustRecord(const FoundSpec& spec,
+                        const std::vector<ProjectFile>& files);
 
 // FindSpecUpwards, then: a trusted one is named on stderr ("cell: using
 // ...") and returned; an untrusted or changed one is an error that says how

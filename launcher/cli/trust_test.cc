@@ -6,6 +6,8 @@
 #include <fstream>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "launcher/cli/common.h"
@@ -72,7 +74,29 @@ TEST_F(TrustTest, TrustIsForTheExactBytesAndTheProjectFilesTheSpecNames) {
   const FoundSpec outside{Path("repo/cell.json"),
                           absl::StrCat(R"({"version": 1, "tinyproxyFilter": ")",
                                        Path("outside-filter.txt"), "\"}")};
-  EXPECT_EQ(TrustRecord(outside), outside.text);
+  EXPECT_EQ(TrustRecord(outside, ProjectFiles(outside)), outside.text);
+}
+
+// Attacker round 11: a filter swapped while `cell trust` read it twice
+// left a copy of the agent's bytes under a record of the reviewed ones.
+// The copy the launch uses must hold what the record vouches for.
+TEST_F(TrustTest, ACopyThatDiffersFromItsRecordIsNotTrusted) {
+  Write("repo/filter.txt", "^example\\.com$\n");
+  const std::string text =
+      R"({"version": 1, "worktreePath": ".", "tinyproxyFilter": "filter.txt"})";
+  Write("repo/cell.json", text);
+  const std::string store = Path("store");
+  ASSERT_OK(TrustSpec(Path("repo/cell.json"), store));
+  const FoundSpec spec{Path("repo/cell.json"), text, {}};
+  EXPECT_THAT(IsTrusted(spec, store), ::IsOkAndHolds(true));
+  // The copy beside the record, rewritten as the race would have left it.
+  const std::string name = absl::StrCat(
+      store, "/",
+      absl::StrReplaceAll(Path("repo/cell.json"), {{"%", "%25"}, {"/", "%2F"}}),
+      ".tinyproxyFilter");
+  ASSERT_EQ(access(name.c_str(), F_OK), 0) << name;
+  std::ofstream(name) << ".*\n";
+  EXPECT_THAT(IsTrusted(spec, store), ::IsOkAndHolds(false));
 }
 
 TEST_F(TrustTest, TheStoreMayBeALinkOfTheUsers) {

@@ -120,6 +120,14 @@ absl::StatusOr<std::string> ResolveLogDir(absl::string_view path,
   }
 }
 
+// Whether `path` lies in a hidden directory of `home` (by identity), other
+// than cell's own ~/.local/share/cell.
+bool InHiddenHomeDirectory(const std::string& path, const std::string& home) {
+  const std::optional<std::string> inside = PathUnderByIdentity(path, home);
+  return inside.has_value() && absl::StartsWith(*inside, "/.") &&
+         !PathIsSameOrUnder(*inside, "/.local/share/cell");
+}
+
 // Compares version strings such as "2.18.1" and "2.9" numerically by part.
 bool VersionLess(absl::string_view a, absl::string_view b) {
   std::vector<std::string> pa = absl::StrSplit(a, '.');
@@ -447,6 +455,21 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec,
   // Naming the directory absolutely says it is meant.
   if (worktree_as_given.empty() || worktree_as_given.front() != '/') {
     for (const std::string& home : options.homes) {
+      // `cd ~/.config && cell run --worktree=.`: what the cell writes in a
+      // home's hidden directories runs on the host (attacker round 11: a
+      // trust record of its own in ~/.config/cell/trusted).
+      if (InHiddenHomeDirectory(spec.worktree_path, home)) {
+        return FieldError(
+            "worktreePath",
+            absl::StrCat("'", worktree_as_given, "' resolves to '",
+                         spec.worktree_path,
+                         "', in a hidden directory of the home ", home,
+                         ", where what a cell writes can run on the host "
+                         "(~/.config, ~/.local/bin, ~/.ssh); run it in a "
+                         "project directory, or give the absolute path "
+                         "(--worktree=",
+                         spec.worktree_path, ") if that is really meant"));
+      }
       // By identity: another name for the home (a bind mount of it) too.
       const std::optional<std::string> below =
           PathUnderByIdentity(home, spec.worktree_path);
@@ -470,8 +493,7 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec,
                         Kind::kRegularFile));
   }
   if (spec.log_dir.has_value()) {
-    CELL_ASSIGN_OR_RETURN(*spec.log_dir,
-                          ResolveLogDir(*spec.log_dir, cwd));
+    CELL_ASSIGN_OR_RETURN(*spec.log_dir, ResolveLogDir(*spec.log_dir, cwd));
     CELL_RETURN_IF_ERROR(CheckHostPathIsPlain("logDir", *spec.log_dir));
     if (*spec.log_dir == "/") {
       return FieldError("logDir",
@@ -547,10 +569,7 @@ absl::StatusOr<CellSpec> ResolveSpec(CellSpec spec,
       // Inside the home, only below a place of cell's own: what a cell
       // leaves in the home's hidden directories runs on the host
       // (~/.local/bin is on PATH, ~/.config holds autostart entries).
-      const std::optional<std::string> inside =
-          PathUnderByIdentity(spec.mounts[i].src, home);
-      if (inside.has_value() && absl::StartsWith(*inside, "/.") &&
-          !PathIsSameOrUnder(*inside, "/.local/share/cell")) {
+      if (InHiddenHomeDirectory(spec.mounts[i].src, home)) {
         return FieldError(
             absl::StrCat("mounts[", i, "].src"),
             absl::StrCat("'", spec.mounts[i].src,

@@ -651,6 +651,12 @@ TEST_F(ResolveSpecTest, ARelativeWorktreeIsNeverAHome) {
   EXPECT_THAT(resolve(root_ + "/home/me/project", "../.."),
               StatusIs(kInvalid, HasSubstr("holds the home directory")));
   EXPECT_THAT(resolve(root_ + "/home/me/project", "."), IsOk());
+  // A hidden directory of the home: what the cell writes there runs on
+  // the host (~/.config/cell/trusted, autostart, ~/.local/bin).
+  ASSERT_EQ(mkdir((root_ + "/home/me/.config").c_str(), 0755), 0);
+  EXPECT_THAT(
+      resolve(root_ + "/home/me/.config", "."),
+      StatusIs(kInvalid, HasSubstr("in a hidden directory of the home")));
   // Named absolutely, it is meant.
   EXPECT_THAT(resolve(root_, root_ + "/home/me"), IsOk());
 }
