@@ -16,7 +16,7 @@ PACKAGES=(
   # Fuzzing and sanitizers (--config=fuzz, --config=asan).
   clang libclang-rt-14-dev
   # What a cell runs with, and what the tests exercise for real.
-  tinyproxy nix-bin curl iproute2 util-linux procps zsh
+  tinyproxy nix-bin curl iproute2 util-linux procps
   # Clients whose messages show the proxy's reason for a 403 (tested).
   wget python3
   # Everyday use (tested): the README's first example builds a C project
@@ -31,7 +31,10 @@ PACKAGES=(
   vim tmux
   # Style.
   clang-format
-  # Container tests (tests/container): rootful podman with runc, an image of busybox-static, catatonit for kube play.
+  # Shell completion is tested in zsh too (docs/man).
+  zsh
+  # Container tests (tests/container): rootful podman with runc, an image
+  # of busybox-static, catatonit for podman kube play.
   podman runc busybox-static catatonit
 )
 
