@@ -3,9 +3,7 @@
 // @defaults of `protect`, the variables the launcher forces) are named in
 // the reference. A field added to SpecToJson, or a flag to the table,
 // without its documentation fails here.
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -22,13 +20,9 @@ namespace {
 using Json = nlohmann::json;
 
 std::string ReadReference() {
-  absl::StatusOr<std::string> path = testing::RunfilePath("docs/spec.md");
-  EXPECT_TRUE(path.ok()) << path.status();
-  if (!path.ok()) return "";
-  std::ifstream in(*path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  absl::StatusOr<std::string> text = testing::ReadRunfile("docs/spec.md");
+  EXPECT_TRUE(text.ok()) << text.status();
+  return text.value_or("");
 }
 
 // The objects whose keys are the user's (variable names, rlimit names),

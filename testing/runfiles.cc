@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -55,6 +57,18 @@ absl::StatusOr<std::string> RunfilePath(absl::string_view workspace_path) {
       "runfile '", workspace_path, "' not found (tried: ",
       tried.empty() ? "no runfiles root" : absl::StrJoin(tried, ", "),
       "); add it to the target's `data`"));
+}
+
+absl::StatusOr<std::string> ReadRunfile(absl::string_view workspace_path) {
+  absl::StatusOr<std::string> path = RunfilePath(workspace_path);
+  if (!path.ok()) return path.status();
+  std::ifstream in(*path);
+  if (!in) {
+    return absl::NotFoundError(absl::StrCat("cannot read runfile ", *path));
+  }
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
 }
 
 }  // namespace cell::testing

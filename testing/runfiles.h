@@ -15,6 +15,10 @@ namespace cell::testing {
 // ($TEST_WORKSPACE, default "cell"). NotFound names every place it looked.
 absl::StatusOr<std::string> RunfilePath(absl::string_view workspace_path);
 
+// The contents of that runfile (a document a test checks: README.md,
+// docs/spec.md).
+absl::StatusOr<std::string> ReadRunfile(absl::string_view workspace_path);
+
 }  // namespace cell::testing
 
 #endif  // CELL_TESTING_RUNFILES_H_

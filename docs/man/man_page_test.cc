@@ -1,8 +1,6 @@
 // The generated man pages and completion scripts against the flag table:
 // every flag `cell` takes is in cell(1) and in both completion scripts, and
 // the pages have the sections a man page needs.
-#include <fstream>
-#include <sstream>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -20,13 +18,9 @@ namespace {
 using ::testing::HasSubstr;
 
 std::string Read(const std::string& workspace_path) {
-  absl::StatusOr<std::string> path = testing::RunfilePath(workspace_path);
-  EXPECT_TRUE(path.ok()) << path.status();
-  if (!path.ok()) return "";
-  std::ifstream in(*path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+  absl::StatusOr<std::string> text = testing::ReadRunfile(workspace_path);
+  EXPECT_TRUE(text.ok()) << text.status();
+  return text.value_or("");
 }
 
 // Roff as a reader sees the words: "\-" is "-", font changes are gone.

@@ -45,9 +45,9 @@ std::string ReadFile(const std::string& path) {
 // The first `cell run` command of the README's "Using it" section, its
 // continuation lines joined.
 std::string ReadmeFirstRunLine() {
-  absl::StatusOr<std::string> readme = RunfilePath("README.md");
+  absl::StatusOr<std::string> readme = ReadRunfile("README.md");
   if (!readme.ok()) return "";
-  const std::string text = ReadFile(*readme);
+  const std::string& text = *readme;
   const size_t section = text.find("\n## Using it\n");
   if (section == std::string::npos) return "";
   std::string line;
