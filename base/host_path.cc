@@ -7,6 +7,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <climits>
 #include <optional>
 #include <string>
@@ -74,6 +75,31 @@ std::optional<std::string> PathUnderByIdentity(const std::string& path,
     }
     if (ancestor == "/") return std::nullopt;
     ancestor = Parent(ancestor);
+  }
+}
+
+absl::StatusOr<ExistingAncestor> FindExistingAncestor(absl::string_view path) {
+  ExistingAncestor ancestor;
+  std::string current(path);
+  while (true) {
+    absl::StatusOr<std::string> resolved = ResolveTrustedPath(current);
+    if (resolved.ok()) {
+      ancestor.resolved = *std::move(resolved);
+      std::reverse(ancestor.missing.begin(), ancestor.missing.end());
+      return ancestor;
+    }
+    const size_t slash = current.rfind('/');
+    if (!absl::IsNotFound(resolved.status()) || slash == std::string::npos ||
+        current == "/") {
+      return resolved.status();
+    }
+    const std::string leaf = current.substr(slash + 1);
+    if (leaf == "..") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", path, "' has `..` below a missing directory"));
+    }
+    if (!leaf.empty() && leaf != ".") ancestor.missing.push_back(leaf);
+    current = slash == 0 ? "/" : current.substr(0, slash);
   }
 }
 

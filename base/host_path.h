@@ -18,6 +18,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -33,6 +34,19 @@ absl::StatusOr<std::string> ResolveTrustedPath(absl::string_view path);
 
 // The same for `path` relative to the working directory (or absolute).
 absl::StatusOr<std::string> ResolveTrustedPathFromCwd(absl::string_view path);
+
+// A path that may not exist yet: its nearest existing ancestor (itself
+// included), resolved as ResolveTrustedPath does, and the components below
+// that ancestor that are missing, outermost first.
+struct ExistingAncestor {
+  std::string resolved;
+  std::vector<std::string> missing;
+};
+
+// For absolute `path`. Errors: ResolveTrustedPath's for an untrusted link
+// on the way; InvalidArgument for a `..` among the missing components
+// (which would name a place depending on what gets made).
+absl::StatusOr<ExistingAncestor> FindExistingAncestor(absl::string_view path);
 
 // open(2) of `path` refusing a symlink in any component (openat2 with
 // RESOLVE_NO_SYMLINKS; the last component only with O_NOFOLLOW on kernels

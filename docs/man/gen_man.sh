@@ -6,7 +6,7 @@
 #                                                topics `cell help` names
 #   gen_man.sh AWK_DIR cell-verify VERIFY CELL   cell-verify(1): its --help
 #   gen_man.sh AWK_DIR cell-spec SPEC_MD CELL    cell-spec(5): docs/spec.md
-# AWK_DIR holds help2roff.awk and md2roff.awk. No date in the pages: the
+# AWK_DIR holds roff.awk, help2roff.awk and md2roff.awk. No date in the pages: the
 # same programs give the same bytes.
 set -euo pipefail
 awk_dir=$1
@@ -75,7 +75,7 @@ case $page in
       echo "%%ROFF .BR cell\\-verify (1),"
       echo "%%ROFF .BR cell\\-spec (5);"
       echo "%%ROFF docs/spec.md in the source tree."
-    } | awk -f "$awk_dir/help2roff.awk"
+    } | awk -f "$awk_dir/roff.awk" -f "$awk_dir/help2roff.awk"
     ;;
   cell-verify)
     verify=$1
@@ -103,12 +103,12 @@ case $page in
       echo "%%ROFF .BR cell (1),"
       echo "%%ROFF .BR cell\\-spec (5);"
       echo "%%ROFF docs/spec.md in the source tree."
-    } | awk -f "$awk_dir/help2roff.awk"
+    } | awk -f "$awk_dir/roff.awk" -f "$awk_dir/help2roff.awk"
     ;;
   cell-spec)
     spec_md=$1
     cell=$2
-    awk -v version="$(version_of "$cell")" -f "$awk_dir/md2roff.awk" \
+    awk -v version="$(version_of "$cell")" -f "$awk_dir/roff.awk" -f "$awk_dir/md2roff.awk" \
       "$spec_md"
     ;;
   *)

@@ -18,18 +18,7 @@
 #   `text`                     a command or value: bold
 #   a blank line               ends whatever was open
 
-function escape(text) {
-  gsub(/\\/, "\\e", text)
-  gsub(/-/, "\\-", text)
-  return text
-}
-
-# Escaped, a backquote as itself (in text kept as laid out).
-function literal(text) {
-  text = escape(text)
-  gsub(/`/, "\\(ga", text)
-  return text
-}
+# escape() and literal(): roff.awk.
 
 # Escaped, with `quoted` text in bold.
 function inline(text,    out, start, rest) {

@@ -12,18 +12,7 @@
 #                              (each on one line, not inside another)
 # Variables: version ("cell 0.1.0"), for the page's header.
 
-function escape(text) {
-  gsub(/\\/, "\\e", text)
-  gsub(/-/, "\\-", text)
-  return text
-}
-
-# Escaped, a backquote as itself (in text kept as laid out).
-function literal(text) {
-  text = escape(text)
-  gsub(/`/, "\\(ga", text)
-  return text
-}
+# escape() and literal(): roff.awk.
 
 # Markdown inline markup to roff: code spans first (their text is taken as
 # it is), then links, bold and italics in what is left.

@@ -154,24 +154,12 @@ absl::StatusOr<CellSpec> LoadSpec(const Invocation& invocation,
 // ancestor is resolved through trusted symlinks only; resolution checks the
 // result again.
 absl::Status MakeDirectories(const std::string& absolute, mode_t mode) {
-  // The nearest existing ancestor, through trusted symlinks only.
-  std::vector<std::string> missing;
-  std::string existing = absolute;
-  while (true) {
-    absl::StatusOr<std::string> resolved = ResolveTrustedPath(existing);
-    if (resolved.ok()) {
-      existing = *resolved;
-      break;
-    }
-    // Another error (an untrusted link) is for resolution to name.
-    if (!absl::IsNotFound(resolved.status())) return absl::OkStatus();
-    const size_t slash = existing.rfind('/');
-    if (slash == std::string::npos || existing == "/") return absl::OkStatus();
-    const std::string leaf = existing.substr(slash + 1);
-    if (leaf == "..") return absl::OkStatus();  // Resolution names it.
-    if (!leaf.empty() && leaf != ".") missing.push_back(leaf);
-    existing = slash == 0 ? "/" : existing.substr(0, slash);
-  }
+  // The nearest existing ancestor, through trusted symlinks only. An
+  // untrusted link or a `..` on the way is for resolution to name.
+  absl::StatusOr<ExistingAncestor> ancestor = FindExistingAncestor(absolute);
+  if (!ancestor.ok()) return absl::OkStatus();
+  std::string existing = ancestor->resolved;
+  const std::vector<std::string>& missing = ancestor->missing;
   if (missing.empty()) return absl::OkStatus();
   // Then one component at a time, each relative to the directory opened
   // before it and opened without following a link: a link planted on the
@@ -179,12 +167,12 @@ absl::Status MakeDirectories(const std::string& absolute, mode_t mode) {
   // launcher elsewhere.
   CELL_ASSIGN_OR_RETURN(UniqueFd dir,
                         OpenWithoutSymlinks(existing, O_PATH | O_DIRECTORY));
-  for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-    existing = absl::StrCat(existing == "/" ? "" : existing, "/", *it);
-    if (mkdirat(dir.get(), it->c_str(), mode) != 0 && errno != EEXIST) {
+  for (const std::string& component : missing) {
+    existing = absl::StrCat(existing == "/" ? "" : existing, "/", component);
+    if (mkdirat(dir.get(), component.c_str(), mode) != 0 && errno != EEXIST) {
       return ErrnoStatus(errno, absl::StrCat("cannot create ", existing));
     }
-    UniqueFd next(openat(dir.get(), it->c_str(),
+    UniqueFd next(openat(dir.get(), component.c_str(),
                          O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
     if (next.get() < 0) {
       return ErrnoStatus(errno, absl::StrCat("cannot open ", existing,

@@ -94,30 +94,18 @@ absl::StatusOr<std::string> ResolveLogDir(absl::string_view path,
   absl::StatusOr<std::string> existing =
       ResolveHostPath("logDir", path, cwd, Kind::kDirectory);
   if (!absl::IsNotFound(existing.status())) return existing;
-  std::string ancestor = Absolute(path, cwd);
-  std::vector<std::string> missing;
-  while (true) {
-    const size_t slash = ancestor.rfind('/');
-    const std::string leaf = ancestor.substr(slash + 1);
-    if (leaf == "..") return existing;
-    if (!leaf.empty() && leaf != ".") missing.push_back(leaf);
-    ancestor = slash == 0 ? "/" : ancestor.substr(0, slash);
-    absl::StatusOr<std::string> resolved = ResolveTrustedPath(ancestor);
-    if (resolved.ok()) {
-      struct stat info;
-      if (stat(resolved->c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
-        return existing;
-      }
-      std::string result = *resolved == "/" ? "" : *resolved;
-      for (auto it = missing.rbegin(); it != missing.rend(); ++it) {
-        absl::StrAppend(&result, "/", *it);
-      }
-      return result;
-    }
-    if (!absl::IsNotFound(resolved.status()) || ancestor == "/") {
-      return existing;
-    }
+  absl::StatusOr<ExistingAncestor> ancestor =
+      FindExistingAncestor(Absolute(path, cwd));
+  struct stat info;
+  if (!ancestor.ok() || stat(ancestor->resolved.c_str(), &info) != 0 ||
+      !S_ISDIR(info.st_mode)) {
+    return existing;
   }
+  std::string result = ancestor->resolved == "/" ? "" : ancestor->resolved;
+  for (const std::string& component : ancestor->missing) {
+    absl::StrAppend(&result, "/", component);
+  }
+  return result;
 }
 
 // Whether `path` lies in a hidden directory of `home` (by identity), other
